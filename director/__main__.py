@@ -1,0 +1,3 @@
+from director.cli import main
+
+main()

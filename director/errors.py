@@ -1,0 +1,58 @@
+"""The DirectorError tree.
+
+The CLI prints one line and exits non-zero for any DirectorError; anything
+else is a bug and gets a traceback.
+"""
+
+from __future__ import annotations
+
+
+class DirectorError(Exception):
+    """Root of every error Director raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ConfigError(DirectorError):
+    """A missing key or a bad setting. The message names the fix."""
+
+    exit_code = 2
+
+
+class InputError(DirectorError):
+    """Bad user input: an empty goal, an unknown aspect, a missing run..."""
+
+    exit_code = 2
+
+
+class ToolArgumentError(DirectorError):
+    """A tool was called with arguments it cannot use. Goes back to the brain."""
+
+
+class ProviderError(DirectorError):
+    """A model provider failed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        model: str | None = None,
+        status: int | None = None,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.model = model
+        self.status = status
+        self.retryable = retryable
+
+
+class BudgetExceeded(DirectorError):
+    """The next call would spend more than the run's budget."""
+
+    exit_code = 3
+
+
+class MediaError(DirectorError):
+    """ffmpeg or decoding failed."""

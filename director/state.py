@@ -1,0 +1,189 @@
+"""What the agent knows between steps: ids, text and asset references, never bytes.
+
+The checkpointer rewrites the whole state on every super-step, so every field
+here is small. Media lives in the content-addressed asset store; state holds
+AssetRefs that point at it.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+Aspect = Literal["16:9", "9:16", "1:1"]
+ASPECT_SIZES: dict[str, tuple[int, int]] = {
+    "16:9": (1280, 720),
+    "9:16": (720, 1280),
+    "1:1": (1024, 1024),
+}
+AssetKind = Literal["image", "audio", "video", "subtitles", "document"]
+RunStatus = Literal["running", "done", "failed", "cancelled"]
+
+
+class AssetRef(BaseModel):
+    """A file in the workspace's asset store, named by its content hash."""
+
+    sha256: str = Field(description="Hex sha256 of the file's bytes.")
+    kind: AssetKind = Field(description="What sort of media this is.")
+    path: str = Field(description="Path relative to the workspace root.")
+    bytes: int = Field(0, description="File size in bytes.")
+    width: int | None = Field(None, description="Pixel width, for images and video.")
+    height: int | None = Field(None, description="Pixel height, for images and video.")
+    duration: float | None = Field(None, description="Seconds, for audio and video.")
+
+
+class Character(BaseModel):
+    """One member of the cast, carried into every image prompt."""
+
+    name: str = Field(description="What the story calls them.")
+    kind: str = Field(description="Species or role, e.g. 'cat', 'girl', 'robot'.")
+    look: str = Field(description="Stable visual description: colours, clothes, features.")
+
+
+class Scene(BaseModel):
+    """One beat of the story and the media made for it so far."""
+
+    index: int = Field(description="1-based position in the story.")
+    image_prompt: str = Field(description="What the picture shows.")
+    narration: str = Field(description="One or two sentences read aloud.")
+    image: AssetRef | None = Field(None, description="The still, once made.")
+    audio: AssetRef | None = Field(None, description="The narration WAV, once made.")
+    clip: AssetRef | None = Field(None, description="The animated still, once made.")
+    error: str | None = Field(None, description="Why the last attempt at this scene failed.")
+
+
+class SceneTiming(BaseModel):
+    """Where a scene sits in the final cut."""
+
+    index: int = Field(description="Scene index.")
+    start: float = Field(description="Seconds from the start of final.mp4.")
+    duration: float = Field(description="Scene length in seconds.")
+    speech_start: float = Field(description="When the narration starts, absolute seconds.")
+    speech_end: float = Field(description="When the narration ends, absolute seconds.")
+
+
+class FinalCut(BaseModel):
+    """The assembled video and its sidecars."""
+
+    video: AssetRef = Field(description="The finished MP4.")
+    subtitles: AssetRef = Field(description="The SRT muxed into the MP4.")
+    timings: list[SceneTiming] = Field(description="Per-scene placement in the cut.")
+
+
+class ScenePlan(BaseModel):
+    """One scene as a writer plans it: picture and words."""
+
+    image_prompt: str = Field(description="Who is where doing what, the setting and the light; at most 40 words.")
+    narration: str = Field(description="One or two sentences read aloud over the scene.")
+
+
+class StoryDraft(BaseModel):
+    """A story as a writer returns it (also the structured-output schema for Gemini)."""
+
+    title: str = Field(description="Short title of the piece.")
+    art_style: str = Field(description="One concrete art style for every image.")
+    characters: list[Character] = Field(description="Recurring characters with stable looks.")
+    scenes: list[ScenePlan] = Field(description="The scenes, in order.")
+
+
+class Storyboard(BaseModel):
+    """The plan: title, cast, style and scenes, plus what has been made."""
+
+    title: str = Field(description="Title of the piece.")
+    art_style: str = Field(description="One art style for every image.")
+    characters: list[Character] = Field(default_factory=list, description="The cast.")
+    scenes: list[Scene] = Field(default_factory=list, description="Scenes in order.")
+    final: FinalCut | None = Field(None, description="The assembled cut, once made.")
+
+    def scene(self, index: int) -> Scene:
+        for scene in self.scenes:
+            if scene.index == index:
+                return scene
+        raise KeyError(index)
+
+    def character_sheet(self) -> str:
+        return "; ".join(f"{c.name} ({c.kind}): {c.look}" for c in self.characters)
+
+    # Setting an asset invalidates what was derived from the old one, so a
+    # changed image can never be assembled with a stale clip.
+    def set_image(self, index: int, ref: AssetRef) -> None:
+        scene = self.scene(index)
+        if scene.image is None or scene.image.sha256 != ref.sha256:
+            scene.clip = None
+            self.final = None
+        scene.image = ref
+        scene.error = None
+
+    def set_audio(self, index: int, ref: AssetRef) -> None:
+        scene = self.scene(index)
+        if scene.audio is None or scene.audio.sha256 != ref.sha256:
+            scene.clip = None
+            self.final = None
+        scene.audio = ref
+        scene.error = None
+
+    def set_clip(self, index: int, ref: AssetRef) -> None:
+        scene = self.scene(index)
+        if scene.clip is None or scene.clip.sha256 != ref.sha256:
+            self.final = None
+        scene.clip = ref
+        scene.error = None
+
+
+class Goal(BaseModel):
+    """What the user asked for, with the run settings that shape the output."""
+
+    text: str = Field(description="The goal in the user's words.")
+    scenes: int = Field(description="How many scenes to make.", ge=1, le=50)
+    aspect: Aspect = Field("16:9", description="Frame shape of the output.")
+    seed: int = Field(0, description="Seed for every deterministic backend.")
+    voice: str | None = Field(None, description="Voice name for narration; None = backend default.")
+
+
+class ToolCall(BaseModel):
+    """One call the brain asked for."""
+
+    id: str = Field(description="Unique within the run.")
+    name: str = Field(description="Tool name from the registry.")
+    args: dict[str, Any] = Field(default_factory=dict, description="Arguments as JSON.")
+
+
+class ToolResult(BaseModel):
+    """What came back from one call: output JSON or an error the brain can read."""
+
+    call_id: str = Field(description="The ToolCall this answers.")
+    name: str = Field(description="Tool name.")
+    ok: bool = Field(description="True when output is set.")
+    output: dict[str, Any] | None = Field(None, description="The tool's Output model as JSON.")
+    error: str | None = Field(None, description="One-line reason, when not ok.")
+    reused: bool = Field(False, description="True when served from the memo.")
+    ms: int = Field(0, description="Wall milliseconds spent.")
+    key: str | None = Field(None, description="Memo key of the call.")
+
+
+class Message(BaseModel):
+    """One entry of the run's conversation: user text, brain calls or tool results."""
+
+    role: Literal["user", "brain", "tool"] = Field(description="Who spoke.")
+    text: str = Field("", description="Free text.")
+    calls: list[ToolCall] = Field(default_factory=list, description="Calls the brain made.")
+    results: list[ToolResult] = Field(default_factory=list, description="Results of those calls.")
+
+
+class DirectorState(BaseModel):
+    """The graph's state, checkpointed after every super-step."""
+
+    run_id: str = Field(description="Thread id of this run.")
+    goal: Goal = Field(description="What was asked.")
+    storyboard: Storyboard | None = Field(None, description="The plan and its assets.")
+    calls: list[ToolCall] = Field(default_factory=list, description="The batch waiting to run.")
+    messages: Annotated[list[Message], operator.add] = Field(
+        default_factory=list, description="Conversation log, appended to."
+    )
+    status: RunStatus = Field("running", description="Lifecycle of the run.")
+    error: str | None = Field(None, description="Why the run stopped, when it failed.")
+    outputs: dict[str, str] = Field(
+        default_factory=dict, description="Published files of the run: name -> workspace path."
+    )

@@ -1,0 +1,350 @@
+"""Workspace layout, the content-addressed asset store and the sqlmodel catalog.
+
+<workspace>/
+  director.db        catalog tables (runs, assets, tool_calls) + LangGraph checkpoints
+  assets/ab/<sha256>.<ext>
+  runs/<run_id>/     final.mp4, subtitles.srt, storyboard.html, manifest.json
+  tmp/               half-written files; renamed into assets/ only when complete
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from director.errors import InputError
+from director.state import AssetKind, AssetRef
+
+log = logging.getLogger(__name__)
+
+SQLITE_TIMEOUT_S = 30.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def sqlite_pragmas(conn: sqlite3.Connection) -> None:
+    """WAL + busy timeout so two processes can share one workspace."""
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA busy_timeout={int(SQLITE_TIMEOUT_S * 1000)}")
+    conn.execute("PRAGMA synchronous=NORMAL")
+
+
+# --- catalog tables -----------------------------------------------------------
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "runs"
+
+    id: str = Field(primary_key=True)
+    goal: str
+    status: str = "running"
+    created: datetime = Field(default_factory=utcnow)
+    updated: datetime = Field(default_factory=utcnow)
+    options_json: str = "{}"
+    backend: str = "local"
+    final_path: str | None = None
+    error: str | None = None
+    pid: int | None = None
+    parent_run: str | None = None
+    parent_checkpoint: str | None = None
+
+
+class AssetRow(SQLModel, table=True):
+    __tablename__ = "assets"
+
+    sha256: str = Field(primary_key=True)
+    kind: str
+    path: str
+    bytes: int
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    created: datetime = Field(default_factory=utcnow)
+
+
+class CallRow(SQLModel, table=True):
+    __tablename__ = "tool_calls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    call_id: str
+    key: str = Field(index=True)
+    tool: str
+    args_json: str
+    result_json: str | None = None
+    backend: str
+    model: str
+    ms: int = 0
+    error: str | None = None
+    reused: bool = False
+    cost_usd: float = 0.0
+    created: datetime = Field(default_factory=utcnow)
+
+
+# --- migrations: numbered functions, applied once each, in order ---------------
+
+
+def m001_initial(engine: Engine) -> None:
+    SQLModel.metadata.create_all(
+        engine,
+        tables=[RunRow.__table__, AssetRow.__table__, CallRow.__table__],  # type: ignore[attr-defined]
+    )
+
+
+MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial]
+
+
+def migrate(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE IF NOT EXISTS _director_migrations (name TEXT PRIMARY KEY, applied TEXT)"
+        )
+        done = {row[0] for row in conn.exec_driver_sql("SELECT name FROM _director_migrations")}
+    for step in MIGRATIONS:
+        if step.__name__ in done:
+            continue
+        step(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT OR IGNORE INTO _director_migrations VALUES (?, ?)",
+                (step.__name__, utcnow().isoformat()),
+            )
+
+
+# --- workspace ----------------------------------------------------------------
+
+
+class Workspace:
+    """Paths of one workspace. Creating it checks that it is writable."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.expanduser().resolve()
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "director.db"
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.root / "assets"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "tmp"
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.runs_dir / run_id
+
+    def abspath(self, rel: str) -> Path:
+        return self.root / rel
+
+    def has_db(self) -> bool:
+        return self.db_path.is_file()
+
+    def prepare(self) -> None:
+        """Create the layout; InputError (one line) if the place cannot hold it."""
+        try:
+            if self.root.exists() and not self.root.is_dir():
+                raise InputError(f"workspace {self.root} exists and is not a directory")
+            for d in (self.root, self.assets_dir, self.runs_dir, self.tmp_dir):
+                d.mkdir(parents=True, exist_ok=True)
+            probe = self.tmp_dir / f".write-test-{uuid.uuid4().hex}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except InputError:
+            raise
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            raise InputError(f"workspace {self.root} is not writable: {reason}") from exc
+
+
+# --- catalog ------------------------------------------------------------------
+
+
+class Catalog:
+    """Runs, assets and every tool call, in <workspace>/director.db."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, workspace: Workspace, *, create: bool) -> Catalog:
+        if not create and not workspace.has_db():
+            raise InputError(f"no Director runs in {workspace.root} (no director.db there)")
+        engine = create_engine(
+            f"sqlite:///{workspace.db_path}",
+            connect_args={"timeout": SQLITE_TIMEOUT_S, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", lambda dbapi_conn, _rec: sqlite_pragmas(dbapi_conn))
+        if create:
+            migrate(engine)
+        return cls(engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    # runs
+    def create_run(self, row: RunRow) -> None:
+        with self.session() as s:
+            s.add(row)
+            s.commit()
+
+    def get_run(self, run_id: str) -> RunRow | None:
+        with self.session() as s:
+            return s.get(RunRow, run_id)
+
+    def require_run(self, run_id: str) -> RunRow:
+        row = self.get_run(run_id)
+        if row is None:
+            raise InputError(f"unknown run id {run_id!r} (see `director runs`)")
+        return row
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        with self.session() as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                return
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated = utcnow()
+            s.add(row)
+            s.commit()
+
+    def list_runs(self) -> list[RunRow]:
+        with self.session() as s:
+            return list(s.exec(select(RunRow).order_by(RunRow.created.desc())))  # type: ignore[attr-defined]
+
+    # assets
+    def add_asset(self, ref: AssetRef) -> None:
+        with self.session() as s:
+            if s.get(AssetRow, ref.sha256) is None:
+                s.add(AssetRow(**ref.model_dump(exclude={"kind"}), kind=ref.kind))
+                s.commit()
+
+    # tool calls
+    def record_call(self, row: CallRow) -> None:
+        with self.session() as s:
+            s.add(row)
+            s.commit()
+
+    def find_memo(self, key: str) -> CallRow | None:
+        """The first successful execution with this key, if any."""
+        with self.session() as s:
+            stmt = (
+                select(CallRow)
+                .where(CallRow.key == key, CallRow.error.is_(None), CallRow.result_json.is_not(None))  # type: ignore[union-attr]
+                .order_by(CallRow.id)  # type: ignore[arg-type]
+                .limit(1)
+            )
+            return s.exec(stmt).first()
+
+    def run_calls(self, run_id: str) -> list[CallRow]:
+        with self.session() as s:
+            stmt = select(CallRow).where(CallRow.run_id == run_id).order_by(CallRow.id)  # type: ignore[arg-type]
+            return list(s.exec(stmt))
+
+
+# --- asset store --------------------------------------------------------------
+
+_EXT = {"image": ".png", "audio": ".wav", "video": ".mp4", "subtitles": ".srt", "document": ".json"}
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class AssetStore:
+    """Files named by content hash. Writers fill a temp file, then put() renames it in."""
+
+    def __init__(self, workspace: Workspace, catalog: Catalog) -> None:
+        self.workspace = workspace
+        self.catalog = catalog
+
+    def temp_path(self, suffix: str) -> Path:
+        return self.workspace.tmp_dir / f"{uuid.uuid4().hex}{suffix}"
+
+    def path(self, ref: AssetRef) -> Path:
+        return self.workspace.abspath(ref.path)
+
+    def exists(self, ref: AssetRef) -> bool:
+        p = self.path(ref)
+        return p.is_file() and p.stat().st_size == ref.bytes
+
+    def put(self, src: Path, kind: AssetKind) -> AssetRef:
+        """Move a finished temp file into the store (atomic rename) and catalog it."""
+        if not src.is_file() or src.stat().st_size == 0:
+            raise OSError(f"asset file {src} is missing or empty")
+        sha = sha256_file(src)
+        ext = src.suffix or _EXT[kind]
+        rel = f"assets/{sha[:2]}/{sha}{ext}"
+        dest = self.workspace.abspath(rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.is_file():
+            src.unlink()
+        else:
+            os.replace(src, dest)
+        ref = AssetRef(sha256=sha, kind=kind, path=rel, bytes=dest.stat().st_size, **describe(dest, kind))
+        self.catalog.add_asset(ref)
+        return ref
+
+    def put_text(self, text: str, kind: AssetKind, suffix: str) -> AssetRef:
+        tmp = self.temp_path(suffix)
+        tmp.write_text(text, encoding="utf-8")
+        return self.put(tmp, kind)
+
+    def publish(self, ref: AssetRef, dest: Path) -> None:
+        """Place an asset at a friendly path: a hard link when possible, else a copy."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}")
+        try:
+            os.link(self.path(ref), tmp)
+        except OSError:
+            shutil.copyfile(self.path(ref), tmp)
+        os.replace(tmp, dest)
+
+
+def describe(path: Path, kind: AssetKind) -> dict[str, Any]:
+    """Width/height/duration for an asset, as far as they apply."""
+    from director import media
+
+    if kind == "image":
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return {"width": im.width, "height": im.height}
+    if kind == "audio" and path.suffix == ".wav":
+        return {"duration": round(media.wav_duration(path), 4)}
+    if kind in ("audio", "video"):
+        p = media.probe(path)
+        return {"width": p.width, "height": p.height, "duration": p.duration}
+    return {}
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
