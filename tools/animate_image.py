@@ -1,0 +1,69 @@
+"""animate_image: turn one scene's still into a clip as long as its narration."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from director.backends import MOTIONS
+from director.errors import MediaError, ToolArgumentError
+from director.media import probe, scene_length
+from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
+from director.tooling import ToolContext, require_scene, tool
+
+Motion = Literal["auto", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
+
+
+class AnimateImageInput(BaseModel):
+    scene: int = Field(ge=1, description="Scene number, from 1. The scene needs an image and a narration first.")
+    aspect: Aspect = Field(description="Frame shape of the clip; the same as the images.")
+    motion: Motion = Field("auto", description="Camera move; auto varies it from scene to scene.")
+    prompt: str | None = Field(None, max_length=2000, description="What should move, for video models; optional.")
+
+
+class AnimateImageOutput(BaseModel):
+    clip: AssetRef = Field(description="The silent H.264 clip.")
+    motion: str = Field(description="The camera move used.")
+
+
+def _needs(args: AnimateImageInput, state: DirectorState) -> dict[str, object]:
+    scene = require_scene(state, args.scene)
+    missing = [name for name, ref in (("image", scene.image), ("narration", scene.audio)) if ref is None]
+    if missing:
+        raise ToolArgumentError(f"scene {args.scene} has no {' or '.join(missing)} yet; make it first")
+    assert scene.image is not None and scene.audio is not None
+    return {"image": scene.image, "speech_seconds": scene.audio.duration, "image_prompt": scene.image_prompt}
+
+
+def _apply(board: Storyboard | None, args: AnimateImageInput, out: AnimateImageOutput) -> Storyboard:
+    assert board is not None
+    board.set_clip(args.scene, out.clip)
+    return board
+
+
+def pick_motion(scene: int, seed: int) -> str:
+    return MOTIONS[(scene - 1 + seed) % len(MOTIONS)]
+
+
+@tool(capability="motion", needs=_needs, apply=_apply)
+def animate_image(args: AnimateImageInput, ctx: ToolContext) -> AnimateImageOutput:
+    """Animate one scene's still into a video clip exactly as long as its narration plus a short pause. Clips for different scenes can be made in the same turn."""
+    fps = ctx.settings.fps
+    duration = scene_length(float(ctx.inputs["speech_seconds"]), fps)
+    motion = pick_motion(args.scene, ctx.seed) if args.motion == "auto" else args.motion
+    tmp = ctx.store.temp_path(".mp4")
+    ctx.backends.motion.animate(
+        ctx.store.path(ctx.inputs["image"]),
+        prompt=args.prompt or str(ctx.inputs["image_prompt"]),
+        duration=duration,
+        motion=motion,
+        size=ASPECT_SIZES[args.aspect],
+        fps=fps,
+        out=tmp,
+        report=ctx.report,
+    )
+    got = probe(tmp)
+    if not got.duration or got.width is None:
+        raise MediaError(f"clip for scene {args.scene} has no video")
+    return AnimateImageOutput(clip=ctx.store.put(tmp, "video"), motion=motion)

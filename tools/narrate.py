@@ -1,0 +1,43 @@
+"""narrate: speak one scene's narration."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from director.errors import MediaError
+from director.state import AssetRef, DirectorState, Storyboard
+from director.tooling import ToolContext, require_scene, tool
+
+
+class NarrateInput(BaseModel):
+    scene: int = Field(ge=1, description="Scene number, from 1.")
+    text: str = Field(min_length=1, max_length=1000, description="The words to speak, exactly as written.")
+    voice: str | None = Field(None, description="Voice name; leave empty for the default voice.")
+    pace: float = Field(1.0, ge=0.5, le=2.0, description="Speaking speed: 1 is normal, above 1 faster.")
+
+
+class NarrateOutput(BaseModel):
+    audio: AssetRef = Field(description="The narration as a WAV file; its duration sets the scene's length.")
+
+
+def _needs(args: NarrateInput, state: DirectorState) -> dict[str, object]:
+    require_scene(state, args.scene)
+    return {}
+
+
+def _apply(board: Storyboard | None, args: NarrateInput, out: NarrateOutput) -> Storyboard:
+    assert board is not None
+    board.scene(args.scene).narration = args.text
+    board.set_audio(args.scene, out.audio)
+    return board
+
+
+@tool(capability="voice", needs=_needs, apply=_apply)
+def narrate(args: NarrateInput, ctx: ToolContext) -> NarrateOutput:
+    """Record the narration for one scene as speech. The recording's length decides how long the scene stays on screen. Narrations for different scenes can be made in the same turn."""
+    tmp = ctx.store.temp_path(".wav")
+    ctx.backends.voice.narrate(args.text, voice=args.voice, out=tmp, pace=args.pace)
+    ref = ctx.store.put(tmp, "audio")
+    if not ref.duration or ref.duration < 0.2:
+        raise MediaError(f"narration for scene {args.scene} came out empty ({ref.duration or 0:.2f} s)")
+    return NarrateOutput(audio=ref)

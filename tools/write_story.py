@@ -1,0 +1,37 @@
+"""write_story: plan the piece (title, cast, art style, scenes)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from director.errors import ProviderError
+from director.state import Scene, StoryDraft, Storyboard
+from director.tooling import ToolContext, tool
+
+
+class WriteStoryInput(BaseModel):
+    goal: str = Field(min_length=1, max_length=4000, description="What the video is about, in the user's words.")
+    scenes: int = Field(ge=1, le=50, description="Exactly how many scenes the story has.")
+
+
+def _apply(board: Storyboard | None, args: WriteStoryInput, out: StoryDraft) -> Storyboard:
+    return Storyboard(
+        title=out.title,
+        art_style=out.art_style,
+        characters=out.characters,
+        scenes=[Scene(index=i + 1, image_prompt=s.image_prompt, narration=s.narration) for i, s in enumerate(out.scenes)],
+    )
+
+
+@tool(capability="story", apply=_apply)
+def write_story(args: WriteStoryInput, ctx: ToolContext) -> StoryDraft:
+    """Write the story for the video: a title, one art style, a cast with stable looks, and for each scene an image prompt and one or two sentences of narration. Call this first, once."""
+    draft = ctx.backends.story.write_story(args.goal, scenes=args.scenes, seed=ctx.seed)
+    if len(draft.scenes) < args.scenes:
+        raise ProviderError(
+            f"the story came back with {len(draft.scenes)} scenes; {args.scenes} were asked for",
+            provider=ctx.backends.story.name,
+            model=ctx.backends.story.model,
+            retryable=True,
+        )
+    return draft.model_copy(update={"scenes": draft.scenes[: args.scenes]})
