@@ -1,0 +1,36 @@
+"""What decides the next tool calls. Every brain returns a Decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from director.state import DirectorState, ToolCall
+
+
+@dataclass
+class Decision:
+    """The brain's answer for one step."""
+
+    calls: list[ToolCall] = field(default_factory=list)
+    """Calls to run now, concurrently: none of them depends on another."""
+    say: str = ""
+    """One line for the user."""
+    done: bool = False
+    """The goal is met; publish."""
+    give_up: str | None = None
+    """Why the run cannot go on (it stops as failed and can be resumed later)."""
+
+
+class Brain(Protocol):
+    name: str
+    model: str
+
+    def decide(self, state: DirectorState) -> Decision: ...
+
+
+def last_results(state: DirectorState) -> list:
+    """Results of the most recent tool batch, if the last message holds them."""
+    if state.messages and state.messages[-1].role == "tool":
+        return state.messages[-1].results
+    return []

@@ -1,0 +1,92 @@
+"""The agent graph: brain -> tools -> brain ... -> finish.
+
+build_graph() wires injected dependencies; nothing is built at import time.
+Each super-step is checkpointed by the checkpointer the caller passes in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Checkpointer
+
+from director.brain import Brain
+from director.runner import Runner
+from director.state import DirectorState, Message, Storyboard, ToolCall, ToolResult
+from director.tooling import Tool
+
+log = logging.getLogger(__name__)
+
+Finish = Callable[[DirectorState], dict[str, Any]]
+
+
+def fold(
+    board: Storyboard | None,
+    calls: list[ToolCall],
+    results: list[ToolResult],
+    tools: Mapping[str, Tool],
+) -> Storyboard | None:
+    """Apply a batch's outputs to a copy of the storyboard; failed scene calls mark the scene."""
+    board = board.model_copy(deep=True) if board is not None else None
+    by_id = {c.id: c for c in calls}
+    for result in results:
+        call, tool = by_id.get(result.call_id), tools.get(result.name)
+        if call is None or tool is None:
+            continue
+        if result.ok and tool.apply is not None and result.output is not None:
+            args = tool.input.model_validate(call.args)
+            board = tool.apply(board, args, tool.output.model_validate(result.output))
+        elif not result.ok and board is not None and isinstance(call.args.get("scene"), int):
+            try:
+                board.scene(call.args["scene"]).error = f"{result.name}: {result.error}"
+            except KeyError:
+                pass  # the call named a scene that does not exist; the brain read the error
+    return board
+
+
+def build_graph(
+    *,
+    brain: Brain,
+    runner: Runner,
+    finish: Finish,
+    checkpointer: Checkpointer,
+) -> Any:
+    tools = runner.tools if runner is not None else {}
+
+    def brain_node(state: DirectorState) -> dict[str, Any]:
+        decision = brain.decide(state)
+        get_stream_writer()({"type": "brain", "say": decision.say, "calls": len(decision.calls),
+                             "done": decision.done, "give_up": decision.give_up})
+        update: dict[str, Any] = {
+            "calls": decision.calls,
+            "messages": [Message(role="brain", text=decision.give_up or decision.say, calls=decision.calls)],
+        }
+        if decision.give_up:
+            update.update(status="failed", error=decision.give_up, calls=[])
+        return update
+
+    def route_after_brain(state: DirectorState) -> Literal["tools", "finish"]:
+        # A batch to run goes to the tools; a finished or abandoned plan gets published.
+        return "tools" if state.calls and state.status == "running" else "finish"
+
+    def tools_node(state: DirectorState) -> dict[str, Any]:
+        results = runner.run_batch(state, state.calls, get_stream_writer())
+        board = fold(state.storyboard, state.calls, results, tools)
+        return {"storyboard": board, "calls": [], "messages": [Message(role="tool", results=results)]}
+
+    def finish_node(state: DirectorState) -> dict[str, Any]:
+        return finish(state)
+
+    graph = StateGraph(DirectorState)
+    graph.add_node("brain", brain_node)
+    graph.add_node("tools", tools_node)
+    graph.add_node("finish", finish_node)
+    graph.add_edge(START, "brain")  # every run starts by asking the brain what is missing
+    graph.add_conditional_edges("brain", route_after_brain, ["tools", "finish"])
+    graph.add_edge("tools", "brain")  # results always go back to the brain
+    graph.add_edge("finish", END)  # publishing ends the run
+    return graph.compile(checkpointer=checkpointer)

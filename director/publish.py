@@ -1,0 +1,175 @@
+"""The finish step: put a run's outputs in runs/<run_id>/ and describe them.
+
+final.mp4 and subtitles.srt are hard links to the content-addressed assets
+(so forks and re-runs share bytes); storyboard.html and manifest.json are
+written for this run. Every write replaces the whole file atomically, so the
+step can run again after a crash without harm.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from director import __version__
+from director.backends import Backends
+from director.brain import Brain
+from director.config import Settings
+from director.state import AssetRef, DirectorState, Storyboard
+from director.store import AssetStore, Catalog, Workspace
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@dataclass
+class Publisher:
+    workspace: Workspace
+    store: AssetStore
+    catalog: Catalog
+    settings: Settings
+    backends: Backends
+    brain: Brain
+
+    def __call__(self, state: DirectorState) -> dict[str, Any]:
+        run_dir = self.workspace.run_dir(state.run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        board = state.storyboard
+        outputs: dict[str, str] = {}
+        if state.status == "running" and board is not None and board.final is not None:
+            self.store.publish(board.final.video, run_dir / "final.mp4")
+            self.store.publish(board.final.subtitles, run_dir / "subtitles.srt")
+            outputs = {"final.mp4": f"runs/{state.run_id}/final.mp4",
+                       "subtitles.srt": f"runs/{state.run_id}/subtitles.srt"}
+            status, error = "done", None
+        else:
+            status = "failed"
+            error = state.error or "the run ended without a final video"
+        if board is not None:
+            write_atomic(run_dir / "storyboard.html", storyboard_html(board, state, run_dir, self.workspace))
+            outputs["storyboard.html"] = f"runs/{state.run_id}/storyboard.html"
+        outputs["manifest.json"] = f"runs/{state.run_id}/manifest.json"
+        manifest = self.manifest(state, status, error, outputs)
+        write_atomic(run_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        final = str(self.workspace.abspath(outputs["final.mp4"])) if "final.mp4" in outputs else None
+        self.catalog.update_run(state.run_id, status=status, error=error, final_path=final)
+        return {"status": status, "error": error, "outputs": outputs}
+
+    def manifest(self, state: DirectorState, status: str, error: str | None, outputs: dict[str, str]) -> dict[str, Any]:
+        board = state.storyboard
+        calls = self.catalog.run_calls(state.run_id)
+        run = self.catalog.get_run(state.run_id)
+        image_prompts = {}
+        for row in calls:
+            if row.tool == "create_image" and row.result_json:
+                image_prompts[json.loads(row.args_json)["scene"]] = json.loads(row.result_json).get("prompt")
+        scenes = []
+        if board is not None:
+            timings = {t.index: t for t in board.final.timings} if board.final else {}
+            for s in board.scenes:
+                t = timings.get(s.index)
+                scenes.append({
+                    "index": s.index,
+                    "image_prompt": s.image_prompt,
+                    "full_image_prompt": image_prompts.get(s.index),
+                    "narration": s.narration,
+                    "image": _asset(s.image),
+                    "audio": _asset(s.audio),
+                    "clip": _asset(s.clip),
+                    "start": t.start if t else None,
+                    "duration": t.duration if t else None,
+                    "error": s.error,
+                })
+        executed = [c for c in calls if not c.reused and c.error is None]
+        return {
+            "director_version": __version__,
+            "run_id": state.run_id,
+            "status": status,
+            "error": error,
+            "created": run.created.isoformat() if run else None,
+            "published": datetime.now(timezone.utc).isoformat(),
+            "goal": state.goal.model_dump(),
+            "seed": state.goal.seed,
+            "backends": {"brain": {"backend": self.brain.name, "model": self.brain.model}, **self.backends.describe(),
+                         "assemble": {"backend": "local", "model": "ffmpeg"}},
+            "settings": self.settings.public_dict(),
+            "title": board.title if board else None,
+            "art_style": board.art_style if board else None,
+            "characters": [c.model_dump() for c in board.characters] if board else [],
+            "scenes": scenes,
+            "outputs": {name: {"path": rel, **_file_info(self.workspace.abspath(rel))} for name, rel in outputs.items()
+                        if name in ("final.mp4", "subtitles.srt")},
+            "final": _asset(board.final.video) if board and board.final else None,
+            "calls": [
+                {"call_id": c.call_id, "tool": c.tool, "args": json.loads(c.args_json), "backend": c.backend,
+                 "model": c.model, "key": c.key, "ms": c.ms, "reused": c.reused, "error": c.error, "cost_usd": c.cost_usd}
+                for c in calls
+            ],
+            "totals": {
+                "calls": len(calls),
+                "executed": len(executed),
+                "reused": sum(1 for c in calls if c.reused),
+                "failed": sum(1 for c in calls if c.error),
+                "tool_ms": sum(c.ms for c in calls),
+                "cost_usd": round(sum(c.cost_usd for c in calls), 6),
+            },
+        }
+
+
+def _asset(ref: AssetRef | None) -> dict[str, Any] | None:
+    return ref.model_dump(exclude_none=True) if ref else None
+
+
+def _file_info(path: Path) -> dict[str, Any]:
+    return {"bytes": path.stat().st_size} if path.is_file() else {}
+
+
+def storyboard_html(board: Storyboard, state: DirectorState, run_dir: Path, workspace: Workspace) -> str:
+    def rel(ref: AssetRef | None) -> str | None:
+        return os.path.relpath(workspace.abspath(ref.path), run_dir) if ref else None
+
+    e = html.escape
+    timings = {t.index: t for t in board.final.timings} if board.final else {}
+    cards = []
+    for s in board.scenes:
+        image, clip, t = rel(s.image), rel(s.clip), timings.get(s.index)
+        media = (f'<video src="{e(clip)}" poster="{e(image or "")}" controls muted loop></video>' if clip
+                 else f'<img src="{e(image)}" alt="scene {s.index}">' if image else '<div class="missing">no image yet</div>')
+        when = f"{t.start:.2f}s – {t.start + t.duration:.2f}s" if t else ""
+        error = f'<p class="error">{e(s.error)}</p>' if s.error else ""
+        cards.append(f"""<section class="scene">
+  {media}
+  <h2>Scene {s.index} <small>{e(when)}</small></h2>
+  <p class="narration">{e(s.narration)}</p>
+  <p class="prompt"><b>Prompt:</b> {e(s.image_prompt)}</p>{error}
+</section>""")
+    cast = "".join(f"<li><b>{e(c.name)}</b> ({e(c.kind)}): {e(c.look)}</li>" for c in board.characters)
+    final = '<p><a href="final.mp4">▶ final.mp4</a> · <a href="subtitles.srt">subtitles.srt</a> · <a href="manifest.json">manifest.json</a></p>' if board.final else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{e(board.title)} · storyboard</title>
+<style>
+body{{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#222}}
+.grid{{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:1.2rem}}
+.scene{{border:1px solid #ddd;border-radius:8px;padding:.8rem;background:#fafafa}}
+.scene img,.scene video{{width:100%;border-radius:4px;background:#000}}
+.scene h2{{font-size:1.05rem;margin:.5rem 0 .2rem}} small{{color:#777;font-weight:normal}}
+.narration{{font-style:italic}} .prompt{{color:#555;font-size:.9em}} .error{{color:#b00}}
+</style></head><body>
+<h1>{e(board.title)}</h1>
+<p><b>Goal:</b> {e(state.goal.text)}<br><b>Art style:</b> {e(board.art_style)}<br><b>Run:</b> {e(state.run_id)}</p>
+<ul>{cast}</ul>
+{final}
+<div class="grid">
+{chr(10).join(cards)}
+</div>
+</body></html>
+"""
