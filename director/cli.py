@@ -1,0 +1,181 @@
+"""The `director` command: a thin typer + rich layer over director.api.
+
+Progress goes to stderr; stdout carries results (for `make`, the last line is
+the absolute path of final.mp4). A DirectorError prints one line and exits
+non-zero; anything else is a bug and prints a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from director.errors import DirectorError
+
+from typer import Abort
+
+try:  # newer typer ships its own copy of click
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - typer on real click
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
+
+app = typer.Typer(
+    name="director",
+    help="Turn a goal into a finished, narrated, subtitled video.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+# Piped output keeps whole lines instead of wrapping tables at 80 columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+WorkspaceOpt = Annotated[
+    Optional[Path],
+    typer.Option("--workspace", "-w", help="Workspace folder (default: $DIRECTOR_HOME, else ~/.director)."),
+]
+BackendOpt = Annotated[
+    str, typer.Option("--backend", "-b", help="auto | local | gemini | vertex. auto picks gemini when a key is set.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _director(workspace: Path | None, backend: str = "auto") -> Any:
+    from director.api import Director
+
+    return Director(workspace=workspace, backend=backend)
+
+
+class Progress:
+    """Prints one line per tool call as it finishes, plus the brain's plan."""
+
+    def __init__(self, console: Console, *, quiet: bool = False) -> None:
+        self.console = console
+        self.quiet = quiet
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        c = self.console
+        if kind == "run_started":
+            c.print(f"run [bold]{escape(event['run_id'])}[/] · backend [bold]{event['backend']}[/] "
+                    f"({escape(event['reason'])}) · {event['scenes']} scenes · {event['aspect']}")
+            c.print(f"workspace {escape(event['workspace'])}", style="dim")
+        elif self.quiet:
+            return
+        elif kind == "brain" and event.get("say"):
+            c.print(f"[bold]●[/] {escape(event['say'])}")
+        elif kind == "brain" and event.get("give_up"):
+            c.print(f"[red]●[/] {escape(event['give_up'])}")
+        elif kind == "tool_finished":
+            c.print(f"  [green]✓[/] {escape(event['label'])} [dim]{event['ms'] / 1000:.1f} s[/]")
+        elif kind == "tool_reused":
+            c.print(f"  [cyan]↺[/] {escape(event['label'])} [dim]reused from memo[/]")
+        elif kind == "tool_failed":
+            c.print(f"  [red]✗[/] {escape(event['label'])}: {escape(str(event.get('error')))}")
+        elif kind == "tool_started" and c.is_terminal:
+            c.print(f"  [dim]… {escape(event['label'])}[/]")
+        elif kind == "tool_progress" and c.is_terminal:
+            c.print(f"    [dim]{escape(event['label'])}: {escape(event['note'])}[/]")
+
+
+def _summary(run: Any) -> str:
+    total = run.executed + run.reused + run.failed
+    if total and run.executed == 0 and run.failed == 0:
+        return f"{total} tool calls, all reused from memo: nothing was executed"
+    return f"{total} tool calls: {run.executed} executed, {run.reused} reused from memo, {run.failed} failed"
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")] = 0,
+) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def make(
+    goal: Annotated[str, typer.Argument(help="What the video should be, e.g. 'a 5-scene bedtime story about a cat and a dog'.")],
+    scenes: Annotated[Optional[int], typer.Option("--scenes", "-n", help="Number of scenes, 1-50 (default: from the goal, else 4).")] = None,
+    aspect: Annotated[str, typer.Option("--aspect", "-a", help="16:9, 9:16 or 1:1.")] = "16:9",
+    backend: BackendOpt = "auto",
+    workspace: WorkspaceOpt = None,
+    run_id: Annotated[Optional[str], typer.Option("--run-id", help="Name for the run (default: time-based).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for deterministic backends.")] = 0,
+    voice: Annotated[Optional[str], typer.Option("--voice", help="Narration voice (default: the backend's).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+) -> None:
+    """Make a video from a goal. The last line printed is the path of final.mp4."""
+    director = _director(workspace, backend)
+    run = director.submit(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice, run_id=run_id,
+                          on_event=Progress(err, quiet=quiet))
+    err.print(_summary(run))
+    if run.status != "done" or run.final is None:
+        err.print(f"[red]run {escape(run.id)} failed:[/] {escape(run.error or 'no final video')}")
+        raise typer.Exit(1)
+    err.print(f"storyboard {escape(str(run.outputs.get('storyboard.html', '')))}", style="dim")
+    out.print(str(run.final))
+
+
+@app.command()
+def runs(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """List the runs in a workspace, newest first."""
+    rows = _director(workspace).runs()
+    if as_json:
+        out.print(json.dumps(rows, indent=2))
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("id", "status", "created", "goal", "final"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["id"], r["status"], r["created"].replace("T", " ")[:19], r["goal"], r["final"] or "")
+    out.print(table)
+
+
+@app.command()
+def history(
+    run: Annotated[str, typer.Argument(help="Run id (see `director runs`).")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a run's checkpoints, newest first: id, step, node and what changed."""
+    rows = _director(workspace).history(run)
+    if as_json:
+        out.print(json.dumps(rows, indent=2, default=str))
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("checkpoint", "step", "node", "change"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["checkpoint"], str(r["step"]), r["node"], r["change"])
+    out.print(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        code = app(args=argv, prog_name="director", standalone_mode=False)
+    except NoArgsIsHelpError:
+        sys.exit(2)  # typer has already printed the help
+    except UsageError as exc:
+        where = f" ({exc.ctx.command_path})" if exc.ctx else ""
+        err.print(f"error{where}: {escape(exc.format_message())}")
+        sys.exit(2)
+    except (Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        sys.exit(130)
+    except DirectorError as exc:
+        err.print(f"error: {escape(str(exc))}")
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()
