@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROVIDER_ENV = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_CLOUD_PROJECT",
+                "GOOGLE_CLOUD_LOCATION", "REVE_API_KEY")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("RUN_LIVE") == "1":
+        return
+    skip = pytest.mark.skip(reason="calls a real cloud API; set RUN_LIVE=1")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch):
+    """No test writes to the developer's ~/.director or sees their provider keys."""
+    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    for name in PROVIDER_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def story_run(tmp_path_factory):
+    """One real 3-scene local run, shared by the end-to-end checks."""
+    from director.api import Director
+
+    ws = tmp_path_factory.mktemp("story-ws")
+    events: list[dict] = []
+    run = Director(workspace=ws, backend="local").submit(
+        "a 3-scene bedtime story about a cat and a dog", run_id="story", on_event=events.append
+    )
+    return run, events, ws
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Path:
+    return tmp_path / "ws"

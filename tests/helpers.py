@@ -1,0 +1,85 @@
+"""Test helpers: probing media with PyAV, parsing SRT, running the CLI in-process."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from director.cli import main
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def last_line(self) -> str:
+        lines = [line for line in self.out.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+
+def run_cli(capsys, *args: str) -> CliResult:
+    """Run `director ARGS` in this process; capture exit code, stdout and stderr."""
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return CliResult(code, captured.out, captured.err)
+
+
+@dataclass
+class Streams:
+    video: list[dict]
+    audio: list[dict]
+    subtitle: list[dict]
+    duration: float
+
+
+def ffprobe(path: Path) -> Streams:
+    """What ffprobe would say, through PyAV (the bundled ffmpeg ships no ffprobe)."""
+    with av.open(str(path)) as c:
+        video = [{"codec": s.codec_context.name, "width": s.codec_context.width, "height": s.codec_context.height,
+                  "pix_fmt": s.codec_context.pix_fmt, "fps": float(s.average_rate or 0)} for s in c.streams.video]
+        audio = [{"codec": s.codec_context.name, "rate": s.codec_context.sample_rate} for s in c.streams.audio]
+        subtitle = [{"codec": s.codec_context.name, "language": s.language} for s in c.streams.subtitles]
+        return Streams(video, audio, subtitle, c.duration / 1_000_000)
+
+
+def faststart(path: Path) -> bool:
+    """True when the moov atom precedes mdat (playable while downloading)."""
+    data = path.read_bytes()[:1 << 20]
+    moov, mdat = data.find(b"moov"), data.find(b"mdat")
+    return moov != -1 and (mdat == -1 or moov < mdat)
+
+
+SRT_TIME = re.compile(r"(\d\d):(\d\d):(\d\d),(\d\d\d) --> (\d\d):(\d\d):(\d\d),(\d\d\d)")
+
+
+def parse_srt(text: str) -> list[tuple[float, float, str]]:
+    cues = []
+    for block in text.strip().split("\n\n"):
+        lines = block.strip().splitlines()
+        m = SRT_TIME.match(lines[1])
+        assert m, f"bad SRT timing line: {lines[1]!r}"
+        g = [int(x) for x in m.groups()]
+        start = g[0] * 3600 + g[1] * 60 + g[2] + g[3] / 1000
+        end = g[4] * 3600 + g[5] * 60 + g[6] + g[7] / 1000
+        cues.append((start, end, " ".join(lines[2:])))
+    return cues
+
+
+def db_rows(db: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()

@@ -1,0 +1,70 @@
+"""Bad input: one clear line on stderr, exit 2, nothing written to the database."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import run_cli
+
+
+def one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["make", "a story", "--scenes", "0"], "scenes must be between 1 and 50 (got 0)"),
+    (["make", "a story", "--scenes", "51"], "scenes must be between 1 and 50 (got 51)"),
+    (["make", "a 60-scene story"], "scenes must be between 1 and 50 (got 60)"),
+    (["make", "a story", "--aspect", "4:3"], "unknown aspect '4:3'"),
+    (["make", ""], "the goal is empty"),
+    (["make", "   "], "the goal is empty"),
+    (["make", "a story", "--run-id", "../escape"], "run id '../escape' must be"),
+    (["make", "a story", "--backend", "gemini"], "backend 'gemini' is not built yet"),
+    (["make", "a story", "--scenes", "many"], "Invalid value for '--scenes'"),
+    (["make"], "Missing argument 'goal'"),
+])
+def test_bad_make_arguments(capsys, workspace, args, message):
+    result = run_cli(capsys, *args, "--workspace", str(workspace))
+    assert result.code == 2
+    assert message in one_line(result.err)
+    assert not (workspace / "director.db").exists()
+
+
+def test_workspace_that_is_a_file(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run_cli(capsys, "make", "a story", "--workspace", str(blocker))
+    assert result.code == 2
+    assert "is not a directory" in one_line(result.err)
+    result = run_cli(capsys, "make", "a story", "--workspace", str(blocker / "inside"))
+    assert result.code == 2
+    assert f"workspace {blocker / 'inside'} is not writable" in one_line(result.err)
+    assert blocker.read_text() == "not a folder"
+
+
+def test_unknown_run_id(capsys, workspace, story_run):
+    result = run_cli(capsys, "history", "nope", "--workspace", str(workspace))
+    assert result.code == 2
+    assert "no Director runs in" in one_line(result.err)
+    assert not (workspace / "director.db").exists()
+    _run, _events, ws = story_run
+    before = (ws / "director.db").stat().st_size, sorted(p.name for p in (ws / "runs").iterdir())
+    result = run_cli(capsys, "history", "nope", "--workspace", str(ws))
+    assert result.code == 2
+    assert "unknown run id 'nope'" in one_line(result.err)
+    assert before == ((ws / "director.db").stat().st_size, sorted(p.name for p in (ws / "runs").iterdir()))
+
+
+def test_existing_run_id_is_refused(capsys, story_run):
+    _run, _events, ws = story_run
+    result = run_cli(capsys, "make", "a story", "--workspace", str(ws), "--run-id", "story")
+    assert result.code == 2
+    assert "run 'story' already exists" in one_line(result.err)
+
+
+def test_runs_in_an_empty_workspace(capsys, workspace):
+    result = run_cli(capsys, "runs", "--workspace", str(workspace))
+    assert result.code == 2 and "no Director runs in" in one_line(result.err)

@@ -1,0 +1,65 @@
+"""`pip install .` (not editable) gives a working `director` that finds its prompts.
+
+The wheel is built from a copy of the repo and installed into a fresh venv.
+Its dependencies come from this test venv through a .pth line, so the test
+needs no network.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    src = tmp_path_factory.mktemp("src") / "repo"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "build", "dist",
+                                                             ".demo-workspace", "__pycache__", ".pytest_cache"))
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+                    "-w", str(out), str(src)], check=True, capture_output=True)
+    [whl] = out.glob("director_video-*.whl")
+    return whl
+
+
+def test_wheel_installs_only_the_director_package(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {n.split("/")[0] for n in names}
+    assert {t for t in top if not t.endswith(".dist-info")} == {"director"}
+    for needed in ("director/prompts/image.md", "director/prompts/story.md", "director/prompts/system.md",
+                   "director/tools/create_image.py", "director/tools/__init__.py", "director/cli.py"):
+        assert needed in names
+
+
+def test_installed_director_makes_a_video_outside_the_repo(wheel, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    target_purelib = Path(subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True).stdout.strip())
+    # Dependencies from this venv; appended after the new venv's own site-packages.
+    (target_purelib / "_deps_from_test_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
+                    "--no-deps", "--no-index", str(wheel)], check=True, capture_output=True)
+
+    where = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import director, director.tools, director.prompts; print(director.__file__)"],
+                           cwd=tmp_path, check=True, capture_output=True, text=True).stdout.strip()
+    assert where.startswith(str(venv))
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run([str(venv / "bin" / "director"), "make", "a fox in the forest", "--scenes", "1",
+                           "--aspect", "1:1", "--workspace", str(tmp_path / "ws")],
+                          cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    final = Path(done.stdout.strip().splitlines()[-1])
+    assert final.is_file() and final.stat().st_size > 10_000
+    assert "procedural" in (final.parent / "manifest.json").read_text()

@@ -1,0 +1,124 @@
+"""Local illustrator, Piper voice and Ken Burns motion produce real, varied media."""
+
+from __future__ import annotations
+
+import wave
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from director.backends.local.image import LocalIllustrator, paint
+from director.backends.local.motion import KenBurns, camera
+from director.backends.local.voice import PiperVoiceBackend
+from director.errors import ToolArgumentError
+from director.media import probe, scene_length
+from director.prompting import render
+
+SHEET = "Luna (cat): a ginger cat with green eyes; Biscuit (dog): a brown dog with a red bandana"
+
+
+def prompt(scene: str, style: str = "warm picture-book illustration") -> str:
+    return render("image.md", art_style=style, scene=scene, characters=SHEET)
+
+
+def pixels(img: Image.Image) -> np.ndarray:
+    return np.asarray(img.convert("RGB"), dtype=np.float32)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (720, 1280), (1024, 1024)])
+def test_illustration_has_the_requested_size(tmp_path, size):
+    out = tmp_path / "a.png"
+    LocalIllustrator().create_image(prompt("Luna and Biscuit in the garden, morning"), width=size[0], height=size[1],
+                                    seed=0, out=out)
+    with Image.open(out) as im:
+        assert im.size == size and im.format == "PNG"
+
+
+def test_illustration_is_deterministic_and_differs_per_scene():
+    p1 = prompt("Luna and Biscuit play in the sunny garden, morning")
+    p2 = prompt("Luna and Biscuit watch fireflies by the pond, night")
+    a, b, c = (pixels(paint(p, width=640, height=360, seed=0)) for p in (p1, p1, p2))
+    assert np.array_equal(a, b)
+    assert np.abs(a - c).mean() > 20
+
+
+def test_words_drive_the_picture():
+    day = pixels(paint(prompt("Luna and Biscuit in the garden, midday"), width=640, height=360, seed=1))
+    night = pixels(paint(prompt("Luna and Biscuit in the garden, night"), width=640, height=360, seed=1))
+    assert night.mean() < day.mean() - 40  # night is measurably darker
+    bw = pixels(paint(prompt("Luna in the garden", style="black-and-white ink noir"), width=640, height=360, seed=1))
+    assert np.abs(bw[..., 0] - bw[..., 1]).max() < 2  # monochrome when the style asks for it
+
+
+def test_the_cast_is_drawn_in_its_colours():
+    # A ginger cat shows up as a patch of ginger pixels that the empty scene lacks.
+    with_cat = pixels(paint(prompt("Luna sits in the snowy meadow, midday"), width=640, height=360, seed=3))
+    empty = pixels(paint(render("image.md", art_style="warm picture-book illustration",
+                                scene="the snowy meadow, midday", characters=""), width=640, height=360, seed=3))
+
+    def ginger(a: np.ndarray) -> int:
+        r, g, b = a[..., 0], a[..., 1], a[..., 2]
+        return int(((r > 180) & (g > 90) & (g < 170) & (b < 100)).sum())
+
+    assert ginger(with_cat) > 500 > ginger(empty)
+
+
+def test_piper_speaks_and_length_follows_the_text(tmp_path):
+    voice = PiperVoiceBackend(default_voice="en_US-joe-medium")
+    short, long = tmp_path / "s.wav", tmp_path / "l.wav"
+    voice.narrate("Hello there.", voice=None, out=short)
+    voice.narrate("Once upon a time, a ginger cat and a brown dog played in the garden until the moon came up.",
+                  voice=None, out=long)
+    durations = []
+    for path in (short, long):
+        with wave.open(str(path)) as w:
+            assert w.getnchannels() == 1 and w.getsampwidth() == 2
+            frames = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+            durations.append(w.getnframes() / w.getframerate())
+            assert np.abs(frames).max() > 3000  # speech, not silence
+    assert 0.4 < durations[0] < 2.5
+    assert durations[1] > durations[0] * 3
+
+
+def test_pace_changes_speed(tmp_path):
+    voice = PiperVoiceBackend(default_voice="en_US-joe-medium")
+    text = "The little fox ran all the way home."
+    voice.narrate(text, voice=None, out=tmp_path / "n.wav")
+    voice.narrate(text, voice=None, out=tmp_path / "f.wav", pace=1.5)
+    with wave.open(str(tmp_path / "n.wav")) as n, wave.open(str(tmp_path / "f.wav")) as f:
+        assert f.getnframes() < n.getnframes() * 0.85
+
+
+def test_unknown_voice_is_a_tool_argument_error(tmp_path):
+    with pytest.raises(ToolArgumentError, match="installed voices: en_US-joe-medium"):
+        PiperVoiceBackend(default_voice="en_US-joe-medium").narrate("hi", voice="nope", out=tmp_path / "x.wav")
+
+
+@pytest.mark.parametrize("motion", ["zoom_in", "pan_right"])
+def test_ken_burns_clip_is_exact_and_moves(tmp_path, motion):
+    still = tmp_path / "still.png"
+    LocalIllustrator().create_image(prompt("Luna in the forest, morning"), width=640, height=360, seed=0, out=still)
+    out = tmp_path / "clip.mp4"
+    duration = scene_length(1.3, 30)
+    KenBurns(crf=23, preset="ultrafast").animate(still, prompt="", duration=duration, motion=motion,
+                                                 size=(640, 360), fps=30, out=out)
+    p = probe(out)
+    assert (p.width, p.height, p.video_codec, p.pix_fmt) == (640, 360, "h264", "yuv420p")
+    assert p.frames == round(duration * 30)
+    assert p.audio_codec is None
+    import av
+
+    with av.open(str(out)) as c:
+        frames = [f.to_ndarray(format="rgb24").astype(np.float32) for f in c.decode(video=0)]
+    assert np.abs(frames[0] - frames[-1]).mean() > 3  # the camera moved
+
+
+def test_camera_moves_stay_inside_the_picture():
+    w, h = 1280, 720
+    for motion in ("zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"):
+        for p in (0.0, 0.5, 1.0):
+            z, cx, cy = camera(motion, p, w, h)
+            assert z >= 1.0
+            assert cx - w / (2 * z) >= -1e-6 and cx + w / (2 * z) <= w + 1e-6
+            assert cy - h / (2 * z) >= -1e-6 and cy + h / (2 * z) <= h + 1e-6

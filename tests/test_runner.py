@@ -1,0 +1,136 @@
+"""The runner turns model mistakes into observations, and memoises by inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from director.api import Director
+from director.brain.local import LocalBrain
+from director.graph import fold
+from director.runner import Runner
+from director.state import DirectorState, Goal, Message, ToolCall
+from director.tools import registry
+
+
+@pytest.fixture
+def runner(workspace):
+    director = Director(workspace=workspace, backend="local")
+    session = director._session("local")
+    return Runner(settings=director.settings, backends=session.backends, store=session.store,
+                  catalog=session.catalog, tools=registry())
+
+
+def state_with_story(runner: Runner, scenes: int = 2) -> DirectorState:
+    state = DirectorState(run_id="t", goal=Goal(text="a cat and a dog in the garden", scenes=scenes))
+    call = ToolCall(id="1", name="write_story", args={"goal": state.goal.text, "scenes": scenes})
+    [result] = runner.run_batch(state, [call], lambda e: None)
+    assert result.ok, result.error
+    return state.model_copy(update={"storyboard": fold(None, [call], [result], runner.tools)})
+
+
+def run(runner: Runner, state: DirectorState, name: str, **args):
+    [result] = runner.run_batch(state, [ToolCall(id="x", name=name, args=args)], lambda e: None)
+    return result
+
+
+def test_unknown_tool_is_an_observation(runner):
+    state = state_with_story(runner)
+    result = run(runner, state, "make_it_pop", scene=1)
+    assert not result.ok and "unknown tool 'make_it_pop'" in result.error and "create_image" in result.error
+
+
+def test_malformed_arguments_are_an_observation(runner):
+    state = state_with_story(runner)
+    result = run(runner, state, "create_image", scene="two", prompt="x", aspect="16:9")
+    assert not result.ok and result.error.startswith("bad arguments for create_image: scene:")
+    result = run(runner, state, "create_image", scene=1, prompt="x", aspect="4:3")
+    assert not result.ok and "aspect" in result.error
+
+
+def test_a_scene_that_does_not_exist_is_an_observation(runner):
+    state = state_with_story(runner, scenes=2)
+    result = run(runner, state, "narrate", scene=9, text="hello")
+    assert not result.ok and "there is no scene 9; the story has scenes 1..2" in result.error
+
+
+def test_calls_out_of_order_are_observations(runner):
+    empty = DirectorState(run_id="t", goal=Goal(text="x", scenes=1))
+    assert "no story yet" in run(runner, empty, "create_image", scene=1, prompt="x", aspect="1:1").error
+    state = state_with_story(runner)
+    result = run(runner, state, "animate_image", scene=1, aspect="16:9")
+    assert not result.ok and "has no image or narration yet" in result.error
+
+
+def test_same_inputs_are_served_from_the_memo(runner):
+    state = state_with_story(runner)
+    first = run(runner, state, "create_image", scene=1, prompt="a cat in the garden", aspect="1:1")
+    again = run(runner, state, "create_image", scene=1, prompt="a cat in the garden", aspect="1:1")
+    other = run(runner, state, "create_image", scene=1, prompt="a cat on the moon", aspect="1:1")
+    assert first.ok and not first.reused
+    assert again.reused and again.key == first.key and again.output == first.output
+    assert other.ok and not other.reused and other.key != first.key
+    rows = [(c.tool, c.reused) for c in runner.catalog.run_calls("t") if c.tool == "create_image"]
+    assert rows == [("create_image", False), ("create_image", True), ("create_image", False)]
+
+
+def test_input_assets_are_part_of_the_key(runner):
+    # The same animate_image arguments over a different still is a different call.
+    state = state_with_story(runner, scenes=1)
+    calls = [ToolCall(id="a", name="create_image", args={"scene": 1, "prompt": "a cat", "aspect": "1:1"}),
+             ToolCall(id="b", name="narrate", args={"scene": 1, "text": "Hi."})]
+    results = runner.run_batch(state, calls, lambda e: None)
+    state = state.model_copy(update={"storyboard": fold(state.storyboard, calls, results, runner.tools)})
+    key1 = runner.memo_key(runner.tools["animate_image"], runner.tools["animate_image"].input(scene=1, aspect="1:1"),
+                           runner.tools["animate_image"].resolve(runner.tools["animate_image"].input(scene=1, aspect="1:1"), state), 0)
+    redo = [ToolCall(id="c", name="create_image", args={"scene": 1, "prompt": "a dog", "aspect": "1:1"})]
+    state = state.model_copy(update={"storyboard": fold(state.storyboard, redo, runner.run_batch(state, redo, lambda e: None), runner.tools)})
+    args = runner.tools["animate_image"].input(scene=1, aspect="1:1")
+    key2 = runner.memo_key(runner.tools["animate_image"], args, runner.tools["animate_image"].resolve(args, state), 0)
+    assert key1 != key2
+
+
+def test_a_lost_asset_is_made_again(runner):
+    state = state_with_story(runner)
+    first = run(runner, state, "create_image", scene=2, prompt="a dog", aspect="1:1")
+    (runner.store.workspace.abspath(first.output["image"]["path"])).unlink()
+    again = run(runner, state, "create_image", scene=2, prompt="a dog", aspect="1:1")
+    assert again.ok and not again.reused
+    assert runner.store.exists(runner.tools["create_image"].output.model_validate(again.output).image)
+
+
+def test_new_image_invalidates_the_clip_and_the_cut(runner):
+    state = state_with_story(runner, scenes=1)
+    calls = [ToolCall(id="a", name="create_image", args={"scene": 1, "prompt": "a cat", "aspect": "1:1"}),
+             ToolCall(id="b", name="narrate", args={"scene": 1, "text": "Hi."})]
+    board = fold(state.storyboard, calls, runner.run_batch(state, calls, lambda e: None), runner.tools)
+    anim = [ToolCall(id="c", name="animate_image", args={"scene": 1, "aspect": "1:1"})]
+    state = state.model_copy(update={"storyboard": board})
+    board = fold(board, anim, runner.run_batch(state, anim, lambda e: None), runner.tools)
+    assert board.scene(1).clip is not None
+    redo = [ToolCall(id="d", name="create_image", args={"scene": 1, "prompt": "a cat at night", "aspect": "1:1"})]
+    state = state.model_copy(update={"storyboard": board})
+    board = fold(board, redo, runner.run_batch(state, redo, lambda e: None), runner.tools)
+    assert board.scene(1).clip is None and board.scene(1).image_prompt == "a cat at night"
+
+
+def test_brain_batches_independent_calls_then_gives_up_on_failed_scenes(runner):
+    state = state_with_story(runner, scenes=3)
+    decision = LocalBrain().decide(state)
+    names = sorted(c.name for c in decision.calls)
+    assert names == ["create_image"] * 3 + ["narrate"] * 3
+    assert len({c.id for c in decision.calls}) == 6
+    board = state.storyboard.model_copy(deep=True)
+    board.scene(2).error = "create_image: blocked"
+    decision = LocalBrain().decide(state.model_copy(update={"storyboard": board}))
+    assert all(c.args["scene"] != 2 for c in decision.calls)
+    for s in board.scenes:  # pretend everything else finished
+        if s.index != 2:
+            s.image = s.audio = s.clip = board.scene(1).image or _ref()
+    decision = LocalBrain().decide(state.model_copy(update={"storyboard": board, "messages": [Message(role="tool")]}))
+    assert decision.give_up and "scene 2: create_image: blocked" in decision.give_up
+
+
+def _ref():
+    from director.state import AssetRef
+
+    return AssetRef(sha256="0" * 64, kind="image", path="assets/00/x.png", bytes=1)

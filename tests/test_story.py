@@ -1,0 +1,80 @@
+"""The local story writer: deterministic, goal-driven, honest about its cast."""
+
+from __future__ import annotations
+
+import pytest
+
+from director.api import make_goal, scenes_from_goal
+from director.backends.local.story import write_local_story
+from director.errors import InputError
+
+
+def test_same_goal_same_story():
+    a = write_local_story("a bedtime story about a cat and a dog", scenes=5, seed=0)
+    b = write_local_story("a bedtime story about a cat and a dog", scenes=5, seed=0)
+    assert a == b
+
+
+def test_different_goals_give_visibly_different_stories():
+    goals = ["a bedtime story about a cat and a dog", "a treasure hunt in space with a robot",
+             "two penguins become friends in the snow", "a dragon and a knight at the castle"]
+    stories = [write_local_story(g, scenes=4, seed=0) for g in goals]
+    assert len({s.title for s in stories}) == len(goals)
+    prompts = [tuple(sc.image_prompt for sc in s.scenes) for s in stories]
+    assert len(set(prompts)) == len(goals)
+    narrations = [" ".join(sc.narration for sc in s.scenes) for s in stories]
+    assert len(set(narrations)) == len(goals)
+
+
+def test_seed_changes_the_details_not_the_shape():
+    a = write_local_story("a story about a cat", scenes=3, seed=0)
+    b = write_local_story("a story about a cat", scenes=3, seed=7)
+    assert len(a.scenes) == len(b.scenes) == 3
+    assert a.characters[0].kind == b.characters[0].kind == "cat"
+
+
+def test_characters_named_in_the_goal_appear():
+    story = write_local_story("a bedtime story about Miso the cat and a dog called Pickle", scenes=4, seed=0)
+    names = {c.name for c in story.characters}
+    assert {"Miso", "Pickle"} <= names
+    text = " ".join(s.narration + " " + s.image_prompt for s in story.scenes)
+    assert "Miso" in text and "Pickle" in text
+    kinds = {c.name: c.kind for c in story.characters}
+    assert kinds["Miso"] == "cat" and kinds["Pickle"] == "dog"
+
+
+def test_species_in_goal_become_the_cast_with_looks():
+    story = write_local_story("a cat and a dog play in the garden", scenes=3, seed=0)
+    kinds = [c.kind for c in story.characters]
+    assert kinds[:2] == ["cat", "dog"]
+    assert all(len(c.look.split()) >= 4 for c in story.characters)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 12, 50])
+def test_exact_scene_count_with_one_or_two_sentences(n):
+    story = write_local_story("an adventure about a fox", scenes=n, seed=0)
+    assert len(story.scenes) == n
+    for scene in story.scenes:
+        sentences = [s for s in scene.narration.replace("!", ".").replace("?", ".").split(".") if s.strip(' "')]
+        assert 1 <= len(sentences) <= 3, scene.narration
+        assert len(scene.image_prompt.split()) <= 45
+
+
+def test_scene_count_from_goal_text():
+    assert scenes_from_goal("a 5-scene bedtime story") == 5
+    assert scenes_from_goal("a story in three scenes") == 3
+    assert scenes_from_goal("a story") is None
+    assert make_goal("a 5-scene story", scenes=None, aspect="16:9", seed=0, voice=None, default_scenes=4).scenes == 5
+    assert make_goal("a 5-scene story", scenes=2, aspect="16:9", seed=0, voice=None, default_scenes=4).scenes == 2
+
+
+@pytest.mark.parametrize("kw,msg", [
+    ({"text": "  ", "scenes": 3, "aspect": "16:9"}, "goal is empty"),
+    ({"text": "x", "scenes": 0, "aspect": "16:9"}, "between 1 and 50"),
+    ({"text": "x", "scenes": 51, "aspect": "16:9"}, "between 1 and 50"),
+    ({"text": "a 60-scene story", "scenes": None, "aspect": "16:9"}, "between 1 and 50"),
+    ({"text": "x", "scenes": 2, "aspect": "4:3"}, "unknown aspect"),
+])
+def test_goal_validation(kw, msg):
+    with pytest.raises(InputError, match=msg):
+        make_goal(kw["text"], scenes=kw["scenes"], aspect=kw["aspect"], seed=0, voice=None, default_scenes=4)

@@ -1,0 +1,70 @@
+"""The registry, the declarations it sends to Gemini, and declaration-time checks."""
+
+from __future__ import annotations
+
+import pytest
+from google.genai import types
+from pydantic import BaseModel, Field
+
+from director.tooling import ToolContext, tool
+from director.tools import declarations, registry
+
+SKELETON_TOOLS = {"write_story", "create_image", "narrate", "animate_image", "assemble_video"}
+
+
+def test_registry_holds_the_skeleton_tools():
+    assert SKELETON_TOOLS <= set(registry())
+
+
+def test_declarations_are_valid_gemini_function_declarations():
+    decls = declarations()
+    assert {d["name"] for d in decls} == set(registry())
+    for decl in decls:
+        parsed = types.FunctionDeclaration.model_validate(decl)
+        assert parsed.description and len(parsed.description) > 30
+        schema = parsed.parameters_json_schema
+        assert schema["type"] == "object"
+        for name, prop in schema["properties"].items():
+            assert prop.get("description"), f"{decl['name']}.{name} has no description"
+
+
+def test_declaration_carries_constraints():
+    schema = registry()["create_image"].declaration()["parameters_json_schema"]
+    assert schema["properties"]["aspect"]["enum"] == ["16:9", "9:16", "1:1"]
+    assert schema["properties"]["scene"]["minimum"] == 1
+    assert set(schema["required"]) == {"scene", "prompt", "aspect"}
+
+
+class _In(BaseModel):
+    x: int = Field(description="a number")
+
+
+class _Out(BaseModel):
+    y: int = Field(description="a number")
+
+
+def test_tool_without_docstring_is_refused_at_declaration():
+    with pytest.raises(TypeError, match="docstring"):
+        @tool(capability=None)
+        def nameless(args: _In, ctx: ToolContext) -> _Out:
+            return _Out(y=args.x)
+
+
+class _Undescribed(BaseModel):
+    x: int
+
+
+def test_field_without_description_is_refused_at_declaration():
+    with pytest.raises(TypeError, match="without description"):
+        @tool(capability=None)
+        def bad(args: _Undescribed, ctx: ToolContext) -> _Out:
+            """Does a thing."""
+            return _Out(y=args.x)
+
+
+def test_non_model_input_is_refused_at_declaration():
+    with pytest.raises(TypeError, match="pydantic model"):
+        @tool(capability=None)
+        def loose(args: dict, ctx: ToolContext) -> _Out:
+            """Does a thing."""
+            return _Out(y=1)
