@@ -1,0 +1,9 @@
+"""`make bench`: run every benchmark and print its ratios."""
+
+from __future__ import annotations
+
+from bench import assemble, kenburns
+
+if __name__ == "__main__":
+    kenburns.main()
+    assemble.main()
