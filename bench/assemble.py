@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import best_of
-from director.backends.local import local_backends
+from director.backends import build_providers
 from director.config import Settings
 from director.media import run_ffmpeg, scene_length
 from director.state import AssetRef
@@ -39,7 +39,7 @@ def main() -> None:
                         str(wav)], what="tone")
             scenes.append({"index": i, "clip": store.put(clip, "video"), "audio": store.put(wav, "audio"),
                            "narration": f"Scene {i}."})
-        ctx = ToolContext(settings=settings, backends=local_backends(settings), store=store, run_id="bench", seed=0,
+        ctx = ToolContext(settings=settings, backends=build_providers(settings, "local", None).backends, store=store, run_id="bench", seed=0,
                           inputs={"title": "bench", "scenes": scenes})
         ours = best_of(lambda: assemble_video(AssembleVideoInput(aspect="16:9"), ctx))
         base = best_of(lambda: moviepy_cut(scenes, store, Path(tmp) / "moviepy.mp4", settings), repeat=1)

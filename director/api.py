@@ -20,9 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from director.backends import Backends, build_backends, choose_family
-from director.config import Settings
-from director.errors import DirectorError, InputError
+from director.backends import Backends, Providers, build_providers, choose_family
+from director.config import Settings, load_settings
+from director.errors import BudgetExceeded, DirectorError, InputError
+from director.limits import BudgetGuard, Limits, Prices
 from director.state import ASPECT_SIZES, DirectorState, Goal, Message
 from director.store import SQLITE_TIMEOUT_S, AssetStore, Catalog, RunRow, Workspace, sqlite_pragmas
 
@@ -122,6 +123,7 @@ class Run:
     executed: int = 0
     reused: int = 0
     failed: int = 0
+    cost_usd: float = 0.0
 
     @property
     def final(self) -> Path | None:
@@ -142,8 +144,14 @@ class Session:
     workspace: Workspace
     catalog: Catalog
     store: AssetStore
-    backends: Backends
+    providers: Providers
     family: str
+    limits: Limits
+    prices: Prices
+
+    @property
+    def backends(self) -> Backends:
+        return self.providers.backends
 
 
 class Director:
@@ -155,10 +163,12 @@ class Director:
         *,
         backend: str = "auto",
         settings: Settings | None = None,
+        **overrides: Any,
     ) -> None:
-        self.settings = settings or Settings()
+        self.settings = settings or load_settings(**overrides)
         self.workspace = Workspace(Path(workspace) if workspace else self.settings.home)
         self.requested_backend = backend
+        self.explicit = set(overrides)
 
     # -- choosing ----------------------------------------------------------------
     def choose_backend(self) -> tuple[str, str]:
@@ -166,10 +176,14 @@ class Director:
         return choose_family(self.settings, self.requested_backend)
 
     def _session(self, family: str) -> Session:
+        limits = Limits(rpm=self.settings.rate_limits(), max_attempts=self.settings.max_attempts,
+                        backoff_base_s=self.settings.backoff_base_s, backoff_max_s=self.settings.backoff_max_s)
+        prices = Prices(self.settings.file_config().get("prices"))
+        providers = build_providers(self.settings, family, limits)
         self.workspace.prepare()
         catalog = Catalog.open(self.workspace, create=True)
         store = AssetStore(self.workspace, catalog)
-        return Session(self.workspace, catalog, store, build_backends(self.settings, family), family)
+        return Session(self.workspace, catalog, store, providers, family, limits, prices)
 
     # -- making ------------------------------------------------------------------
     def submit(
@@ -181,6 +195,7 @@ class Director:
         seed: int = 0,
         voice: str | None = None,
         run_id: str | None = None,
+        budget: float | None = None,
         on_event: OnEvent | None = None,
     ) -> Run:
         """Run a goal to the end (blocking) and return the Run."""
@@ -188,43 +203,92 @@ class Director:
                          default_scenes=self.settings.default_scenes)
         if run_id is not None and not RUN_ID.match(run_id):
             raise InputError(f"run id {run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
+        budget = budget if budget is not None else self.settings.budget_usd
+        if budget is not None and budget < 0:
+            raise InputError(f"budget must be zero or more dollars (got {budget})")
         family, reason = self.choose_backend()
         session = self._session(family)
         run_id = run_id or new_run_id()
         if session.catalog.get_run(run_id) is not None:
             raise InputError(f"run {run_id!r} already exists in {self.workspace.root}; pick another --run-id")
         emit = on_event or (lambda event: None)
+        options = {"goal": spec.model_dump(), "fallback": self.settings.fallback}
         session.catalog.create_run(RunRow(
-            id=run_id, goal=spec.text, options_json=spec.model_dump_json(), backend=family, pid=os.getpid()))
+            id=run_id, goal=spec.text, options_json=json.dumps(options), backend=family, pid=os.getpid(),
+            budget_usd=budget))
         emit({"type": "run_started", "run_id": run_id, "backend": family, "reason": reason,
-              "workspace": str(self.workspace.root), "scenes": spec.scenes, "aspect": spec.aspect})
+              "workspace": str(self.workspace.root), "scenes": spec.scenes, "aspect": spec.aspect,
+              "notes": session.providers.notes, "budget_usd": budget})
         state = DirectorState(run_id=run_id, goal=spec, messages=[Message(role="user", text=spec.text)])
-        return self._drive(session, run_id, state, emit)
+        return self._drive(session, run_id, state, emit, budget)
+
+    def resume(self, run_id: str, *, budget: float | None = None, on_event: OnEvent | None = None) -> Run:
+        """Finish a run that stopped: killed, over budget, or failed scenes (retried; the rest is reused)."""
+        catalog = self._catalog()
+        row = catalog.require_run(run_id)
+        if effective_status(row) == "running" and row.pid != os.getpid():
+            raise InputError(f"run {run_id} is still running (pid {row.pid}); wait for it or stop it first")
+        if budget is not None and budget < 0:
+            raise InputError(f"budget must be zero or more dollars (got {budget})")
+        emit = on_event or (lambda event: None)
+        options = json.loads(row.options_json or "{}")
+        if "fallback" not in self.explicit and options.get("fallback"):
+            self.settings = self.settings.model_copy(update={"fallback": options["fallback"]})
+        session = self._session(row.backend)
+        limit = budget if budget is not None else row.budget_usd
+        config = {"configurable": {"thread_id": run_id}}
+        with open_checkpointer(self.workspace) as saver:
+            graph = self._build(session, saver, BudgetGuard(None, 0.0))
+            snapshot = graph.get_state(config)
+            if not snapshot.values:
+                raise InputError(f"run {run_id} has no checkpoints to resume from")
+            state = DirectorState.model_validate(snapshot.values)
+            if not snapshot.next and state.status == "done":
+                emit({"type": "run_finished", "run_id": run_id, "status": "done", "final": str(
+                    self.workspace.abspath(state.outputs["final.mp4"])), "executed": 0, "reused": 0, "failed": 0,
+                    "error": None, "note": "already done"})
+                return self._run_from(session, run_id, state.model_dump())
+            if not snapshot.next:
+                # The run ended as failed: clear the scene errors and hand it back to the brain,
+                # which asks again only for what is missing; everything made before is reused.
+                board = state.storyboard.model_copy(deep=True) if state.storyboard else None
+                retry = [s.index for s in board.scenes if s.error] if board else []
+                for s in board.scenes if board else []:
+                    s.errors.clear()
+                note = (f"Resume: retry scenes {retry}; keep everything that is already made." if retry
+                        else "Resume: finish the video; keep everything that is already made.")
+                graph.update_state(config, {"status": "running", "error": None, "storyboard": board, "outputs": {},
+                                            "messages": [Message(role="user", text=note)]}, as_node="tools")
+        catalog.update_run(run_id, status="running", error=None, pid=os.getpid(), budget_usd=limit)
+        emit({"type": "run_started", "run_id": run_id, "backend": row.backend, "reason": "resumed",
+              "workspace": str(self.workspace.root), "scenes": state.goal.scenes, "aspect": state.goal.aspect,
+              "notes": session.providers.notes, "budget_usd": limit})
+        return self._drive(session, run_id, None, emit, limit)
 
     def compile(self, family: str, *, checkpointer: Any) -> Any:
         """The compiled agent graph for a backend family, on this workspace."""
-        return self._build(self._session(family), checkpointer)
+        return self._build(self._session(family), checkpointer, BudgetGuard(self.settings.budget_usd, 0.0))
 
-    def _build(self, session: Session, checkpointer: Any) -> Any:
-        from director.brain.local import LocalBrain
+    def _build(self, session: Session, checkpointer: Any, budget: BudgetGuard) -> Any:
         from director.graph import build_graph
         from director.publish import Publisher
         from director.runner import Runner
         from director.tools import registry
 
-        brain = LocalBrain()
+        brain = session.providers.brain
         runner = Runner(settings=self.settings, backends=session.backends, store=session.store,
-                        catalog=session.catalog, tools=registry())
+                        catalog=session.catalog, tools=registry(), prices=session.prices, budget=budget)
         publisher = Publisher(self.workspace, session.store, session.catalog, self.settings, session.backends, brain)
-        return build_graph(brain=brain, runner=runner, finish=publisher, checkpointer=checkpointer)
+        return build_graph(brain=brain, runner=runner, finish=publisher, checkpointer=checkpointer)  # type: ignore[arg-type]
 
-    def _drive(self, session: Session, run_id: str, graph_input: Any, emit: OnEvent) -> Run:
+    def _drive(self, session: Session, run_id: str, graph_input: Any, emit: OnEvent, budget: float | None) -> Run:
         from langgraph.errors import GraphRecursionError
 
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": self.settings.max_steps}
+        guard = BudgetGuard(budget, session.catalog.run_spend(run_id))
         try:
             with open_checkpointer(self.workspace) as saver:
-                graph = self._build(session, saver)
+                graph = self._build(session, saver, guard)
                 for mode, chunk in graph.stream(graph_input, config, stream_mode=["custom", "updates"]):
                     if mode == "custom":
                         emit(chunk)
@@ -235,19 +299,29 @@ class Director:
         except GraphRecursionError:
             session.catalog.update_run(run_id, status="failed", error="too many steps")
             raise DirectorError(
-                f"run {run_id} took more than {self.settings.max_steps} steps; raise DIRECTOR_MAX_STEPS"
+                f"run {run_id} took more than {self.settings.max_steps} steps; raise DIRECTOR_MAX_STEPS "
+                f"and run `director resume {run_id}`"
             ) from None
+        except DirectorError as exc:
+            # The checkpoint before the failing step is intact: say how to go on from it.
+            stopped = isinstance(exc, BudgetExceeded)
+            message = self.settings.redact(str(exc))
+            session.catalog.update_run(run_id, status="stopped" if stopped else "failed", error=message)
+            hint = f"director resume {run_id} --budget <more>" if stopped else f"director resume {run_id}"
+            exc.args = (f"{message}. Run {run_id} is saved: {hint}",)
+            raise
         except BaseException as exc:
             if not isinstance(exc, KeyboardInterrupt):
                 session.catalog.update_run(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
             raise
         run = self._run_from(session, run_id, values)
         emit({"type": "run_finished", "run_id": run_id, "status": run.status, "final": str(run.final or ""),
-              "executed": run.executed, "reused": run.reused, "failed": run.failed, "error": run.error})
+              "executed": run.executed, "reused": run.reused, "failed": run.failed, "error": run.error,
+              "cost_usd": run.cost_usd})
         return run
 
     def _run_from(self, session: Session, run_id: str, values: dict[str, Any]) -> Run:
-        calls = session.catalog.run_calls(run_id)
+        calls = [c for c in session.catalog.run_calls(run_id) if c.tool != "brain"]
         row = session.catalog.require_run(run_id)
         outputs = {name: self.workspace.abspath(rel) for name, rel in (values.get("outputs") or {}).items()}
         return Run(
@@ -256,6 +330,7 @@ class Director:
             executed=sum(1 for c in calls if not c.reused and c.error is None),
             reused=sum(1 for c in calls if c.reused),
             failed=sum(1 for c in calls if c.error),
+            cost_usd=round(session.catalog.run_spend(run_id), 6),
         )
 
     # -- looking -----------------------------------------------------------------
@@ -264,11 +339,12 @@ class Director:
         return Catalog.open(self.workspace, create=False)
 
     def runs(self) -> list[dict[str, Any]]:
-        rows = self._catalog().list_runs()
+        catalog = self._catalog()
         return [
             {"id": r.id, "goal": r.goal, "status": effective_status(r), "created": r.created.isoformat(timespec="seconds"),
-             "backend": r.backend, "final": r.final_path, "error": r.error, "parent": r.parent_run}
-            for r in rows
+             "backend": r.backend, "final": r.final_path, "error": r.error, "parent": r.parent_run,
+             "cost_usd": round(catalog.run_spend(r.id), 4), "budget_usd": r.budget_usd}
+            for r in catalog.list_runs()
         ]
 
     def history(self, run_id: str) -> list[dict[str, Any]]:

@@ -46,12 +46,18 @@ BackendOpt = Annotated[
     str, typer.Option("--backend", "-b", help="auto | local | gemini | vertex. auto picks gemini when a key is set.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+BudgetOpt = Annotated[
+    Optional[float], typer.Option("--budget", help="Stop before any call that would take spending past USD.")
+]
+FallbackOpt = Annotated[
+    Optional[str], typer.Option("--fallback", help="'local': Ken Burns motion when Veo is unavailable (API-key mode).")
+]
 
 
-def _director(workspace: Path | None, backend: str = "auto") -> Any:
+def _director(workspace: Path | None, backend: str = "auto", **overrides: Any) -> Any:
     from director.api import Director
 
-    return Director(workspace=workspace, backend=backend)
+    return Director(workspace=workspace, backend=backend, **{k: v for k, v in overrides.items() if v is not None})
 
 
 class Progress:
@@ -68,6 +74,10 @@ class Progress:
             c.print(f"run [bold]{escape(event['run_id'])}[/] · backend [bold]{event['backend']}[/] "
                     f"({escape(event['reason'])}) · {event['scenes']} scenes · {event['aspect']}")
             c.print(f"workspace {escape(event['workspace'])}", style="dim")
+            for note in event.get("notes") or []:
+                c.print(f"  {escape(note)}", style="dim")
+            if event.get("budget_usd") is not None:
+                c.print(f"  budget ${event['budget_usd']:.2f}", style="dim")
         elif self.quiet:
             return
         elif kind == "brain" and event.get("say"):
@@ -75,7 +85,11 @@ class Progress:
         elif kind == "brain" and event.get("give_up"):
             c.print(f"[red]●[/] {escape(event['give_up'])}")
         elif kind == "tool_finished":
-            c.print(f"  [green]✓[/] {escape(event['label'])} [dim]{event['ms'] / 1000:.1f} s[/]")
+            cost = f" ${event['cost_usd']:.3f}" if event.get("cost_usd") else ""
+            c.print(f"  [green]✓[/] {escape(event['label'])} [dim]{event['ms'] / 1000:.1f} s{cost}[/]")
+        elif kind == "tool_retry":
+            c.print(f"  [yellow]↻[/] {escape(event['label'])}: attempt {event['attempt']}/{event['of']} failed "
+                    f"({escape(event['error'])}); retrying in {event['wait_s']:.1f} s")
         elif kind == "tool_reused":
             c.print(f"  [cyan]↺[/] {escape(event['label'])} [dim]reused from memo[/]")
         elif kind == "tool_failed":
@@ -88,9 +102,10 @@ class Progress:
 
 def _summary(run: Any) -> str:
     total = run.executed + run.reused + run.failed
+    cost = f"; spent ${run.cost_usd:.3f}" if run.cost_usd else ""
     if total and run.executed == 0 and run.failed == 0:
-        return f"{total} tool calls, all reused from memo: nothing was executed"
-    return f"{total} tool calls: {run.executed} executed, {run.reused} reused from memo, {run.failed} failed"
+        return f"{total} tool calls, all reused from memo: nothing was executed{cost}"
+    return f"{total} tool calls: {run.executed} executed, {run.reused} reused from memo, {run.failed} failed{cost}"
 
 
 @app.callback()
@@ -111,15 +126,36 @@ def make(
     run_id: Annotated[Optional[str], typer.Option("--run-id", help="Name for the run (default: time-based).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for deterministic backends.")] = 0,
     voice: Annotated[Optional[str], typer.Option("--voice", help="Narration voice (default: the backend's).")] = None,
+    budget: BudgetOpt = None,
+    fallback: FallbackOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
     """Make a video from a goal. The last line printed is the path of final.mp4."""
-    director = _director(workspace, backend)
+    director = _director(workspace, backend, fallback=fallback)
     run = director.submit(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice, run_id=run_id,
-                          on_event=Progress(err, quiet=quiet))
+                          budget=budget, on_event=Progress(err, quiet=quiet))
+    _finish(run)
+
+
+@app.command()
+def resume(
+    run: Annotated[str, typer.Argument(help="Run id (see `director runs`).")],
+    workspace: WorkspaceOpt = None,
+    budget: BudgetOpt = None,
+    fallback: FallbackOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+) -> None:
+    """Finish a stopped run: after a crash, a budget stop or failed scenes. Done work is reused, not redone."""
+    director = _director(workspace, fallback=fallback)
+    result = director.resume(run, budget=budget, on_event=Progress(err, quiet=quiet))
+    _finish(result)
+
+
+def _finish(run: Any) -> None:
     err.print(_summary(run))
     if run.status != "done" or run.final is None:
         err.print(f"[red]run {escape(run.id)} failed:[/] {escape(run.error or 'no final video')}")
+        err.print(f"what was made is kept; retry the rest with: director resume {escape(run.id)}")
         raise typer.Exit(1)
     err.print(f"storyboard {escape(str(run.outputs.get('storyboard.html', '')))}", style="dim")
     out.print(str(run.final))
@@ -133,10 +169,11 @@ def runs(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
         out.print(json.dumps(rows, indent=2))
         return
     table = Table(show_edge=False, pad_edge=False)
-    for col in ("id", "status", "created", "goal", "final"):
+    for col in ("id", "status", "created", "cost", "goal", "final"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["id"], r["status"], r["created"].replace("T", " ")[:19], r["goal"], r["final"] or "")
+        table.add_row(r["id"], r["status"], r["created"].replace("T", " ")[:19], f"${r['cost_usd']:.3f}", r["goal"],
+                      r["final"] or "")
     out.print(table)
 
 

@@ -1,16 +1,22 @@
 """Settings: one pydantic-settings model, env prefix DIRECTOR_.
 
-Secrets are SecretStr so they never print. Tools never read the environment;
-they get a Settings instance through their ToolContext.
+Provider credentials keep the names their SDKs document (GEMINI_API_KEY,
+GOOGLE_CLOUD_PROJECT, REVE_API_KEY...). Secrets are SecretStr so they never
+print. Tools never read the environment; they get a Settings instance.
+`$DIRECTOR_HOME/config.toml` can hold [rate_limits] and [prices] tables.
 """
 
 from __future__ import annotations
 
+import json
+import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from director.errors import ConfigError
 
 BackendName = Literal["auto", "local", "gemini", "vertex"]
 
@@ -20,9 +26,9 @@ def default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    """Every knob Director has. Each field can be set as DIRECTOR_<NAME>."""
+    """Every knob Director has. Each field can be set as DIRECTOR_<NAME> unless noted."""
 
-    model_config = SettingsConfigDict(env_prefix="DIRECTOR_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DIRECTOR_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default_factory=default_home, description="Default workspace.")
     backend: BackendName = Field("auto", description="Which provider family to use.")
@@ -34,17 +40,143 @@ class Settings(BaseSettings):
     crf: int = Field(20, ge=0, le=51, description="x264 quality for clips.")
     x264_preset: str = Field("veryfast", description="x264 speed/size trade-off.")
 
-    gemini_api_key: SecretStr | None = Field(
-        None,
-        validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-        description="Gemini Developer API key.",
+    # Per-capability provider choice; None follows the backend family.
+    brain_backend: Literal["gemini", "local"] | None = Field(None, description="Who plans the tool calls.")
+    story_backend: Literal["gemini", "local"] | None = Field(None, description="Who writes the story.")
+    image_backend: Literal["gemini", "imagen", "reve", "local"] | None = Field(None, description="Who draws.")
+    voice_backend: Literal["gemini", "local"] | None = Field(None, description="Who narrates.")
+    motion_backend: Literal["veo", "local"] | None = Field(None, description="Who animates.")
+    fallback: Literal["none", "local"] = Field(
+        "none", description="Use local Ken Burns motion when Veo is not available in this mode."
     )
+
+    # Models.
+    brain_model: str = Field("gemini-2.5-flash", description="Function-calling model.")
+    story_model: str = Field("gemini-2.5-flash", description="Structured-output story model.")
+    vision_model: str = Field("gemini-2.5-flash", description="describe_frame / transcribe model.")
+    image_model: str = Field("gemini-2.5-flash-image", description="Gemini image create/edit/remix model.")
+    imagen_model: str = Field("imagen-4.0-generate-001", description="Imagen model (Vertex only).")
+    video_model: str = Field("veo-3.0-generate-001", description="Veo model (Vertex only).")
+    tts_model: str = Field("gemini-2.5-flash-preview-tts", description="Gemini TTS model.")
+    tts_voice: str = Field("Kore", description="Gemini TTS prebuilt voice.")
+    reve_version: str | None = Field(None, description="Reve model version; latest when unset.")
+
+    # Long-running work and retries.
+    request_timeout_s: float = Field(120.0, gt=0, description="HTTP timeout per provider request.")
+    veo_poll_s: float = Field(5.0, gt=0, description="Seconds between Veo operation polls.")
+    veo_timeout_s: float = Field(900.0, gt=0, description="Give up on a Veo operation after this long.")
+    max_attempts: int = Field(5, ge=1, le=20, description="Tries per provider request (429/5xx/timeouts).")
+    backoff_base_s: float = Field(1.0, ge=0, description="First back-off for 5xx and timeouts.")
+    backoff_max_s: float = Field(60.0, ge=0, description="Longest single back-off.")
+    budget_usd: float | None = Field(None, ge=0, description="Stop before a call would spend more than this.")
+
+    # Credentials and endpoints, under the names the providers document.
+    gemini_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY"), description="Gemini/Vertex express key."
+    )
+    use_vertexai: bool = Field(
+        False, validation_alias=AliasChoices("GOOGLE_GENAI_USE_VERTEXAI", "use_vertexai"),
+        description="Use Vertex AI rather than the Gemini Developer API.",
+    )
+    cloud_project: str | None = Field(
+        None, validation_alias=AliasChoices("GOOGLE_CLOUD_PROJECT", "cloud_project"), description="Vertex project."
+    )
+    cloud_location: str | None = Field(
+        None, validation_alias=AliasChoices("GOOGLE_CLOUD_LOCATION", "cloud_location"), description="Vertex region."
+    )
+    gemini_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("GOOGLE_GEMINI_BASE_URL", "gemini_base_url"),
+        description="Override the Gemini API host.",
+    )
+    vertex_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("GOOGLE_VERTEX_BASE_URL", "vertex_base_url"),
+        description="Override the Vertex AI host.",
+    )
+    reve_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("REVE_API_KEY", "reve_api_key"), description="Reve key."
+    )
+    reve_base_url: str = Field(
+        "https://api.reve.com", validation_alias=AliasChoices("REVE_BASE_URL", "reve_base_url"),
+        description="Reve API host.",
+    )
+    rate_limits_json: dict[str, float] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("GEMINI_RATE_LIMITS", "rate_limits_json"),
+        description="Requests per minute by model, e.g. {\"gemini-2.5-flash-image\": 10}.",
+    )
+    imagen_rate_limits_json: dict[str, float] = Field(
+        default_factory=dict, validation_alias=AliasChoices("IMAGEN_RATE_LIMITS", "imagen_rate_limits_json"),
+        description="Requests per minute for Imagen models.",
+    )
+    veo_rate_limits_json: dict[str, float] = Field(
+        default_factory=dict, validation_alias=AliasChoices("VEO_RATE_LIMITS", "veo_rate_limits_json"),
+        description="Requests per minute for Veo models.",
+    )
+
+    @field_validator("rate_limits_json", "imagen_rate_limits_json", "veo_rate_limits_json", mode="before")
+    @classmethod
+    def _parse_limits(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"rate limits must be JSON like {{\"model\": 10}}: {exc.msg}") from exc
+        return value
 
     def has_gemini_key(self) -> bool:
         return bool(self.gemini_api_key and self.gemini_api_key.get_secret_value())
 
+    def secrets(self) -> list[str]:
+        """Every secret value, so outputs can be checked against them."""
+        return [s.get_secret_value() for s in (self.gemini_api_key, self.reve_api_key) if s and s.get_secret_value()]
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret value replaced by ***."""
+        for secret in self.secrets():
+            text = text.replace(secret, "***")
+        return text
+
     def public_dict(self) -> dict[str, object]:
         """Settings safe to write into a manifest: no secrets, paths as strings."""
-        data = self.model_dump(mode="json", exclude={"gemini_api_key"})
-        data["gemini_api_key"] = "set" if self.has_gemini_key() else None
+        secret_fields = {name for name, f in type(self).model_fields.items() if f.annotation in (SecretStr, SecretStr | None)}
+        data = self.model_dump(mode="json", exclude=secret_fields)
+        for name in secret_fields:
+            data[name] = "set" if getattr(self, name) else None
         return data
+
+    def file_config(self) -> dict[str, Any]:
+        """$DIRECTOR_HOME/config.toml, or {} when absent."""
+        path = self.home / "config.toml"
+        if not path.is_file():
+            return {}
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from exc
+
+    def rate_limits(self) -> dict[str, float]:
+        """Requests per minute by model: config.toml [rate_limits], overridden by *_RATE_LIMITS env."""
+        merged: dict[str, float] = {}
+        for name, rpm in (self.file_config().get("rate_limits") or {}).items():
+            merged[str(name)] = float(rpm)
+        for env in (self.rate_limits_json, self.imagen_rate_limits_json, self.veo_rate_limits_json):
+            merged.update({k: float(v) for k, v in env.items()})
+        for model, rpm in merged.items():
+            if rpm <= 0:
+                raise ConfigError(f"rate limit for {model} must be a positive number of requests per minute")
+        return merged
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment; a bad value is a ConfigError naming it, not a traceback."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"bad setting {where}: {first['msg']}") from None
+    except SettingsError as exc:
+        raise ConfigError(f"bad setting: {exc}") from None

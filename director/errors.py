@@ -40,12 +40,18 @@ class ProviderError(DirectorError):
         model: str | None = None,
         status: int | None = None,
         retryable: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.provider = provider
         self.model = model
         self.status = status
         self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class SafetyBlocked(ProviderError):
+    """The provider refused the request or withheld the output for safety reasons."""
 
 
 class BudgetExceeded(DirectorError):

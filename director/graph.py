@@ -42,7 +42,7 @@ def fold(
             board = tool.apply(board, args, tool.output.model_validate(result.output))
         elif not result.ok and board is not None and isinstance(call.args.get("scene"), int):
             try:
-                board.scene(call.args["scene"]).error = f"{result.name}: {result.error}"
+                board.scene(call.args["scene"]).errors[result.name] = result.error or "failed"
             except KeyError:
                 pass  # the call named a scene that does not exist; the brain read the error
     return board
@@ -58,8 +58,9 @@ def build_graph(
     tools = runner.tools if runner is not None else {}
 
     def brain_node(state: DirectorState) -> dict[str, Any]:
-        decision = brain.decide(state)
-        get_stream_writer()({"type": "brain", "say": decision.say, "calls": len(decision.calls),
+        emit = get_stream_writer()
+        decision = runner.run_brain(brain, state, emit)
+        emit({"type": "brain", "say": decision.say, "calls": len(decision.calls),
                              "done": decision.done, "give_up": decision.give_up})
         update: dict[str, Any] = {
             "calls": decision.calls,

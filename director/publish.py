@@ -66,7 +66,9 @@ class Publisher:
 
     def manifest(self, state: DirectorState, status: str, error: str | None, outputs: dict[str, str]) -> dict[str, Any]:
         board = state.storyboard
-        calls = self.catalog.run_calls(state.run_id)
+        rows = self.catalog.run_calls(state.run_id)
+        calls = [c for c in rows if c.tool != "brain"]
+        turns = [c for c in rows if c.tool == "brain"]
         run = self.catalog.get_run(state.run_id)
         image_prompts = {}
         for row in calls:
@@ -111,16 +113,29 @@ class Publisher:
             "final": _asset(board.final.video) if board and board.final else None,
             "calls": [
                 {"call_id": c.call_id, "tool": c.tool, "args": json.loads(c.args_json), "backend": c.backend,
-                 "model": c.model, "key": c.key, "ms": c.ms, "reused": c.reused, "error": c.error, "cost_usd": c.cost_usd}
+                 "model": c.model, "key": c.key, "ms": c.ms, "reused": c.reused, "error": c.error,
+                 "cost_usd": round(c.cost_usd, 6), "input_tokens": c.input_tokens, "output_tokens": c.output_tokens,
+                 "attempts": c.attempts, "retries": json.loads(c.retry_log) if c.retry_log else []}
                 for c in calls
+            ],
+            "brain_turns": [
+                {"call_id": t.call_id, "backend": t.backend, "model": t.model, "ms": t.ms, "error": t.error,
+                 "cost_usd": round(t.cost_usd, 6), "input_tokens": t.input_tokens, "output_tokens": t.output_tokens,
+                 "attempts": t.attempts}
+                for t in turns
             ],
             "totals": {
                 "calls": len(calls),
                 "executed": len(executed),
                 "reused": sum(1 for c in calls if c.reused),
                 "failed": sum(1 for c in calls if c.error),
+                "retries": sum(c.attempts - 1 for c in rows),
                 "tool_ms": sum(c.ms for c in calls),
-                "cost_usd": round(sum(c.cost_usd for c in calls), 6),
+                "brain_turns": len(turns),
+                "input_tokens": sum(c.input_tokens for c in rows),
+                "output_tokens": sum(c.output_tokens for c in rows),
+                "cost_usd": round(sum(c.cost_usd for c in rows), 6),
+                "budget_usd": run.budget_usd if run else None,
             },
         }
 

@@ -23,7 +23,8 @@ from pydantic import BaseModel, ValidationError
 
 from director.backends import Backends
 from director.config import Settings
-from director.errors import DirectorError
+from director.errors import BudgetExceeded, DirectorError
+from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices
 from director.state import DirectorState, ToolCall, ToolResult
 from director.store import AssetStore, Catalog, CallRow, canonical_json
 from director.tooling import Tool, ToolContext, asset_refs, key_view
@@ -56,12 +57,57 @@ class Runner:
         store: AssetStore,
         catalog: Catalog,
         tools: Mapping[str, Tool],
+        prices: Prices | None = None,
+        budget: BudgetGuard | None = None,
     ) -> None:
         self.settings = settings
         self.backends = backends
         self.store = store
         self.catalog = catalog
         self.tools = tools
+        self.prices = prices or Prices()
+        self.budget = budget or BudgetGuard(None, 0.0)
+
+    def meter(self, emit: Emit, call_id: str, tool: str, label: str) -> CallMeter:
+        return CallMeter(
+            prices=self.prices,
+            report=lambda note: emit({"type": "tool_progress", "call_id": call_id, "tool": tool, "label": label,
+                                      "note": self.settings.redact(note)}),
+            on_retry=lambda info: emit({"type": "tool_retry", "call_id": call_id, "tool": tool, "label": label,
+                                        **{k: self.settings.redact(str(v)) if k == "error" else v
+                                           for k, v in info.items()}}),
+        )
+
+    def run_brain(self, brain: Any, state: DirectorState, emit: Emit) -> Any:
+        """One brain turn, metered, budget-checked and recorded like a call (never memoised)."""
+        if brain.name == "local":
+            return brain.decide(state)
+        chars = sum(len(m.text) + len(canonical_json([c.args for c in m.calls])) +
+                    len(canonical_json([r.output or r.error for r in m.results])) for m in state.messages)
+        estimate = self.prices.tokens(brain.model, 2_000 + chars // 3, 800)
+        self.budget.reserve(estimate, "the next brain turn")
+        call_id = f"brain.{len(state.messages)}"
+        meter = self.meter(emit, call_id, "brain", "brain")
+        token = CURRENT_CALL.set(meter)
+        started = time.perf_counter()
+        error: str | None = None
+        try:
+            decision = brain.decide(state)
+        except DirectorError as exc:
+            error = self.settings.redact(str(exc))
+            raise
+        finally:
+            CURRENT_CALL.reset(token)
+            self.budget.settle(estimate, meter.cost_usd)
+            ms = int((time.perf_counter() - started) * 1000)
+            result = None if error else canonical_json({"calls": [c.name for c in decision.calls], "say": decision.say})
+            self.catalog.record_call(CallRow(
+                run_id=state.run_id, call_id=call_id, key=f"brain:{state.run_id}:{call_id}", tool="brain",
+                args_json=canonical_json({"messages": len(state.messages)}), result_json=result,
+                backend=brain.name, model=brain.model, ms=ms, error=error, cost_usd=meter.cost_usd,
+                input_tokens=meter.input_tokens, output_tokens=meter.output_tokens, attempts=1 + len(meter.retries),
+                retry_log=canonical_json(meter.retries) if meter.retries else None))
+        return decision
 
     def identity(self, tool: Tool) -> tuple[str, str]:
         """(backend, model) that does a tool's work; part of the memo key."""
@@ -99,14 +145,20 @@ class Runner:
                 async with gate:
                     return await asyncio.to_thread(self.run_one, state, call, safe_emit)
 
-            return list(await asyncio.gather(*(one(c) for c in calls)))
+            return list(await asyncio.gather(*(one(c) for c in calls), return_exceptions=True))
 
         # A fresh thread owns the event loop, so this works even when the caller
         # already runs one (notebooks, async web handlers). The copied context
         # carries LangGraph's run config, which its stream writer needs.
         context = contextvars.copy_context()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(context.run, asyncio.run, main()).result()
+            outcomes = pool.submit(context.run, asyncio.run, main()).result()
+        # A call the budget refused stops the run only after the rest of the batch
+        # finished and was recorded, so a resume pays for none of it again.
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return outcomes
 
     def run_one(self, state: DirectorState, call: ToolCall, emit: Emit) -> ToolResult:
         label = describe_call(call)
@@ -136,7 +188,11 @@ class Runner:
             return ToolResult(call_id=call.id, name=tool.name, ok=True, output=reused.model_dump(mode="json"),
                               reused=True, key=key)
 
-        emit({"type": "tool_started", "call_id": call.id, "tool": tool.name, "label": label})
+        estimate = tool.estimate(args, inputs, model, self.prices) if tool.estimate and backend != "local" else 0.0
+        self.budget.reserve(estimate, label)  # BudgetExceeded: this call does not run
+        emit({"type": "tool_started", "call_id": call.id, "tool": tool.name, "label": label,
+              "estimate_usd": round(estimate, 4)})
+        meter = self.meter(emit, call.id, tool.name, label)
         ctx = ToolContext(
             settings=self.settings,
             backends=self.backends,
@@ -144,32 +200,46 @@ class Runner:
             run_id=state.run_id,
             seed=seed,
             inputs=inputs,
-            report=lambda note: emit({"type": "tool_progress", "call_id": call.id, "tool": tool.name,
-                                      "label": label, "note": note}),
+            report=meter.report,
         )
         started = time.perf_counter()
         output: BaseModel | None = None
         error: str | None = None
+        stop: BudgetExceeded | None = None
+        token = CURRENT_CALL.set(meter)
         try:
             output = tool(args, ctx)
+        except BudgetExceeded as exc:  # e.g. a provider's credits ran out: stop the run, resumable
+            stop, error = exc, str(exc)
         except DirectorError as exc:
             error = str(exc)
         except Exception as exc:  # a bug in a tool or backend: keep the run alive, log the traceback
             log.exception("tool %s failed", tool.name)
-            error = f"internal error in {tool.name}: {type(exc).__name__}: {exc}"
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            error = f"internal error in {tool.name}: {type(exc).__name__}: {first} (traceback in the log with -v)"
+        finally:
+            CURRENT_CALL.reset(token)
+            self.budget.settle(estimate, meter.cost_usd)
+        error = self.settings.redact(error) if error else None
         ms = int((time.perf_counter() - started) * 1000)
         self.catalog.record_call(CallRow(
             run_id=state.run_id, call_id=call.id, key=key, tool=tool.name, args_json=args_json,
             result_json=output.model_dump_json() if output is not None else None,
-            backend=backend, model=model, ms=ms, error=error,
+            backend=backend, model=model, ms=ms, error=error, cost_usd=meter.cost_usd,
+            input_tokens=meter.input_tokens, output_tokens=meter.output_tokens, attempts=1 + len(meter.retries),
+            retry_log=canonical_json(meter.retries) if meter.retries else None,
         ))
+        if stop is not None:
+            raise stop
         if output is None:
             emit({"type": "tool_failed", "call_id": call.id, "tool": tool.name, "label": label, "error": error, "ms": ms})
             return ToolResult(call_id=call.id, name=tool.name, ok=False, error=error, ms=ms, key=key)
-        emit({"type": "tool_finished", "call_id": call.id, "tool": tool.name, "label": label, "ms": ms})
+        emit({"type": "tool_finished", "call_id": call.id, "tool": tool.name, "label": label, "ms": ms,
+              "cost_usd": round(meter.cost_usd, 4)})
         return ToolResult(call_id=call.id, name=tool.name, ok=True, output=output.model_dump(mode="json"), ms=ms, key=key)
 
     def _refuse(self, call: ToolCall, label: str, error: str, emit: Emit) -> ToolResult:
+        error = self.settings.redact(error)
         emit({"type": "tool_failed", "call_id": call.id, "tool": call.name, "label": label, "error": error})
         return ToolResult(call_id=call.id, name=call.name, ok=False, error=error)
 

@@ -51,7 +51,14 @@ class Scene(BaseModel):
     image: AssetRef | None = Field(None, description="The still, once made.")
     audio: AssetRef | None = Field(None, description="The narration WAV, once made.")
     clip: AssetRef | None = Field(None, description="The animated still, once made.")
-    error: str | None = Field(None, description="Why the last attempt at this scene failed.")
+    errors: dict[str, str] = Field(
+        default_factory=dict, description="Tool name -> why its last attempt at this scene failed."
+    )
+
+    @property
+    def error(self) -> str | None:
+        """All of this scene's open failures, as one line (None when it has none)."""
+        return "; ".join(f"{tool}: {why}" for tool, why in sorted(self.errors.items())) or None
 
 
 class SceneTiming(BaseModel):
@@ -114,7 +121,8 @@ class Storyboard(BaseModel):
             scene.clip = None
             self.final = None
         scene.image = ref
-        scene.error = None
+        for tool in ("create_image", "edit_image", "remix_images"):
+            scene.errors.pop(tool, None)
 
     def set_audio(self, index: int, ref: AssetRef) -> None:
         scene = self.scene(index)
@@ -122,14 +130,14 @@ class Storyboard(BaseModel):
             scene.clip = None
             self.final = None
         scene.audio = ref
-        scene.error = None
+        scene.errors.pop("narrate", None)
 
     def set_clip(self, index: int, ref: AssetRef) -> None:
         scene = self.scene(index)
         if scene.clip is None or scene.clip.sha256 != ref.sha256:
             self.final = None
         scene.clip = ref
-        scene.error = None
+        scene.errors.pop("animate_image", None)
 
 
 class Goal(BaseModel):
@@ -148,6 +156,8 @@ class ToolCall(BaseModel):
     id: str = Field(description="Unique within the run.")
     name: str = Field(description="Tool name from the registry.")
     args: dict[str, Any] = Field(default_factory=dict, description="Arguments as JSON.")
+    model_id: str | None = Field(None, description="The id the model gave the call, echoed in its response.")
+    signature: str | None = Field(None, description="The model's thought signature for the call (base64).")
 
 
 class ToolResult(BaseModel):

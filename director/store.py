@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
@@ -63,6 +64,7 @@ class RunRow(SQLModel, table=True):
     pid: int | None = None
     parent_run: str | None = None
     parent_checkpoint: str | None = None
+    budget_usd: float | None = None
 
 
 class AssetRow(SQLModel, table=True):
@@ -94,6 +96,10 @@ class CallRow(SQLModel, table=True):
     error: str | None = None
     reused: bool = False
     cost_usd: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    attempts: int = 1
+    retry_log: str | None = None
     created: datetime = Field(default_factory=utcnow)
 
 
@@ -107,7 +113,22 @@ def m001_initial(engine: Engine) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial]
+def _add_columns(engine: Engine, table: str, columns: dict[str, str]) -> None:
+    with engine.begin() as conn:
+        have = {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
+        for name, ddl in columns.items():
+            if name not in have:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
+
+
+def m002_usage_and_budget(engine: Engine) -> None:
+    _add_columns(engine, "tool_calls", {"input_tokens": "INTEGER NOT NULL DEFAULT 0",
+                                        "output_tokens": "INTEGER NOT NULL DEFAULT 0",
+                                        "attempts": "INTEGER NOT NULL DEFAULT 1", "retry_log": "VARCHAR"})
+    _add_columns(engine, "runs", {"budget_usd": "FLOAT"})
+
+
+MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial, m002_usage_and_budget]
 
 
 def migrate(engine: Engine) -> None:
@@ -238,10 +259,10 @@ class Catalog:
 
     # assets
     def add_asset(self, ref: AssetRef) -> None:
-        with self.session() as s:
-            if s.get(AssetRow, ref.sha256) is None:
-                s.add(AssetRow(**ref.model_dump(exclude={"kind"}), kind=ref.kind))
-                s.commit()
+        # Two calls can make identical bytes at the same moment: first writer wins, quietly.
+        row = {**ref.model_dump(exclude={"kind"}), "kind": ref.kind, "created": utcnow()}
+        with self.engine.begin() as conn:
+            conn.execute(sqlite_insert(AssetRow.__table__).values(**row).on_conflict_do_nothing())  # type: ignore[attr-defined]
 
     # tool calls
     def record_call(self, row: CallRow) -> None:
@@ -259,6 +280,11 @@ class Catalog:
                 .limit(1)
             )
             return s.exec(stmt).first()
+
+    def run_spend(self, run_id: str) -> float:
+        with self.session() as s:
+            rows = s.exec(select(CallRow.cost_usd).where(CallRow.run_id == run_id))
+            return float(sum(rows))
 
     def run_calls(self, run_id: str) -> list[CallRow]:
         with self.session() as s:

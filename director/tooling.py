@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 Needs = Callable[[Any, DirectorState], dict[str, Any]]
 Apply = Callable[[Storyboard | None, Any, Any], Storyboard]
+Estimate = Callable[[Any, Mapping[str, Any], str, Any], float]
+"""(args, resolved inputs, model, Prices) -> expected USD of a call, checked against the budget first."""
 
 
 @dataclass
@@ -59,6 +61,7 @@ class Tool:
     """Bumped when the tool's own processing changes, so old memo entries stop matching."""
     needs: Needs | None = None
     apply: Apply | None = None
+    estimate: Estimate | None = None
 
     def declaration(self) -> dict[str, Any]:
         """A Gemini FunctionDeclaration, as JSON, built from the input model."""
@@ -84,6 +87,7 @@ def tool(
     version: str = "1",
     needs: Needs | None = None,
     apply: Apply | None = None,
+    estimate: Estimate | None = None,
 ) -> Callable[[Callable[..., BaseModel]], Tool]:
     """Declare a tool; checks its shape now rather than when the model calls it."""
 
@@ -113,6 +117,7 @@ def tool(
             version=version,
             needs=needs,
             apply=apply,
+            estimate=estimate,
         )
 
     return wrap

@@ -42,3 +42,23 @@ def story_run(tmp_path_factory):
 @pytest.fixture
 def workspace(tmp_path) -> Path:
     return tmp_path / "ws"
+
+
+TEST_KEY = "AIzaFAKE-director-test-key-0123456789"
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """The loopback fake of Gemini/Vertex/Reve, with the environment pointing at it."""
+    from tests.fakes.server import FakeGoogle
+
+    server = FakeGoogle().start()
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
+    monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", server.url)
+    monkeypatch.setenv("REVE_BASE_URL", server.url)
+    monkeypatch.setenv("GEMINI_API_KEY", TEST_KEY)
+    monkeypatch.setenv("DIRECTOR_VEO_POLL_S", "0.05")
+    monkeypatch.setenv("DIRECTOR_BACKOFF_BASE_S", "0.05")
+    monkeypatch.setenv("DIRECTOR_BACKOFF_MAX_S", "0.2")
+    yield server
+    server.stop()

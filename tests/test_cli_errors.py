@@ -22,7 +22,11 @@ def one_line(err: str) -> str:
     (["make", ""], "the goal is empty"),
     (["make", "   "], "the goal is empty"),
     (["make", "a story", "--run-id", "../escape"], "run id '../escape' must be"),
-    (["make", "a story", "--backend", "gemini"], "backend 'gemini' is not built yet"),
+    (["make", "a story", "--backend", "gemini"], "the gemini backend needs an API key: set GEMINI_API_KEY"),
+    (["make", "a story", "--backend", "vertex"], "the vertex backend needs GOOGLE_CLOUD_PROJECT"),
+    (["make", "a story", "--backend", "openai"], "unknown backend 'openai'"),
+    (["make", "a story", "--fallback", "maybe"], "bad setting fallback"),
+    (["make", "a story", "--budget", "-1"], "budget must be zero or more dollars"),
     (["make", "a story", "--scenes", "many"], "Invalid value for '--scenes'"),
     (["make"], "Missing argument 'goal'"),
 ])

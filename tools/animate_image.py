@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from director.backends import MOTIONS
 from director.errors import MediaError, ToolArgumentError
-from director.media import probe, scene_length
+from director.limits import Prices
+from director.media import SPEECH_LEAD, SPEECH_TAIL, probe, scene_length
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
 from director.tooling import ToolContext, require_scene, tool
 
@@ -46,7 +48,12 @@ def pick_motion(scene: int, seed: int) -> str:
     return MOTIONS[(scene - 1 + seed) % len(MOTIONS)]
 
 
-@tool(capability="motion", needs=_needs, apply=_apply)
+def _estimate(args: AnimateImageInput, inputs: dict, model: str, prices: Prices) -> float:
+    seconds = SPEECH_LEAD + float(inputs.get("speech_seconds") or 0) + SPEECH_TAIL
+    return prices.video(model, max(4.0, min(8.0, math.ceil(seconds))))
+
+
+@tool(capability="motion", needs=_needs, apply=_apply, estimate=_estimate)
 def animate_image(args: AnimateImageInput, ctx: ToolContext) -> AnimateImageOutput:
     """Animate one scene's still into a video clip exactly as long as its narration plus a short pause. Clips for different scenes can be made in the same turn."""
     fps = ctx.settings.fps

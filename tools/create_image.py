@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from director.limits import Prices
 from director.prompting import render
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
 from director.tooling import ToolContext, require_board, require_scene, tool
@@ -37,7 +38,11 @@ def _apply(board: Storyboard | None, args: CreateImageInput, out: CreateImageOut
     return board
 
 
-@tool(capability="image", needs=_needs, apply=_apply)
+def _estimate(args: CreateImageInput, inputs: object, model: str, prices: Prices) -> float:
+    return prices.images(model) or prices.tokens(model, 400, 1_290)
+
+
+@tool(capability="image", needs=_needs, apply=_apply, estimate=_estimate)
 def create_image(args: CreateImageInput, ctx: ToolContext) -> CreateImageOutput:
     """Create the still image for one scene from a text prompt, at the size the aspect ratio needs (16:9 1280x720, 9:16 720x1280, 1:1 1024x1024). Images for different scenes can be made in the same turn."""
     full = render("image.md", art_style=ctx.inputs["art_style"], scene=args.prompt, characters=ctx.inputs["characters"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from director.errors import MediaError
+from director.limits import AUDIO_TOKENS_PER_SECOND, Prices
 from director.state import AssetRef, DirectorState, Storyboard
 from director.tooling import ToolContext, require_scene, tool
 
@@ -32,7 +33,12 @@ def _apply(board: Storyboard | None, args: NarrateInput, out: NarrateOutput) -> 
     return board
 
 
-@tool(capability="voice", needs=_needs, apply=_apply)
+def _estimate(args: NarrateInput, inputs: object, model: str, prices: Prices) -> float:
+    seconds = len(args.text.split()) / 2.5 / args.pace + 1.0
+    return prices.tokens(model, len(args.text) // 3, int(seconds * AUDIO_TOKENS_PER_SECOND))
+
+
+@tool(capability="voice", needs=_needs, apply=_apply, estimate=_estimate)
 def narrate(args: NarrateInput, ctx: ToolContext) -> NarrateOutput:
     """Record the narration for one scene as speech. The recording's length decides how long the scene stays on screen. Narrations for different scenes can be made in the same turn."""
     tmp = ctx.store.temp_path(".wav")

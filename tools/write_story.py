@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from director.errors import ProviderError
+from director.limits import Prices
 from director.state import Scene, StoryDraft, Storyboard
 from director.tooling import ToolContext, tool
 
@@ -23,7 +24,11 @@ def _apply(board: Storyboard | None, args: WriteStoryInput, out: StoryDraft) -> 
     )
 
 
-@tool(capability="story", apply=_apply)
+def _estimate(args: WriteStoryInput, inputs: object, model: str, prices: Prices) -> float:
+    return prices.tokens(model, 1_500, 400 + 150 * args.scenes)
+
+
+@tool(capability="story", apply=_apply, estimate=_estimate)
 def write_story(args: WriteStoryInput, ctx: ToolContext) -> StoryDraft:
     """Write the story for the video: a title, one art style, a cast with stable looks, and for each scene an image prompt and one or two sentences of narration. Call this first, once."""
     draft = ctx.backends.story.write_story(args.goal, scenes=args.scenes, seed=ctx.seed)

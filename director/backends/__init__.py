@@ -91,27 +91,103 @@ class Backends:
         }
 
 
-BUILT_FAMILIES = ("local",)
+BUILT_FAMILIES = ("local", "gemini", "vertex")
 
 
 def choose_family(settings: Settings, requested: str) -> tuple[str, str]:
-    """Resolve --backend to a built family, with the reason to tell the user."""
+    """Resolve --backend to a family, with the reason to tell the user."""
     if requested == "auto":
+        if settings.use_vertexai and (settings.cloud_project or settings.has_gemini_key()):
+            return "vertex", "GOOGLE_GENAI_USE_VERTEXAI is set"
         if settings.has_gemini_key():
-            if "gemini" in BUILT_FAMILIES:
-                return "gemini", "GEMINI_API_KEY/GOOGLE_API_KEY is set"
-            return "local", "a Gemini key is set, but this build has no gemini backend yet"
+            return "gemini", "GEMINI_API_KEY/GOOGLE_API_KEY is set"
         return "local", "no GEMINI_API_KEY or GOOGLE_API_KEY is set"
     if requested not in BUILT_FAMILIES:
-        raise ConfigError(
-            f"backend {requested!r} is not built yet; available: {', '.join(BUILT_FAMILIES)} (or auto)"
-        )
+        raise ConfigError(f"unknown backend {requested!r}; use auto, {', '.join(BUILT_FAMILIES)}")
     return requested, "asked for"
 
 
-def build_backends(settings: Settings, family: str) -> Backends:
-    if family == "local":
-        from director.backends.local import local_backends
+@dataclass
+class Providers:
+    """Everything a run talks to: the capability backends and the brain."""
 
-        return local_backends(settings)
-    raise ConfigError(f"backend {family!r} is not built yet; available: {', '.join(BUILT_FAMILIES)}")
+    backends: Backends
+    brain: object
+    notes: list[str]
+
+
+def build_providers(settings: Settings, family: str, limits: object) -> Providers:
+    """Pick a provider per capability: the family's default unless a DIRECTOR_*_BACKEND says otherwise."""
+    from director.backends.local import KenBurns, LocalIllustrator, LocalStoryWriter, PiperVoiceBackend
+
+    cloud = family in ("gemini", "vertex")
+    clients: dict[bool, object] = {}
+    notes: list[str] = []
+
+    def google() -> object:
+        from director.backends.gemini import GoogleClient
+
+        vertex = family == "vertex" or (family == "local" and settings.use_vertexai)
+        if vertex not in clients:
+            clients[vertex] = GoogleClient(settings, vertex=vertex, limits=limits)  # type: ignore[arg-type]
+        return clients[vertex]
+
+    story_choice = settings.story_backend or ("gemini" if cloud else "local")
+    if story_choice == "gemini":
+        from director.backends.gemini import GeminiStoryWriter
+
+        story: StoryWriter = GeminiStoryWriter(google(), settings.story_model)  # type: ignore[arg-type]
+    else:
+        story = LocalStoryWriter()
+
+    image_choice = settings.image_backend or ("gemini" if cloud else "local")
+    image: ImageMaker
+    if image_choice == "gemini":
+        from director.backends.gemini import GeminiImageMaker
+
+        image = GeminiImageMaker(google(), settings.image_model)  # type: ignore[arg-type]
+    elif image_choice == "imagen":
+        from director.backends.vertex import ImagenImageMaker
+
+        image = ImagenImageMaker(google(), settings.imagen_model)  # type: ignore[arg-type]
+    elif image_choice == "reve":
+        from director.backends.reve import ReveImageMaker
+
+        image = ReveImageMaker(settings, limits)  # type: ignore[arg-type]
+    else:
+        image = LocalIllustrator()
+
+    voice_choice = settings.voice_backend or ("gemini" if cloud else "local")
+    if voice_choice == "gemini":
+        from director.backends.gemini import GeminiVoice
+
+        voice: Voice = GeminiVoice(google(), settings.tts_model, default_voice=settings.tts_voice)  # type: ignore[arg-type]
+    else:
+        voice = PiperVoiceBackend(default_voice=settings.voice)
+
+    motion_choice = settings.motion_backend or ("veo" if cloud else "local")
+    motion: Animator = KenBurns(crf=settings.crf, preset=settings.x264_preset)
+    if motion_choice == "veo":
+        from director.backends.vertex import VeoAnimator
+
+        try:
+            motion = VeoAnimator(google(), settings.video_model, poll_s=settings.veo_poll_s,  # type: ignore[arg-type]
+                                 timeout_s=settings.veo_timeout_s)
+        except ConfigError as exc:
+            if settings.fallback != "local":
+                raise ConfigError(f"{exc}; or pass --fallback local to animate with local Ken Burns motion") from None
+            notes.append("motion: local Ken Burns (Veo needs Vertex AI; --fallback local)")
+
+    brain_choice = settings.brain_backend or ("gemini" if cloud else "local")
+    if brain_choice == "gemini":
+        from director.backends.gemini import GeminiChat
+        from director.brain.gemini import GeminiBrain
+
+        brain: object = GeminiBrain(GeminiChat(google(), settings.brain_model))  # type: ignore[arg-type]
+    else:
+        from director.brain.local import LocalBrain
+
+        brain = LocalBrain()
+    for c in clients.values():
+        notes.insert(0, f"google-genai: {getattr(c, 'mode', '')}")
+    return Providers(Backends(family=family, story=story, image=image, voice=voice, motion=motion), brain, notes)

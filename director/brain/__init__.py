@@ -34,3 +34,11 @@ def last_results(state: DirectorState) -> list:
     if state.messages and state.messages[-1].role == "tool":
         return state.messages[-1].results
     return []
+
+
+def summarize(calls: list) -> str:
+    """'Running 3×create_image, 3×narrate.'"""
+    counts: dict[str, int] = {}
+    for c in calls:
+        counts[c.name] = counts.get(c.name, 0) + 1
+    return "Running " + ", ".join(f"{n}×{name}" for name, n in counts.items()) + "."

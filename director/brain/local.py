@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from director.brain import Decision, last_results
+from director.brain import Decision, last_results, summarize
 from director.state import DirectorState, ToolCall
 
 
@@ -39,11 +39,11 @@ class LocalBrain:
         batch += [call("narrate", scene=s.index, text=s.narration, voice=goal.voice)
                   for s in live if s.audio is None]
         if batch:
-            return Decision(calls=batch, say=_plural(batch))
+            return Decision(calls=batch, say=summarize(batch))
         batch = [call("animate_image", scene=s.index, aspect=goal.aspect)
                  for s in live if s.clip is None]
         if batch:
-            return Decision(calls=batch, say=_plural(batch))
+            return Decision(calls=batch, say=summarize(batch))
 
         broken = [s for s in board.scenes if s.error]
         if broken:
@@ -55,9 +55,3 @@ class LocalBrain:
             return Decision(calls=[call("assemble_video", aspect=goal.aspect)], say="Assembling the final cut.")
         return Decision(done=True, say=f"Finished “{board.title}”: {len(board.scenes)} scenes.")
 
-
-def _plural(batch: list[ToolCall]) -> str:
-    counts: dict[str, int] = {}
-    for c in batch:
-        counts[c.name] = counts.get(c.name, 0) + 1
-    return "Running " + ", ".join(f"{n}×{name}" for name, n in counts.items()) + "."

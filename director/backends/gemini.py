@@ -1,0 +1,386 @@
+"""Gemini through google-genai, in Gemini Developer API or Vertex AI mode.
+
+This module and vertex.py are the only ones that import google-genai. Every
+request goes through Limits (rate limit + retries) and feeds the call meter
+(tokens, cost). SDK errors become ProviderErrors; refusals become SafetyBlocked.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+from pydantic import ValidationError
+
+from director.config import Settings
+from director.errors import ConfigError, ProviderError, SafetyBlocked, ToolArgumentError
+from director.limits import Limits, parse_retry_delay, record_tokens
+from director.media import write_wav_pcm16
+from director.prompting import render
+from director.state import Message, StoryDraft
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
+BLOCK_REASONS = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT",
+                 "RECITATION", "IMAGE_RECITATION", "MODEL_ARMOR"}
+KEY_HELP = (
+    "set GEMINI_API_KEY (or GOOGLE_API_KEY) for the Gemini API, or for Vertex AI set "
+    "GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION "
+    "(or an express-mode API key)"
+)
+
+
+def _retry_delay(details: Any, response: Any) -> float | None:
+    """RetryInfo.retryDelay from a google.rpc error body, else a Retry-After header."""
+    error = details.get("error", details) if isinstance(details, dict) else {}
+    for item in error.get("details", []) if isinstance(error, dict) else []:
+        if isinstance(item, dict) and str(item.get("@type", "")).endswith("RetryInfo"):
+            delay = parse_retry_delay(item.get("retryDelay"))
+            if delay is not None:
+                return delay
+    headers = getattr(response, "headers", None)
+    if headers is not None:
+        return parse_retry_delay(headers.get("retry-after"))
+    return None
+
+
+def _daily_quota(details: Any) -> bool:
+    error = details.get("error", details) if isinstance(details, dict) else {}
+    for item in error.get("details", []) if isinstance(error, dict) else []:
+        for violation in (item.get("violations") or []) if isinstance(item, dict) else []:
+            if "PerDay" in str(violation.get("quotaId", "")):
+                return True
+    return False
+
+
+def classifier(provider: str, model: str) -> Callable[[BaseException], ProviderError]:
+    """Map SDK and transport exceptions to ProviderErrors that say whether to retry."""
+
+    def classify(exc: BaseException) -> ProviderError:
+        if isinstance(exc, genai_errors.APIError):
+            code = int(exc.code or 0)
+            status = exc.status or ""
+            message = (exc.message or str(exc)).strip()
+            text = f"{model}: {code} {status}: {message}".strip()
+            if code == 429 and _daily_quota(exc.details):
+                return ProviderError(f"{text} (a daily quota is used up; try again tomorrow or raise the quota)",
+                                     provider=provider, model=model, status=code)
+            if code in (401, 403):
+                return ProviderError(f"{text} (check the API key or project permissions)", provider=provider,
+                                     model=model, status=code)
+            return ProviderError(text, provider=provider, model=model, status=code,
+                                 retryable=code in RETRYABLE_STATUS, retry_after=_retry_delay(exc.details, exc.response))
+        name = type(exc).__name__
+        if "Timeout" in name or name in ("ConnectError", "RemoteProtocolError", "ReadError", "WriteError",
+                                         "ConnectionError", "ConnectionResetError"):
+            return ProviderError(f"{model}: {name}: {exc}", provider=provider, model=model, retryable=True)
+        return ProviderError(f"{model}: {name}: {exc}", provider=provider, model=model)
+
+    return classify
+
+
+class GoogleClient:
+    """A google-genai client for one mode (Gemini API or Vertex AI) with limits and metering."""
+
+    def __init__(self, settings: Settings, *, vertex: bool, limits: Limits) -> None:
+        self.settings = settings
+        self.limits = limits
+        self.provider = "vertex" if vertex else "gemini"
+        key = settings.gemini_api_key.get_secret_value() if settings.has_gemini_key() else None  # type: ignore[union-attr]
+        timeout_ms = int(settings.request_timeout_s * 1000)
+        if vertex:
+            http = types.HttpOptions(base_url=settings.vertex_base_url, timeout=timeout_ms)
+            if settings.cloud_project:
+                self.client = genai.Client(vertexai=True, project=settings.cloud_project,
+                                           location=settings.cloud_location or "us-central1", http_options=http)
+                self.mode = f"vertex project {settings.cloud_project}"
+            elif key:
+                self.client = genai.Client(vertexai=True, api_key=key, http_options=http)
+                self.mode = "vertex express (API key)"
+            else:
+                raise ConfigError(f"the vertex backend needs GOOGLE_CLOUD_PROJECT (with GOOGLE_CLOUD_LOCATION and "
+                                  f"application-default credentials) or an express API key: {KEY_HELP}")
+        else:
+            if not key:
+                raise ConfigError(f"the gemini backend needs an API key: {KEY_HELP}")
+            http = types.HttpOptions(base_url=settings.gemini_base_url, api_version="v1beta", timeout=timeout_ms)
+            self.client = genai.Client(api_key=key, http_options=http)
+            self.mode = "gemini api (API key)"
+
+    def call(self, model: str, fn: Callable[[], Any]) -> Any:
+        return self.limits.call(model, fn, classify=classifier(self.provider, model))
+
+    def generate(self, model: str, contents: Any, config: types.GenerateContentConfig) -> types.GenerateContentResponse:
+        response = self.call(model, lambda: self.client.models.generate_content(model=model, contents=contents,
+                                                                                 config=config))
+        usage = response.usage_metadata
+        if usage is not None:
+            output = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
+            record_tokens(model, usage.prompt_token_count, output)
+        return response
+
+
+def blocked_reason(response: types.GenerateContentResponse) -> str | None:
+    """Why a response carries nothing usable, when a filter says so."""
+    feedback = response.prompt_feedback
+    if feedback is not None and feedback.block_reason:
+        return f"prompt blocked ({_name(feedback.block_reason)})"
+    for candidate in response.candidates or []:
+        reason = _name(candidate.finish_reason)
+        if reason in BLOCK_REASONS:
+            return f"output withheld ({reason})"
+    if not response.candidates:
+        return "no candidates returned"
+    return None
+
+
+def _name(value: Any) -> str:
+    return getattr(value, "name", None) or str(value or "")
+
+
+def inline_blobs(response: types.GenerateContentResponse, prefix: str) -> list[tuple[bytes, str]]:
+    blobs = []
+    for candidate in response.candidates or []:
+        for part in (candidate.content.parts if candidate.content and candidate.content.parts else []):
+            blob = part.inline_data
+            if blob is not None and blob.data and (blob.mime_type or "").startswith(prefix):
+                data = blob.data if isinstance(blob.data, bytes) else base64.b64decode(blob.data)
+                blobs.append((data, blob.mime_type or ""))
+    return blobs
+
+
+def aspect_of(width: int, height: int) -> str:
+    ratio = width / height
+    return "16:9" if ratio > 1.2 else "9:16" if ratio < 0.8 else "1:1"
+
+
+def save_png(data: bytes, out: Path) -> None:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        im.convert("RGB").save(out, format="PNG")
+
+
+def image_part(path: Path, *, max_side: int | None = None) -> types.Part:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        if max_side and max(im.size) > max_side:
+            im.thumbnail((max_side, max_side), Image.LANCZOS)
+        buf = io.BytesIO()
+        im.save(buf, format="PNG")
+    return types.Part.from_bytes(data=buf.getvalue(), mime_type="image/png")
+
+
+# --- the brain's model ---------------------------------------------------------------------
+
+
+@dataclass
+class ModelCall:
+    id: str | None
+    name: str
+    args: dict[str, Any]
+    signature: str | None = None
+
+
+@dataclass
+class BrainTurn:
+    text: str = ""
+    calls: list[ModelCall] = field(default_factory=list)
+    blocked: str | None = None
+
+
+def to_contents(messages: list[Message]) -> list[types.Content]:
+    """Our conversation log as Gemini contents: text, function calls, function responses.
+
+    Calls carry the id and thought signature the model gave them, so the
+    model can match each function response to its call.
+    """
+    contents: list[types.Content] = []
+    model_ids: dict[str, str | None] = {}
+    for message in messages:
+        if message.role == "user":
+            contents.append(types.Content(role="user", parts=[types.Part(text=message.text)]))
+        elif message.role == "brain":
+            parts: list[types.Part] = []
+            if message.text and not message.calls:
+                parts.append(types.Part(text=message.text))
+            for call in message.calls:
+                model_ids[call.id] = call.model_id
+                parts.append(types.Part(
+                    function_call=types.FunctionCall(id=call.model_id, name=call.name, args=call.args),
+                    thought_signature=base64.b64decode(call.signature) if call.signature else None,
+                ))
+            if parts:
+                contents.append(types.Content(role="model", parts=parts))
+        elif message.role == "tool" and message.results:
+            parts = [
+                types.Part(function_response=types.FunctionResponse(
+                    id=model_ids.get(r.call_id), name=r.name,
+                    response={"output": r.output} if r.ok else {"error": r.error}))
+                for r in message.results
+            ]
+            contents.append(types.Content(role="user", parts=parts))
+    return contents
+
+
+class GeminiChat:
+    """Function calling with the registry's declarations; automatic calling off."""
+
+    def __init__(self, client: GoogleClient, model: str) -> None:
+        self.client = client
+        self.model = model
+        self.name = client.provider
+
+    def turn(self, *, system: str, messages: list[Message], declarations: list[dict[str, Any]]) -> BrainTurn:
+        config = types.GenerateContentConfig(
+            system_instruction=system,
+            tools=[types.Tool(function_declarations=[types.FunctionDeclaration.model_validate(d) for d in declarations])],
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+            tool_config=types.ToolConfig(function_calling_config=types.FunctionCallingConfig(mode="AUTO")),
+            temperature=0.2,
+        )
+        response = self.client.generate(self.model, to_contents(messages), config)
+        turn = BrainTurn()
+        for candidate in response.candidates[:1] if response.candidates else []:
+            for part in (candidate.content.parts if candidate.content and candidate.content.parts else []):
+                if part.function_call is not None:
+                    fc = part.function_call
+                    args = fc.args if isinstance(fc.args, dict) else {}
+                    signature = base64.b64encode(part.thought_signature).decode() if part.thought_signature else None
+                    turn.calls.append(ModelCall(id=fc.id, name=fc.name or "", args=dict(args), signature=signature))
+                elif part.text and not part.thought:
+                    turn.text += part.text
+        if not turn.calls and not turn.text:
+            turn.blocked = blocked_reason(response) or "empty reply"
+        return turn
+
+
+# --- capabilities --------------------------------------------------------------------------
+
+
+class GeminiStoryWriter:
+    """Structured output: response_schema is the StoryDraft model."""
+
+    def __init__(self, client: GoogleClient, model: str) -> None:
+        self.client, self.model, self.name = client, model, client.provider
+
+    def write_story(self, goal: str, *, scenes: int, seed: int) -> StoryDraft:
+        prompt = render("story.md", goal=goal, scenes=scenes, seconds_per_scene=5)
+        config = types.GenerateContentConfig(response_mime_type="application/json", response_schema=StoryDraft,
+                                             seed=seed, temperature=0.9)
+        response = self.client.generate(self.model, prompt, config)
+        if isinstance(response.parsed, StoryDraft):
+            return response.parsed
+        reason = blocked_reason(response)
+        if reason and not response.text:
+            raise SafetyBlocked(f"story: {reason}", provider=self.name, model=self.model)
+        try:
+            return StoryDraft.model_validate_json(response.text or "")
+        except ValidationError as exc:
+            raise ProviderError(f"story came back malformed: {exc.errors()[0]['msg']}", provider=self.name,
+                                model=self.model) from None
+
+
+REF = re.compile(r"<img>\s*(\d+)\s*</img>")
+
+
+class GeminiImageMaker:
+    """gemini-2.5-flash-image: create, edit (image + instruction), remix (N images)."""
+
+    def __init__(self, client: GoogleClient, model: str, *, label: str | None = None) -> None:
+        self.client, self.model = client, model
+        self.name = label or client.provider
+
+    def _image(self, contents: Any, aspect: str | None, seed: int | None, out: Path, what: str) -> None:
+        config = types.GenerateContentConfig(
+            response_modalities=["IMAGE"],
+            image_config=types.ImageConfig(aspect_ratio=aspect) if aspect else None,
+            seed=seed,
+        )
+        response = self.client.generate(self.model, contents, config)
+        blobs = inline_blobs(response, "image/")
+        if not blobs:
+            reason = blocked_reason(response) or "no image in the reply"
+            raise SafetyBlocked(f"{what}: {reason}", provider=self.name, model=self.model)
+        save_png(blobs[0][0], out)
+
+    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path) -> None:
+        self._image(prompt, aspect_of(width, height), seed, out, "image")
+
+    def edit_image(self, image: Path, instruction: str, *, out: Path) -> None:
+        self._image([image_part(image), instruction], None, None, out, "edit")
+
+    def remix_images(self, images: list[Path], prompt: str, *, width: int, height: int, out: Path) -> None:
+        self._image(remix_contents(images, prompt), aspect_of(width, height), None, out, "remix")
+
+
+def remix_contents(images: list[Path], prompt: str) -> list[Any]:
+    """The prompt with <img>N</img> pointing at the N-th image part, images in order after it."""
+    refs = [int(n) for n in REF.findall(prompt)]
+    missing = sorted({n for n in refs if n >= len(images)})
+    if missing:
+        raise ToolArgumentError(f"the prompt refers to image {missing[0]} but only {len(images)} image(s) were given "
+                                f"(<img>0</img> .. <img>{len(images) - 1}</img>)")
+    text = REF.sub(lambda m: f"image {m.group(1)}", prompt)
+    contents: list[Any] = [text]
+    for n, path in enumerate(images):
+        contents += [f"image {n}:", image_part(path)]
+    return contents
+
+
+class GeminiVoice:
+    """Gemini TTS: PCM s16le mono (24 kHz) wrapped into WAV."""
+
+    def __init__(self, client: GoogleClient, model: str, *, default_voice: str) -> None:
+        self.client, self.model, self.name = client, model, client.provider
+        self.default_voice = default_voice
+
+    def narrate(self, text: str, *, voice: str | None, out: Path, pace: float = 1.0) -> None:
+        config = types.GenerateContentConfig(
+            response_modalities=["AUDIO"],
+            speech_config=types.SpeechConfig(voice_config=types.VoiceConfig(
+                prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name=voice or self.default_voice))),
+        )
+        prompt = text if abs(pace - 1.0) < 0.05 else f"Read this {'briskly' if pace > 1 else 'slowly'}: {text}"
+        response = self.client.generate(self.model, prompt, config)
+        blobs = inline_blobs(response, "audio/")
+        if not blobs:
+            raise SafetyBlocked(f"narration: {blocked_reason(response) or 'no audio in the reply'}",
+                                provider=self.name, model=self.model)
+        data, mime = blobs[0]
+        rate = int(m.group(1)) if (m := re.search(r"rate=(\d+)", mime)) else 24_000
+        write_wav_pcm16(out, data, rate=rate)
+
+
+class GeminiVision:
+    """Multimodal understanding: describe a frame, transcribe audio."""
+
+    def __init__(self, client: GoogleClient, model: str) -> None:
+        self.client, self.model, self.name = client, model, client.provider
+
+    def describe(self, image: Path, prompt: str) -> str:
+        response = self.client.generate(self.model, [prompt, image_part(image, max_side=640)],
+                                        types.GenerateContentConfig(temperature=0.4))
+        if not response.text:
+            raise SafetyBlocked(f"describe: {blocked_reason(response) or 'empty reply'}", provider=self.name,
+                                model=self.model)
+        return response.text.strip()
+
+    def transcribe(self, audio: Path, mime: str = "audio/wav") -> str:
+        part = types.Part.from_bytes(data=audio.read_bytes(), mime_type=mime)
+        response = self.client.generate(
+            self.model, ["Transcribe the speech in this audio verbatim. Reply with the words only.", part],
+            types.GenerateContentConfig(temperature=0.0))
+        return (response.text or "").strip()

@@ -1,0 +1,135 @@
+"""Vertex-only capabilities through google-genai: Imagen stills and Veo motion.
+
+google-genai 3.x refuses generate_images and generate_videos in API-key
+(Gemini Developer API) mode, so these need a Vertex client: a project with
+application-default credentials, or an express-mode API key.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from google.genai import types
+
+from director.backends.gemini import GoogleClient, aspect_of
+from director.errors import ConfigError, ProviderError, SafetyBlocked
+from director.limits import record_images, record_video
+
+log = logging.getLogger(__name__)
+
+VEO_SECONDS = (4, 6, 8)
+VERTEX_HELP = ("set GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION (or a Vertex "
+               "express API key) and use --backend vertex")
+
+
+def require_vertex(client: GoogleClient, what: str) -> None:
+    if client.provider != "vertex":
+        raise ConfigError(f"{what} needs Vertex AI: google-genai refuses it in Gemini API-key mode; {VERTEX_HELP}")
+
+
+class ImagenImageMaker:
+    """Imagen 4 generate_images (Vertex)."""
+
+    name = "imagen"
+
+    def __init__(self, client: GoogleClient, model: str) -> None:
+        require_vertex(client, "Imagen (DIRECTOR_IMAGE_BACKEND=imagen)")
+        self.client, self.model = client, model
+
+    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path) -> None:
+        config = types.GenerateImagesConfig(number_of_images=1, aspect_ratio=aspect_of(width, height),
+                                            output_mime_type="image/png", include_rai_reason=True)
+        def generate() -> types.GenerateImagesResponse:
+            with warnings.catch_warnings():  # the SDK flags generate_images as deprecated after Jan 2027
+                warnings.simplefilter("ignore")
+                return self.client.client.models.generate_images(model=self.model, prompt=prompt, config=config)
+
+        response = self.client.call(self.model, generate)
+        images = [g for g in (response.generated_images or []) if g.image and g.image.image_bytes]
+        if not images:
+            reasons = [g.rai_filtered_reason for g in (response.generated_images or []) if g.rai_filtered_reason]
+            raise SafetyBlocked(f"image filtered by Imagen ({'; '.join(reasons) or 'no image returned'})",
+                                provider=self.name, model=self.model)
+        record_images(self.model, 1)
+        from director.backends.gemini import save_png
+
+        save_png(images[0].image.image_bytes, out)  # type: ignore[union-attr,arg-type]
+
+
+class VeoAnimator:
+    """Veo image-to-video: start a long-running operation, poll it, download the clip."""
+
+    name = "veo"
+
+    def __init__(self, client: GoogleClient, model: str, *, poll_s: float, timeout_s: float) -> None:
+        require_vertex(client, "Veo motion")
+        self.client, self.model = client, model
+        self.poll_s, self.timeout_s = poll_s, timeout_s
+
+    def animate(
+        self,
+        image: Path,
+        *,
+        prompt: str,
+        duration: float,
+        motion: str,
+        size: tuple[int, int],
+        fps: int,
+        out: Path,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
+        seconds = next((s for s in VEO_SECONDS if s >= math.ceil(duration - 1e-6)), VEO_SECONDS[-1])
+        aspect = aspect_of(*size)
+        camera = motion.replace("_", " ")
+        source = types.GenerateVideosSource(
+            prompt=f"{prompt}\nCamera: slow {camera}. Gentle, natural motion; keep the characters and art style.",
+            image=types.Image(image_bytes=image.read_bytes(), mime_type="image/png"),
+        )
+        config = types.GenerateVideosConfig(number_of_videos=1, duration_seconds=seconds,
+                                            aspect_ratio=aspect if aspect != "1:1" else "16:9")
+        try:
+            operation = self.client.call(self.model, lambda: self.client.client.models.generate_videos(
+                model=self.model, source=source, config=config))
+        except ProviderError as exc:
+            if exc.status == 404:
+                raise ProviderError(
+                    f"{exc} - Veo answered 404: the model name may be wrong (DIRECTOR_VIDEO_MODEL={self.model}) or "
+                    f"the project has no billing enabled for Veo",
+                    provider=self.name, model=self.model, status=404) from exc
+            raise
+        started = time.monotonic()
+        polls = 0
+        while not operation.done:
+            elapsed = time.monotonic() - started
+            if elapsed > self.timeout_s:
+                raise ProviderError(
+                    f"Veo operation {operation.name} did not finish within {self.timeout_s:.0f} s "
+                    f"(raise DIRECTOR_VEO_TIMEOUT_S, then resume the run)", provider=self.name, model=self.model)
+            if report:
+                report(f"waiting for Veo, {elapsed:.0f} s")
+            time.sleep(self.poll_s)
+            polls += 1
+            current = operation
+            operation = self.client.call(f"{self.model}:poll", lambda: self.client.client.operations.get(current))
+        if operation.error:
+            raise ProviderError(f"Veo operation failed: {operation.error}", provider=self.name, model=self.model)
+        result = operation.response or operation.result
+        videos = [v for v in (result.generated_videos if result else None) or [] if v.video]
+        if not videos:
+            filtered = result.rai_media_filtered_count if result else None
+            reasons = "; ".join(result.rai_media_filtered_reasons or []) if result else ""
+            raise SafetyBlocked(f"Veo returned no video ({filtered or 0} filtered{': ' + reasons if reasons else ''})",
+                                provider=self.name, model=self.model)
+        video = videos[0].video
+        data = video.video_bytes  # type: ignore[union-attr]
+        if not data:
+            raise ProviderError(f"Veo returned the clip only as {video.uri}; Director needs inline bytes "  # type: ignore[union-attr]
+                                f"(do not set an output GCS URI)", provider=self.name, model=self.model)
+        out.write_bytes(data)
+        record_video(self.model, seconds)
+        log.info("veo %s: %d s clip after %d polls", self.model, seconds, polls)

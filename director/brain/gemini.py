@@ -1,0 +1,72 @@
+"""The Gemini brain: the model reads the conversation and answers with function calls.
+
+The conversation is the run's message log (goal, calls, results), sent with
+the registry's declarations; the model may batch several calls in one turn.
+Its mistakes (unknown tools, bad arguments) come back to it as errors from
+the runner. It stops when it answers without calls; a run without a final
+video at that point ends as failed, with the model's words as the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from director.brain import Decision, summarize
+from director.prompting import render
+from director.state import DirectorState, Message, ToolCall
+from director.tools import declarations
+
+MAX_FAILED_TURNS = 3
+
+
+class ChatModel(Protocol):
+    name: str
+    model: str
+
+    def turn(self, *, system: str, messages: list[Message], declarations: list[dict]) -> object: ...
+
+
+class GeminiBrain:
+    def __init__(self, chat: ChatModel) -> None:
+        self.chat = chat
+        self.name = chat.name
+        self.model = chat.model
+
+    def decide(self, state: DirectorState) -> Decision:
+        stuck = _failed_turns(state)
+        if stuck >= MAX_FAILED_TURNS:
+            last = state.messages[-1].results[-1].error if state.messages[-1].results else "unknown"
+            return Decision(give_up=f"the model's last {stuck} batches of calls all failed; last error: {last}")
+        goal = state.goal
+        system = render("system.md", goal=goal.text, scenes=goal.scenes, aspect=goal.aspect)
+        turn = self.chat.turn(system=system, messages=state.messages, declarations=declarations())
+        if getattr(turn, "blocked", None):
+            return Decision(give_up=f"the model's reply carried nothing usable: {turn.blocked}")  # type: ignore[attr-defined]
+        step = len(state.messages)
+        calls = [
+            ToolCall(id=f"g{step}.{i}", name=c.name, args=c.args, model_id=c.id, signature=c.signature)
+            for i, c in enumerate(turn.calls, start=1)  # type: ignore[attr-defined]
+        ]
+        text = (turn.text or "").strip()  # type: ignore[attr-defined]
+        if calls:
+            return Decision(calls=calls, say=text.splitlines()[0][:200] if text else summarize(calls))
+        board = state.storyboard
+        if board is not None and board.final is not None:
+            return Decision(done=True, say=text[:300] or f"Finished “{board.title}”.")
+        broken = [s for s in board.scenes if s.error] if board else []
+        detail = "; ".join(f"scene {s.index}: {s.error}" for s in broken)
+        reason = f"the model stopped without a final video: {text[:300] or 'no reason given'}"
+        return Decision(give_up=f"{reason} ({detail})" if detail else reason)
+
+
+def _failed_turns(state: DirectorState) -> int:
+    """How many of the latest tool batches failed entirely, in a row."""
+    count = 0
+    for message in reversed(state.messages):
+        if message.role != "tool":
+            continue
+        if message.results and not any(r.ok for r in message.results):
+            count += 1
+        else:
+            break
+    return count

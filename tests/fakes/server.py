@@ -1,0 +1,475 @@
+"""A loopback fake of the Gemini API, Vertex AI and Reve v1, for the real SDK to talk to.
+
+It answers the REST shapes google-genai and httpx send (generateContent,
+:predict, :predictLongRunning, :fetchPredictOperation, operations, files
+download, Reve create/edit/remix, an OAuth token endpoint) with scripted or
+computed responses, can inject latency, 429s with RetryInfo, 5xx and safety
+blocks, and records every request so tests assert on what was actually sent.
+
+The default brain is a small policy over the conversation it receives: it
+calls write_story, then every image and narration in one turn, then the
+clips, then assembly, and retries a failed scene only after a later user
+message asks it to. Tests can replace any answer with enqueue().
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+import subprocess
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+MODEL_PATH = re.compile(
+    r"^/(?P<version>v1|v1beta|v1beta1|v1alpha)/(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/)?"
+    r"(?:publishers/google/)?models/(?P<model>[^/:]+):(?P<method>\w+)$"
+)
+STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+IMAGE_SIZES = {"16:9": (1344, 768), "9:16": (768, 1344), "1:1": (1024, 1024), None: (1024, 1024)}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: Any
+    kind: str
+    model: str | None = None
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def text(self) -> str:
+        """Every text part of a generateContent request, joined."""
+        parts = []
+        for content in (self.body or {}).get("contents", []):
+            for part in content.get("parts", []):
+                if "text" in part:
+                    parts.append(part["text"])
+        return "\n".join(parts)
+
+    def inline_parts(self) -> list[dict[str, Any]]:
+        return [part["inlineData"] for content in (self.body or {}).get("contents", [])
+                for part in content.get("parts", []) if "inlineData" in part]
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+
+
+@dataclass
+class Fault:
+    kind: str
+    times: int
+    status: int
+    retry_delay: str | None = None
+    retry_after: str | None = None
+    message: str | None = None
+    when: Callable[[Request], bool] | None = None
+
+
+def google_error(status: int, message: str, *, retry_delay: str | None = None) -> dict[str, Any]:
+    details = []
+    if retry_delay:
+        details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay})
+    return {"error": {"code": status, "message": message, "status": STATUS_NAMES.get(status, "UNKNOWN"),
+                      "details": details}}
+
+
+def png(width: int, height: int, seed: str) -> bytes:
+    digest = hashlib.sha256(seed.encode()).digest()
+    top, bottom = tuple(digest[:3]), tuple(digest[3:6])
+    im = Image.new("RGB", (width, height))
+    d = ImageDraw.Draw(im)
+    for y in range(0, height, 4):
+        t = y / height
+        d.rectangle((0, y, width, y + 4), fill=tuple(int(top[i] * (1 - t) + bottom[i] * t) for i in range(3)))
+    d.ellipse((width * 0.3, height * 0.3, width * 0.7, height * 0.9), fill=tuple(digest[6:9]))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def pcm_tone(seconds: float, rate: int = 24_000) -> bytes:
+    t = np.arange(int(seconds * rate)) / rate
+    wave = 0.3 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    return (wave * 32767).astype("<i2").tobytes()
+
+
+_mp4_cache: dict[int, bytes] = {}
+_mp4_lock = threading.Lock()
+
+
+def mp4(seconds: int) -> bytes:
+    """A Veo-like clip: 1280x720, 24 fps, H.264 with an AAC track."""
+    import imageio_ffmpeg
+
+    with _mp4_lock:
+        if seconds not in _mp4_cache:
+            proc = subprocess.run(
+                [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                 f"testsrc2=size=1280x720:rate=24:duration={seconds}", "-f", "lavfi", "-i",
+                 f"sine=frequency=330:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
+                 "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-movflags", "+faststart+frag_keyframe",
+                 "-f", "mp4", "pipe:1"], capture_output=True, check=True)
+            _mp4_cache[seconds] = proc.stdout
+        return _mp4_cache[seconds]
+
+
+class FakeGoogle:
+    """Start with start(); point GOOGLE_GEMINI_BASE_URL / GOOGLE_VERTEX_BASE_URL / REVE_BASE_URL at url."""
+
+    def __init__(self, *, veo_polls: int = 2) -> None:
+        self.requests: list[Request] = []
+        self.scripts: dict[str, deque[Any]] = defaultdict(deque)
+        self.faults: list[Fault] = []
+        self.blocks: list[tuple[str, Callable[[Request], bool], str]] = []
+        self.latency: dict[str, float] = {}
+        self.veo_polls = veo_polls
+        self.operations: dict[str, dict[str, Any]] = {}
+        self.reve_credits: int | None = None
+        self.lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+    def start(self) -> FakeGoogle:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake._serve(self)
+
+            def do_POST(self) -> None:
+                fake._serve(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # -- scripting ---------------------------------------------------------------
+    def enqueue(self, kind: str, reply: Any) -> None:
+        """Answer the next `kind` request with `reply`: a JSON body, a Reply, or a callable(Request)."""
+        self.scripts[kind].append(reply)
+
+    def fail(self, kind: str, status: int, *, times: int = 1, retry_delay: str | None = None,
+             retry_after: str | None = None, message: str | None = None,
+             when: Callable[[Request], bool] | None = None) -> None:
+        """The next `times` matching `kind` requests get an HTTP error."""
+        self.faults.append(Fault(kind, times, status, retry_delay, retry_after, message, when))
+
+    def block(self, kind: str, when: Callable[[Request], bool], reason: str = "IMAGE_SAFETY") -> None:
+        """Matching requests get a safety refusal in the provider's own shape, until unblock()."""
+        self.blocks.append((kind, when, reason))
+
+    def unblock(self) -> None:
+        self.blocks.clear()
+
+    def calls(self, kind: str | None = None) -> list[Request]:
+        with self.lock:
+            return [r for r in self.requests if kind is None or r.kind == kind]
+
+    # -- serving -----------------------------------------------------------------
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        parsed = urlparse(handler.path)
+        length = int(handler.headers.get("content-length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            body = None
+        req = Request(handler.command, parsed.path, parsed.query,
+                      {k.lower(): v for k, v in handler.headers.items()}, body, "unknown")
+        try:
+            reply = self._route(req)
+        except Exception as exc:  # a bug in the fake: answer 500 so the test sees it, not a hang
+            import traceback
+
+            reply = Reply(500, google_error(500, f"fake crashed: {exc}\n{traceback.format_exc()}"))
+        with self.lock:
+            self.requests.append(req)
+        delay = self.latency.get(req.kind, 0.0)
+        if delay:
+            time.sleep(delay)
+        payload = reply.raw if reply.raw is not None else json.dumps(reply.body or {}).encode()
+        handler.send_response(reply.status)
+        headers = {"content-type": "application/json", **reply.headers}
+        for k, v in headers.items():
+            handler.send_header(k, v)
+        handler.send_header("content-length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    def _route(self, req: Request) -> Reply:
+        path = req.path
+        if path == "/token":
+            req.kind = "token"
+            return Reply(body={"access_token": "fake-access-token", "expires_in": 3600, "token_type": "Bearer"})
+        if path.startswith("/v1/image/"):
+            req.kind = "reve_" + path.rsplit("/", 1)[-1]
+            return self._respond(req, self._reve)
+        m = MODEL_PATH.match(path)
+        if m:
+            req.model, method = m["model"], m["method"]
+            if method == "generateContent":
+                req.kind = self._content_kind(req.body or {})
+                return self._respond(req, self._generate)
+            if method == "predict":
+                req.kind = "imagen"
+                return self._respond(req, self._imagen)
+            if method == "predictLongRunning":
+                req.kind = "veo"
+                return self._respond(req, lambda r: self._veo_start(r, path, m))
+            if method == "fetchPredictOperation":
+                req.kind = "veo_poll"
+                return self._respond(req, lambda r: self._veo_poll(r.body.get("operationName", "")))
+        if re.match(r"^/v1beta/operations/", path) or re.match(r"^/v1beta/models/[^/]+/operations/", path):
+            req.kind = "veo_poll"
+            return self._respond(req, lambda r: self._veo_poll(path.split("/v1beta/", 1)[1], gemini=True))
+        if re.match(r"^/v1beta/files/[^/:]+:download$", path):
+            req.kind = "download"
+            return Reply(raw=mp4(4), headers={"content-type": "video/mp4"})
+        req.kind = "unknown"
+        return Reply(404, google_error(404, f"fake has no route for {req.method} {path}"))
+
+    def _content_kind(self, body: dict[str, Any]) -> str:
+        if body.get("tools"):
+            return "brain"
+        config = body.get("generationConfig") or {}
+        if config.get("responseMimeType") == "application/json":
+            return "story"
+        modalities = [m.upper() for m in config.get("responseModalities") or []]
+        if "AUDIO" in modalities:
+            return "tts"
+        if "IMAGE" in modalities:
+            return "image"
+        return "text"
+
+    def _respond(self, req: Request, default: Callable[[Request], Reply]) -> Reply:
+        with self.lock:
+            for fault in self.faults:
+                if fault.kind == req.kind and fault.times > 0 and (fault.when is None or fault.when(req)):
+                    fault.times -= 1
+                    return self._fault_reply(req, fault)
+            script = self.scripts.get(req.kind)
+            scripted = script.popleft() if script else None
+        for kind, when, reason in list(self.blocks):
+            if kind == req.kind and when(req):
+                return self._blocked(req, reason)
+        if scripted is None:
+            return default(req)
+        if callable(scripted):
+            scripted = scripted(req)
+        return scripted if isinstance(scripted, Reply) else Reply(body=scripted)
+
+    def _fault_reply(self, req: Request, fault: Fault) -> Reply:
+        headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
+        if req.kind.startswith("reve_"):
+            return Reply(fault.status, {"message": fault.message or "fault"}, {**headers, "x-reve-request-id": "rsid-fault"})
+        message = fault.message or {429: "Resource has been exhausted (e.g. check quota).",
+                                    500: "Internal error encountered.", 404: "Model not found."}.get(fault.status, "fault")
+        return Reply(fault.status, google_error(fault.status, message, retry_delay=fault.retry_delay), headers)
+
+    def _blocked(self, req: Request, reason: str) -> Reply:
+        if req.kind in ("image", "brain", "story", "tts", "text"):
+            return Reply(body={"candidates": [{"content": {"role": "model", "parts": []}, "finishReason": reason}],
+                               "usageMetadata": {"promptTokenCount": 10, "totalTokenCount": 10}})
+        if req.kind == "imagen":
+            return Reply(body={"predictions": [{"raiFilteredReason": f"filtered: {reason}"}]})
+        if req.kind == "veo":
+            name = f"fake/operations/blocked-{len(self.operations)}"
+            self.operations[name] = {"polls": 0, "blocked": reason}
+            return Reply(body={"name": name})
+        if req.kind.startswith("reve_"):
+            return Reply(raw=b"", headers={"content-type": "image/png", "x-reve-content-violation": "true",
+                                           "x-reve-request-id": "rsid-blocked"})
+        return Reply(400, google_error(400, "blocked"))
+
+    # -- default answers ---------------------------------------------------------
+    def _usage(self, req: Request, output_tokens: int) -> dict[str, int]:
+        prompt = max(1, len(json.dumps(req.body or {})) // 4)
+        return {"promptTokenCount": prompt, "candidatesTokenCount": output_tokens,
+                "totalTokenCount": prompt + output_tokens}
+
+    def _generate(self, req: Request) -> Reply:
+        body = req.body or {}
+        if req.kind == "brain":
+            parts = brain_policy(body)
+            return Reply(body={"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP"}],
+                               "usageMetadata": self._usage(req, 60 * len(parts))})
+        if req.kind == "story":
+            story = fake_story(req.text)
+            return Reply(body={"candidates": [{"content": {"role": "model", "parts": [{"text": json.dumps(story)}]},
+                                               "finishReason": "STOP"}], "usageMetadata": self._usage(req, 900)})
+        if req.kind == "tts":
+            text = req.text
+            seconds = max(0.6, 0.055 * len(text))
+            data = base64.b64encode(pcm_tone(seconds)).decode()
+            return Reply(body={"candidates": [{"content": {"role": "model", "parts": [
+                {"inlineData": {"mimeType": "audio/L16;codec=pcm;rate=24000", "data": data}}]}, "finishReason": "STOP"}],
+                "usageMetadata": self._usage(req, int(seconds * 32))})
+        if req.kind == "image":
+            aspect = ((body.get("generationConfig") or {}).get("imageConfig") or {}).get("aspectRatio")
+            w, h = IMAGE_SIZES.get(aspect, IMAGE_SIZES[None])
+            data = base64.b64encode(png(w, h, req.text)).decode()
+            return Reply(body={"candidates": [{"content": {"role": "model", "parts": [
+                {"inlineData": {"mimeType": "image/png", "data": data}}]}, "finishReason": "STOP"}],
+                "usageMetadata": self._usage(req, 1290)})
+        return Reply(body={"candidates": [{"content": {"role": "model", "parts": [
+            {"text": "A miniature diorama of the scene, warm light, felt and clay."}]}, "finishReason": "STOP"}],
+            "usageMetadata": self._usage(req, 20)})
+
+    def _imagen(self, req: Request) -> Reply:
+        params = (req.body or {}).get("parameters") or {}
+        w, h = IMAGE_SIZES.get(params.get("aspectRatio"), IMAGE_SIZES[None])
+        prompt = ((req.body or {}).get("instances") or [{}])[0].get("prompt", "")
+        return Reply(body={"predictions": [{"bytesBase64Encoded": base64.b64encode(png(w, h, prompt)).decode(),
+                                            "mimeType": "image/png"}]})
+
+    def _veo_start(self, req: Request, path: str, m: re.Match[str]) -> Reply:
+        resource = path.split("/", 2)[2].rsplit(":", 1)[0]
+        name = f"{resource}/operations/op{len(self.operations) + 1}"
+        seconds = int(((req.body or {}).get("parameters") or {}).get("durationSeconds") or 8)
+        self.operations[name] = {"polls": 0, "seconds": seconds}
+        return Reply(body={"name": name})
+
+    def _veo_poll(self, name: str, gemini: bool = False) -> Reply:
+        op = self.operations.get(name)
+        if op is None:
+            return Reply(404, google_error(404, f"operation {name} not found"))
+        op["polls"] += 1
+        if op["polls"] < self.veo_polls:
+            return Reply(body={"name": name, "done": False})
+        if "blocked" in op:
+            return Reply(body={"name": name, "done": True, "response": {
+                "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [op["blocked"]]}})
+        video = base64.b64encode(mp4(op["seconds"])).decode()
+        return Reply(body={"name": name, "done": True, "response": {
+            "@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse",
+            "videos": [{"bytesBase64Encoded": video, "mimeType": "video/mp4"}]}})
+
+    def _reve(self, req: Request) -> Reply:
+        if not req.headers.get("authorization", "").startswith("Bearer "):
+            return Reply(401, {"message": "missing bearer token"})
+        if self.reve_credits is not None:
+            if self.reve_credits <= 0:
+                return Reply(402, {"message": "credits exhausted"}, {"x-reve-error-code": "INSUFFICIENT_CREDITS"})
+            self.reve_credits -= 1
+        body = req.body or {}
+        w, h = IMAGE_SIZES.get(body.get("aspect_ratio"), (1024, 768))
+        seed = body.get("prompt") or body.get("edit_instruction") or ""
+        return Reply(raw=png(w, h, seed), headers={"content-type": "image/png", "x-reve-request-id": "rsid-1",
+                                                     "x-reve-content-violation": "false"})
+
+
+# --- the scripted brain and writer ----------------------------------------------------------------
+
+
+def fake_story(prompt: str) -> dict[str, Any]:
+    goal = re.search(r"Goal: (.+)", prompt)
+    n = int(m.group(1)) if (m := re.search(r"exactly (\d+) scenes", prompt)) else 3
+    subject = goal.group(1).strip() if goal else "a story"
+    return {
+        "title": f"The Fake Tale of {subject[:30]}",
+        "art_style": "gouache picture-book illustration, warm palette",
+        "characters": [{"name": "Pip", "kind": "cat", "look": "a small ginger cat with a blue scarf"},
+                       {"name": "Rolo", "kind": "dog", "look": "a brown puppy with floppy ears"}],
+        "scenes": [{"image_prompt": f"Pip and Rolo, scene {i}, in the garden at golden hour",
+                    "narration": f"This is scene {i}, where Pip and Rolo share a quiet moment."}
+                   for i in range(1, n + 1)],
+    }
+
+
+def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a sensible model would answer next, computed from the conversation."""
+    system = " ".join(p.get("text", "") for p in (body.get("systemInstruction") or {}).get("parts", []))
+    scenes_n = int(m.group(1)) if (m := re.search(r"Scenes: (\d+)", system)) else 3
+    aspect = m.group(1) if (m := re.search(r"Aspect ratio: ([0-9:]+)", system)) else "16:9"
+    goal = m.group(1).strip() if (m := re.search(r"The run's goal: (.+)", system)) else "a story"
+    calls: dict[str, dict[str, Any]] = {}
+    story: dict[str, Any] | None = None
+    done: dict[str, set[int]] = defaultdict(set)
+    failed: dict[str, set[int]] = defaultdict(set)
+    assembled = False
+    for content in body.get("contents", []):
+        for part in content.get("parts", []):
+            if "functionCall" in part:
+                fc = part["functionCall"]
+                calls[fc.get("id", "")] = fc
+            elif "functionResponse" in part:
+                fr = part["functionResponse"]
+                call = calls.get(fr.get("id", ""), {})
+                scene = (call.get("args") or {}).get("scene")
+                ok = "output" in (fr.get("response") or {})
+                if fr["name"] == "write_story" and ok:
+                    story = fr["response"]["output"]
+                elif fr["name"] == "assemble_video" and ok:
+                    assembled = True
+                elif isinstance(scene, int):
+                    (done if ok else failed)[fr["name"]].add(scene)
+                    if ok:
+                        failed[fr["name"]].discard(scene)
+            elif "text" in part and content.get("role") == "user" and part["text"].startswith("Resume"):
+                failed.clear()  # the user asked to try again
+    counter = iter(range(1, 1000))
+
+    def call(name: str, **args: Any) -> dict[str, Any]:
+        scene = args.get("scene")
+        return {"functionCall": {"id": f"fc-{name}-{scene or 0}-{next(counter)}", "name": name, "args": args}}
+
+    if story is None:
+        return [call("write_story", goal=goal, scenes=scenes_n)]
+    scenes = story["scenes"]
+    batch = []
+    for i, s in enumerate(scenes, start=1):
+        if i not in done["create_image"] and i not in failed["create_image"]:
+            batch.append(call("create_image", scene=i, prompt=s["image_prompt"], aspect=aspect))
+        if i not in done["narrate"] and i not in failed["narrate"]:
+            batch.append(call("narrate", scene=i, text=s["narration"]))
+    if batch:
+        return batch
+    for i in range(1, len(scenes) + 1):
+        if (i in done["create_image"] and i in done["narrate"] and i not in done["animate_image"]
+                and i not in failed["animate_image"]):
+            batch.append(call("animate_image", scene=i, aspect=aspect))
+    if batch:
+        return batch
+    if all(i in done["animate_image"] for i in range(1, len(scenes) + 1)):
+        if not assembled:
+            return [call("assemble_video", aspect=aspect)]
+        return [{"text": "The video is assembled."}]
+    broken = sorted(set().union(*failed.values()))
+    return [{"text": f"I could not finish: scene(s) {broken} failed and I will not retry them on my own."}]

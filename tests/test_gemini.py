@@ -1,0 +1,343 @@
+"""The real google-genai SDK (and httpx for Reve) against the loopback fake.
+
+Nothing in the SDK is patched: the environment points it at the fake, which
+records every request so these tests check what was really sent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from director.tools import registry
+from tests.conftest import TEST_KEY
+from tests.helpers import db_rows, faststart, ffprobe, parse_srt, run_cli
+
+FAST = {"DIRECTOR_FPS": "12", "DIRECTOR_X264_PRESET": "ultrafast"}
+
+
+@pytest.fixture
+def fast(monkeypatch):
+    for k, v in FAST.items():
+        monkeypatch.setenv(k, v)
+
+
+def make(capsys, ws: Path, *args: str):
+    return run_cli(capsys, "make", "a 3-scene bedtime story about a cat and a dog", "--workspace", str(ws), *args)
+
+
+def last_call_id(ws: Path) -> int:
+    return db_rows(ws / "director.db", "SELECT COALESCE(MAX(id), 0) FROM tool_calls")[0][0]
+
+
+def check_video(final: Path, scenes: int, size=(1280, 720)) -> dict:
+    probe = ffprobe(final)
+    assert [v["codec"] for v in probe.video] == ["h264"] and [a["codec"] for a in probe.audio] == ["aac"]
+    assert (probe.video[0]["width"], probe.video[0]["height"]) == size
+    assert [s["codec"] for s in probe.subtitle] == ["mov_text"]
+    assert faststart(final)
+    manifest = json.loads((final.parent / "manifest.json").read_text())
+    assert abs(probe.duration - sum(s["duration"] for s in manifest["scenes"])) <= 0.2
+    cues = parse_srt((final.parent / "subtitles.srt").read_text())
+    assert len(cues) == scenes and all(a[1] <= b[0] for a, b in zip(cues, cues[1:]))
+    return manifest
+
+
+def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace):
+    result = make(capsys, workspace, "--backend", "gemini", "--fallback", "local")
+    assert result.code == 0, result.err
+    assert "google-genai: gemini api (API key)" in result.err
+    assert "motion: local Ken Burns (Veo needs Vertex AI; --fallback local)" in result.err
+    manifest = check_video(Path(result.last_line), 3)
+    assert manifest["backends"]["image"] == {"backend": "gemini", "model": "gemini-2.5-flash-image"}
+    assert manifest["backends"]["brain"] == {"backend": "gemini", "model": "gemini-2.5-flash"}
+
+    brain = fake.calls("brain")
+    assert all(r.path == "/v1beta/models/gemini-2.5-flash:generateContent" for r in brain)
+    assert all(r.headers["x-goog-api-key"] == TEST_KEY for r in fake.requests)
+    declared = {d["name"] for d in brain[0].body["tools"][0]["functionDeclarations"]}
+    assert declared == set(registry())
+    assert "The run's goal: a 3-scene bedtime story" in brain[0].body["systemInstruction"]["parts"][0]["text"]
+    # One model turn asked for all six stills and narrations; their answers went back in one turn.
+    second_reply_parts = brain[2].body["contents"][-1]["parts"]
+    responses = [p["functionResponse"] for p in second_reply_parts]
+    assert sorted(r["name"] for r in responses) == ["create_image"] * 3 + ["narrate"] * 3
+    assert all("output" in r["response"] and r["id"].startswith("fc-") for r in responses)
+    calls_turn = brain[2].body["contents"][-2]
+    assert calls_turn["role"] == "model" and len(calls_turn["parts"]) == 6
+
+    [story] = fake.calls("story")
+    config = story.body["generationConfig"]
+    assert config["responseMimeType"] == "application/json"
+    assert set(config["responseSchema"]["properties"]) == {"title", "art_style", "characters", "scenes"}
+    images = fake.calls("image")
+    assert len(images) == 3
+    assert all(r.body["generationConfig"]["imageConfig"]["aspectRatio"] == "16:9" for r in images)
+    assert all("Characters, drawn the same way in every scene: Pip (cat)" in r.text for r in images)
+    tts = fake.calls("tts")
+    # google-genai 3.x sends this nested config with snake_case keys, which proto-JSON accepts.
+    assert {r.body["generationConfig"]["speechConfig"]["voice_config"]["prebuilt_voice_config"]["voice_name"]
+            for r in tts} == {"Kore"}
+    # Images came back 1344x768 and were fitted; TTS PCM was wrapped into WAV with its real length.
+    for scene in manifest["scenes"]:
+        assert (scene["image"]["width"], scene["image"]["height"]) == (1280, 720)
+        assert scene["audio"]["duration"] > 2.0
+    assert manifest["totals"]["cost_usd"] > 0.1 and manifest["totals"]["input_tokens"] > 0
+
+
+def test_vertex_express_with_imagen_and_veo(fake, capsys, workspace, fast, monkeypatch):
+    monkeypatch.setenv("DIRECTOR_IMAGE_BACKEND", "imagen")
+    result = make(capsys, workspace, "--backend", "vertex", "--aspect", "9:16")
+    assert result.code == 0, result.err
+    assert "vertex express (API key)" in result.err
+    manifest = check_video(Path(result.last_line), 3, size=(720, 1280))
+    assert manifest["backends"]["motion"] == {"backend": "veo", "model": "veo-3.0-generate-001"}
+    prefix = "/v1beta1/publishers/google/models/"
+    assert {r.path for r in fake.calls("imagen")} == {prefix + "imagen-4.0-generate-001:predict"}
+    starts = fake.calls("veo")
+    assert len(starts) == 3 and all(r.path == prefix + "veo-3.0-generate-001:predictLongRunning" for r in starts)
+    for r in starts:
+        instance = r.body["instances"][0]
+        assert instance["image"]["mimeType"] == "image/png" and len(instance["image"]["bytesBase64Encoded"]) > 1000
+        assert r.body["parameters"]["durationSeconds"] in (4, 6, 8)
+        assert r.body["parameters"]["aspectRatio"] == "9:16"
+    assert len(fake.calls("veo_poll")) == 3 * fake.veo_polls
+    assert any(c["tool"] == "animate_image" and c["cost_usd"] >= 1.6 for c in manifest["calls"])
+
+
+def test_vertex_project_mode_with_service_account(fake, capsys, workspace, fast, monkeypatch, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    sa = tmp_path / "sa.json"
+    sa.write_text(json.dumps({"type": "service_account", "project_id": "demo-project", "private_key_id": "k1",
+                              "private_key": pem, "client_email": "director@demo-project.iam.gserviceaccount.com",
+                              "client_id": "1", "token_uri": f"{fake.url}/token"}))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(sa))
+    monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "demo-project")
+    monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "europe-west4")
+    monkeypatch.delenv("GEMINI_API_KEY")
+    result = run_cli(capsys, "make", "a fox in the snow", "--scenes", "1", "--workspace", str(workspace))
+    assert result.code == 0, result.err
+    assert "backend vertex (GOOGLE_GENAI_USE_VERTEXAI is set)" in result.err
+    assert fake.calls("token")
+    model_calls = [r for r in fake.requests if r.model]
+    assert model_calls and all(
+        r.path.startswith("/v1beta1/projects/demo-project/locations/europe-west4/publishers/google/models/")
+        for r in model_calls)
+    assert all(r.headers.get("authorization") == "Bearer fake-access-token" for r in model_calls)
+
+
+def test_429_waits_for_retry_delay_then_succeeds(fake, capsys, workspace, fast):
+    fake.fail("story", 429, retry_delay="1s")
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
+                     "--workspace", str(workspace))
+    assert result.code == 0, result.err
+    first, second = fake.calls("story")
+    assert second.at - first.at >= 1.0
+    assert "↻ write_story: attempt 1/5 failed" in result.err and "RESOURCE_EXHAUSTED" in result.err
+    [(attempts, log)] = db_rows(workspace / "director.db",
+                                "SELECT attempts, retry_log FROM tool_calls WHERE tool='write_story'")
+    assert attempts == 2 and json.loads(log)[0]["wait_s"] >= 1.0
+
+
+def test_a_burst_of_500s_is_retried(fake, capsys, workspace, fast):
+    fake.fail("image", 500, times=3)
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
+                     "--workspace", str(workspace))
+    assert result.code == 0, result.err
+    assert len(fake.calls("image")) == 4
+    [(attempts,)] = db_rows(workspace / "director.db", "SELECT attempts FROM tool_calls WHERE tool='create_image'")
+    assert attempts == 4
+
+
+def test_exhausted_retries_fail_clearly_and_resume_finishes(fake, capsys, workspace, fast, monkeypatch):
+    monkeypatch.setenv("DIRECTOR_MAX_ATTEMPTS", "3")
+    fake.fail("tts", 503, times=3, when=lambda r: "scene 2" in r.text)
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "2", "--backend", "gemini", "--fallback", "local",
+                     "--workspace", str(workspace), "--run-id", "flaky")
+    assert result.code == 1
+    assert "narrate scene 2: gemini-2.5-flash-preview-tts: 503 UNAVAILABLE" in result.err
+    assert "gave up after 3 attempts" in result.err
+    assert "director resume flaky" in result.err
+    mark = last_call_id(workspace)
+    result = run_cli(capsys, "resume", "flaky", "--workspace", str(workspace))
+    assert result.code == 0, result.err
+    executed = db_rows(workspace / "director.db",
+                       "SELECT tool, args_json FROM tool_calls WHERE run_id='flaky' AND reused=0 AND error IS NULL "
+                       f"AND tool!='brain' AND id>{mark}")
+    assert sorted(t for t, _ in executed) == ["animate_image", "assemble_video", "narrate"]
+    assert all(json.loads(a).get("scene", 2) == 2 for _, a in executed)
+    check_video(Path(result.last_line), 2)
+
+
+def test_safety_block_fails_one_scene_and_resume_redoes_only_it(fake, capsys, workspace, fast):
+    fake.block("image", lambda r: "scene 2" in r.text)
+    result = make(capsys, workspace, "--backend", "gemini", "--fallback", "local", "--run-id", "safe")
+    assert result.code == 1
+    assert "create_image scene 2: image: output withheld (IMAGE_SAFETY)" in result.err
+    state = json.loads((workspace / "runs" / "safe" / "manifest.json").read_text())
+    by_index = {s["index"]: s for s in state["scenes"]}
+    for i in (1, 3):
+        assert by_index[i]["image"] and by_index[i]["audio"] and by_index[i]["clip"] and not by_index[i]["error"]
+    assert by_index[2]["image"] is None and "IMAGE_SAFETY" in by_index[2]["error"]
+    assert state["status"] == "failed" and state["final"] is None
+
+    fake.unblock()
+    mark = last_call_id(workspace)
+    result = run_cli(capsys, "resume", "safe", "--workspace", str(workspace))
+    assert result.code == 0, result.err
+    redone = db_rows(workspace / "director.db",
+                     f"SELECT tool, args_json, reused FROM tool_calls WHERE run_id='safe' AND tool!='brain' AND id>{mark}")
+    executed = [(t, json.loads(a).get("scene")) for t, a, reused in redone if not reused]
+    assert sorted(executed, key=str) == sorted([("create_image", 2), ("animate_image", 2), ("assemble_video", None)],
+                                               key=str)
+    check_video(Path(result.last_line), 3)
+
+
+def test_budget_stops_before_the_call_that_would_exceed_it(fake, capsys, workspace, fast):
+    result = make(capsys, workspace, "--backend", "gemini", "--fallback", "local", "--budget", "0.06",
+                  "--run-id", "thrifty")
+    assert result.code == 3
+    assert "would cost about $0.039" in result.err and "$0.06 budget" in result.err
+    assert "director resume thrifty --budget <more>" in result.err
+    spent = db_rows(workspace / "director.db", "SELECT SUM(cost_usd) FROM tool_calls WHERE run_id='thrifty'")[0][0]
+    assert spent <= 0.06
+    [(status,)] = db_rows(workspace / "director.db", "SELECT status FROM runs WHERE id='thrifty'")
+    assert status == "stopped"
+    done_before = {(t, a) for t, a in db_rows(workspace / "director.db",
+                   "SELECT tool, args_json FROM tool_calls WHERE run_id='thrifty' AND reused=0 AND error IS NULL "
+                   "AND tool!='brain'")}
+    result = run_cli(capsys, "resume", "thrifty", "--workspace", str(workspace), "--budget", "1.00")
+    assert result.code == 0, result.err
+    rows = db_rows(workspace / "director.db",
+                   "SELECT tool, args_json, reused FROM tool_calls WHERE run_id='thrifty' AND tool!='brain'")
+    executed = [(t, a) for t, a, reused in rows if not reused]
+    assert len(executed) == len(set(executed))  # nothing paid for twice
+    assert done_before <= set(executed)
+    check_video(Path(result.last_line), 3)
+    listing = json.loads(run_cli(capsys, "runs", "--workspace", str(workspace), "--json").out)
+    assert 0.06 < listing[0]["cost_usd"] <= 1.0 and listing[0]["budget_usd"] == 1.0
+
+
+def test_the_api_key_never_leaks(fake, capsys, workspace, fast, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    fake.fail("image", 429, retry_delay="0.1s")
+    result = run_cli(capsys, "-vv", "make", "a cat naps", "--scenes", "2", "--backend", "gemini", "--fallback",
+                     "local", "--workspace", str(workspace))
+    assert result.code == 0, result.err
+    assert any(r.headers.get("x-goog-api-key") == TEST_KEY for r in fake.requests)  # it was used...
+    haystacks = [result.out, result.err, caplog.text]
+    for path in workspace.rglob("*"):
+        if path.is_file() and path.suffix in (".db", ".json", ".srt", ".html", ".db-wal", ".txt", ""):
+            haystacks.append(path.read_bytes().decode("latin-1"))
+    assert not any(TEST_KEY in h for h in haystacks)  # ...and written nowhere
+
+
+def test_model_mistakes_go_back_to_the_model(fake, capsys, workspace, fast):
+    fake.enqueue("brain", {"candidates": [{"content": {"role": "model", "parts": [
+        {"functionCall": {"id": "bad-1", "name": "make_it_pop", "args": {"scene": 1}}, "thoughtSignature": "c2lnLTE="},
+        {"functionCall": {"id": "bad-2", "name": "create_image", "args": {"scene": "two", "prompt": "x"}}},
+    ]}, "finishReason": "STOP"}]})
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
+                     "--workspace", str(workspace))
+    assert result.code == 0, result.err
+    echoed = fake.calls("brain")[1].body["contents"][-2]["parts"]
+    assert echoed[0]["functionCall"]["id"] == "bad-1" and echoed[0]["thoughtSignature"] == "c2lnLTE="
+    answer = fake.calls("brain")[1].body["contents"][-1]["parts"]
+    errors = {p["functionResponse"]["name"]: p["functionResponse"]["response"]["error"] for p in answer}
+    assert "unknown tool 'make_it_pop'" in errors["make_it_pop"]
+    assert errors["create_image"].startswith("bad arguments for create_image:")
+    assert "scene" in errors["create_image"] and "aspect" in errors["create_image"]
+
+
+def test_a_blocked_brain_reply_ends_the_run_clearly(fake, capsys, workspace):
+    fake.block("brain", lambda r: True, reason="SAFETY")
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
+                     "--workspace", str(workspace))
+    assert result.code == 1
+    assert "the model's reply carried nothing usable: output withheld (SAFETY)" in result.err
+
+
+def test_veo_needs_vertex_in_api_key_mode(fake, capsys, workspace):
+    result = make(capsys, workspace, "--backend", "gemini")
+    assert result.code == 2
+    assert "Veo motion needs Vertex AI" in result.err and "GOOGLE_GENAI_USE_VERTEXAI=true" in result.err
+    assert "--fallback local" in result.err
+    assert not fake.requests and not (workspace / "director.db").exists()
+
+
+def test_imagen_needs_vertex_in_api_key_mode(fake, capsys, workspace, monkeypatch):
+    monkeypatch.setenv("DIRECTOR_IMAGE_BACKEND", "imagen")
+    result = make(capsys, workspace, "--backend", "gemini", "--fallback", "local")
+    assert result.code == 2 and "Imagen (DIRECTOR_IMAGE_BACKEND=imagen) needs Vertex AI" in result.err
+
+
+def test_veo_404_says_billing(fake, capsys, workspace, fast):
+    fake.fail("veo", 404, times=5)
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "vertex",
+                     "--workspace", str(workspace))
+    assert result.code == 1
+    assert "no billing enabled for Veo" in result.err and "DIRECTOR_VIDEO_MODEL=veo-3.0-generate-001" in result.err
+
+
+def test_reve_images_with_retry_after_and_credits(fake, capsys, workspace, fast, monkeypatch):
+    monkeypatch.setenv("DIRECTOR_IMAGE_BACKEND", "reve")
+    monkeypatch.setenv("REVE_API_KEY", "reve-secret-key")
+    fake.fail("reve_create", 429, retry_after="1")
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "local", "--workspace", str(workspace),
+                     "--run-id", "r1")
+    assert result.code == 0, result.err
+    first, second = fake.calls("reve_create")
+    assert second.at - first.at >= 1.0
+    assert second.headers["authorization"] == "Bearer reve-secret-key"
+    assert second.body["aspect_ratio"] == "16:9" and "Characters" in second.body["prompt"]
+    manifest = json.loads((workspace / "runs" / "r1" / "manifest.json").read_text())
+    assert manifest["backends"]["image"]["backend"] == "reve"
+    assert "reve-secret-key" not in (workspace / "director.db").read_bytes().decode("latin-1")
+
+    fake.reve_credits = 0
+    result = run_cli(capsys, "make", "a dog runs", "--scenes", "1", "--backend", "local", "--workspace", str(workspace),
+                     "--run-id", "r2")
+    assert result.code == 3
+    assert "Reve credits are exhausted (402" in result.err and "director resume r2" in result.err
+
+
+def test_rate_limits_come_from_config_and_env(tmp_path, monkeypatch):
+    from director.config import load_settings
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text('[rate_limits]\n"gemini-2.5-flash" = 30\n"imagen-4.0-generate-001" = 5\n'
+                                      '[prices."gemini-2.5-flash"]\ninput_per_mtok = 1.0\n')
+    monkeypatch.setenv("DIRECTOR_HOME", str(home))
+    monkeypatch.setenv("GEMINI_RATE_LIMITS", '{"gemini-2.5-flash": 10}')
+    monkeypatch.setenv("VEO_RATE_LIMITS", '{"veo-3.0-generate-001": 2}')
+    settings = load_settings()
+    assert settings.rate_limits() == {"gemini-2.5-flash": 10.0, "imagen-4.0-generate-001": 5.0,
+                                      "veo-3.0-generate-001": 2.0}
+    from director.limits import Prices
+
+    assert Prices(settings.file_config()["prices"]).tokens("gemini-2.5-flash", 1_000_000, 0) == 1.0
+
+
+def test_rate_limit_spaces_requests():
+    import time
+
+    from director.limits import Limits
+    from director.errors import ProviderError
+
+    limits = Limits(rpm={"m": 120}, max_attempts=1, backoff_base_s=0, backoff_max_s=0)
+    never = lambda exc: ProviderError(str(exc), provider="x")  # noqa: E731
+    started = time.monotonic()
+    for _ in range(122):  # 120 fit in the first minute's bucket; the next ones wait for it to drain
+        limits.call("m", lambda: None, classify=never)
+    assert time.monotonic() - started >= 0.5
