@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bench import assemble, kenburns
+from bench import assemble, detect, kenburns
 
 if __name__ == "__main__":
     kenburns.main()
     assemble.main()
+    detect.main()

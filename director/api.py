@@ -24,7 +24,7 @@ from director.backends import Backends, Providers, build_providers, choose_famil
 from director.config import Settings, load_settings
 from director.errors import BudgetExceeded, DirectorError, InputError
 from director.limits import BudgetGuard, Limits, Prices
-from director.state import ASPECT_SIZES, DirectorState, Goal, Message
+from director.state import ASPECT_SIZES, DirectorState, Goal, Message, Storyboard
 from director.store import SQLITE_TIMEOUT_S, AssetStore, Catalog, RunRow, Workspace, sqlite_pragmas
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,35 @@ def make_goal(
     if aspect not in ASPECT_SIZES:
         raise InputError(f"unknown aspect {aspect!r}: use one of {', '.join(ASPECT_SIZES)}")
     return Goal(text=text, scenes=scenes, aspect=aspect, seed=seed, voice=voice)  # type: ignore[arg-type]
+
+
+def make_trailer_goal(
+    text: str,
+    *,
+    scenes: int | None,
+    aspect: str,
+    seed: int,
+    voice: str | None,
+    style: str | None,
+    audio: str | None,
+) -> Goal:
+    """A trailer goal: style from --style or the goal's words (default diorama), sound, scene cap."""
+    from director.tools.describe_frame import styles
+
+    known = styles()
+    words = set(re.findall(r"[a-z]+", (text or "").lower()))
+    style = style or next((s for s in known if s in words), None) or "diorama"
+    if style not in known:
+        raise InputError(f"unknown style {style!r}: use one of {', '.join(known)} (files in prompts/styles/)")
+    audio = audio or "narration"
+    if audio not in ("narration", "source", "mix"):
+        raise InputError(f"unknown audio {audio!r}: use narration, source or mix")
+    goal = make_goal(text or f"a {style} trailer", scenes=scenes, aspect=aspect, seed=seed, voice=voice,
+                     default_scenes=TRAILER_SCENES)
+    return goal.model_copy(update={"mode": "trailer", "style": style, "audio": audio})
+
+
+TRAILER_SCENES = 6
 
 
 def new_run_id() -> str:
@@ -196,22 +225,44 @@ class Director:
         voice: str | None = None,
         run_id: str | None = None,
         budget: float | None = None,
+        sources: list[str] | None = None,
+        title: str | None = None,
+        plot: str | None = None,
+        style: str | None = None,
+        audio: str | None = None,
         on_event: OnEvent | None = None,
     ) -> Run:
-        """Run a goal to the end (blocking) and return the Run."""
-        spec = make_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice,
-                         default_scenes=self.settings.default_scenes)
+        """Run a goal to the end (blocking) and return the Run. With sources, it is a trailer of them."""
+        emit = on_event or (lambda event: None)
+        if sources:
+            spec = make_trailer_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice, style=style,
+                                     audio=audio)
+        else:
+            extras = [flag for flag, value in (("--title", title), ("--plot", plot), ("--style", style),
+                                               ("--audio", audio)) if value]
+            if extras:
+                raise InputError(f"{', '.join(extras)} apply to trailers: add --source VIDEO")
+            spec = make_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice,
+                             default_scenes=self.settings.default_scenes)
         if run_id is not None and not RUN_ID.match(run_id):
             raise InputError(f"run id {run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
         budget = budget if budget is not None else self.settings.budget_usd
         if budget is not None and budget < 0:
             raise InputError(f"budget must be zero or more dollars (got {budget})")
         family, reason = self.choose_backend()
+        board = None
+        if sources:
+            from director.sources import load_sources
+
+            footage = load_sources(sources, title=title, plot=plot,
+                                   warn=lambda message: emit({"type": "warning", "message": message}))
+            titles = list(dict.fromkeys(f.title for f in footage))
+            board = Storyboard(title=title or " & ".join(titles), art_style=f"{spec.style} (prompts/styles/"
+                               f"{spec.style}.md)", footage=footage)
         session = self._session(family)
         run_id = run_id or new_run_id()
         if session.catalog.get_run(run_id) is not None:
             raise InputError(f"run {run_id!r} already exists in {self.workspace.root}; pick another --run-id")
-        emit = on_event or (lambda event: None)
         options = {"goal": spec.model_dump(), "fallback": self.settings.fallback}
         session.catalog.create_run(RunRow(
             id=run_id, goal=spec.text, options_json=json.dumps(options), backend=family, pid=os.getpid(),
@@ -219,7 +270,8 @@ class Director:
         emit({"type": "run_started", "run_id": run_id, "backend": family, "reason": reason,
               "workspace": str(self.workspace.root), "scenes": spec.scenes, "aspect": spec.aspect,
               "notes": session.providers.notes, "budget_usd": budget})
-        state = DirectorState(run_id=run_id, goal=spec, messages=[Message(role="user", text=spec.text)])
+        state = DirectorState(run_id=run_id, goal=spec, storyboard=board,
+                              messages=[Message(role="user", text=spec.text)])
         return self._drive(session, run_id, state, emit, budget)
 
     def resume(self, run_id: str, *, budget: float | None = None, on_event: OnEvent | None = None) -> Run:

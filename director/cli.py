@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from director.errors import DirectorError
+from director.errors import DirectorError, InputError
 
 from typer import Abort
 
@@ -78,6 +78,8 @@ class Progress:
                 c.print(f"  {escape(note)}", style="dim")
             if event.get("budget_usd") is not None:
                 c.print(f"  budget ${event['budget_usd']:.2f}", style="dim")
+        elif kind == "warning":
+            c.print(f"[yellow]warning:[/] {escape(event['message'])}")
         elif self.quiet:
             return
         elif kind == "brain" and event.get("say"):
@@ -128,12 +130,21 @@ def make(
     voice: Annotated[Optional[str], typer.Option("--voice", help="Narration voice (default: the backend's).")] = None,
     budget: BudgetOpt = None,
     fallback: FallbackOpt = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="A source video for a trailer; repeat for several.")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", help="Trailer: title of the work (else a JSON sidecar, else the file name).")] = None,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Trailer: plot summary (else a JSON sidecar).")] = None,
+    style: Annotated[Optional[str], typer.Option("--style", help="Trailer: diorama, noir, anime, sketchbook (prompts/styles/).")] = None,
+    max_scenes: Annotated[Optional[int], typer.Option("--max-scenes", "-k", help="Trailer: at most this many scenes (default 6).")] = None,
+    audio: Annotated[Optional[str], typer.Option("--audio", help="Trailer sound: narration, source or mix.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
-    """Make a video from a goal. The last line printed is the path of final.mp4."""
+    """Make a video from a goal (a story), or from source videos (a trailer). The last line printed is the path of final.mp4."""
+    if max_scenes is not None and not source:
+        raise InputError("--max-scenes applies to trailers: add --source VIDEO (for stories use --scenes)")
     director = _director(workspace, backend, fallback=fallback)
-    run = director.submit(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice, run_id=run_id,
-                          budget=budget, on_event=Progress(err, quiet=quiet))
+    run = director.submit(goal, scenes=max_scenes if source else scenes, aspect=aspect, seed=seed, voice=voice,
+                          run_id=run_id, budget=budget, sources=source, title=title, plot=plot, style=style,
+                          audio=audio, on_event=Progress(err, quiet=quiet))
     _finish(run)
 
 

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     image_backend: Literal["gemini", "imagen", "reve", "local"] | None = Field(None, description="Who draws.")
     voice_backend: Literal["gemini", "local"] | None = Field(None, description="Who narrates.")
     motion_backend: Literal["veo", "local"] | None = Field(None, description="Who animates.")
+    edit_backend: Literal["gemini", "reve", "local"] | None = Field(None, description="Who edits and remixes.")
+    vision_backend: Literal["gemini", "local"] | None = Field(None, description="Who describes and transcribes.")
     fallback: Literal["none", "local"] = Field(
         "none", description="Use local Ken Burns motion when Veo is not available in this mode."
     )

@@ -114,3 +114,22 @@ def write_wav_pcm16(path: Path, pcm: bytes, *, rate: int, channels: int = 1) -> 
         wav.setsampwidth(2)
         wav.setframerate(rate)
         wav.writeframes(pcm)
+
+
+def media_duration(path: Path) -> float:
+    """Duration of a media file in seconds (0 when unknown)."""
+    return probe(path).duration or 0.0
+
+
+def extract_audio(video: Path, *, start: float, duration: float, rate: int = 16_000) -> Path:
+    """A mono PCM WAV of part of a video's audio, in a temp file the caller deletes."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(suffix=".wav", prefix="director-audio-")
+    import os
+
+    os.close(fd)
+    out = Path(name)
+    run_ffmpeg(["-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(video), "-vn", "-ac", "1",
+                "-ar", str(rate), "-c:a", "pcm_s16le", str(out)], what=f"extract audio from {video.name}")
+    return out

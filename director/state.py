@@ -20,6 +20,7 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
 }
 AssetKind = Literal["image", "audio", "video", "subtitles", "document"]
 RunStatus = Literal["running", "done", "failed", "cancelled"]
+AudioMode = Literal["narration", "source", "mix"]
 
 
 class AssetRef(BaseModel):
@@ -42,12 +43,59 @@ class Character(BaseModel):
     look: str = Field(description="Stable visual description: colours, clothes, features.")
 
 
+class Shot(BaseModel):
+    """One detected shot of a source video (between two cuts)."""
+
+    index: int = Field(description="1-based shot number within its video.")
+    start: float = Field(description="Start, seconds into the video.")
+    end: float = Field(description="End, seconds into the video.")
+    start_frame: int = Field(description="First frame number.")
+    end_frame: int = Field(description="Frame number just after the shot.")
+    mean_rgb: list[int] = Field(default_factory=list, description="Average colour of the shot's middle frame.")
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+class Footage(BaseModel):
+    """A source video of a trailer: where it is, what it is, what was found in it."""
+
+    index: int = Field(description="1-based source number.")
+    path: str = Field(description="Absolute path of the video (not copied into the store).")
+    sha256: str = Field(description="Content hash, so memo keys follow the bytes, not the name.")
+    duration: float = Field(description="Seconds.")
+    width: int = Field(description="Pixel width.")
+    height: int = Field(description="Pixel height.")
+    fps: float = Field(description="Frames per second.")
+    has_audio: bool = Field(description="Whether it has an audio stream.")
+    title: str = Field(description="Title of the work, for prompts.")
+    plot: str = Field("", description="Plot summary, for prompts.")
+    shots: AssetRef | None = Field(None, description="JSON list of detected shots, once detected.")
+    shot_count: int | None = Field(None, description="How many shots were detected.")
+    transcript: AssetRef | None = Field(None, description="JSON list of timed transcript cues, once made.")
+    transcript_source: str | None = Field(None, description="sidecar, whisper, gemini or none.")
+
+
+class SourceWindow(BaseModel):
+    """The part of a source video a trailer scene comes from."""
+
+    video: int = Field(description="Source number.")
+    shot: int = Field(description="Shot number within the source.")
+    start: float = Field(description="Window start, seconds into the source.")
+    end: float = Field(description="Window end, seconds into the source.")
+    transcript: str = Field("", description="What is said in the window, from the transcript.")
+
+
 class Scene(BaseModel):
     """One beat of the story and the media made for it so far."""
 
     index: int = Field(description="1-based position in the story.")
     image_prompt: str = Field(description="What the picture shows.")
     narration: str = Field(description="One or two sentences read aloud.")
+    source: SourceWindow | None = Field(None, description="Trailer scenes: where in the footage it comes from.")
+    frame: AssetRef | None = Field(None, description="Trailer scenes: the frame taken from the source.")
+    length: float | None = Field(None, description="Scene length fixed by the source window (source audio).")
     image: AssetRef | None = Field(None, description="The still, once made.")
     audio: AssetRef | None = Field(None, description="The narration WAV, once made.")
     clip: AssetRef | None = Field(None, description="The animated still, once made.")
@@ -102,7 +150,14 @@ class Storyboard(BaseModel):
     art_style: str = Field(description="One art style for every image.")
     characters: list[Character] = Field(default_factory=list, description="The cast.")
     scenes: list[Scene] = Field(default_factory=list, description="Scenes in order.")
+    footage: list[Footage] = Field(default_factory=list, description="Trailers: the source videos.")
     final: FinalCut | None = Field(None, description="The assembled cut, once made.")
+
+    def video(self, index: int) -> Footage:
+        for f in self.footage:
+            if f.index == index:
+                return f
+        raise KeyError(index)
 
     def scene(self, index: int) -> Scene:
         for scene in self.scenes:
@@ -132,6 +187,23 @@ class Storyboard(BaseModel):
         scene.audio = ref
         scene.errors.pop("narrate", None)
 
+    def set_frame(self, index: int, ref: AssetRef) -> None:
+        scene = self.scene(index)
+        if scene.frame is None or scene.frame.sha256 != ref.sha256:
+            scene.image_prompt = ""  # the description was of another frame
+            scene.image = scene.clip = None
+            self.final = None
+        scene.frame = ref
+        scene.errors.pop("extract_frames", None)
+
+    def set_description(self, index: int, text: str) -> None:
+        scene = self.scene(index)
+        if scene.image_prompt != text:
+            scene.image = scene.clip = None
+            self.final = None
+        scene.image_prompt = text
+        scene.errors.pop("describe_frame", None)
+
     def set_clip(self, index: int, ref: AssetRef) -> None:
         scene = self.scene(index)
         if scene.clip is None or scene.clip.sha256 != ref.sha256:
@@ -140,14 +212,25 @@ class Storyboard(BaseModel):
         scene.errors.pop("animate_image", None)
 
 
+class SourceSpec(BaseModel):
+    """A source video as the user named it."""
+
+    path: str = Field(description="Path as given (resolved to absolute).")
+    title: str | None = Field(None, description="Title from --title or a JSON sidecar.")
+    plot: str | None = Field(None, description="Plot from --plot or a JSON sidecar.")
+
+
 class Goal(BaseModel):
     """What the user asked for, with the run settings that shape the output."""
 
     text: str = Field(description="The goal in the user's words.")
-    scenes: int = Field(description="How many scenes to make.", ge=1, le=50)
+    scenes: int = Field(description="How many scenes to make (for trailers: at most).", ge=1, le=50)
     aspect: Aspect = Field("16:9", description="Frame shape of the output.")
     seed: int = Field(0, description="Seed for every deterministic backend.")
     voice: str | None = Field(None, description="Voice name for narration; None = backend default.")
+    mode: Literal["story", "trailer"] = Field("story", description="A story from nothing, or a trailer from footage.")
+    style: str | None = Field(None, description="Trailer style: a prompt file in prompts/styles/.")
+    audio: AudioMode = Field("narration", description="Trailer sound: narration, source audio, or both.")
 
 
 class ToolCall(BaseModel):

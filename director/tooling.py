@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, get_type_hints
 from pydantic import BaseModel
 
 from director.errors import ToolArgumentError
-from director.state import AssetRef, DirectorState, Scene, Storyboard
+from director.state import AssetRef, DirectorState, Footage, Scene, Storyboard
 
 if TYPE_CHECKING:
     from director.backends import Backends
@@ -167,3 +167,20 @@ def require_scene(state: DirectorState, index: int) -> Scene:
         raise ToolArgumentError(
             f"there is no scene {index}; the story has scenes 1..{len(board.scenes)}"
         ) from None
+
+
+def require_footage(state: DirectorState, index: int) -> Footage:
+    board = state.storyboard
+    if board is None or not board.footage:
+        raise ToolArgumentError("this run has no source videos; trailer tools need --source")
+    try:
+        return board.video(index)
+    except KeyError:
+        raise ToolArgumentError(f"there is no source video {index}; sources are 1..{len(board.footage)}") from None
+
+
+def read_json(ctx: ToolContext, ref: AssetRef) -> Any:
+    """A JSON document from the asset store."""
+    import json
+
+    return json.loads(ctx.store.path(ref).read_text(encoding="utf-8"))

@@ -83,3 +83,44 @@ def db_rows(db: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
     finally:
         conn.close()
+
+
+# Neighbours differ in brightness or saturation as well as hue, as real cuts do
+# (magenta -> cyan, same S and V, scores under ContentDetector's default threshold).
+PALETTE = ("red", "green", "blue", "yellow", "purple", "cyan", "white", "orange", "navy", "magenta")
+
+
+def synthetic_video(path: Path, *, scenes: int = 4, seconds: float = 1.0, fps: int = 25, size=(320, 180),
+                    audio: bool = True, pattern: bool = True) -> list[float]:
+    """A clip of `scenes` flat-coloured shots (a moving test pattern blended in), a tone per shot.
+    Returns the true cut times in seconds."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    w, h = size
+    inputs, video, sound = [], [], []
+    for i in range(scenes):
+        inputs += ["-f", "lavfi", "-i", f"color=c={PALETTE[i % len(PALETTE)]}:s={w}x{h}:r={fps}:d={seconds}"]
+    n = scenes
+    if pattern:
+        inputs += ["-f", "lavfi", "-i", f"testsrc2=s={w // 4}x{h // 4}:r={fps}:d={seconds * scenes}"]
+    if audio:
+        for i in range(scenes):
+            inputs += ["-f", "lavfi", "-i", f"sine=frequency={300 + 110 * i}:sample_rate=48000:duration={seconds}"]
+    parts = [f"[{i}:v]setsar=1[v{i}]" for i in range(n)]
+    parts.append("".join(f"[v{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0[bg]")
+    if pattern:
+        parts.append(f"[bg][{n}:v]overlay=x='mod(t*40,{w - w // 4})':y={h // 3}[vout]")
+    else:
+        parts.append("[bg]null[vout]")
+    args = [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", *inputs]
+    if audio:
+        first = n + (1 if pattern else 0)
+        parts.append("".join(f"[{first + i}:a]" for i in range(n)) + f"concat=n={n}:v=0:a=1[aout]")
+    args += ["-filter_complex", ";".join(parts), "-map", "[vout]"]
+    if audio:
+        args += ["-map", "[aout]", "-c:a", "aac"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(fps), str(path)]
+    subprocess.run(args, check=True)
+    return [round(seconds * i, 3) for i in range(1, scenes)]

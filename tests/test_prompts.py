@@ -15,6 +15,18 @@ VARIABLES = {
     "art_style": "soft watercolour",
     "scene": "Luna and Biscuit play in the garden",
     "characters": "Luna (cat): a ginger cat",
+    "mode": "trailer",
+    "style": "diorama",
+    "audio": "mix",
+    "sources": [{"index": 1, "title": "Big Buck Bunny", "duration": 5.3, "plot": "A rabbit."}],
+    "part": "model",
+    "title": "Big Buck Bunny",
+    "plot": "A rabbit wakes up.",
+    "transcript": "Hello.",
+    "subject": "a meadow",
+    "lighting": "soft daylight",
+    "palette": "green, sky blue",
+    "mood": "calm",
 }
 
 
@@ -27,6 +39,20 @@ def test_every_prompt_renders(name):
     text = render(name, **VARIABLES)
     assert len(text) > 40
     assert "{{" not in text and "{%" not in text
+
+
+@pytest.mark.parametrize("name", [n for n in prompt_names() if n.startswith("styles/")])
+def test_every_style_has_a_local_part(name):
+    local = render(name, **{**VARIABLES, "part": "local"})
+    model = render(name, **VARIABLES)
+    assert local != model and "a meadow" in local and "Big Buck Bunny" in model
+
+
+def test_system_prompt_for_stories_and_trailers():
+    story = render("system.md", **{**VARIABLES, "mode": "story"})
+    trailer = render("system.md", **VARIABLES)
+    assert "write_story" in story and "plan_trailer" not in story
+    assert "plan_trailer" in trailer and '1. "Big Buck Bunny" (5 s; plot: A rabbit.)' in trailer
 
 
 def test_image_prompt_carries_style_and_cast():

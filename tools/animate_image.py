@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from director.backends import MOTIONS
 from director.errors import MediaError, ToolArgumentError
 from director.limits import Prices
-from director.media import SPEECH_LEAD, SPEECH_TAIL, probe, scene_length
+from director.media import probe, scene_length
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
 from director.tooling import ToolContext, require_scene, tool
 
@@ -31,11 +31,20 @@ class AnimateImageOutput(BaseModel):
 
 def _needs(args: AnimateImageInput, state: DirectorState) -> dict[str, object]:
     scene = require_scene(state, args.scene)
-    missing = [name for name, ref in (("image", scene.image), ("narration", scene.audio)) if ref is None]
+    # A scene is as long as its narration, unless its source audio fixed its length.
+    timing = scene.audio if scene.length is None else "fixed"
+    missing = [name for name, ref in (("image", scene.image), ("narration", timing)) if ref is None]
     if missing:
         raise ToolArgumentError(f"scene {args.scene} has no {' or '.join(missing)} yet; make it first")
-    assert scene.image is not None and scene.audio is not None
-    return {"image": scene.image, "speech_seconds": scene.audio.duration, "image_prompt": scene.image_prompt}
+    assert scene.image is not None
+    return {"image": scene.image, "speech_seconds": scene.audio.duration if scene.audio else None,
+            "length": scene.length, "image_prompt": scene.image_prompt}
+
+
+def duration_of(inputs: dict, fps: int) -> float:
+    if inputs.get("length"):
+        return max(1, round(float(inputs["length"]) * fps)) / fps
+    return scene_length(float(inputs["speech_seconds"] or 0.0), fps)
 
 
 def _apply(board: Storyboard | None, args: AnimateImageInput, out: AnimateImageOutput) -> Storyboard:
@@ -49,15 +58,14 @@ def pick_motion(scene: int, seed: int) -> str:
 
 
 def _estimate(args: AnimateImageInput, inputs: dict, model: str, prices: Prices) -> float:
-    seconds = SPEECH_LEAD + float(inputs.get("speech_seconds") or 0) + SPEECH_TAIL
-    return prices.video(model, max(4.0, min(8.0, math.ceil(seconds))))
+    return prices.video(model, max(4.0, min(8.0, math.ceil(duration_of(inputs, 30)))))
 
 
 @tool(capability="motion", needs=_needs, apply=_apply, estimate=_estimate)
 def animate_image(args: AnimateImageInput, ctx: ToolContext) -> AnimateImageOutput:
     """Animate one scene's still into a video clip exactly as long as its narration plus a short pause. Clips for different scenes can be made in the same turn."""
     fps = ctx.settings.fps
-    duration = scene_length(float(ctx.inputs["speech_seconds"]), fps)
+    duration = duration_of(dict(ctx.inputs), fps)
     motion = pick_motion(args.scene, ctx.seed) if args.motion == "auto" else args.motion
     tmp = ctx.store.temp_path(".mp4")
     ctx.backends.motion.animate(

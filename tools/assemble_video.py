@@ -1,46 +1,68 @@
-"""assemble_video: join the scenes into final.mp4 with narration and subtitles.
+"""assemble_video: join the scenes into final.mp4 with sound and subtitles.
 
 MoviePy renders the clips (animate_image); joining them is done with the
 bundled ffmpeg directly: clips that already match the target format are
 stream-copied through the concat demuxer instead of being decoded and
-re-encoded (bench/assemble.py measures the difference), and the narration
+re-encoded (bench/assemble.py measures the difference), and the whole sound
 track is built in one filter graph so AAC priming never drifts at the joins.
+
+Sound per scene: the narration (stories, trailers by default), the source
+video's own audio under the scene's window (trailer --audio source), or both,
+with the source ducked under the voice by a sidechain compressor (mix).
 """
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from director.errors import MediaError, ToolArgumentError
 from director.media import SPEECH_LEAD, Probe, probe, run_ffmpeg, scene_length
-from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, FinalCut, SceneTiming, Storyboard
+from director.state import (ASPECT_SIZES, Aspect, AssetRef, AudioMode, DirectorState, FinalCut, SceneTiming,
+                            Storyboard)
 from director.tooling import ToolContext, require_board, tool
 
 AUDIO_RATE = 48_000
+STEREO = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
 
 
 class AssembleVideoInput(BaseModel):
     aspect: Aspect = Field(description="Frame shape of the final video; the same as the clips.")
+    audio: AudioMode = Field(
+        "narration", description="Sound: narration, the source videos' own audio (trailers), or mix (source ducked under narration)."
+    )
 
 
 class AssembleVideoOutput(BaseModel):
     video: AssetRef = Field(description="final.mp4: H.264 + AAC with a soft subtitle track.")
-    subtitles: AssetRef = Field(description="subtitles.srt, one cue per scene.")
+    subtitles: AssetRef = Field(description="subtitles.srt.")
     timings: list[SceneTiming] = Field(description="Where each scene sits in the cut.")
 
 
 def _needs(args: AssembleVideoInput, state: DirectorState) -> dict[str, object]:
     board = require_board(state)
-    missing = [s.index for s in board.scenes if s.clip is None or s.audio is None]
+    wants_voice = args.audio in ("narration", "mix")
+    wants_source = args.audio in ("source", "mix")
+    missing = [s.index for s in board.scenes
+               if s.clip is None or (wants_voice and s.audio is None) or (wants_source and s.source is None)]
+    if not board.scenes:
+        raise ToolArgumentError("there are no scenes to assemble")
     if missing:
-        raise ToolArgumentError(f"scenes {missing} have no clip or narration yet; animate them first")
+        what = "clip or narration" if wants_voice else "clip or source window"
+        raise ToolArgumentError(f"scenes {missing} have no {what} yet; make them first")
+    footage = {f.index: {"path": f.path, "sha256": f.sha256, "has_audio": f.has_audio, "transcript": f.transcript}
+               for f in board.footage}
     return {
         "title": board.title,
+        "footage": footage,
         "scenes": [
-            {"index": s.index, "clip": s.clip, "audio": s.audio, "narration": s.narration} for s in board.scenes
+            {"index": s.index, "clip": s.clip, "audio": s.audio if wants_voice else None, "narration": s.narration,
+             "length": s.length, "source": s.source.model_dump() if s.source and wants_source else None}
+            for s in board.scenes
         ],
     }
 
@@ -59,12 +81,12 @@ def srt_time(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
 
 
-def write_srt(timings: list[SceneTiming], texts: list[str]) -> str:
-    cues = []
-    for n, (t, text) in enumerate(zip(timings, texts, strict=True), start=1):
+def write_srt(cues: list[tuple[float, float, str]]) -> str:
+    blocks = []
+    for n, (start, end, text) in enumerate(cues, start=1):
         lines = "\n".join(textwrap.wrap(" ".join(text.split()), width=42)) or " "
-        cues.append(f"{n}\n{srt_time(t.speech_start)} --> {srt_time(t.speech_end)}\n{lines}\n")
-    return "\n".join(cues)
+        blocks.append(f"{n}\n{srt_time(start)} --> {srt_time(end)}\n{lines}\n")
+    return "\n".join(blocks)
 
 
 def quote_concat(path: Path) -> str:
@@ -96,22 +118,70 @@ def normalise(src: Path, dest: Path, *, width: int, height: int, fps: int, durat
     )
 
 
-@tool(capability=None, version="1", needs=_needs, apply=_apply)
+def scene_seconds(sc: dict[str, Any], fps: int) -> float:
+    if sc.get("length"):
+        return max(1, round(float(sc["length"]) * fps)) / fps
+    return scene_length(float(sc["audio"].duration or 0.0), fps)
+
+
+class SoundGraph:
+    """Inputs and filters for the sound track, one labelled stream per scene."""
+
+    def __init__(self, first_input: int) -> None:
+        self.inputs: list[str] = []
+        self.filters: list[str] = []
+        self.next = first_input
+
+    def add_input(self, *args: str) -> int:
+        self.inputs += list(args)
+        self.next += 1
+        return self.next - 1
+
+    def scene(self, n: int, length: float, voice: Path | None, source: dict[str, Any] | None,
+              source_path: str | None, source_has_audio: bool) -> None:
+        end = f"apad,atrim=0:{length:.6f},asetpts=N/SR/TB"
+        delay = f"adelay={int(SPEECH_LEAD * 1000)}:all=1"
+        src_label = None
+        if source is not None:
+            if source_has_audio and source_path:
+                i = self.add_input("-ss", f"{source['start']:.3f}", "-t", f"{length:.3f}", "-i", source_path)
+            else:
+                i = self.add_input("-f", "lavfi", "-t", f"{length:.3f}", "-i", f"anullsrc=r={AUDIO_RATE}:cl=stereo")
+            src_label = f"[{i}:a]"
+        if voice is not None:
+            v = self.add_input("-i", str(voice))
+            if src_label is None:
+                self.filters.append(f"[{v}:a]{STEREO},{delay},{end}[a{n}]")
+            else:
+                self.filters += [
+                    f"[{v}:a]{STEREO},{delay},{end},asplit=2[v{n}a][v{n}b]",
+                    f"{src_label}{STEREO},{end}[s{n}]",
+                    f"[s{n}][v{n}a]sidechaincompress=threshold=0.015:ratio=12:attack=20:release=400[d{n}]",
+                    f"[d{n}][v{n}b]amix=inputs=2:normalize=0:duration=first,{end}[a{n}]",
+                ]
+        elif src_label is not None:
+            self.filters.append(f"{src_label}{STEREO},{end}[a{n}]")
+        else:
+            raise ToolArgumentError(f"scene {n} has no sound to assemble")
+
+
+@tool(capability=None, version="2", needs=_needs, apply=_apply)
 def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoOutput:
-    """Join every scene's clip and narration into the final video, with subtitles timed from the narration. Call once every scene has a clip."""
+    """Join every scene's clip and sound into the final video, with subtitles. Call once every scene has a clip."""
     fps, width, height = ctx.settings.fps, *ASPECT_SIZES[args.aspect]
-    scenes = ctx.inputs["scenes"]
+    scenes: list[dict[str, Any]] = ctx.inputs["scenes"]
+    footage: dict[int, dict[str, Any]] = ctx.inputs["footage"]
     timings: list[SceneTiming] = []
-    start = 0.0
+    cues: list[tuple[float, float, str]] = []
     segments: list[Path] = []
     temps: list[Path] = []
+    sound = SoundGraph(first_input=1)
+    transcripts: dict[int, list[dict[str, Any]]] = {}
+    start = 0.0
     try:
-        for sc in scenes:
-            clip: AssetRef = sc["clip"]
-            audio: AssetRef = sc["audio"]
-            speech = float(audio.duration or 0.0)
-            length = scene_length(speech, fps)
-            clip_path = ctx.store.path(clip)
+        for n, sc in enumerate(scenes, start=1):
+            length = scene_seconds(sc, fps)
+            clip_path = ctx.store.path(sc["clip"])
             p = probe(clip_path)
             if matches(p, width, height, fps) and p.duration is not None and abs(p.duration - length) < 0.5 / fps:
                 segments.append(clip_path)
@@ -121,34 +191,45 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
                 normalise(clip_path, tmp, width=width, height=height, fps=fps, duration=length,
                           crf=ctx.settings.crf, preset=ctx.settings.x264_preset)
                 segments.append(tmp)
-            timings.append(SceneTiming(index=sc["index"], start=round(start, 4), duration=round(length, 4),
-                                       speech_start=round(start + SPEECH_LEAD, 4),
-                                       speech_end=round(start + SPEECH_LEAD + speech, 4)))
+            voice: AssetRef | None = sc["audio"]
+            source = sc["source"]
+            video = footage.get(source["video"]) if source else None
+            sound.scene(n, length, ctx.store.path(voice) if voice else None, source,
+                        video["path"] if video else None, bool(video and video["has_audio"]))
+            speech = float(voice.duration or 0.0) if voice else 0.0
+            timing = SceneTiming(index=sc["index"], start=round(start, 4), duration=round(length, 4),
+                                 speech_start=round(start + (SPEECH_LEAD if voice else 0.0), 4),
+                                 speech_end=round(start + (SPEECH_LEAD + speech if voice else length), 4))
+            timings.append(timing)
+            if voice is not None:
+                cues.append((timing.speech_start, timing.speech_end, sc["narration"]))
+            elif source is not None and video and video["transcript"]:
+                if source["video"] not in transcripts:
+                    transcripts[source["video"]] = json.loads(ctx.store.path(video["transcript"]).read_text())
+                for cue in transcripts[source["video"]]:
+                    if cue["end"] > source["start"] and cue["start"] < source["start"] + length:
+                        a = start + max(0.0, cue["start"] - source["start"])
+                        b = start + min(length, cue["end"] - source["start"])
+                        if b - a > 0.2:
+                            cues.append((round(a, 3), round(b, 3), cue["text"]))
             start += length
+        if not cues:  # a trailer of silent footage still gets a (title) subtitle track
+            cues.append((0.0, min(3.0, start), str(ctx.inputs["title"])))
         ctx.report(f"joining {len(segments)} scenes")
-        srt_text = write_srt(timings, [sc["narration"] for sc in scenes])
         srt_tmp = ctx.store.temp_path(".srt")
-        srt_tmp.write_text(srt_text, encoding="utf-8")
+        srt_tmp.write_text(write_srt(cues), encoding="utf-8")
         temps.append(srt_tmp)
         concat = ctx.store.temp_path(".txt")
         temps.append(concat)
         concat.write_text("".join(f"file '{quote_concat(s)}'\n" for s in segments), encoding="utf-8")
-
-        inputs = ["-f", "concat", "-safe", "0", "-i", str(concat)]
-        parts = []
-        for i, sc in enumerate(scenes, start=1):
-            inputs += ["-i", str(ctx.store.path(sc["audio"]))]
-            t = timings[i - 1]
-            parts.append(
-                f"[{i}:a]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
-                f"adelay={int(SPEECH_LEAD * 1000)}:all=1,apad,atrim=0:{t.duration:.6f},asetpts=N/SR/TB[a{i}]"
-            )
         n = len(scenes)
-        graph = ";".join(parts) + ";" + "".join(f"[a{i}]" for i in range(1, n + 1)) + f"concat=n={n}:v=0:a=1[aout]"
-        inputs += ["-i", str(srt_tmp)]
+        graph = ";".join(sound.filters) + ";" + "".join(f"[a{i}]" for i in range(1, n + 1)) + \
+            f"concat=n={n}:v=0:a=1[aout]"
+        subtitle_input = sound.next
         out = ctx.store.temp_path(".mp4")
         run_ffmpeg(
-            [*inputs, "-filter_complex", graph, "-map", "0:v", "-map", "[aout]", "-map", f"{n + 1}:s",
+            ["-f", "concat", "-safe", "0", "-i", str(concat), *sound.inputs, "-i", str(srt_tmp),
+             "-filter_complex", graph, "-map", "0:v", "-map", "[aout]", "-map", f"{subtitle_input}:s",
              "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-ar", str(AUDIO_RATE),
              "-c:s", "mov_text", "-metadata:s:s:0", "language=eng",
              "-metadata", f"title={ctx.inputs['title']}", "-movflags", "+faststart", str(out)],
@@ -157,9 +238,9 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
         got = probe(out)
         if got.duration is None or abs(got.duration - start) > 0.2:
             raise MediaError(f"final video is {got.duration} s long; the scenes add up to {start:.2f} s")
-        video = ctx.store.put(out, "video")
+        video_ref = ctx.store.put(out, "video")
         subtitles = ctx.store.put(srt_tmp, "subtitles")
-        return AssembleVideoOutput(video=video, subtitles=subtitles, timings=timings)
+        return AssembleVideoOutput(video=video_ref, subtitles=subtitles, timings=timings)
     finally:
         for t in temps:
             t.unlink(missing_ok=True)

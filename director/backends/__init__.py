@@ -66,6 +66,33 @@ class Animator(Protocol):
         """Write a silent H.264 clip of `duration` seconds at `size` and `fps` to `out`."""
 
 
+@runtime_checkable
+class Editor(Protocol):
+    name: str
+    model: str
+
+    def edit_image(self, image: Path, instruction: str, *, out: Path) -> None:
+        """Write `image` changed as the instruction says to `out` (PNG)."""
+
+    def remix_images(self, images: list[Path], prompt: str, *, width: int, height: int, out: Path) -> None:
+        """Write a new PNG from several images; <img>N</img> in the prompt is images[N]."""
+
+
+@runtime_checkable
+class Vision(Protocol):
+    name: str
+    model: str
+
+    def describe(self, image: Path, *, style: str, title: str, plot: str, transcript: str) -> str:
+        """An image prompt for this frame in the given style (prompts/styles/<style>.md)."""
+
+    def transcribe(self, video: Path, *, start: float | None = None, end: float | None = None) -> tuple[list, str]:
+        """Timed speech cues and where they came from."""
+
+
+CAPABILITIES = ("story", "image", "edit", "voice", "motion", "vision")
+
+
 @dataclass
 class Backends:
     """The provider chosen for each capability of a run."""
@@ -75,20 +102,16 @@ class Backends:
     image: ImageMaker
     voice: Voice
     motion: Animator
+    edit: Editor
+    vision: Vision
 
-    def for_capability(self, capability: str) -> StoryWriter | ImageMaker | Voice | Animator:
-        try:
-            return {"story": self.story, "image": self.image, "voice": self.voice, "motion": self.motion}[
-                capability
-            ]
-        except KeyError:
-            raise ConfigError(f"no backend capability named {capability!r}") from None
+    def for_capability(self, capability: str) -> StoryWriter | ImageMaker | Voice | Animator | Editor | Vision:
+        if capability not in CAPABILITIES:
+            raise ConfigError(f"no backend capability named {capability!r}")
+        return getattr(self, capability)  # type: ignore[no-any-return]
 
     def describe(self) -> dict[str, dict[str, str]]:
-        return {
-            cap: {"backend": b.name, "model": b.model}
-            for cap, b in (("story", self.story), ("image", self.image), ("voice", self.voice), ("motion", self.motion))
-        }
+        return {cap: {"backend": getattr(self, cap).name, "model": getattr(self, cap).model} for cap in CAPABILITIES}
 
 
 BUILT_FAMILIES = ("local", "gemini", "vertex")
@@ -178,6 +201,30 @@ def build_providers(settings: Settings, family: str, limits: object) -> Provider
                 raise ConfigError(f"{exc}; or pass --fallback local to animate with local Ken Burns motion") from None
             notes.append("motion: local Ken Burns (Veo needs Vertex AI; --fallback local)")
 
+    edit_choice = settings.edit_backend or ("gemini" if cloud else "local")
+    if edit_choice == "gemini":
+        from director.backends.gemini import GeminiImageMaker
+
+        edit: Editor = GeminiImageMaker(google(), settings.image_model)  # type: ignore[arg-type]
+    elif edit_choice == "reve":
+        from director.backends.reve import ReveImageMaker
+
+        edit = image if isinstance(image, ReveImageMaker) else ReveImageMaker(settings, limits)  # type: ignore[arg-type,assignment]
+    else:
+        from director.backends.local.edit import LocalEditor
+
+        edit = LocalEditor()
+
+    vision_choice = settings.vision_backend or ("gemini" if cloud else "local")
+    if vision_choice == "gemini":
+        from director.backends.gemini import GeminiVision
+
+        vision: Vision = GeminiVision(google(), settings.vision_model)  # type: ignore[arg-type]
+    else:
+        from director.backends.local.vision import LocalVision
+
+        vision = LocalVision()
+
     brain_choice = settings.brain_backend or ("gemini" if cloud else "local")
     if brain_choice == "gemini":
         from director.backends.gemini import GeminiChat
@@ -190,4 +237,5 @@ def build_providers(settings: Settings, family: str, limits: object) -> Provider
         brain = LocalBrain()
     for c in clients.values():
         notes.insert(0, f"google-genai: {getattr(c, 'mode', '')}")
-    return Providers(Backends(family=family, story=story, image=image, voice=voice, motion=motion), brain, notes)
+    return Providers(Backends(family=family, story=story, image=image, voice=voice, motion=motion, edit=edit,
+                              vision=vision), brain, notes)

@@ -19,7 +19,7 @@ from typing import Any
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from director.config import Settings
 from director.errors import ConfigError, ProviderError, SafetyBlocked, ToolArgumentError
@@ -364,13 +364,27 @@ class GeminiVoice:
         write_wav_pcm16(out, data, rate=rate)
 
 
+class TranscriptCue(BaseModel):
+    start: float = Field(description="Seconds from the start of the audio.")
+    end: float = Field(description="Seconds from the start of the audio.")
+    text: str = Field(description="What is said, verbatim.")
+
+
+class Transcript(BaseModel):
+    cues: list[TranscriptCue] = Field(description="Speech in order; empty when nobody speaks.")
+
+
 class GeminiVision:
-    """Multimodal understanding: describe a frame, transcribe audio."""
+    """Multimodal understanding: describe a frame (<= 640 px), transcribe audio with timings."""
+
+    CHUNK_S = 480.0  # inline audio stays well under the request size limit
 
     def __init__(self, client: GoogleClient, model: str) -> None:
         self.client, self.model, self.name = client, model, client.provider
 
-    def describe(self, image: Path, prompt: str) -> str:
+    def describe(self, image: Path, *, style: str, title: str, plot: str, transcript: str) -> str:
+        prompt = render(f"styles/{style}.md", part="model", title=title, plot=plot or "unknown",
+                        transcript=transcript or "nothing is said")
         response = self.client.generate(self.model, [prompt, image_part(image, max_side=640)],
                                         types.GenerateContentConfig(temperature=0.4))
         if not response.text:
@@ -378,9 +392,33 @@ class GeminiVision:
                                 model=self.model)
         return response.text.strip()
 
-    def transcribe(self, audio: Path, mime: str = "audio/wav") -> str:
-        part = types.Part.from_bytes(data=audio.read_bytes(), mime_type=mime)
-        response = self.client.generate(
-            self.model, ["Transcribe the speech in this audio verbatim. Reply with the words only.", part],
-            types.GenerateContentConfig(temperature=0.0))
-        return (response.text or "").strip()
+    def transcribe(self, video: Path, *, start: float | None = None, end: float | None = None) -> tuple[list[Any], str]:
+        from director.backends.local.vision import Cue
+        from director.media import extract_audio, media_duration
+
+        cues: list[Cue] = []
+        first = start or 0.0
+        last = end if end is not None else media_duration(video)
+        at = first
+        while at < last - 0.05:
+            length = min(self.CHUNK_S, last - at)
+            wav = extract_audio(video, start=at, duration=length)
+            try:
+                config = types.GenerateContentConfig(response_mime_type="application/json",
+                                                     response_schema=Transcript, temperature=0.0)
+                response = self.client.generate(self.model, [
+                    "Transcribe the speech in this audio verbatim, as timed cues in seconds from its start. "
+                    "Return no cues when nobody speaks.",
+                    types.Part.from_bytes(data=wav.read_bytes(), mime_type="audio/wav")], config)
+            finally:
+                wav.unlink(missing_ok=True)
+            parsed = response.parsed if isinstance(response.parsed, Transcript) else None
+            if parsed is None:
+                try:
+                    parsed = Transcript.model_validate_json(response.text or '{"cues": []}')
+                except ValidationError:
+                    raise ProviderError("transcript came back malformed", provider=self.name,
+                                        model=self.model) from None
+            cues += [Cue(at + c.start, at + c.end, c.text.strip()) for c in parsed.cues if c.text.strip()]
+            at += length
+        return cues, "gemini"

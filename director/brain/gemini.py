@@ -38,7 +38,9 @@ class GeminiBrain:
             last = state.messages[-1].results[-1].error if state.messages[-1].results else "unknown"
             return Decision(give_up=f"the model's last {stuck} batches of calls all failed; last error: {last}")
         goal = state.goal
-        system = render("system.md", goal=goal.text, scenes=goal.scenes, aspect=goal.aspect)
+        footage = state.storyboard.footage if state.storyboard else []
+        system = render("system.md", goal=goal.text, scenes=goal.scenes, aspect=goal.aspect, mode=goal.mode,
+                        style=goal.style or "diorama", audio=goal.audio, sources=footage)
         turn = self.chat.turn(system=system, messages=state.messages, declarations=declarations())
         if getattr(turn, "blocked", None):
             return Decision(give_up=f"the model's reply carried nothing usable: {turn.blocked}")  # type: ignore[attr-defined]

@@ -1,22 +1,28 @@
 """The local brain: a rule policy that fills in what the storyboard lacks.
 
-Order: story; then every missing image and narration (one batch, they do not
-depend on each other); then every missing clip; then assembly. Scenes whose
-last attempt failed are left alone, and the run gives up naming them once
-nothing else can move.
+Stories: the story; then every missing image and narration (one batch, they
+do not depend on each other); then every missing clip; then assembly.
+Trailers: shots and transcripts of every source; the plan; frames; a styled
+description per frame; a restyled frame (and narration) per scene; clips;
+assembly. Scenes whose last attempt failed are left alone, and the run gives
+up naming them once nothing else can move.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from director.brain import Decision, last_results, summarize
-from director.state import DirectorState, ToolCall
+from director.state import DirectorState, Storyboard, ToolCall
+
+Call = Callable[..., ToolCall]
 
 
 class LocalBrain:
     name = "local"
-    model = "rule-policy-v1"
+    model = "rule-policy-v2"
 
     def decide(self, state: DirectorState) -> Decision:
         step = len(state.messages)
@@ -25,33 +31,73 @@ class LocalBrain:
         def call(name: str, **args: Any) -> ToolCall:
             return ToolCall(id=f"s{step}.{next(counter)}", name=name, args=args)
 
-        goal, board = state.goal, state.storyboard
         failed_now = {r.name: r.error for r in last_results(state) if not r.ok}
+        if state.goal.mode == "trailer":
+            return self._trailer(state, call, failed_now)
+        return self._story(state, call, failed_now)
+
+    def _story(self, state: DirectorState, call: Call, failed_now: dict[str, str | None]) -> Decision:
+        goal, board = state.goal, state.storyboard
         if board is None:
             if "write_story" in failed_now:
                 return Decision(give_up=f"write_story failed: {failed_now['write_story']}")
             return Decision(calls=[call("write_story", goal=goal.text, scenes=goal.scenes)],
                             say=f"Writing a {goal.scenes}-scene story.")
-
-        live = [s for s in board.scenes if not s.error]
+        live = [s for s in board.scenes if not s.errors]
         batch = [call("create_image", scene=s.index, prompt=s.image_prompt, aspect=goal.aspect)
                  for s in live if s.image is None]
         batch += [call("narrate", scene=s.index, text=s.narration, voice=goal.voice)
                   for s in live if s.audio is None]
-        if batch:
-            return Decision(calls=batch, say=summarize(batch))
-        batch = [call("animate_image", scene=s.index, aspect=goal.aspect)
-                 for s in live if s.clip is None]
-        if batch:
-            return Decision(calls=batch, say=summarize(batch))
+        return self._finish(state, call, board, batch, failed_now)
 
-        broken = [s for s in board.scenes if s.error]
+    def _trailer(self, state: DirectorState, call: Call, failed_now: dict[str, str | None]) -> Decision:
+        goal, board = state.goal, state.storyboard
+        assert board is not None, "a trailer run starts with its footage on the storyboard"
+        for tool in ("detect_scenes", "transcribe", "plan_trailer"):
+            if tool in failed_now:
+                return Decision(give_up=f"{tool} failed: {failed_now[tool]}")
+        batch = [call("detect_scenes", video=f.index) for f in board.footage if f.shots is None]
+        batch += [call("transcribe", video=f.index) for f in board.footage if f.transcript is None]
+        if batch:
+            return Decision(calls=batch, say=f"Finding the shots and words in {len(board.footage)} source(s).")
+        if not board.scenes:
+            return Decision(calls=[call("plan_trailer", max_scenes=goal.scenes)], say="Choosing the shots.")
+        live = [s for s in board.scenes if not s.errors]
+        by_video: dict[int, list[int]] = defaultdict(list)
+        for s in live:
+            if s.frame is None and s.source is not None and s.source.shot not in by_video[s.source.video]:
+                by_video[s.source.video].append(s.source.shot)
+        if by_video:
+            calls = [call("extract_frames", video=v, scenes=shots) for v, shots in sorted(by_video.items())]
+            return Decision(calls=calls, say="Taking a frame from each chosen shot.")
+        batch = [call("describe_frame", scene=s.index, style=goal.style) for s in live if not s.image_prompt]
+        if batch:
+            return Decision(calls=batch, say=summarize(batch))
+        # The description carries the style's words (tilt-shift, miniature, warm...): the local
+        # editor turns them into operations on the real frame.
+        batch = [call("edit_image", scene=s.index, instruction=s.image_prompt, picture="frame", aspect=goal.aspect)
+                 for s in live if s.image is None]
+        if goal.audio in ("narration", "mix"):
+            batch += [call("narrate", scene=s.index, text=s.narration, voice=goal.voice)
+                      for s in live if s.audio is None and s.narration]
+        return self._finish(state, call, board, batch, failed_now)
+
+    def _finish(self, state: DirectorState, call: Call, board: Storyboard, batch: list[ToolCall],
+                failed_now: dict[str, str | None]) -> Decision:
+        goal = state.goal
+        if batch:
+            return Decision(calls=batch, say=summarize(batch))
+        live = [s for s in board.scenes if not s.errors]
+        batch = [call("animate_image", scene=s.index, aspect=goal.aspect) for s in live if s.clip is None]
+        if batch:
+            return Decision(calls=batch, say=summarize(batch))
+        broken = [s for s in board.scenes if s.errors]
         if broken:
             reasons = "; ".join(f"scene {s.index}: {s.error}" for s in broken)
             return Decision(give_up=f"{len(broken)} of {len(board.scenes)} scenes failed ({reasons})")
         if board.final is None:
             if "assemble_video" in failed_now:
                 return Decision(give_up=f"assemble_video failed: {failed_now['assemble_video']}")
-            return Decision(calls=[call("assemble_video", aspect=goal.aspect)], say="Assembling the final cut.")
+            return Decision(calls=[call("assemble_video", aspect=goal.aspect, audio=goal.audio)],
+                            say="Assembling the final cut.")
         return Decision(done=True, say=f"Finished “{board.title}”: {len(board.scenes)} scenes.")
-

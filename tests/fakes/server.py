@@ -63,8 +63,10 @@ class Request:
         return "\n".join(parts)
 
     def inline_parts(self) -> list[dict[str, Any]]:
-        return [part["inlineData"] for content in (self.body or {}).get("contents", [])
-                for part in content.get("parts", []) if "inlineData" in part]
+        """Inline blobs as {"mimeType", "data"}; google-genai 3.x sends mime_type, which proto-JSON accepts."""
+        blobs = [part.get("inlineData") or part.get("inline_data") for content in (self.body or {}).get("contents", [])
+                 for part in content.get("parts", []) if "inlineData" in part or "inline_data" in part]
+        return [{"mimeType": b.get("mimeType") or b.get("mime_type", ""), "data": b.get("data", "")} for b in blobs]
 
 
 @dataclass
@@ -270,7 +272,8 @@ class FakeGoogle:
             return "brain"
         config = body.get("generationConfig") or {}
         if config.get("responseMimeType") == "application/json":
-            return "story"
+            properties = (config.get("responseSchema") or {}).get("properties") or {}
+            return "transcript" if "cues" in properties else "story"
         modalities = [m.upper() for m in config.get("responseModalities") or []]
         if "AUDIO" in modalities:
             return "tts"
@@ -334,6 +337,11 @@ class FakeGoogle:
             story = fake_story(req.text)
             return Reply(body={"candidates": [{"content": {"role": "model", "parts": [{"text": json.dumps(story)}]},
                                                "finishReason": "STOP"}], "usageMetadata": self._usage(req, 900)})
+        if req.kind == "transcript":
+            has_audio = any(p.get("mimeType", "").startswith("audio/") for p in req.inline_parts())
+            cues = [{"start": 0.2, "end": 0.9, "text": "Words heard by the fake."}] if has_audio else []
+            return Reply(body={"candidates": [{"content": {"role": "model", "parts": [
+                {"text": json.dumps({"cues": cues})}]}, "finishReason": "STOP"}], "usageMetadata": self._usage(req, 30)})
         if req.kind == "tts":
             text = req.text
             seconds = max(0.6, 0.055 * len(text))
@@ -413,9 +421,78 @@ def fake_story(prompt: str) -> dict[str, Any]:
     }
 
 
+def _responses(body: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(call, response) pairs of the conversation, matched by id."""
+    calls: dict[str, dict[str, Any]] = {}
+    pairs = []
+    for content in body.get("contents", []):
+        for part in content.get("parts", []):
+            if "functionCall" in part:
+                calls[part["functionCall"].get("id", "")] = part["functionCall"]
+            elif "functionResponse" in part:
+                fr = part["functionResponse"]
+                pairs.append((calls.get(fr.get("id", ""), {"name": fr["name"], "args": {}}), fr))
+    return pairs
+
+
+def trailer_policy(system: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    sources = int(m.group(1)) if (m := re.search(r"trailer from (\d+) source", system)) else 1
+    k = int(m.group(1)) if (m := re.search(r"Scenes: at most (\d+)", system)) else 3
+    aspect = m.group(1) if (m := re.search(r"Aspect ratio: ([0-9:]+)", system)) else "16:9"
+    audio = m.group(1) if (m := re.search(r"Sound: (\w+)", system)) else "narration"
+    ok: dict[str, set[Any]] = defaultdict(set)
+    plan: list[dict[str, Any]] | None = None
+    described: dict[int, str] = {}
+    for call, fr in _responses(body):
+        if "output" not in (fr.get("response") or {}):
+            continue
+        out, args = fr["response"]["output"], call.get("args") or {}
+        if fr["name"] == "plan_trailer":
+            plan = out["scenes"]
+        elif fr["name"] == "describe_frame":
+            described[args.get("scene")] = out["description"]
+        ok[fr["name"]].add(args.get("video") or args.get("scene") or 0)
+    counter = iter(range(1, 1000))
+
+    def call(name: str, **args: Any) -> dict[str, Any]:
+        return {"functionCall": {"id": f"fc-{name}-{args.get('scene') or args.get('video') or 0}-{next(counter)}",
+                                 "name": name, "args": args}}
+
+    batch = [call("detect_scenes", video=v) for v in range(1, sources + 1) if v not in ok["detect_scenes"]]
+    batch += [call("transcribe", video=v) for v in range(1, sources + 1) if v not in ok["transcribe"]]
+    if batch:
+        return batch
+    if plan is None:
+        return [call("plan_trailer", max_scenes=k)]
+    scenes = range(1, len(plan) + 1)
+    shots: dict[int, list[int]] = defaultdict(list)
+    for s in plan:
+        shots[s["video"]].append(s["shot"])
+    batch = [call("extract_frames", video=v, scenes=sh) for v, sh in shots.items() if v not in ok["extract_frames"]]
+    if batch:
+        return batch
+    batch = [call("describe_frame", scene=i) for i in scenes if i not in described]
+    if batch:
+        return batch
+    batch = [call("edit_image", scene=i, instruction=described[i], picture="frame", aspect=aspect)
+             for i in scenes if i not in ok["edit_image"]]
+    if audio != "source":
+        batch += [call("narrate", scene=i, text=plan[i - 1]["narration"]) for i in scenes if i not in ok["narrate"]]
+    if batch:
+        return batch
+    batch = [call("animate_image", scene=i, aspect=aspect) for i in scenes if i not in ok["animate_image"]]
+    if batch:
+        return batch
+    if not ok["assemble_video"]:
+        return [call("assemble_video", aspect=aspect, audio=audio)]
+    return [{"text": "The trailer is assembled."}]
+
+
 def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
     """What a sensible model would answer next, computed from the conversation."""
     system = " ".join(p.get("text", "") for p in (body.get("systemInstruction") or {}).get("parts", []))
+    if "Mode: trailer" in system:
+        return trailer_policy(system, body)
     scenes_n = int(m.group(1)) if (m := re.search(r"Scenes: (\d+)", system)) else 3
     aspect = m.group(1) if (m := re.search(r"Aspect ratio: ([0-9:]+)", system)) else "16:9"
     goal = m.group(1).strip() if (m := re.search(r"The run's goal: (.+)", system)) else "a story"

