@@ -1,18 +1,28 @@
 """The Python API. The CLI is a thin layer over this.
 
     from director import Director
-    run = Director(workspace="~/.director").submit("a 3-scene bedtime story about a cat and a dog")
-    print(run.final)
+    director = Director(workspace="~/.director")
+    run = director.submit("a 3-scene bedtime story about a cat and a dog")
+    print(run.status, run.final)
+
+    run = director.start("a fox in the snow", approve=True)     # in the background
+    for event in run.events():                                 # live progress
+        print(event["type"])
+    director.resume(run.id, approve="yes")                     # past the approval gate
+    director.say(run.id, "make scene 2 at night")              # a revision: only scene 2 is redone
+    director.fork(run.id, checkpoint_id, say="now 9:16")       # a variant, sharing every asset
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import re
 import secrets
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +48,7 @@ NUMBER_WORDS = {w: i for i, w in enumerate(
     "seventeen eighteen nineteen twenty".split())}
 SCENES_IN_GOAL = re.compile(r"\b(\d+|" + "|".join(NUMBER_WORDS) + r")[\s-]*(?:scenes?|shots?|parts?)\b", re.I)
 MAX_SCENES = 50
+TRAILER_SCENES = 6
 
 
 def scenes_from_goal(text: str) -> int | None:
@@ -57,6 +68,7 @@ def make_goal(
     seed: int,
     voice: str | None,
     default_scenes: int,
+    approve: bool = False,
 ) -> Goal:
     """Validate what the user asked for; InputError names the problem in one line."""
     text = " ".join((text or "").split())
@@ -70,7 +82,7 @@ def make_goal(
         raise InputError(f"scenes must be between 1 and {MAX_SCENES} (got {scenes})")
     if aspect not in ASPECT_SIZES:
         raise InputError(f"unknown aspect {aspect!r}: use one of {', '.join(ASPECT_SIZES)}")
-    return Goal(text=text, scenes=scenes, aspect=aspect, seed=seed, voice=voice)  # type: ignore[arg-type]
+    return Goal(text=text, scenes=scenes, aspect=aspect, seed=seed, voice=voice, approve=approve)  # type: ignore[arg-type]
 
 
 def make_trailer_goal(
@@ -82,6 +94,7 @@ def make_trailer_goal(
     voice: str | None,
     style: str | None,
     audio: str | None,
+    approve: bool = False,
 ) -> Goal:
     """A trailer goal: style from --style or the goal's words (default diorama), sound, scene cap."""
     from director.tools.describe_frame import styles
@@ -95,11 +108,8 @@ def make_trailer_goal(
     if audio not in ("narration", "source", "mix"):
         raise InputError(f"unknown audio {audio!r}: use narration, source or mix")
     goal = make_goal(text or f"a {style} trailer", scenes=scenes, aspect=aspect, seed=seed, voice=voice,
-                     default_scenes=TRAILER_SCENES)
+                     default_scenes=TRAILER_SCENES, approve=approve)
     return goal.model_copy(update={"mode": "trailer", "style": style, "audio": audio})
-
-
-TRAILER_SCENES = 6
 
 
 def new_run_id() -> str:
@@ -138,21 +148,34 @@ def effective_status(row: RunRow) -> str:
     return row.status
 
 
-@dataclass
 class Run:
-    """A finished (or stopped) run and where its outputs are."""
+    """A run: its outputs once it stops, and its progress events, live while it runs.
 
-    id: str
-    goal: str
-    status: str
-    workspace: Path
-    backend: str
-    error: str | None = None
-    outputs: dict[str, Path] = field(default_factory=dict)
-    executed: int = 0
-    reused: int = 0
-    failed: int = 0
-    cost_usd: float = 0.0
+    Run.events() yields every event so far and then, while the run is still going
+    (Director.start), waits for the next; on a finished run it replays the log.
+    """
+
+    def __init__(self, run_id: str, workspace: Path) -> None:
+        self.id = run_id
+        self.workspace = workspace
+        self.goal = ""
+        self.status = "running"
+        self.backend = ""
+        self.error: str | None = None
+        self.outputs: dict[str, Path] = {}
+        self.executed = 0
+        self.reused = 0
+        self.failed = 0
+        self.cost_usd = 0.0
+        self.interrupt: dict[str, Any] | None = None
+        self.exception: BaseException | None = None
+        self._log: list[Event] = []
+        self._done = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"Run({self.id!r}, status={self.status!r}, final={self.final})"
 
     @property
     def final(self) -> Path | None:
@@ -164,6 +187,37 @@ class Run:
 
     def manifest(self) -> dict[str, Any]:
         return json.loads((self.run_dir / "manifest.json").read_text(encoding="utf-8"))
+
+    def events(self) -> Iterator[Event]:
+        seen = 0
+        while True:
+            with self._cond:
+                while seen >= len(self._log) and not self._done:
+                    self._cond.wait()
+                batch = self._log[seen:]
+                seen = len(self._log)
+                finished = self._done
+            yield from batch
+            if finished and seen >= len(self._log):
+                return
+
+    def wait(self) -> Run:
+        """Block until the run stops; re-raise what stopped it, if it was an error."""
+        if self._thread is not None:
+            self._thread.join()
+        if self.exception is not None:
+            raise self.exception
+        return self
+
+    def _emit(self, event: Event) -> None:
+        with self._cond:
+            self._log.append(event)
+            self._cond.notify_all()
+
+    def _close(self) -> None:
+        with self._cond:
+            self._done = True
+            self._cond.notify_all()
 
 
 @dataclass
@@ -181,6 +235,17 @@ class Session:
     @property
     def backends(self) -> Backends:
         return self.providers.backends
+
+
+@dataclass
+class _Job:
+    """What one invocation drives: the graph input (or Command) and its run's row."""
+
+    session: Session
+    run: Run
+    graph_input: Any
+    budget: float | None
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 class Director:
@@ -214,8 +279,23 @@ class Director:
         store = AssetStore(self.workspace, catalog)
         return Session(self.workspace, catalog, store, providers, family, limits, prices)
 
+    def _run_session(self, row: RunRow) -> Session:
+        """A session for an existing run: its own family and its --fallback, unless overridden now."""
+        options = json.loads(row.options_json or "{}")
+        if "fallback" not in self.explicit and options.get("fallback"):
+            self.settings = self.settings.model_copy(update={"fallback": options["fallback"]})
+        return self._session(row.backend)
+
     # -- making ------------------------------------------------------------------
-    def submit(
+    def submit(self, goal: str, **options: Any) -> Run:
+        """Run a goal to the end (blocking) and return the Run. See start() for the options."""
+        return self.start(goal, background=False, **options).wait()
+
+    async def asubmit(self, goal: str, **options: Any) -> Run:
+        """submit() for async code: the run goes on a worker thread; events stream through on_event."""
+        return await asyncio.to_thread(self.submit, goal, **options)
+
+    def start(
         self,
         goal: str,
         *,
@@ -225,25 +305,31 @@ class Director:
         voice: str | None = None,
         run_id: str | None = None,
         budget: float | None = None,
+        approve: bool = False,
         sources: list[str] | None = None,
         title: str | None = None,
         plot: str | None = None,
         style: str | None = None,
         audio: str | None = None,
         on_event: OnEvent | None = None,
+        background: bool = True,
     ) -> Run:
-        """Run a goal to the end (blocking) and return the Run. With sources, it is a trailer of them."""
-        emit = on_event or (lambda event: None)
+        """Begin a run and return its Run at once (background=True), with live events().
+
+        With sources it is a trailer of them. Bad input raises InputError here,
+        before anything is written.
+        """
+        early: list[Event] = []
         if sources:
             spec = make_trailer_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice, style=style,
-                                     audio=audio)
+                                     audio=audio, approve=approve)
         else:
             extras = [flag for flag, value in (("--title", title), ("--plot", plot), ("--style", style),
                                                ("--audio", audio)) if value]
             if extras:
                 raise InputError(f"{', '.join(extras)} apply to trailers: add --source VIDEO")
             spec = make_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice,
-                             default_scenes=self.settings.default_scenes)
+                             default_scenes=self.settings.default_scenes, approve=approve)
         if run_id is not None and not RUN_ID.match(run_id):
             raise InputError(f"run id {run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
         budget = budget if budget is not None else self.settings.budget_usd
@@ -254,11 +340,16 @@ class Director:
         if sources:
             from director.sources import load_sources
 
-            footage = load_sources(sources, title=title, plot=plot,
-                                   warn=lambda message: emit({"type": "warning", "message": message}))
+            def warn(message: str) -> None:
+                event = {"type": "warning", "message": message}
+                early.append(event)
+                if on_event:
+                    on_event(event)
+
+            footage = load_sources(sources, title=title, plot=plot, warn=warn)
             titles = list(dict.fromkeys(f.title for f in footage))
-            board = Storyboard(title=title or " & ".join(titles), art_style=f"{spec.style} (prompts/styles/"
-                               f"{spec.style}.md)", footage=footage)
+            board = Storyboard(title=title or " & ".join(titles),
+                               art_style=f"{spec.style} (prompts/styles/{spec.style}.md)", footage=footage)
         session = self._session(family)
         run_id = run_id or new_run_id()
         if session.catalog.get_run(run_id) is not None:
@@ -267,56 +358,178 @@ class Director:
         session.catalog.create_run(RunRow(
             id=run_id, goal=spec.text, options_json=json.dumps(options), backend=family, pid=os.getpid(),
             budget_usd=budget))
-        emit({"type": "run_started", "run_id": run_id, "backend": family, "reason": reason,
-              "workspace": str(self.workspace.root), "scenes": spec.scenes, "aspect": spec.aspect,
-              "notes": session.providers.notes, "budget_usd": budget})
+        run = Run(run_id, self.workspace.root)
+        for event in early:
+            run._emit(event)
+        run._emit({"type": "run_started", "run_id": run_id, "backend": family, "reason": reason,
+                   "workspace": str(self.workspace.root), "scenes": spec.scenes, "aspect": spec.aspect,
+                   "notes": session.providers.notes, "budget_usd": budget, "mode": spec.mode})
         state = DirectorState(run_id=run_id, goal=spec, storyboard=board,
-                              messages=[Message(role="user", text=spec.text)])
-        return self._drive(session, run_id, state, emit, budget)
+                              messages=[Message(role="user", text=spec.text, intent="goal")])
+        # The warnings went to on_event as they happened; the rest of the log goes now.
+        return self._launch(_Job(session, run, state, budget), on_event, background=background,
+                            deliver_from=len(early))
 
-    def resume(self, run_id: str, *, budget: float | None = None, on_event: OnEvent | None = None) -> Run:
-        """Finish a run that stopped: killed, over budget, or failed scenes (retried; the rest is reused)."""
+    def resume(self, run_id: str, *, budget: float | None = None, approve: str | None = None,
+               on_event: OnEvent | None = None, background: bool = False) -> Run:
+        """Finish a stopped run: killed, over budget, failed scenes, or waiting for approval.
+
+        approve answers the approval gate: "yes", "no", or a change in words.
+        Completed calls are reused, never paid for again.
+        """
+        from langgraph.types import Command
+
         catalog = self._catalog()
         row = catalog.require_run(run_id)
-        if effective_status(row) == "running" and row.pid != os.getpid():
-            raise InputError(f"run {run_id} is still running (pid {row.pid}); wait for it or stop it first")
+        self._not_running(row, "resume")
         if budget is not None and budget < 0:
             raise InputError(f"budget must be zero or more dollars (got {budget})")
-        emit = on_event or (lambda event: None)
-        options = json.loads(row.options_json or "{}")
-        if "fallback" not in self.explicit and options.get("fallback"):
-            self.settings = self.settings.model_copy(update={"fallback": options["fallback"]})
-        session = self._session(row.backend)
+        session = self._run_session(row)
         limit = budget if budget is not None else row.budget_usd
         config = {"configurable": {"thread_id": run_id}}
+        graph_input: Any = None
         with open_checkpointer(self.workspace) as saver:
             graph = self._build(session, saver, BudgetGuard(None, 0.0))
             snapshot = graph.get_state(config)
             if not snapshot.values:
                 raise InputError(f"run {run_id} has no checkpoints to resume from")
             state = DirectorState.model_validate(snapshot.values)
-            if not snapshot.next and state.status == "done":
-                emit({"type": "run_finished", "run_id": run_id, "status": "done", "final": str(
-                    self.workspace.abspath(state.outputs["final.mp4"])), "executed": 0, "reused": 0, "failed": 0,
-                    "error": None, "note": "already done"})
-                return self._run_from(session, run_id, state.model_dump())
-            if not snapshot.next:
-                # The run ended as failed: clear the scene errors and hand it back to the brain,
-                # which asks again only for what is missing; everything made before is reused.
+            waiting = bool(snapshot.interrupts)
+            if waiting and approve is None:
+                raise InputError(f"run {run_id} is waiting for approval: director resume {run_id} --approve yes|no")
+            if approve is not None and not waiting:
+                raise InputError(f"run {run_id} is not waiting for approval")
+            if waiting:
+                if state.goal.approve and approve.strip().lower() not in ("yes", "y", "no", "n", "ok", "approve",
+                                                                          "cancel", "stop", "go"):
+                    self._check_revision(session, state, approve)
+                graph_input = Command(resume=approve)
+            elif not snapshot.next and state.status == "done":
+                run = Run(run_id, self.workspace.root)
+                self._settle(session, run, state.model_dump(), 0)
+                run._emit({"type": "run_finished", "run_id": run_id, "status": "done", "final": str(run.final),
+                           "executed": 0, "reused": 0, "failed": 0, "error": None, "note": "already done"})
+                run._close()
+                return run
+            elif not snapshot.next:
+                # It ended failed or cancelled: clear the scene errors and hand it back to the brain,
+                # which asks only for what is missing; everything made before is reused.
                 board = state.storyboard.model_copy(deep=True) if state.storyboard else None
-                retry = [s.index for s in board.scenes if s.error] if board else []
+                retry = [s.index for s in board.scenes if s.errors] if board else []
                 for s in board.scenes if board else []:
                     s.errors.clear()
                 note = (f"Resume: retry scenes {retry}; keep everything that is already made." if retry
                         else "Resume: finish the video; keep everything that is already made.")
                 graph.update_state(config, {"status": "running", "error": None, "storyboard": board, "outputs": {},
-                                            "messages": [Message(role="user", text=note)]}, as_node="tools")
+                                            "messages": [Message(role="user", text=note, intent="resume")]},
+                                   as_node="tools")
         catalog.update_run(run_id, status="running", error=None, pid=os.getpid(), budget_usd=limit)
-        emit({"type": "run_started", "run_id": run_id, "backend": row.backend, "reason": "resumed",
-              "workspace": str(self.workspace.root), "scenes": state.goal.scenes, "aspect": state.goal.aspect,
-              "notes": session.providers.notes, "budget_usd": limit})
-        return self._drive(session, run_id, None, emit, limit)
+        run = Run(run_id, self.workspace.root)
+        run._emit({"type": "run_started", "run_id": run_id, "backend": row.backend, "reason": "resumed",
+                   "workspace": str(self.workspace.root), "scenes": state.goal.scenes, "aspect": state.goal.aspect,
+                   "notes": session.providers.notes, "budget_usd": limit, "mode": state.goal.mode})
+        return self._launch(_Job(session, run, graph_input, limit), on_event, background=background)
 
+    def say(self, run_id: str, message: str, *, on_event: OnEvent | None = None, background: bool = False) -> Run:
+        """Tell a stopped run what to change; only what the change touches is made again."""
+        message = " ".join((message or "").split())
+        if not message:
+            raise InputError("the message is empty")
+        catalog = self._catalog()
+        row = catalog.require_run(run_id)
+        self._not_running(row, "revise")
+        session = self._run_session(row)
+        config = {"configurable": {"thread_id": run_id}}
+        with open_checkpointer(self.workspace) as saver:
+            graph = self._build(session, saver, BudgetGuard(None, 0.0))
+            snapshot = graph.get_state(config)
+            if not snapshot.values:
+                raise InputError(f"run {run_id} has no checkpoints")
+            if snapshot.interrupts:
+                return self.resume(run_id, approve=message, on_event=on_event, background=background)
+            if snapshot.next:
+                raise InputError(f"run {run_id} did not finish; resume it first (director resume {run_id})")
+            state = DirectorState.model_validate(snapshot.values)
+            self._check_revision(session, state, message)
+            graph.update_state(config, self._revision_update(message), as_node="tools")
+        catalog.update_run(run_id, status="running", error=None, pid=os.getpid())
+        run = Run(run_id, self.workspace.root)
+        run._emit({"type": "run_started", "run_id": run_id, "backend": row.backend, "reason": f"revision: {message}",
+                   "workspace": str(self.workspace.root), "scenes": len(state.storyboard.scenes) if state.storyboard
+                   else state.goal.scenes, "aspect": (state.storyboard.aspect if state.storyboard else None)
+                   or state.goal.aspect, "notes": [], "budget_usd": row.budget_usd, "mode": state.goal.mode})
+        return self._launch(_Job(session, run, None, row.budget_usd), on_event, background=background)
+
+    def replay(self, run_id: str, checkpoint_id: str | None = None, *, on_event: OnEvent | None = None) -> Run:
+        """Run again from a checkpoint (default: the first step). With nothing changed, every call is reused."""
+        catalog = self._catalog()
+        row = catalog.require_run(run_id)
+        self._not_running(row, "replay")
+        session = self._run_session(row)
+        with open_checkpointer(self.workspace) as saver:
+            graph = self._build(session, saver, BudgetGuard(None, 0.0))
+            snapshots = list(graph.get_state_history({"configurable": {"thread_id": run_id}}))
+        if not snapshots:
+            raise InputError(f"run {run_id} has no checkpoints")
+        if checkpoint_id is None:
+            target = next((s for s in reversed(snapshots) if s.next and s.next != ("__start__",)), snapshots[-1])
+        else:
+            target = self._find_checkpoint(snapshots, run_id, checkpoint_id)
+        if not target.next:
+            raise InputError(f"checkpoint {checkpoint_id} is the end of run {run_id}: nothing to replay after it")
+        catalog.update_run(run_id, status="running", error=None, pid=os.getpid())
+        run = Run(run_id, self.workspace.root)
+        run._emit({"type": "run_started", "run_id": run_id, "backend": row.backend,
+                   "reason": f"replay from {target.config['configurable']['checkpoint_id']}",
+                   "workspace": str(self.workspace.root), "scenes": 0, "aspect": "", "notes": [],
+                   "budget_usd": row.budget_usd, "mode": ""})
+        job = _Job(session, run, None, row.budget_usd, config=dict(target.config["configurable"]))
+        return self._launch(job, on_event, background=False)
+
+    def fork(self, run_id: str, checkpoint_id: str, *, say: str | None = None, new_run_id: str | None = None,
+             on_event: OnEvent | None = None, background: bool = False) -> Run:
+        """A new run whose history starts at a checkpoint of another, with a change; assets are shared."""
+        catalog = self._catalog()
+        row = catalog.require_run(run_id)
+        if effective_status(row) == "running":
+            raise InputError(f"run {run_id} is still running (pid {row.pid}); fork it once it stops")
+        if new_run_id is not None and not RUN_ID.match(new_run_id):
+            raise InputError(f"run id {new_run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
+        new_id = new_run_id or new_run_id_for(run_id)
+        if catalog.get_run(new_id) is not None:
+            raise InputError(f"run {new_id!r} already exists; pick another --run-id")
+        session = self._run_session(row)
+        with open_checkpointer(self.workspace) as saver:
+            graph = self._build(session, saver, BudgetGuard(None, 0.0))
+            snapshots = list(graph.get_state_history({"configurable": {"thread_id": run_id}}))
+            source = self._find_checkpoint(snapshots, run_id, checkpoint_id)
+            state = DirectorState.model_validate(source.values)
+            message = " ".join((say or "").split())
+            if message:
+                self._check_revision(session, state, message)
+            values = state.model_dump()
+            values.update(run_id=new_id, status="running", error=None, outputs={})
+            values["messages"] = [Message.model_validate(m) for m in values["messages"]]
+            if message:
+                values["messages"].append(Message(role="user", text=message, intent="revision"))
+                values["approved"] = False
+                as_node = "tools"  # the brain reads the change next
+            else:
+                as_node = {("tools",): "gate", ("gate",): "brain", ("finish",): "brain"}.get(tuple(source.next), "tools")
+            if as_node == "brain":
+                values["calls"] = []
+            catalog.create_run(RunRow(id=new_id, goal=row.goal, options_json=row.options_json, backend=row.backend,
+                                      pid=os.getpid(), budget_usd=row.budget_usd, parent_run=run_id,
+                                      parent_checkpoint=source.config["configurable"]["checkpoint_id"]))
+            graph.update_state({"configurable": {"thread_id": new_id}}, values, as_node=as_node)
+        run = Run(new_id, self.workspace.root)
+        run._emit({"type": "run_started", "run_id": new_id, "backend": row.backend,
+                   "reason": f"fork of {run_id} at {checkpoint_id}" + (f": {message}" if message else ""),
+                   "workspace": str(self.workspace.root), "scenes": state.goal.scenes, "aspect": state.goal.aspect,
+                   "notes": [], "budget_usd": row.budget_usd, "mode": state.goal.mode})
+        return self._launch(_Job(session, run, None, row.budget_usd), on_event, background=background)
+
+    # -- the engine --------------------------------------------------------------
     def compile(self, family: str, *, checkpointer: Any) -> Any:
         """The compiled agent graph for a backend family, on this workspace."""
         return self._build(self._session(family), checkpointer, BudgetGuard(self.settings.budget_usd, 0.0))
@@ -333,81 +546,163 @@ class Director:
         publisher = Publisher(self.workspace, session.store, session.catalog, self.settings, session.backends, brain)
         return build_graph(brain=brain, runner=runner, finish=publisher, checkpointer=checkpointer)  # type: ignore[arg-type]
 
-    def _drive(self, session: Session, run_id: str, graph_input: Any, emit: OnEvent, budget: float | None) -> Run:
+    def _launch(self, job: _Job, on_event: OnEvent | None, *, background: bool, deliver_from: int = 0) -> Run:
+        run = job.run
+        if on_event is not None:
+            for event in list(run._log)[deliver_from:]:
+                on_event(event)
+
+        def emit(event: Event) -> None:
+            run._emit(event)
+            if on_event is not None:
+                on_event(event)
+
+        def work() -> None:
+            try:
+                self._drive(job, emit)
+            except BaseException as exc:  # handed to wait(), which re-raises it in the caller's thread
+                run.exception = exc
+            finally:
+                run._close()
+
+        if background:
+            run._thread = threading.Thread(target=work, name=f"director-{run.id}", daemon=True)
+            run._thread.start()
+        else:
+            work()
+        return run
+
+    def _drive(self, job: _Job, emit: OnEvent) -> None:
         from langgraph.errors import GraphRecursionError
 
-        config = {"configurable": {"thread_id": run_id}, "recursion_limit": self.settings.max_steps}
-        guard = BudgetGuard(budget, session.catalog.run_spend(run_id))
+        session, run = job.session, job.run
+        config = {"configurable": {"thread_id": run.id, **job.config}, "recursion_limit": self.settings.max_steps}
+        guard = BudgetGuard(job.budget, session.catalog.run_spend(run.id))
+        mark = session.catalog.last_call_id()
         try:
             with open_checkpointer(self.workspace) as saver:
                 graph = self._build(session, saver, guard)
-                for mode, chunk in graph.stream(graph_input, config, stream_mode=["custom", "updates"]):
+                for mode, chunk in graph.stream(job.graph_input, config, stream_mode=["custom", "updates"]):
                     if mode == "custom":
                         emit(chunk)
+                    elif "__interrupt__" in chunk:
+                        value = chunk["__interrupt__"][0].value
+                        emit({"type": "interrupt", "run_id": run.id, **(value if isinstance(value, dict) else {})})
                     else:
                         for node in chunk:
                             emit({"type": "checkpoint", "node": node})
-                values = graph.get_state(config).values
+                snapshot = graph.get_state({"configurable": {"thread_id": run.id}})
         except GraphRecursionError:
-            session.catalog.update_run(run_id, status="failed", error="too many steps")
+            session.catalog.update_run(run.id, status="failed", error="too many steps")
             raise DirectorError(
-                f"run {run_id} took more than {self.settings.max_steps} steps; raise DIRECTOR_MAX_STEPS "
-                f"and run `director resume {run_id}`"
+                f"run {run.id} took more than {self.settings.max_steps} steps; raise DIRECTOR_MAX_STEPS "
+                f"and run `director resume {run.id}`"
             ) from None
         except DirectorError as exc:
             # The checkpoint before the failing step is intact: say how to go on from it.
             stopped = isinstance(exc, BudgetExceeded)
             message = self.settings.redact(str(exc))
-            session.catalog.update_run(run_id, status="stopped" if stopped else "failed", error=message)
-            hint = f"director resume {run_id} --budget <more>" if stopped else f"director resume {run_id}"
-            exc.args = (f"{message}. Run {run_id} is saved: {hint}",)
+            session.catalog.update_run(run.id, status="stopped" if stopped else "failed", error=message)
+            hint = f"director resume {run.id} --budget <more>" if stopped else f"director resume {run.id}"
+            exc.args = (f"{message}. Run {run.id} is saved: {hint}",)
             raise
         except BaseException as exc:
             if not isinstance(exc, KeyboardInterrupt):
-                session.catalog.update_run(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+                session.catalog.update_run(run.id, status="failed", error=f"{type(exc).__name__}: {exc}")
             raise
-        run = self._run_from(session, run_id, values)
-        emit({"type": "run_finished", "run_id": run_id, "status": run.status, "final": str(run.final or ""),
+        values = dict(snapshot.values)
+        if snapshot.interrupts:
+            value = snapshot.interrupts[0].value
+            run.interrupt = value if isinstance(value, dict) else {"ask": str(value)}
+            values["status"] = "paused"
+            session.catalog.update_run(run.id, status="paused", error=None)
+        self._settle(session, run, values, mark)
+        emit({"type": "run_finished", "run_id": run.id, "status": run.status, "final": str(run.final or ""),
               "executed": run.executed, "reused": run.reused, "failed": run.failed, "error": run.error,
-              "cost_usd": run.cost_usd})
-        return run
+              "cost_usd": run.cost_usd, "interrupt": run.interrupt})
 
-    def _run_from(self, session: Session, run_id: str, values: dict[str, Any]) -> Run:
-        calls = [c for c in session.catalog.run_calls(run_id) if c.tool != "brain"]
-        row = session.catalog.require_run(run_id)
-        outputs = {name: self.workspace.abspath(rel) for name, rel in (values.get("outputs") or {}).items()}
-        return Run(
-            id=run_id, goal=row.goal, status=values.get("status", row.status), workspace=self.workspace.root,
-            backend=row.backend, error=values.get("error"), outputs=outputs,
-            executed=sum(1 for c in calls if not c.reused and c.error is None),
-            reused=sum(1 for c in calls if c.reused),
-            failed=sum(1 for c in calls if c.error),
-            cost_usd=round(session.catalog.run_spend(run_id), 6),
-        )
+    def _settle(self, session: Session, run: Run, values: dict[str, Any], mark: int) -> None:
+        """Fill the Run from the final state and the calls this invocation made."""
+        row = session.catalog.require_run(run.id)
+        calls = [c for c in session.catalog.run_calls(run.id) if c.tool != "brain" and (c.id or 0) > mark]
+        run.goal, run.backend = row.goal, row.backend
+        run.status = values.get("status", row.status)
+        run.error = values.get("error")
+        run.outputs = {name: self.workspace.abspath(rel) for name, rel in (values.get("outputs") or {}).items()}
+        run.executed = sum(1 for c in calls if not c.reused and c.error is None)
+        run.reused = sum(1 for c in calls if c.reused)
+        run.failed = sum(1 for c in calls if c.error)
+        run.cost_usd = round(session.catalog.run_spend(run.id), 6)
+
+    # -- checks ------------------------------------------------------------------
+    def _not_running(self, row: RunRow, what: str) -> None:
+        if effective_status(row) == "running" and row.pid != os.getpid():
+            raise InputError(f"run {row.id} is still running (pid {row.pid}); {what} it once it stops")
+
+    def _find_checkpoint(self, snapshots: list[Any], run_id: str, checkpoint_id: str) -> Any:
+        for snap in snapshots:
+            if snap.config["configurable"]["checkpoint_id"] == checkpoint_id:
+                return snap
+        raise InputError(f"run {run_id} has no checkpoint {checkpoint_id!r} (see director history {run_id})")
+
+    def _check_revision(self, session: Session, state: DirectorState, message: str) -> None:
+        """With the local brain, a revision must parse: a bad one changes nothing (InputError)."""
+        from director.brain.local import LocalBrain
+        from director.revisions import HELP, parse
+
+        if not isinstance(session.providers.brain, LocalBrain) or state.storyboard is None:
+            return
+        if parse(message, state.storyboard) is None:
+            raise InputError(f"I can't do that offline: {message!r}. {HELP}")
+
+    @staticmethod
+    def _revision_update(message: str) -> dict[str, Any]:
+        return {"status": "running", "error": None, "outputs": {}, "approved": False, "calls": [],
+                "messages": [Message(role="user", text=message, intent="revision")]}
 
     # -- looking -----------------------------------------------------------------
     def _catalog(self) -> Catalog:
         """The catalog for reading; never creates a database."""
         return Catalog.open(self.workspace, create=False)
 
+    def runs_row(self, run_id: str) -> dict[str, Any]:
+        row = self._catalog().require_run(run_id)
+        return {"id": row.id, "status": effective_status(row), "goal": row.goal}
+
     def runs(self) -> list[dict[str, Any]]:
         catalog = self._catalog()
         return [
             {"id": r.id, "goal": r.goal, "status": effective_status(r), "created": r.created.isoformat(timespec="seconds"),
              "backend": r.backend, "final": r.final_path, "error": r.error, "parent": r.parent_run,
-             "cost_usd": round(catalog.run_spend(r.id), 4), "budget_usd": r.budget_usd}
+             "parent_checkpoint": r.parent_checkpoint, "cost_usd": round(catalog.run_spend(r.id), 4),
+             "budget_usd": r.budget_usd}
             for r in catalog.list_runs()
         ]
 
     def history(self, run_id: str) -> list[dict[str, Any]]:
-        """Checkpoints of a run, newest first: id, step, node, what changed."""
+        """Checkpoints of a run, newest first (id, parent, step, node, what changed), with its forks."""
         from director.graph import build_graph
         from director.history import describe_history
 
         catalog = self._catalog()
-        catalog.require_run(run_id)
+        row = catalog.require_run(run_id)
         with open_checkpointer(self.workspace) as saver:
             # Only the state schema matters for reading checkpoints; nothing runs.
             graph = build_graph(brain=None, runner=None, finish=None, checkpointer=saver)  # type: ignore[arg-type]
             snapshots = list(graph.get_state_history({"configurable": {"thread_id": run_id}}))
-        return describe_history(snapshots)
+        rows = describe_history(snapshots)
+        forks: dict[str, list[str]] = {}
+        for child in catalog.list_runs():
+            if child.parent_run == run_id and child.parent_checkpoint:
+                forks.setdefault(child.parent_checkpoint, []).append(child.id)
+        for r in rows:
+            r["forks"] = sorted(forks.get(r["checkpoint"], []))
+        if row.parent_run:
+            rows.append({"checkpoint": row.parent_checkpoint, "parent": None, "step": None, "node": "fork",
+                         "created": row.created.isoformat(), "next": [], "forks": [],
+                         "change": f"forked from run {row.parent_run} at checkpoint {row.parent_checkpoint}"})
+        return rows
+
+
+def new_run_id_for(parent: str) -> str:
+    return f"{parent[:48]}-fork-{secrets.token_hex(2)}"

@@ -136,6 +136,7 @@ def make(
     style: Annotated[Optional[str], typer.Option("--style", help="Trailer: diorama, noir, anime, sketchbook (prompts/styles/).")] = None,
     max_scenes: Annotated[Optional[int], typer.Option("--max-scenes", "-k", help="Trailer: at most this many scenes (default 6).")] = None,
     audio: Annotated[Optional[str], typer.Option("--audio", help="Trailer sound: narration, source or mix.")] = None,
+    approve: Annotated[bool, typer.Option("--approve", help="Stop after the storyboard and stills with a cost quote.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
     """Make a video from a goal (a story), or from source videos (a trailer). The last line printed is the path of final.mp4."""
@@ -144,7 +145,7 @@ def make(
     director = _director(workspace, backend, fallback=fallback)
     run = director.submit(goal, scenes=max_scenes if source else scenes, aspect=aspect, seed=seed, voice=voice,
                           run_id=run_id, budget=budget, sources=source, title=title, plot=plot, style=style,
-                          audio=audio, on_event=Progress(err, quiet=quiet))
+                          audio=audio, approve=approve, on_event=Progress(err, quiet=quiet))
     _finish(run)
 
 
@@ -154,16 +155,123 @@ def resume(
     workspace: WorkspaceOpt = None,
     budget: BudgetOpt = None,
     fallback: FallbackOpt = None,
+    approve: Annotated[Optional[str], typer.Option("--approve", help="Answer the approval gate: yes, no, or a change.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
-    """Finish a stopped run: after a crash, a budget stop or failed scenes. Done work is reused, not redone."""
+    """Finish a stopped run: after a crash, a budget stop, failed scenes, or the approval gate. Done work is reused."""
     director = _director(workspace, fallback=fallback)
-    result = director.resume(run, budget=budget, on_event=Progress(err, quiet=quiet))
+    result = director.resume(run, budget=budget, approve=approve, on_event=Progress(err, quiet=quiet))
     _finish(result)
+
+
+@app.command()
+def say(
+    run: Annotated[str, typer.Argument(help="Run id (see `director runs`).")],
+    message: Annotated[str, typer.Argument(help="What to change, e.g. 'make scene 2 at night'.")],
+    workspace: WorkspaceOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+) -> None:
+    """Revise a finished run; only what the change touches is made again."""
+    result = _director(workspace).say(run, message, on_event=Progress(err, quiet=quiet))
+    _finish(result)
+
+
+@app.command()
+def replay(
+    run: Annotated[str, typer.Argument(help="Run id.")],
+    from_: Annotated[Optional[str], typer.Option("--from", help="Checkpoint id (default: the first step).")] = None,
+    workspace: WorkspaceOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+) -> None:
+    """Run again from a checkpoint; prints how many calls were executed and how many reused."""
+    result = _director(workspace).replay(run, from_, on_event=Progress(err, quiet=quiet))
+    _finish(result)
+
+
+@app.command()
+def fork(
+    run: Annotated[str, typer.Argument(help="Run id to fork.")],
+    from_: Annotated[str, typer.Option("--from", help="Checkpoint id to start from (see `director history`).")],
+    say_: Annotated[Optional[str], typer.Option("--say", help="The change to make in the fork.")] = None,
+    run_id: Annotated[Optional[str], typer.Option("--run-id", help="Name of the new run.")] = None,
+    workspace: WorkspaceOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+) -> None:
+    """A new run whose history starts at a checkpoint of RUN, with a change. Assets are shared, not copied."""
+    result = _director(workspace).fork(run, from_, say=say_, new_run_id=run_id, on_event=Progress(err, quiet=quiet))
+    _finish(result)
+
+
+@app.command()
+def chat(
+    run: Annotated[Optional[str], typer.Option("--run", help="Continue this run (default: the first line is a goal).")] = None,
+    workspace: WorkspaceOpt = None,
+    backend: BackendOpt = "auto",
+    aspect: Annotated[str, typer.Option("--aspect", "-a", help="16:9, 9:16 or 1:1 for a new run.")] = "16:9",
+    scenes: Annotated[Optional[int], typer.Option("--scenes", "-n", help="Scenes for a new run.")] = None,
+    approve: Annotated[bool, typer.Option("--approve/--no-approve", help="Stop for approval before paid steps.")] = True,
+    fallback: FallbackOpt = None,
+) -> None:
+    """Talk to Director: a goal, then changes ('make scene 2 at night', 'now 9:16'). Reads lines from stdin."""
+    director = _director(workspace, backend, fallback=fallback)
+    interactive = sys.stdin.isatty()
+    progress = Progress(err)
+    current: Any = None
+    if run is not None:
+        director.runs_row(run)  # an unknown run id is an error before the conversation starts
+    out.print(f"director: {'talking about run ' + run if run else 'what video shall we make?'} "
+              "(yes/no at the approval gate; Ctrl-D to quit)")
+    run_id = run
+    while True:
+        if interactive:
+            out.print("you> ", end="")
+        line = sys.stdin.readline()
+        if not line:
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in ("quit", "exit", "bye"):
+            break
+        try:
+            if run_id is None:
+                current = director.submit(text, aspect=aspect, scenes=scenes, approve=approve, on_event=progress)
+                run_id = current.id
+            elif current is not None and current.status == "paused":
+                current = director.resume(run_id, approve=text, on_event=progress)
+            else:
+                current = director.say(run_id, text, on_event=progress)
+        except DirectorError as exc:
+            out.print(f"director: {escape(str(exc))}")
+            continue
+        _reply(current)
+    if current is not None:
+        err.print(_summary(current))
+
+
+def _reply(run: Any) -> None:
+    if run.status == "paused" and run.interrupt:
+        q = run.interrupt
+        steps = ", ".join(f"{n} x {tool}" for tool, n in (q.get("steps") or {}).items()) or "nothing"
+        out.print(f"director: the storyboard is ready: {q.get('storyboard')}. The remaining paid steps ({steps}) "
+                  f"will cost about ${q.get('quote_usd', 0):.2f}. Go ahead? (yes / no / a change)")
+    elif run.status == "done":
+        out.print(f"director: done ({run.executed} calls made, {run.reused} reused): {run.final}")
+    else:
+        out.print(f"director: the run stopped ({run.status}): {escape(run.error or '')}")
 
 
 def _finish(run: Any) -> None:
     err.print(_summary(run))
+    if run.status == "paused":
+        q = run.interrupt or {}
+        err.print(f"paused for approval: the remaining paid steps will cost about ${q.get('quote_usd', 0):.2f}; "
+                  f"see the storyboard, then: director resume {escape(run.id)} --approve yes|no")
+        out.print(str(q.get("storyboard") or run.run_dir))
+        return
+    if run.status == "cancelled":
+        err.print(f"run {escape(run.id)} was cancelled; everything made so far is kept")
+        raise typer.Exit(1)
     if run.status != "done" or run.final is None:
         err.print(f"[red]run {escape(run.id)} failed:[/] {escape(run.error or 'no final video')}")
         err.print(f"what was made is kept; retry the rest with: director resume {escape(run.id)}")
@@ -180,11 +288,11 @@ def runs(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
         out.print(json.dumps(rows, indent=2))
         return
     table = Table(show_edge=False, pad_edge=False)
-    for col in ("id", "status", "created", "cost", "goal", "final"):
+    for col in ("id", "status", "created", "cost", "goal", "parent", "final"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(r["id"], r["status"], r["created"].replace("T", " ")[:19], f"${r['cost_usd']:.3f}", r["goal"],
-                      r["final"] or "")
+                      r["parent"] or "", r["final"] or "")
     out.print(table)
 
 
@@ -203,7 +311,8 @@ def history(
     for col in ("checkpoint", "step", "node", "change"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["checkpoint"], str(r["step"]), r["node"], r["change"])
+        change = r["change"] + (f"  [forked as {', '.join(r['forks'])}]" if r.get("forks") else "")
+        table.add_row(r["checkpoint"] or "", "" if r["step"] is None else str(r["step"]), r["node"], change)
     out.print(table)
 
 

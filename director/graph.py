@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Checkpointer
+from langgraph.types import Checkpointer, interrupt
 
 from director.brain import Brain
 from director.runner import Runner
@@ -22,6 +22,7 @@ from director.tooling import Tool
 log = logging.getLogger(__name__)
 
 Finish = Callable[[DirectorState], dict[str, Any]]
+GATED = {"narrate", "animate_image", "assemble_video"}  # paid media that waits for approval
 
 
 def fold(
@@ -70,9 +71,35 @@ def build_graph(
             update.update(status="failed", error=decision.give_up, calls=[])
         return update
 
-    def route_after_brain(state: DirectorState) -> Literal["tools", "finish"]:
-        # A batch to run goes to the tools; a finished or abandoned plan gets published.
-        return "tools" if state.calls and state.status == "running" else "finish"
+    def route_after_brain(state: DirectorState) -> Literal["gate", "finish"]:
+        # A batch to run goes past the approval gate; a finished or abandoned plan gets published.
+        return "gate" if state.calls and state.status == "running" else "finish"
+
+    def gate_node(state: DirectorState) -> dict[str, Any]:
+        if not (state.goal.approve and not state.approved and any(c.name in GATED for c in state.calls)):
+            return {}
+        quote = runner.quote(state)
+        if state.approvals and quote["usd"] <= 0:
+            return {}  # a revision after approval that costs nothing does not ask again
+        # interrupt() runs this node again from the top on resume: everything above is
+        # side-effect free, and the preview below rewrites the same file.
+        preview = finish.preview(state) if hasattr(finish, "preview") else None
+        answer = interrupt({"quote_usd": quote["usd"], "steps": quote["steps"], "storyboard": preview,
+                            "ask": "approve the paid steps? yes, no, or a change"})
+        text = str(answer).strip()
+        if text.lower() in ("yes", "y", "ok", "approve", "go"):
+            return {"approved": True, "approvals": state.approvals + 1,
+                    "messages": [Message(role="user", text="approved", intent="approval")]}
+        if text.lower() in ("no", "n", "cancel", "stop"):
+            return {"status": "cancelled", "error": "cancelled at the approval gate", "calls": [],
+                    "messages": [Message(role="user", text="cancelled", intent="approval")]}
+        return {"calls": [], "messages": [Message(role="user", text=text, intent="revision")]}
+
+    def route_after_gate(state: DirectorState) -> Literal["tools", "brain", "finish"]:
+        # Approved (or nothing to approve) runs the batch; a change goes back to the brain; no ends it.
+        if state.status != "running":
+            return "finish"
+        return "tools" if state.calls else "brain"
 
     def tools_node(state: DirectorState) -> dict[str, Any]:
         results = runner.run_batch(state, state.calls, get_stream_writer())
@@ -84,10 +111,12 @@ def build_graph(
 
     graph = StateGraph(DirectorState)
     graph.add_node("brain", brain_node)
+    graph.add_node("gate", gate_node)
     graph.add_node("tools", tools_node)
     graph.add_node("finish", finish_node)
     graph.add_edge(START, "brain")  # every run starts by asking the brain what is missing
-    graph.add_conditional_edges("brain", route_after_brain, ["tools", "finish"])
+    graph.add_conditional_edges("brain", route_after_brain, ["gate", "finish"])
+    graph.add_conditional_edges("gate", route_after_gate, ["tools", "brain", "finish"])
     graph.add_edge("tools", "brain")  # results always go back to the brain
     graph.add_edge("finish", END)  # publishing ends the run
     return graph.compile(checkpointer=checkpointer)

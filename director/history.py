@@ -57,9 +57,21 @@ def describe_change(prev: DirectorState | None, cur: DirectorState | None, node:
             parts.append(f"gave up: {cur.error}")
         else:
             parts.append("done: nothing left to make")
+    elif node == "gate":
+        if cur.status == "cancelled" and prev.status != "cancelled":
+            parts.append("cancelled at the approval gate")
+        elif cur.approvals > prev.approvals:
+            parts.append("approved")
+        elif cur.messages and len(cur.messages) > len(prev.messages):
+            parts.append(f"change at the gate: {cur.messages[-1].text}")
+        else:
+            parts.append("passed (no approval needed)")
     elif node == "tools":
         parts += _scene_changes(prev.storyboard, cur.storyboard)
         last = cur.messages[-1] if cur.messages and cur.messages[-1].role == "tool" else None
+        for result in last.results if last is not None else []:
+            if result.name == "revise_storyboard" and result.ok and result.output:
+                parts.append("revised: " + ", ".join(result.output.get("changed", [])))
         if last is not None:
             reused = sum(r.reused for r in last.results)
             failed = sum(not r.ok for r in last.results)
@@ -73,24 +85,39 @@ def describe_change(prev: DirectorState | None, cur: DirectorState | None, node:
 
 
 def describe_history(snapshots: list[Any]) -> list[dict[str, Any]]:
-    """Newest-first rows: checkpoint, step, node that produced it, what changed."""
+    """Newest-first rows: checkpoint, parent, step, the node that produced it, what changed.
+
+    Each checkpoint is compared with its parent (not with the one before it in time),
+    so branches made by replays read correctly.
+    """
+    by_id = {snap.config["configurable"]["checkpoint_id"]: snap for snap in snapshots}
     rows: list[dict[str, Any]] = []
-    prev_state: DirectorState | None = None
-    prev_next: tuple[str, ...] = ()
-    for snap in reversed(snapshots):  # oldest first, so each row can diff against the one before
-        cur = _state(snap.values)
-        step = (snap.metadata or {}).get("step")
-        source = (snap.metadata or {}).get("source")
-        node = ",".join(prev_next) if prev_next else (source or "")
+    for snap in snapshots:
+        meta = snap.metadata or {}
+        parent_id = (snap.parent_config or {}).get("configurable", {}).get("checkpoint_id") if snap.parent_config else None
+        parent = by_id.get(parent_id) if parent_id else None
+        if parent is not None and parent.next:
+            node = ",".join(parent.next)
+        else:
+            node = meta.get("source") or ""
         node = "input" if node in ("__start__", "input") else node
+        if meta.get("source") == "update":
+            node = "edit"  # written by resume/say/fork through update_state
+        prev_state = _state(parent.values) if parent is not None else None
+        cur = _state(snap.values)
+        change = describe_change(prev_state, cur, node)
+        if node == "edit" and cur is not None and cur.messages and cur.messages[-1].role == "user":
+            change = f"{cur.messages[-1].intent or 'user'}: {cur.messages[-1].text}"
+        if snap.interrupts:
+            quote = snap.interrupts[0].value if isinstance(snap.interrupts[0].value, dict) else {}
+            change += f"; waiting for approval (quote ${quote.get('quote_usd', 0):.2f})"
         rows.append({
             "checkpoint": snap.config["configurable"]["checkpoint_id"],
-            "step": step,
+            "parent": parent_id,
+            "step": meta.get("step"),
             "node": node,
             "created": snap.created_at,
             "next": list(snap.next),
-            "change": describe_change(prev_state, cur, node),
+            "change": change,
         })
-        prev_state, prev_next = cur, tuple(snap.next)
-    rows.reverse()
     return rows

@@ -51,6 +51,8 @@ class Publisher:
             outputs = {"final.mp4": f"runs/{state.run_id}/final.mp4",
                        "subtitles.srt": f"runs/{state.run_id}/subtitles.srt"}
             status, error = "done", None
+        elif state.status == "cancelled":
+            status, error = "cancelled", state.error
         else:
             status = "failed"
             error = state.error or "the run ended without a final video"
@@ -63,6 +65,16 @@ class Publisher:
         final = str(self.workspace.abspath(outputs["final.mp4"])) if "final.mp4" in outputs else None
         self.catalog.update_run(state.run_id, status=status, error=error, final_path=final)
         return {"status": status, "error": error, "outputs": outputs}
+
+    def preview(self, state: DirectorState) -> str | None:
+        """storyboard.html as it stands (for the approval gate); its absolute path."""
+        if state.storyboard is None:
+            return None
+        run_dir = self.workspace.run_dir(state.run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        path = run_dir / "storyboard.html"
+        write_atomic(path, storyboard_html(state.storyboard, state, run_dir, self.workspace))
+        return str(path)
 
     def manifest(self, state: DirectorState, status: str, error: str | None, outputs: dict[str, str]) -> dict[str, Any]:
         board = state.storyboard

@@ -78,6 +78,33 @@ class Runner:
                                            for k, v in info.items()}}),
         )
 
+    def quote(self, state: DirectorState) -> dict[str, Any]:
+        """Expected USD of the paid steps still to come (narration, motion), by the tools' own estimates."""
+
+        board = state.storyboard
+        steps: dict[str, int] = {}
+        usd = 0.0
+        for scene in board.scenes if board else []:
+            needs_voice = state.goal.audio in ("narration", "mix") or state.goal.mode == "story"
+            if needs_voice and scene.audio is None and scene.narration:
+                tool = self.tools["narrate"]
+                args = tool.input(scene=scene.index, text=scene.narration)
+                usd += self._estimate(tool, args, {})
+                steps["narrate"] = steps.get("narrate", 0) + 1
+            if scene.clip is None:
+                tool = self.tools["animate_image"]
+                seconds = scene.audio.duration if scene.audio else len(scene.narration.split()) / 2.5
+                inputs = {"length": scene.length} if scene.length else {"speech_seconds": seconds}
+                usd += self._estimate(tool, tool.input(scene=scene.index, aspect=state.goal.aspect), inputs)
+                steps["animate_image"] = steps.get("animate_image", 0) + 1
+        return {"usd": round(usd, 4), "steps": steps}
+
+    def _estimate(self, tool: Tool, args: BaseModel, inputs: Mapping[str, Any]) -> float:
+        backend, model = self.identity(tool)
+        if backend == "local" or tool.estimate is None:
+            return 0.0
+        return tool.estimate(args, inputs, model, self.prices)
+
     def run_brain(self, brain: Any, state: DirectorState, emit: Emit) -> Any:
         """One brain turn, metered, budget-checked and recorded like a call (never memoised)."""
         if brain.name == "local":
@@ -126,7 +153,8 @@ class Runner:
             "model": model,
             "inputs": key_view(inputs),
             "seed": seed,
-            "render": {"fps": self.settings.fps, "crf": self.settings.crf, "preset": self.settings.x264_preset},
+            "render": {"fps": self.settings.fps, "crf": self.settings.crf, "preset": self.settings.x264_preset}
+            if tool.renders else None,
         }
         return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
@@ -188,7 +216,7 @@ class Runner:
             return ToolResult(call_id=call.id, name=tool.name, ok=True, output=reused.model_dump(mode="json"),
                               reused=True, key=key)
 
-        estimate = tool.estimate(args, inputs, model, self.prices) if tool.estimate and backend != "local" else 0.0
+        estimate = self._estimate(tool, args, inputs)
         self.budget.reserve(estimate, label)  # BudgetExceeded: this call does not run
         emit({"type": "tool_started", "call_id": call.id, "tool": tool.name, "label": label,
               "estimate_usd": round(estimate, 4)})

@@ -20,6 +20,7 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
 }
 AssetKind = Literal["image", "audio", "video", "subtitles", "document"]
 RunStatus = Literal["running", "done", "failed", "cancelled"]
+"""In the catalog a run can also be "paused" (waiting for approval), "stopped" (budget) or "interrupted"."""
 AudioMode = Literal["narration", "source", "mix"]
 
 
@@ -151,6 +152,9 @@ class Storyboard(BaseModel):
     characters: list[Character] = Field(default_factory=list, description="The cast.")
     scenes: list[Scene] = Field(default_factory=list, description="Scenes in order.")
     footage: list[Footage] = Field(default_factory=list, description="Trailers: the source videos.")
+    aspect: Aspect | None = Field(None, description="Frame shape after a revision; None keeps the goal's.")
+    voice: str | None = Field(None, description="Narration voice after a revision; None keeps the goal's.")
+    pace: float = Field(1.0, description="Narration speed after a revision (1 = normal).")
     final: FinalCut | None = Field(None, description="The assembled cut, once made.")
 
     def video(self, index: int) -> Footage:
@@ -204,6 +208,25 @@ class Storyboard(BaseModel):
         scene.image_prompt = text
         scene.errors.pop("describe_frame", None)
 
+    def set_prompt(self, index: int, text: str) -> None:
+        """A new image prompt: the old image, clip and cut no longer match it."""
+        scene = self.scene(index)
+        if scene.image_prompt != text:
+            scene.image = scene.clip = None
+            self.final = None
+        scene.image_prompt = text
+
+    def set_narration(self, index: int, text: str) -> None:
+        scene = self.scene(index)
+        if scene.narration != text:
+            scene.audio = scene.clip = None
+            self.final = None
+        scene.narration = text
+
+    def renumber(self) -> None:
+        for i, scene in enumerate(self.scenes, start=1):
+            scene.index = i
+
     def set_clip(self, index: int, ref: AssetRef) -> None:
         scene = self.scene(index)
         if scene.clip is None or scene.clip.sha256 != ref.sha256:
@@ -231,6 +254,7 @@ class Goal(BaseModel):
     mode: Literal["story", "trailer"] = Field("story", description="A story from nothing, or a trailer from footage.")
     style: str | None = Field(None, description="Trailer style: a prompt file in prompts/styles/.")
     audio: AudioMode = Field("narration", description="Trailer sound: narration, source audio, or both.")
+    approve: bool = Field(False, description="Stop for approval, with a cost quote, before paid narration and motion.")
 
 
 class ToolCall(BaseModel):
@@ -261,6 +285,9 @@ class Message(BaseModel):
 
     role: Literal["user", "brain", "tool"] = Field(description="Who spoke.")
     text: str = Field("", description="Free text.")
+    intent: Literal["", "goal", "revision", "resume", "approval"] = Field(
+        "", description="For user messages: the goal, a revision to act on, or a note from resume/approval."
+    )
     calls: list[ToolCall] = Field(default_factory=list, description="Calls the brain made.")
     results: list[ToolResult] = Field(default_factory=list, description="Results of those calls.")
 
@@ -276,6 +303,8 @@ class DirectorState(BaseModel):
         default_factory=list, description="Conversation log, appended to."
     )
     status: RunStatus = Field("running", description="Lifecycle of the run.")
+    approved: bool = Field(False, description="The user approved the paid steps of the current round.")
+    approvals: int = Field(0, description="How many rounds the user has approved in this run.")
     error: str | None = Field(None, description="Why the run stopped, when it failed.")
     outputs: dict[str, str] = Field(
         default_factory=dict, description="Published files of the run: name -> workspace path."

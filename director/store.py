@@ -281,6 +281,10 @@ class Catalog:
             )
             return s.exec(stmt).first()
 
+    def last_call_id(self) -> int:
+        with self.session() as s:
+            return int(s.exec(select(CallRow.id).order_by(CallRow.id.desc()).limit(1)).first() or 0)  # type: ignore[union-attr]
+
     def run_spend(self, run_id: str) -> float:
         with self.session() as s:
             rows = s.exec(select(CallRow.cost_usd).where(CallRow.run_id == run_id))

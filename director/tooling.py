@@ -62,6 +62,8 @@ class Tool:
     needs: Needs | None = None
     apply: Apply | None = None
     estimate: Estimate | None = None
+    renders: bool = False
+    """Encodes video: the fps/crf/preset settings are part of its memo key."""
 
     def declaration(self) -> dict[str, Any]:
         """A Gemini FunctionDeclaration, as JSON, built from the input model."""
@@ -88,6 +90,7 @@ def tool(
     needs: Needs | None = None,
     apply: Apply | None = None,
     estimate: Estimate | None = None,
+    renders: bool = False,
 ) -> Callable[[Callable[..., BaseModel]], Tool]:
     """Declare a tool; checks its shape now rather than when the model calls it."""
 
@@ -118,6 +121,7 @@ def tool(
             needs=needs,
             apply=apply,
             estimate=estimate,
+            renders=renders,
         )
 
     return wrap

@@ -20,6 +20,7 @@ VARIABLES = {
     "audio": "mix",
     "sources": [{"index": 1, "title": "Big Buck Bunny", "duration": 5.3, "plot": "A rabbit."}],
     "part": "model",
+    "approve": True,
     "title": "Big Buck Bunny",
     "plot": "A rabbit wakes up.",
     "transcript": "Hello.",

@@ -40,7 +40,7 @@ class GeminiBrain:
         goal = state.goal
         footage = state.storyboard.footage if state.storyboard else []
         system = render("system.md", goal=goal.text, scenes=goal.scenes, aspect=goal.aspect, mode=goal.mode,
-                        style=goal.style or "diorama", audio=goal.audio, sources=footage)
+                        style=goal.style or "diorama", audio=goal.audio, sources=footage, approve=goal.approve)
         turn = self.chat.turn(system=system, messages=state.messages, declarations=declarations())
         if getattr(turn, "blocked", None):
             return Decision(give_up=f"the model's reply carried nothing usable: {turn.blocked}")  # type: ignore[attr-defined]

@@ -32,9 +32,27 @@ class LocalBrain:
             return ToolCall(id=f"s{step}.{next(counter)}", name=name, args=args)
 
         failed_now = {r.name: r.error for r in last_results(state) if not r.ok}
+        last = state.messages[-1] if state.messages else None
+        if last is not None and last.role == "user" and last.intent == "revision" and state.storyboard is not None:
+            return self._revise(state, call, last.text)
+        if "revise_storyboard" in failed_now:
+            return Decision(done=True, say=f"I could not make that change: {failed_now['revise_storyboard']}")
         if state.goal.mode == "trailer":
             return self._trailer(state, call, failed_now)
         return self._story(state, call, failed_now)
+
+    def _revise(self, state: DirectorState, call: Call, message: str) -> Decision:
+        from director.errors import InputError
+        from director.revisions import HELP, parse
+
+        assert state.storyboard is not None
+        try:
+            args = parse(message, state.storyboard)
+        except InputError as exc:
+            return Decision(done=True, say=f"I can't do that: {exc}.")
+        if args is None:
+            return Decision(done=True, say=f"I can't do that offline. {HELP}")
+        return Decision(calls=[call("revise_storyboard", **args)], say="Revising the storyboard.")
 
     def _story(self, state: DirectorState, call: Call, failed_now: dict[str, str | None]) -> Decision:
         goal, board = state.goal, state.storyboard
@@ -44,10 +62,10 @@ class LocalBrain:
             return Decision(calls=[call("write_story", goal=goal.text, scenes=goal.scenes)],
                             say=f"Writing a {goal.scenes}-scene story.")
         live = [s for s in board.scenes if not s.errors]
-        batch = [call("create_image", scene=s.index, prompt=s.image_prompt, aspect=goal.aspect)
+        batch = [call("create_image", scene=s.index, prompt=s.image_prompt, aspect=aspect(state))
                  for s in live if s.image is None]
-        batch += [call("narrate", scene=s.index, text=s.narration, voice=goal.voice)
-                  for s in live if s.audio is None]
+        if not (batch and awaiting_approval(state)):  # with --approve the stills come first, alone
+            batch += [narrate(call, state, s.index, s.narration) for s in live if s.audio is None]
         return self._finish(state, call, board, batch, failed_now)
 
     def _trailer(self, state: DirectorState, call: Call, failed_now: dict[str, str | None]) -> Decision:
@@ -75,11 +93,10 @@ class LocalBrain:
             return Decision(calls=batch, say=summarize(batch))
         # The description carries the style's words (tilt-shift, miniature, warm...): the local
         # editor turns them into operations on the real frame.
-        batch = [call("edit_image", scene=s.index, instruction=s.image_prompt, picture="frame", aspect=goal.aspect)
+        batch = [call("edit_image", scene=s.index, instruction=s.image_prompt, picture="frame", aspect=aspect(state))
                  for s in live if s.image is None]
-        if goal.audio in ("narration", "mix"):
-            batch += [call("narrate", scene=s.index, text=s.narration, voice=goal.voice)
-                      for s in live if s.audio is None and s.narration]
+        if goal.audio in ("narration", "mix") and not (batch and awaiting_approval(state)):
+            batch += [narrate(call, state, s.index, s.narration) for s in live if s.audio is None and s.narration]
         return self._finish(state, call, board, batch, failed_now)
 
     def _finish(self, state: DirectorState, call: Call, board: Storyboard, batch: list[ToolCall],
@@ -88,7 +105,7 @@ class LocalBrain:
         if batch:
             return Decision(calls=batch, say=summarize(batch))
         live = [s for s in board.scenes if not s.errors]
-        batch = [call("animate_image", scene=s.index, aspect=goal.aspect) for s in live if s.clip is None]
+        batch = [call("animate_image", scene=s.index, aspect=aspect(state)) for s in live if s.clip is None]
         if batch:
             return Decision(calls=batch, say=summarize(batch))
         broken = [s for s in board.scenes if s.errors]
@@ -98,6 +115,23 @@ class LocalBrain:
         if board.final is None:
             if "assemble_video" in failed_now:
                 return Decision(give_up=f"assemble_video failed: {failed_now['assemble_video']}")
-            return Decision(calls=[call("assemble_video", aspect=goal.aspect, audio=goal.audio)],
+            return Decision(calls=[call("assemble_video", aspect=aspect(state), audio=goal.audio)],
                             say="Assembling the final cut.")
         return Decision(done=True, say=f"Finished “{board.title}”: {len(board.scenes)} scenes.")
+
+
+def aspect(state: DirectorState) -> str:
+    """The frame shape now: a revision's, else the goal's."""
+    board = state.storyboard
+    return (board.aspect if board and board.aspect else None) or state.goal.aspect
+
+
+def awaiting_approval(state: DirectorState) -> bool:
+    return state.goal.approve and not state.approved
+
+
+def narrate(call: Call, state: DirectorState, scene: int, text: str) -> ToolCall:
+    board = state.storyboard
+    voice = (board.voice if board and board.voice else None) or state.goal.voice
+    pace = board.pace if board else 1.0
+    return call("narrate", scene=scene, text=text, voice=voice, **({"pace": pace} if pace != 1.0 else {}))

@@ -1,0 +1,109 @@
+"""The local brain's grammar of revisions: what a chat message asks to change.
+
+Understood, case-insensitively:
+
+    scene N <change>                 "make scene 2 at night", "scene 3: the dog wears a hat"
+    scene N says "<words>"           new narration for one scene
+    add a scene [after scene N] <what happens>   "add a scene where they nap"
+    remove scene N                   also delete / drop / cut
+    now 9:16 / 16:9 / 1:1            or "for a phone", "vertical", "square", "widescreen"
+    voice <name>                     e.g. "voice en_US-joe-medium" (Gemini: "voice Puck")
+    shorter / longer narration       first sentence only / one more sentence per scene
+    faster / slower narration        speaking pace
+
+parse() returns revise_storyboard arguments, None when the message is none of
+these, and raises InputError when it names something that does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from director.errors import InputError
+from director.state import Storyboard
+
+HELP = ("I can change: 'scene N <change>' (e.g. 'make scene 2 at night'), 'scene N says \"...\"', "
+        "'add a scene where ...', 'remove scene N', the shape ('now 9:16', 'square', 'widescreen'), "
+        "'voice <name>', 'shorter/longer narration', 'faster/slower narration'.")
+
+ASPECTS = [
+    (re.compile(r"\b(9:16|phone|vertical|portrait|tiktok|reels?|shorts)\b"), "9:16"),
+    (re.compile(r"\b(1:1|square)\b"), "1:1"),
+    (re.compile(r"\b(16:9|widescreen|landscape|horizontal)\b"), "16:9"),
+]
+
+
+def _scene(board: Storyboard, number: str) -> int:
+    n = int(number)
+    if not 1 <= n <= len(board.scenes):
+        raise InputError(f"there is no scene {n}; the story has scenes 1..{len(board.scenes)}")
+    return n
+
+
+def _names(board: Storyboard) -> str:
+    names = [c.name for c in board.characters]
+    return " and ".join(names[:2]) if names else "they"
+
+
+def parse(message: str, board: Storyboard) -> dict[str, Any] | None:
+    """revise_storyboard arguments for a message, or None if it asks for nothing this grammar knows."""
+    text = " ".join(message.strip().split())
+    low = text.lower().rstrip(".!")
+    if not text:
+        return None
+    if m := re.match(r"^(?:please\s+)?(?:remove|delete|drop|cut)\s+scene\s+(\d+)$", low):
+        n = _scene(board, m.group(1))
+        if len(board.scenes) == 1:
+            raise InputError("scene 1 is the only scene; a video needs at least one")
+        return {"remove": [n]}
+    if m := re.match(r"^(?:please\s+)?add\s+(?:a\s+|another\s+|one\s+more\s+)?(?:new\s+)?scene"
+                     r"(?:\s+after\s+scene\s+(\d+))?(?:\s*(?:where|in which|about|with|that shows|showing|:|,|-))?\s+(.+)$",
+                     text, re.I):
+        after = _scene(board, m.group(1)) if m.group(1) else len(board.scenes)
+        what = m.group(2).strip().rstrip(".")
+        who = _names(board)
+        said = re.sub(r"\bthey\b", who, what, flags=re.I)
+        names = {c.name.split()[0] for c in board.characters}
+        first = said.split()[0] if said else ""
+        opening = said if first in names else said[:1].lower() + said[1:]
+        narration = f"Then {opening}." if said else "Then the story went on."
+        # Keep the neighbour's light ("night", "sunset") when its prompt ends with one.
+        tail = board.scenes[after - 1].image_prompt.rsplit(",", 1) if board.scenes else []
+        light = tail[1].strip() if len(tail) == 2 and len(tail[1].split()) <= 3 else ""
+        prompt = f"{said}, {light}" if light else said
+        return {"add": [{"after": after, "image_prompt": prompt, "narration": narration}]}
+    if m := re.match(r"^(?:make\s+|set\s+|change\s+|let\s+)?scene\s+(\d+)\s+(?:says?|narration(?:\s+is)?)\s*:?\s*[\"“](.+?)[\"”]?$",
+                     text, re.I):
+        n = _scene(board, m.group(1))
+        return {"updates": [{"scene": n, "narration": m.group(2).strip()}]}
+    if m := re.match(r"^(?:please\s+)?(?:make\s+|set\s+|change\s+|put\s+|show\s+|redo\s+)?scene\s+(\d+)\s*(?:to be\s+|be\s+|:|,|-)?\s*(.+)$",
+                     text, re.I):
+        n = _scene(board, m.group(1))
+        change = m.group(2).strip().rstrip(".")
+        base = board.scene(n).image_prompt
+        return {"updates": [{"scene": n, "image_prompt": f"{base}, {change}" if base else change}]}
+    if m := re.match(r"^(?:use\s+|change\s+the\s+|set\s+the\s+)?voice\s+(?:to\s+)?([\w.-]+)[.!]?$", text, re.I):
+        return {"voice": m.group(1)}
+    if m := re.search(r"\b(shorter|longer)\b.*\bnarration\b|\bnarration\b.*\b(shorter|longer)\b", low):
+        longer = (m.group(1) or m.group(2)) == "longer"
+        updates = []
+        for s in board.scenes:
+            sentences = re.split(r"(?<=[.!?])\s+", s.narration.strip())
+            if longer:
+                place = s.image_prompt.split(",")[0].strip()
+                new = f"{s.narration.strip()} It was {place[0].lower() + place[1:]}." if place else s.narration
+            else:
+                new = sentences[0]
+            if new != s.narration:
+                updates.append({"scene": s.index, "narration": new})
+        if not updates:
+            raise InputError("the narration is already as short as it gets: one sentence per scene")
+        return {"updates": updates}
+    if m := re.search(r"\b(faster|slower|quicker)\b", low):
+        if "narrat" in low or "speak" in low or "talk" in low or "read" in low or low in ("faster", "slower"):
+            return {"pace": 1.25 if m.group(1) in ("faster", "quicker") else 0.85}
+    for pattern, aspect in ASPECTS:
+        if pattern.search(low):
+            return {"aspect": aspect}
+    return None

@@ -1,0 +1,51 @@
+"""The local brain's revision grammar."""
+
+from __future__ import annotations
+
+import pytest
+
+from director.errors import InputError
+from director.revisions import parse
+from director.state import Character, Scene, Storyboard
+
+
+@pytest.fixture
+def board() -> Storyboard:
+    return Storyboard(title="T", art_style="s", characters=[Character(name="Bristle", kind="hedgehog", look="brown"),
+                                                            Character(name="Flicker", kind="firefly", look="gold")],
+                      scenes=[Scene(index=1, image_prompt="Bristle sits by the pond, morning",
+                                    narration="Bristle sat. He waited."),
+                              Scene(index=2, image_prompt="Bristle and Flicker watch the sunset",
+                                    narration="They watched the sun go down.")])
+
+
+@pytest.mark.parametrize("message,expected", [
+    ("make scene 2 at night", {"updates": [{"scene": 2, "image_prompt": "Bristle and Flicker watch the sunset, at night"}]}),
+    ("Scene 1: Bristle wears a hat", {"updates": [{"scene": 1, "image_prompt": "Bristle sits by the pond, morning, Bristle wears a hat"}]}),
+    ('scene 2 says "Goodnight, moon."', {"updates": [{"scene": 2, "narration": "Goodnight, moon."}]}),
+    ("remove scene 1", {"remove": [1]}),
+    ("now 9:16 for a phone", {"aspect": "9:16"}),
+    ("make it square", {"aspect": "1:1"}),
+    ("widescreen please", {"aspect": "16:9"}),
+    ("voice en_US-joe-medium", {"voice": "en_US-joe-medium"}),
+    ("faster narration", {"pace": 1.25}),
+    ("shorter narration", {"updates": [{"scene": 1, "narration": "Bristle sat."}]}),
+])
+def test_grammar(board, message, expected):
+    assert parse(message, board) == expected
+
+
+def test_add_a_scene_names_the_cast(board):
+    [new] = parse("add a scene where they nap", board)["add"]
+    assert new == {"after": 2, "image_prompt": "Bristle and Flicker nap", "narration": "Then Bristle and Flicker nap."}
+    [early] = parse("add a scene after scene 1 showing a storm rolls in", board)["add"]
+    assert early["after"] == 1 and early["narration"] == "Then a storm rolls in."
+    assert early["image_prompt"] == "a storm rolls in, morning"
+
+
+def test_what_it_cannot_do(board):
+    assert parse("make it pop", board) is None
+    with pytest.raises(InputError, match="there is no scene 9; the story has scenes 1..2"):
+        parse("make scene 9 at night", board)
+    with pytest.raises(InputError, match="there is no scene 3"):
+        parse("add a scene after scene 3 with a picnic", board)

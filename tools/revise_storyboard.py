@@ -1,0 +1,89 @@
+"""revise_storyboard: change the plan; what the change touches is made again, the rest is kept."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from director.errors import ToolArgumentError
+from director.state import Aspect, DirectorState, Scene, Storyboard
+from director.tooling import ToolContext, require_board, tool
+
+
+class SceneUpdate(BaseModel):
+    scene: int = Field(ge=1, description="Scene number, from 1.")
+    image_prompt: str | None = Field(None, min_length=1, description="New picture description; empty keeps it.")
+    narration: str | None = Field(None, min_length=1, description="New narration; empty keeps it.")
+
+
+class NewScene(BaseModel):
+    after: int = Field(ge=0, description="Insert after this scene number (0 = first).")
+    image_prompt: str = Field(min_length=1, description="What the new scene's picture shows.")
+    narration: str = Field(min_length=1, description="What is said over it.")
+
+
+class ReviseStoryboardInput(BaseModel):
+    updates: list[SceneUpdate] = Field(default_factory=list, description="Scenes to change.")
+    add: list[NewScene] = Field(default_factory=list, description="Scenes to insert.")
+    remove: list[int] = Field(default_factory=list, description="Scene numbers to delete.")
+    aspect: Aspect | None = Field(None, description="New frame shape for everything; every picture is redone.")
+    voice: str | None = Field(None, description="New narration voice; every narration is redone.")
+    pace: float | None = Field(None, ge=0.5, le=2.0, description="New speaking speed (1 is normal).")
+
+
+class ReviseStoryboardOutput(BaseModel):
+    scenes: int = Field(description="How many scenes the story has now.")
+    changed: list[str] = Field(description="What changed, in words.")
+
+
+def _needs(args: ReviseStoryboardInput, state: DirectorState) -> dict[str, object]:
+    board = require_board(state)
+    count = len(board.scenes)
+    for n in [u.scene for u in args.updates] + list(args.remove) + [a.after for a in args.add if a.after]:
+        if not 1 <= n <= count:
+            raise ToolArgumentError(f"there is no scene {n}; the story has scenes 1..{count}")
+    if args.remove and len(set(args.remove)) >= count and not args.add:
+        raise ToolArgumentError("that would remove every scene")
+    return {"scenes": count}
+
+
+def _apply(board: Storyboard | None, args: ReviseStoryboardInput, out: ReviseStoryboardOutput) -> Storyboard:
+    assert board is not None
+    for u in args.updates:
+        if u.image_prompt:
+            board.set_prompt(u.scene, u.image_prompt)
+        if u.narration:
+            board.set_narration(u.scene, u.narration)
+    # Inserts and removals keep every other scene's assets: only the cut is redone.
+    for new in sorted(args.add, key=lambda a: -a.after):
+        board.scenes.insert(new.after, Scene(index=0, image_prompt=new.image_prompt, narration=new.narration))
+    removed = {id(board.scene(n)) for n in args.remove}
+    board.scenes = [s for s in board.scenes if id(s) not in removed]
+    board.renumber()
+    if args.add or args.remove:
+        board.final = None
+    if args.aspect and args.aspect != board.aspect:
+        board.aspect = args.aspect
+        for s in board.scenes:
+            s.image = s.clip = None
+        board.final = None
+    if args.voice and args.voice != board.voice or args.pace and args.pace != board.pace:
+        board.voice = args.voice or board.voice
+        board.pace = args.pace or board.pace
+        for s in board.scenes:
+            s.audio = s.clip = None
+        board.final = None
+    return board
+
+
+@tool(capability=None, version="1", needs=_needs, apply=_apply)
+def revise_storyboard(args: ReviseStoryboardInput, ctx: ToolContext) -> ReviseStoryboardOutput:
+    """Change the plan after it exists: rewrite a scene's picture or narration, add or remove scenes, or change the frame shape, voice or pace. Only what a change touches is made again; call the other tools afterwards to fill in what is missing."""
+    changed = [f"scene {u.scene}: " + " and ".join(k for k in ("image_prompt", "narration") if getattr(u, k))
+               for u in args.updates]
+    changed += [f"new scene after {a.after}" for a in args.add]
+    changed += [f"removed scene {n}" for n in args.remove]
+    changed += [f"{k} -> {getattr(args, k)}" for k in ("aspect", "voice", "pace") if getattr(args, k) is not None]
+    if not changed:
+        raise ToolArgumentError("nothing to change: give updates, add, remove, aspect, voice or pace")
+    count = int(ctx.inputs["scenes"]) + len(args.add) - len(set(args.remove))
+    return ReviseStoryboardOutput(scenes=count, changed=changed)
