@@ -235,14 +235,6 @@ class Storyboard(BaseModel):
         scene.errors.pop("animate_image", None)
 
 
-class SourceSpec(BaseModel):
-    """A source video as the user named it."""
-
-    path: str = Field(description="Path as given (resolved to absolute).")
-    title: str | None = Field(None, description="Title from --title or a JSON sidecar.")
-    plot: str | None = Field(None, description="Plot from --plot or a JSON sidecar.")
-
-
 class Goal(BaseModel):
     """What the user asked for, with the run settings that shape the output."""
 

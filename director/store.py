@@ -182,6 +182,18 @@ class Workspace:
     def has_db(self) -> bool:
         return self.db_path.is_file()
 
+    def _sweep_tmp(self, older_than_s: float = 3600.0) -> None:
+        """Remove half-written files a killed process left in tmp/ (never in assets/)."""
+        import time
+
+        cutoff = time.time() - older_than_s
+        for entry in self.tmp_dir.iterdir():
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            except OSError:
+                pass  # another process is using or removing it
+
     def prepare(self) -> None:
         """Create the layout; InputError (one line) if the place cannot hold it."""
         try:
@@ -192,6 +204,7 @@ class Workspace:
             probe = self.tmp_dir / f".write-test-{uuid.uuid4().hex}"
             probe.write_bytes(b"")
             probe.unlink()
+            self._sweep_tmp()
         except InputError:
             raise
         except OSError as exc:

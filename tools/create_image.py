@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
 
 from director.limits import Prices
@@ -53,15 +55,12 @@ def create_image(args: CreateImageInput, ctx: ToolContext) -> CreateImageOutput:
     return CreateImageOutput(image=ctx.store.put(tmp, "image"), prompt=full)
 
 
-def fit_image(path: object, width: int, height: int) -> None:
+def fit_image(path: Path, width: int, height: int) -> None:
     """Make a PNG exactly width x height (cover-crop) if a backend returned another size."""
-    from pathlib import Path
-
     from PIL import Image, ImageOps
 
-    p = Path(str(path))
-    with Image.open(p) as im:
+    with Image.open(path) as im:
         if im.size == (width, height) and im.mode == "RGB" and im.format == "PNG":
             return
         fitted = ImageOps.fit(im.convert("RGB"), (width, height), method=Image.LANCZOS)
-    fitted.save(p, format="PNG")
+    fitted.save(path, format="PNG")
