@@ -6,6 +6,7 @@ records every request so these tests check what was really sent.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -341,3 +342,45 @@ def test_rate_limit_spaces_requests():
     for _ in range(122):  # 120 fit in the first minute's bucket; the next ones wait for it to drain
         limits.call("m", lambda: None, classify=never)
     assert time.monotonic() - started >= 0.5
+
+
+def test_edit_and_remix_over_the_wire(fake, tmp_path, monkeypatch):
+    """Gemini image edit/remix send inline images in <img>N</img> order; Reve gets base64 references."""
+    import base64 as b64
+
+    from PIL import Image as PILImage
+
+    from director.backends.gemini import GeminiImageMaker, GoogleClient
+    from director.backends.reve import ReveImageMaker
+    from director.config import load_settings
+    from director.errors import ToolArgumentError
+    from director.limits import Limits
+
+    monkeypatch.setenv("REVE_API_KEY", "reve-key")
+    settings = load_settings()
+    limits = Limits(rpm={}, max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.05)
+    pics = []
+    for i, colour in enumerate(("red", "blue")):
+        pics.append(tmp_path / f"p{i}.png")
+        PILImage.new("RGB", (64, 48), colour).save(pics[-1])
+    gemini = GeminiImageMaker(GoogleClient(settings, vertex=False, limits=limits), settings.image_model)
+    gemini.edit_image(pics[0], "make it a tilt-shift miniature", out=tmp_path / "e.png")
+    gemini.remix_images(pics, "the fox of <img>1</img> in the field of <img>0</img>", width=1280, height=720,
+                        out=tmp_path / "r.png")
+    edit_req, remix_req = fake.calls("image")
+    assert len(edit_req.inline_parts()) == 1 and "tilt-shift" in edit_req.text
+    texts = [p.get("text") for p in remix_req.body["contents"][0]["parts"] if "text" in p]
+    assert texts == ["the fox of image 1 in the field of image 0", "image 0:", "image 1:"]
+    decoded = [b64.urlsafe_b64decode(p["data"] + "=" * (-len(p["data"]) % 4)) for p in remix_req.inline_parts()]
+    assert [PILImage.open(io.BytesIO(d)).getpixel((0, 0)) for d in decoded] == [(255, 0, 0), (0, 0, 255)]
+    assert remix_req.body["generationConfig"]["imageConfig"]["aspectRatio"] == "16:9"
+    with pytest.raises(ToolArgumentError, match="refers to image 2 but only 2 image"):
+        gemini.remix_images(pics, "<img>2</img> and <img>0</img>", width=64, height=64, out=tmp_path / "x.png")
+
+    reve = ReveImageMaker(settings, limits)
+    reve.edit_image(pics[0], "warmer", out=tmp_path / "re.png")
+    reve.remix_images(pics, "<img>0</img> meets <img>1</img>", width=720, height=1280, out=tmp_path / "rr.png")
+    [edit], [remix] = fake.calls("reve_edit"), fake.calls("reve_remix")
+    assert edit.body["edit_instruction"] == "warmer" and b64.b64decode(edit.body["reference_image"]) == pics[0].read_bytes()
+    assert remix.body["aspect_ratio"] == "9:16" and len(remix.body["reference_images"]) == 2
+    assert all(PILImage.open(p).format == "PNG" for p in (tmp_path / "re.png", tmp_path / "rr.png"))
