@@ -14,7 +14,7 @@ from bench.common import best_of
 from director.backends import build_providers
 from director.config import Settings
 from director.media import run_ffmpeg, scene_length
-from director.state import AssetRef
+from director.state import AssetRef, DirectorState, Goal, Scene, Storyboard
 from director.store import AssetStore, Catalog, Workspace
 from director.tooling import ToolContext
 
@@ -37,12 +37,17 @@ def main() -> None:
                         "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(clip)], what="clip")
             run_ffmpeg(["-f", "lavfi", "-i", f"sine=frequency={200 * i}:duration={SPEECH}:sample_rate=22050",
                         str(wav)], what="tone")
-            scenes.append({"index": i, "clip": store.put(clip, "video"), "audio": store.put(wav, "audio"),
-                           "narration": f"Scene {i}."})
-        ctx = ToolContext(settings=settings, backends=build_providers(settings, "local", None).backends, store=store, run_id="bench", seed=0,
-                          inputs={"title": "bench", "scenes": scenes})
-        ours = best_of(lambda: assemble_video(AssembleVideoInput(aspect="16:9"), ctx))
-        base = best_of(lambda: moviepy_cut(scenes, store, Path(tmp) / "moviepy.mp4", settings), repeat=1)
+            scenes.append(Scene(index=i, image_prompt="", narration=f"Scene {i}.", clip=store.put(clip, "video"),
+                                audio=store.put(wav, "audio")))
+        # The tool's own needs() builds its inputs, as in a run, so this cannot drift from the tool.
+        state = DirectorState(run_id="bench", goal=Goal(text="bench", scenes=SCENES),
+                              storyboard=Storyboard(title="bench", art_style="-", scenes=scenes))
+        args = AssembleVideoInput(aspect="16:9")
+        ctx = ToolContext(settings=settings, backends=build_providers(settings, "local", None).backends, store=store,
+                          run_id="bench", seed=0, inputs=assemble_video.resolve(args, state))
+        ours = best_of(lambda: assemble_video(args, ctx))
+        base = best_of(lambda: moviepy_cut([{"clip": sc.clip, "audio": sc.audio} for sc in scenes], store,
+                                           Path(tmp) / "moviepy.mp4", settings), repeat=1)
     total = SCENES * length
     print(f"assemble  {SCENES} scenes, {total:.1f} s at 1280x720: ffmpeg concat {ours:.2f} s, "
           f"moviepy concatenate {base:.2f} s; ours/baseline = {ours / base:.3f} ({base / ours:.0f}x faster)")
