@@ -99,7 +99,7 @@ def synthetic_video(path: Path, *, scenes: int = 4, seconds: float = 1.0, fps: i
     import imageio_ffmpeg
 
     w, h = size
-    inputs, video, sound = [], [], []
+    inputs: list[str] = []
     for i in range(scenes):
         inputs += ["-f", "lavfi", "-i", f"color=c={PALETTE[i % len(PALETTE)]}:s={w}x{h}:r={fps}:d={seconds}"]
     n = scenes

@@ -374,7 +374,7 @@ def test_edit_and_remix_over_the_wire(fake, tmp_path, monkeypatch):
     decoded = [b64.urlsafe_b64decode(p["data"] + "=" * (-len(p["data"]) % 4)) for p in remix_req.inline_parts()]
     assert [PILImage.open(io.BytesIO(d)).getpixel((0, 0)) for d in decoded] == [(255, 0, 0), (0, 0, 255)]
     assert remix_req.body["generationConfig"]["imageConfig"]["aspectRatio"] == "16:9"
-    with pytest.raises(ToolArgumentError, match="refers to image 2 but only 2 image"):
+    with pytest.raises(ToolArgumentError, match="refers to <img>2</img> but only 2 image"):
         gemini.remix_images(pics, "<img>2</img> and <img>0</img>", width=64, height=64, out=tmp_path / "x.png")
 
     reve = ReveImageMaker(settings, limits)

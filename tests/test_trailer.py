@@ -7,7 +7,6 @@ import io
 import json
 import shutil
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -173,7 +172,7 @@ def test_remix_puts_the_subject_of_one_photo_onto_another(tmp_path):
     diff = np.abs(result - background).mean(axis=2)
     centre, corner = diff[150:340, 220:420].mean(), diff[:80, :120].mean()
     assert centre > 30 and corner < 2  # the subject landed in the middle; the rest is the background
-    with pytest.raises(ToolArgumentError, match="refers to image 2 but only 2 image"):
+    with pytest.raises(ToolArgumentError, match="refers to <img>2</img> but only 2 image"):
         remix([PHOTOS / "coffee.png", PHOTOS / "astronaut.png"], "<img>2</img> on <img>0</img>", size=(64, 36), out=out)
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from director.backends import image_refs
 from director.errors import ToolArgumentError
 from director.limits import Prices
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
 from director.tooling import ToolContext, require_scene, tool
 from director.tools.create_image import fit_image
-
-REF = re.compile(r"<img>\s*(\d+)\s*</img>")
-
 
 class Picture(BaseModel):
     scene: int = Field(ge=1, description="Scene whose picture this is.")
@@ -37,13 +34,8 @@ class RemixImagesOutput(BaseModel):
 
 def _needs(args: RemixImagesInput, state: DirectorState) -> dict[str, object]:
     require_scene(state, args.scene)
-    refs = [int(n) for n in REF.findall(args.prompt)]
-    if not refs:
+    if not image_refs(args.prompt, len(args.images)):
         raise ToolArgumentError("the prompt names no picture: use <img>0</img>, <img>1</img>... for the images given")
-    missing = sorted({n for n in refs if n >= len(args.images)})
-    if missing:
-        raise ToolArgumentError(f"the prompt refers to <img>{missing[0]}</img> but only {len(args.images)} images "
-                                f"were given (<img>0</img> .. <img>{len(args.images) - 1}</img>)")
     pictures = []
     for p in args.images:
         scene = require_scene(state, p.scene)

@@ -6,6 +6,7 @@ Only director/backends/gemini.py and vertex.py may import google-genai.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,19 @@ from director.state import StoryDraft
 log = logging.getLogger(__name__)
 
 MOTIONS = ("zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down")
+IMG_REF = re.compile(r"<img>\s*(\d+)\s*</img>")
+
+
+def image_refs(prompt: str, count: int) -> list[re.Match[str]]:
+    """The <img>N</img> references of a remix prompt; ToolArgumentError if one names a missing image."""
+    from director.errors import ToolArgumentError
+
+    refs = list(IMG_REF.finditer(prompt))
+    missing = sorted({int(m.group(1)) for m in refs if int(m.group(1)) >= count})
+    if missing:
+        raise ToolArgumentError(f"the prompt refers to <img>{missing[0]}</img> but only {count} image(s) were given "
+                                f"(<img>0</img> .. <img>{count - 1}</img>)")
+    return refs
 
 
 @runtime_checkable

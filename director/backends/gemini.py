@@ -21,8 +21,9 @@ from google.genai import errors as genai_errors
 from google.genai import types
 from pydantic import BaseModel, Field, ValidationError
 
+from director.backends import IMG_REF, image_refs
 from director.config import Settings
-from director.errors import ConfigError, ProviderError, SafetyBlocked, ToolArgumentError
+from director.errors import ConfigError, ProviderError, SafetyBlocked
 from director.limits import Limits, parse_retry_delay, record_tokens
 from director.media import write_wav_pcm16
 from director.prompting import render
@@ -293,9 +294,6 @@ class GeminiStoryWriter:
                                 model=self.model) from None
 
 
-REF = re.compile(r"<img>\s*(\d+)\s*</img>")
-
-
 class GeminiImageMaker:
     """gemini-2.5-flash-image: create, edit (image + instruction), remix (N images)."""
 
@@ -328,12 +326,8 @@ class GeminiImageMaker:
 
 def remix_contents(images: list[Path], prompt: str) -> list[Any]:
     """The prompt with <img>N</img> pointing at the N-th image part, images in order after it."""
-    refs = [int(n) for n in REF.findall(prompt)]
-    missing = sorted({n for n in refs if n >= len(images)})
-    if missing:
-        raise ToolArgumentError(f"the prompt refers to image {missing[0]} but only {len(images)} image(s) were given "
-                                f"(<img>0</img> .. <img>{len(images) - 1}</img>)")
-    text = REF.sub(lambda m: f"image {m.group(1)}", prompt)
+    image_refs(prompt, len(images))
+    text = IMG_REF.sub(lambda m: f"image {m.group(1)}", prompt)
     contents: list[Any] = [text]
     for n, path in enumerate(images):
         contents += [f"image {n}:", image_part(path)]

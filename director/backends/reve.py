@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from director.backends import image_refs
 from director.backends.gemini import aspect_of, save_png
 from director.config import Settings
-from director.errors import BudgetExceeded, ConfigError, ProviderError, SafetyBlocked, ToolArgumentError
+from director.errors import BudgetExceeded, ConfigError, ProviderError, SafetyBlocked
 from director.limits import Limits, parse_retry_delay, record_images
 
 log = logging.getLogger(__name__)
-REF = re.compile(r"<img>\s*(\d+)\s*</img>")
 
 
 class ReveImageMaker:
@@ -81,9 +80,7 @@ class ReveImageMaker:
                                       "reference_image": base64.b64encode(image.read_bytes()).decode()}, out)
 
     def remix_images(self, images: list[Path], prompt: str, *, width: int, height: int, out: Path) -> None:
-        missing = sorted({int(n) for n in REF.findall(prompt) if int(n) >= len(images)})
-        if missing:
-            raise ToolArgumentError(f"the prompt refers to image {missing[0]} but only {len(images)} image(s) were given")
+        image_refs(prompt, len(images))
         self._post("/v1/image/remix", {"prompt": prompt, "aspect_ratio": aspect_of(width, height),
                                        "reference_images": [base64.b64encode(p.read_bytes()).decode() for p in images]},
                    out)

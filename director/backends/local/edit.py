@@ -131,17 +131,14 @@ def edit(image: Path, instruction: str, out: Path) -> list[str]:
     return ops
 
 
-REF = re.compile(r"<img>\s*(\d+)\s*</img>")
 BACKGROUND_WORDS = re.compile(r"(onto|into|in|on|over|background|backdrop|scene|setting|behind)\W+(?:\w+\W+){0,3}$", re.I)
 
 
 def remix_roles(prompt: str, count: int) -> tuple[int, int]:
     """(subject, background) image numbers from the prompt's <img>N</img> references."""
-    refs = [(int(m.group(1)), m.start()) for m in REF.finditer(prompt)]
-    missing = sorted({n for n, _ in refs if n >= count})
-    if missing:
-        raise ToolArgumentError(f"the prompt refers to image {missing[0]} but only {count} image(s) were given "
-                                f"(<img>0</img> .. <img>{count - 1}</img>)")
+    from director.backends import image_refs
+
+    refs = [(int(m.group(1)), m.start()) for m in image_refs(prompt, count)]
     distinct = list(dict.fromkeys(n for n, _ in refs))
     if len(distinct) < 2:
         raise ToolArgumentError("a remix needs two different images: name them as <img>0</img> and <img>1</img>, "

