@@ -148,6 +148,22 @@ def migrate(engine: Engine) -> None:
             )
 
 
+@contextmanager
+def migration_lock(path: Path) -> Iterator[None]:
+    """An exclusive inter-process lock (flock) for the duration of a migration."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: SQLite's busy timeout is all there is
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 # --- workspace ----------------------------------------------------------------
 
 
@@ -231,7 +247,10 @@ class Catalog:
         )
         event.listen(engine, "connect", lambda dbapi_conn, _rec: sqlite_pragmas(dbapi_conn))
         if create:
-            migrate(engine)
+            # Two processes opening a new workspace at once would both create the tables;
+            # one migrates while the other waits, then finds nothing left to do.
+            with migration_lock(workspace.root / ".director-migrate.lock"):
+                migrate(engine)
         return cls(engine)
 
     @contextmanager

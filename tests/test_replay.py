@@ -270,3 +270,20 @@ def test_python_api_streams_events(tmp_path, fast):
     assert any(e["type"] == "interrupt" for e in gated.events())
     done = director.resume(gated.id, approve="yes")
     assert done.status == "done" and done.executed == 3  # narrate, animate, assemble
+
+
+def test_processes_opening_a_new_workspace_at_once_do_not_race(tmp_path):
+    # Every process imports first, then all open the catalog at the same instant.
+    code = ("import sys, time; from pathlib import Path; from director.store import Catalog, Workspace; "
+            "w = Workspace(Path(sys.argv[1])); w.prepare(); "
+            "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); Catalog.open(w, create=True)")
+    for round_ in range(4):
+        ws = tmp_path / f"ws{round_}"
+        at = str(time.time() + 2.0)
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(ws), at], stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+        errors = [p.communicate(timeout=60)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0], errors
+        tables = {t for (t,) in db_rows(ws / "director.db", "SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"runs", "assets", "tool_calls", "_director_migrations"} <= tables
+        assert db_rows(ws / "director.db", "SELECT COUNT(*) FROM _director_migrations")[0][0] == 2
