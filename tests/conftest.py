@@ -40,6 +40,15 @@ def story_run(tmp_path_factory):
 
 
 @pytest.fixture
+def fast(monkeypatch):
+    """Lower frame rate and the fastest x264 preset, for tests about structure."""
+    from tests.helpers import FAST
+
+    for name, value in FAST.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def workspace(tmp_path) -> Path:
     return tmp_path / "ws"
 

@@ -36,6 +36,10 @@ def run_cli(capsys, *args: str) -> CliResult:
     return CliResult(code, captured.out, captured.err)
 
 
+FAST = {"DIRECTOR_FPS": "12", "DIRECTOR_X264_PRESET": "ultrafast"}
+"""Settings for end-to-end tests that check structure, not picture quality."""
+
+
 @dataclass
 class Streams:
     video: list[dict]
@@ -124,3 +128,24 @@ def synthetic_video(path: Path, *, scenes: int = 4, seconds: float = 1.0, fps: i
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(fps), str(path)]
     subprocess.run(args, check=True)
     return [round(seconds * i, 3) for i in range(1, scenes)]
+
+
+def check_final(final: Path, *, size: tuple[int, int] = (1280, 720), cues: int | None = None) -> dict:
+    """The checks every final.mp4 must pass; returns its manifest.
+
+    H.264 + AAC, the size asked, a mov_text track, faststart, duration = the sum of the
+    scenes; with `cues`, that many SRT cues in time order.
+    """
+    import json
+
+    probe = ffprobe(final)
+    assert [v["codec"] for v in probe.video] == ["h264"] and [a["codec"] for a in probe.audio] == ["aac"]
+    assert (probe.video[0]["width"], probe.video[0]["height"]) == size
+    assert [s["codec"] for s in probe.subtitle] == ["mov_text"]
+    assert faststart(final)
+    manifest = json.loads((final.parent / "manifest.json").read_text())
+    assert abs(probe.duration - sum(s["duration"] for s in manifest["scenes"])) <= 0.2
+    if cues is not None:
+        found = parse_srt((final.parent / "subtitles.srt").read_text())
+        assert len(found) == cues and all(a[1] <= b[0] for a, b in zip(found, found[1:]))
+    return manifest

@@ -14,16 +14,7 @@ import pytest
 
 from director.tools import registry
 from tests.conftest import TEST_KEY
-from tests.helpers import db_rows, faststart, ffprobe, parse_srt, run_cli
-
-FAST = {"DIRECTOR_FPS": "12", "DIRECTOR_X264_PRESET": "ultrafast"}
-
-
-@pytest.fixture
-def fast(monkeypatch):
-    for k, v in FAST.items():
-        monkeypatch.setenv(k, v)
-
+from tests.helpers import check_final, db_rows, run_cli
 
 def make(capsys, ws: Path, *args: str):
     return run_cli(capsys, "make", "a 3-scene bedtime story about a cat and a dog", "--workspace", str(ws), *args)
@@ -33,25 +24,12 @@ def last_call_id(ws: Path) -> int:
     return db_rows(ws / "director.db", "SELECT COALESCE(MAX(id), 0) FROM tool_calls")[0][0]
 
 
-def check_video(final: Path, scenes: int, size=(1280, 720)) -> dict:
-    probe = ffprobe(final)
-    assert [v["codec"] for v in probe.video] == ["h264"] and [a["codec"] for a in probe.audio] == ["aac"]
-    assert (probe.video[0]["width"], probe.video[0]["height"]) == size
-    assert [s["codec"] for s in probe.subtitle] == ["mov_text"]
-    assert faststart(final)
-    manifest = json.loads((final.parent / "manifest.json").read_text())
-    assert abs(probe.duration - sum(s["duration"] for s in manifest["scenes"])) <= 0.2
-    cues = parse_srt((final.parent / "subtitles.srt").read_text())
-    assert len(cues) == scenes and all(a[1] <= b[0] for a, b in zip(cues, cues[1:]))
-    return manifest
-
-
 def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace):
     result = make(capsys, workspace, "--backend", "gemini", "--fallback", "local")
     assert result.code == 0, result.err
     assert "google-genai: gemini api (API key)" in result.err
     assert "motion: local Ken Burns (Veo needs Vertex AI; --fallback local)" in result.err
-    manifest = check_video(Path(result.last_line), 3)
+    manifest = check_final(Path(result.last_line), cues=3)
     assert manifest["backends"]["image"] == {"backend": "gemini", "model": "gemini-2.5-flash-image"}
     assert manifest["backends"]["brain"] == {"backend": "gemini", "model": "gemini-2.5-flash"}
 
@@ -93,7 +71,7 @@ def test_vertex_express_with_imagen_and_veo(fake, capsys, workspace, fast, monke
     result = make(capsys, workspace, "--backend", "vertex", "--aspect", "9:16")
     assert result.code == 0, result.err
     assert "vertex express (API key)" in result.err
-    manifest = check_video(Path(result.last_line), 3, size=(720, 1280))
+    manifest = check_final(Path(result.last_line), size=(720, 1280), cues=3)
     assert manifest["backends"]["motion"] == {"backend": "veo", "model": "veo-3.0-generate-001"}
     prefix = "/v1beta1/publishers/google/models/"
     assert {r.path for r in fake.calls("imagen")} == {prefix + "imagen-4.0-generate-001:predict"}
@@ -175,7 +153,7 @@ def test_exhausted_retries_fail_clearly_and_resume_finishes(fake, capsys, worksp
                        f"AND tool!='brain' AND id>{mark}")
     assert sorted(t for t, _ in executed) == ["animate_image", "assemble_video", "narrate"]
     assert all(json.loads(a).get("scene", 2) == 2 for _, a in executed)
-    check_video(Path(result.last_line), 2)
+    check_final(Path(result.last_line), cues=2)
 
 
 def test_safety_block_fails_one_scene_and_resume_redoes_only_it(fake, capsys, workspace, fast):
@@ -199,7 +177,7 @@ def test_safety_block_fails_one_scene_and_resume_redoes_only_it(fake, capsys, wo
     executed = [(t, json.loads(a).get("scene")) for t, a, reused in redone if not reused]
     assert sorted(executed, key=str) == sorted([("create_image", 2), ("animate_image", 2), ("assemble_video", None)],
                                                key=str)
-    check_video(Path(result.last_line), 3)
+    check_final(Path(result.last_line), cues=3)
 
 
 def test_budget_stops_before_the_call_that_would_exceed_it(fake, capsys, workspace, fast):
@@ -222,7 +200,7 @@ def test_budget_stops_before_the_call_that_would_exceed_it(fake, capsys, workspa
     executed = [(t, a) for t, a, reused in rows if not reused]
     assert len(executed) == len(set(executed))  # nothing paid for twice
     assert done_before <= set(executed)
-    check_video(Path(result.last_line), 3)
+    check_final(Path(result.last_line), cues=3)
     listing = json.loads(run_cli(capsys, "runs", "--workspace", str(workspace), "--json").out)
     assert 0.06 < listing[0]["cost_usd"] <= 1.0 and listing[0]["budget_usd"] == 1.0
 

@@ -14,16 +14,9 @@ import pytest
 
 from director.api import Director
 from director.store import sha256_file
-from tests.helpers import db_rows, ffprobe, run_cli
+from tests.helpers import FAST, db_rows, ffprobe, run_cli
 
-FAST = {"DIRECTOR_FPS": "12", "DIRECTOR_X264_PRESET": "ultrafast"}
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def fast(monkeypatch):
-    for k, v in FAST.items():
-        monkeypatch.setenv(k, v)
 
 
 def env(tmp_path: Path) -> dict[str, str]:
@@ -54,13 +47,10 @@ def assets_intact(ws: Path) -> None:
 def base_run(tmp_path_factory):
     """A finished 3-scene run to fork and replay."""
     ws = tmp_path_factory.mktemp("forkws")
-    old = {k: os.environ.get(k) for k in FAST}
-    os.environ.update(FAST)
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in FAST.items():
+            mp.setenv(name, value)
         run = Director(workspace=ws, backend="local").submit("a 3-scene story about a fox and an owl", run_id="base")
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     return ws, run
 
 

