@@ -7,7 +7,7 @@ Each super-step is checkpointed by the checkpointer the caller passes in.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Literal
 
 from langgraph.config import get_stream_writer
@@ -15,38 +15,13 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Checkpointer, interrupt
 
 from director.brain import Brain
-from director.runner import Runner
-from director.state import DirectorState, Message, Storyboard, ToolCall, ToolResult
-from director.tooling import Tool
+from director.runner import Runner, fold
+from director.state import DirectorState, Message
 
 log = logging.getLogger(__name__)
 
 Finish = Callable[[DirectorState], dict[str, Any]]
 GATED = {"narrate", "animate_image", "assemble_video"}  # paid media that waits for approval
-
-
-def fold(
-    board: Storyboard | None,
-    calls: list[ToolCall],
-    results: list[ToolResult],
-    tools: Mapping[str, Tool],
-) -> Storyboard | None:
-    """Apply a batch's outputs to a copy of the storyboard; failed scene calls mark the scene."""
-    board = board.model_copy(deep=True) if board is not None else None
-    by_id = {c.id: c for c in calls}
-    for result in results:
-        call, tool = by_id.get(result.call_id), tools.get(result.name)
-        if call is None or tool is None:
-            continue
-        if result.ok and tool.apply is not None and result.output is not None:
-            args = tool.input.model_validate(call.args)
-            board = tool.apply(board, args, tool.output.model_validate(result.output))
-        elif not result.ok and board is not None and isinstance(call.args.get("scene"), int):
-            try:
-                board.scene(call.args["scene"]).errors[result.name] = result.error or "failed"
-            except KeyError:
-                pass  # the call named a scene that does not exist; the brain read the error
-    return board
 
 
 def build_graph(

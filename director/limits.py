@@ -1,8 +1,10 @@
 """Per-model rate limits, retry-after aware retries, prices, metering and budgets.
 
-- Rate limits: one aiolimiter AsyncLimiter per model (requests per minute),
-  shared by every thread of the process; provider calls run in worker threads
-  and wait on a small background event loop that owns the limiters.
+- Rate limits: one aiolimiter AsyncLimiter per model, shared by every thread
+  of the process; provider calls run in worker threads and wait on a small
+  background event loop that owns the limiters. A limit of R per minute paces
+  requests 60/R seconds apart (a bucket of one), so no 60-second window ever
+  holds more than R. A bucket of R would let 2R-1 through in the first minute.
 - Retries: tenacity. A 429 waits for the server's RetryInfo.retryDelay or
   Retry-After; 5xx, timeouts and dropped connections back off exponentially
   with jitter; attempts are bounded. Each retry is reported and recorded.
@@ -136,17 +138,17 @@ class _LimiterLoop:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="director-limiter", daemon=True)
         self.thread.start()
-        self.limiters: dict[str, Any] = {}
+        self.limiters: dict[str, tuple[float, Any]] = {}
         self.lock = threading.Lock()
 
     def acquire(self, model: str, rpm: float) -> None:
         from aiolimiter import AsyncLimiter
 
         with self.lock:
-            limiter = self.limiters.get(model)
-            if limiter is None or limiter.max_rate != rpm:
-                limiter = self.limiters[model] = AsyncLimiter(rpm, 60.0)
-        asyncio.run_coroutine_threadsafe(limiter.acquire(), self.loop).result()
+            known = self.limiters.get(model)
+            if known is None or known[0] != rpm:
+                known = self.limiters[model] = (rpm, AsyncLimiter(1, 60.0 / rpm))
+        asyncio.run_coroutine_threadsafe(known[1].acquire(), self.loop).result()
 
 
 _loop: _LimiterLoop | None = None

@@ -25,7 +25,7 @@ from director.backends import Backends
 from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError
 from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices
-from director.state import DirectorState, ToolCall, ToolResult
+from director.state import DirectorState, Storyboard, ToolCall, ToolResult
 from director.store import AssetStore, Catalog, CallRow, canonical_json
 from director.tooling import Tool, ToolContext, asset_refs, key_view
 
@@ -46,6 +46,41 @@ def validation_message(tool: Tool, exc: ValidationError) -> str:
         where = ".".join(str(p) for p in err["loc"]) or "arguments"
         problems.append(f"{where}: {err['msg']}")
     return f"bad arguments for {tool.name}: " + "; ".join(problems)
+
+
+def overlaps(a: tuple[str, int] | None, b: tuple[str, int] | None) -> bool:
+    """Whether two call scopes can touch the same thing (scenes and videos are not comparable)."""
+    return a is None or b is None or a[0] != b[0] or a == b
+
+
+def conflicts(first: Tool, then: Tool) -> bool:
+    """Whether `then` must wait for `first` when both touch the same scope."""
+    return bool((first.writes | first.clears) & then.reads or first.reads & (then.writes | then.clears)
+                or first.writes & then.writes)
+
+
+def fold(
+    board: Storyboard | None,
+    calls: list[ToolCall],
+    results: list[ToolResult],
+    tools: Mapping[str, Tool],
+) -> Storyboard | None:
+    """Apply a batch's outputs to a copy of the storyboard; failed scene calls mark the scene."""
+    board = board.model_copy(deep=True) if board is not None else None
+    by_id = {c.id: c for c in calls}
+    for result in results:
+        call, tool = by_id.get(result.call_id), tools.get(result.name)
+        if call is None or tool is None:
+            continue
+        if result.ok and tool.apply is not None and result.output is not None:
+            args = tool.input.model_validate(call.args)
+            board = tool.apply(board, args, tool.output.model_validate(result.output))
+        elif not result.ok and board is not None and isinstance(call.args.get("scene"), int):
+            try:
+                board.scene(call.args["scene"]).errors[result.name] = result.error or "failed"
+            except KeyError:
+                pass  # the call named a scene that does not exist; the brain read the error
+    return board
 
 
 class Runner:
@@ -158,9 +193,42 @@ class Runner:
         }
         return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
+    def depends(self, calls: list[ToolCall]) -> dict[str, list[str]]:
+        """For each call, the earlier calls of the batch it must wait for.
+
+        Two calls are ordered, in the order given, when their scopes (scene, source
+        video, or the whole storyboard) overlap and one writes or clears a part of
+        the storyboard the other reads, or both write it. Everything else runs at once, so a
+        scene's clip starts as soon as its own image and narration are done.
+        """
+        touched: list[tuple[str, tuple[str, int] | None, Tool]] = []
+        deps: dict[str, list[str]] = {}
+        for call in calls:
+            tool = self.tools.get(call.name)
+            try:
+                args = tool.input.model_validate(call.args) if tool else None
+            except ValidationError:
+                args = None
+            if tool is None or args is None:  # it will fail on its own, at once
+                deps[call.id] = []
+                continue
+            scope = tool.scope(args)
+            deps[call.id] = [earlier_id for earlier_id, earlier_scope, earlier in touched
+                             if overlaps(scope, earlier_scope) and conflicts(earlier, tool)]
+            touched.append((call.id, scope, tool))
+        return deps
+
     def run_batch(self, state: DirectorState, calls: list[ToolCall], emit: Emit) -> list[ToolResult]:
-        """Run calls concurrently (bounded by settings.workers); results in call order."""
+        """Run a batch: independent calls at once (at most settings.workers), dependent ones in order.
+
+        A call that depends on others starts when they are done, reading the
+        storyboard with their outputs folded in; if one of them failed it does
+        not run. Results come back in call order.
+        """
         lock = threading.Lock()
+        deps = self.depends(calls)
+        labels = {c.id: describe_call(c) for c in calls}
+        view = {"board": state.storyboard}
 
         def safe_emit(event: dict[str, Any]) -> None:
             with lock:
@@ -168,12 +236,31 @@ class Runner:
 
         async def main() -> list[ToolResult]:
             gate = asyncio.Semaphore(self.settings.workers)
+            tasks: dict[str, asyncio.Future[ToolResult]] = {}
 
             async def one(call: ToolCall) -> ToolResult:
+                for dep in deps[call.id]:
+                    try:
+                        ok = (await tasks[dep]).ok
+                    except BaseException:  # noqa: BLE001 - e.g. the budget stopped it; reported by gather
+                        ok = False
+                    if not ok:
+                        error = f"not run: {labels[dep]} failed first"
+                        safe_emit({"type": "tool_failed", "call_id": call.id, "tool": call.name,
+                                   "label": labels[call.id], "error": error})
+                        return ToolResult(call_id=call.id, name=call.name, ok=False, error=error)
                 async with gate:
-                    return await asyncio.to_thread(self.run_one, state, call, safe_emit)
+                    with lock:
+                        current = state if view["board"] is state.storyboard else \
+                            state.model_copy(update={"storyboard": view["board"]})
+                    result = await asyncio.to_thread(self.run_one, current, call, safe_emit)
+                with lock:
+                    view["board"] = fold(view["board"], [call], [result], self.tools)
+                return result
 
-            return list(await asyncio.gather(*(one(c) for c in calls), return_exceptions=True))
+            for call in calls:
+                tasks[call.id] = asyncio.ensure_future(one(call))
+            return list(await asyncio.gather(*tasks.values(), return_exceptions=True))
 
         # A fresh thread owns the event loop, so this works even when the caller
         # already runs one (notebooks, async web handlers). The copied context

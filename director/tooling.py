@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from director.config import Settings
     from director.store import AssetStore
 
+STORY_PARTS = frozenset({"story", "image", "frame", "prompt", "audio", "clip", "final", "shots", "transcript"})
+"""The parts of a storyboard a tool can read or write; see Tool.reads/writes."""
+
 Needs = Callable[[Any, DirectorState], dict[str, Any]]
 Apply = Callable[[Storyboard | None, Any, Any], Storyboard]
 Estimate = Callable[[Any, Mapping[str, Any], str, Any], float]
@@ -64,6 +67,23 @@ class Tool:
     estimate: Estimate | None = None
     renders: bool = False
     """Encodes video: the fps/crf/preset settings are part of its memo key."""
+    reads: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    clears: frozenset[str] = frozenset()
+    """What a call reads, writes and invalidates on the storyboard (STORY_PARTS), within
+    its scope(): the runner orders the calls of one batch that touch the same part of
+    the same scene (Runner.depends). Two calls that only clear the same part do not wait
+    for each other: a scene's image and narration are drawn and spoken at once."""
+    whole_board: bool = False
+    """The call reaches past its own scene or video (remix reads other scenes' pictures)."""
+
+    def scope(self, args: BaseModel) -> tuple[str, int] | None:
+        """The scene or source video a call is confined to; None for the whole storyboard."""
+        for name in ("scene", "video"):
+            value = getattr(args, name, None)
+            if isinstance(value, int) and not self.whole_board:
+                return name, value
+        return None
 
     def declaration(self) -> dict[str, Any]:
         """A Gemini FunctionDeclaration, as JSON, built from the input model."""
@@ -91,8 +111,15 @@ def tool(
     apply: Apply | None = None,
     estimate: Estimate | None = None,
     renders: bool = False,
+    reads: tuple[str, ...] = (),
+    writes: tuple[str, ...] = (),
+    clears: tuple[str, ...] = (),
+    whole_board: bool = False,
 ) -> Callable[[Callable[..., BaseModel]], Tool]:
     """Declare a tool; checks its shape now rather than when the model calls it."""
+    unknown = sorted(set(reads + writes + clears) - STORY_PARTS)
+    if unknown:
+        raise TypeError(f"unknown storyboard parts {unknown}; use {sorted(STORY_PARTS)}")
 
     def wrap(fn: Callable[..., BaseModel]) -> Tool:
         hints = get_type_hints(fn)
@@ -122,6 +149,10 @@ def tool(
             apply=apply,
             estimate=estimate,
             renders=renders,
+            reads=frozenset(reads),
+            writes=frozenset(writes),
+            clears=frozenset(clears),
+            whole_board=whole_board,
         )
 
     return wrap

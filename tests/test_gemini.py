@@ -309,17 +309,19 @@ def test_rate_limits_come_from_config_and_env(tmp_path, monkeypatch):
 
 
 def test_rate_limit_spaces_requests():
+    """600 per minute is one request every 0.1 s: no window holds more than the limit allows."""
     import time
 
     from director.limits import Limits
     from director.errors import ProviderError
 
-    limits = Limits(rpm={"m": 120}, max_attempts=1, backoff_base_s=0, backoff_max_s=0)
+    limits = Limits(rpm={"spacing-test": 600}, max_attempts=1, backoff_base_s=0, backoff_max_s=0)
     never = lambda exc: ProviderError(str(exc), provider="x")  # noqa: E731
-    started = time.monotonic()
-    for _ in range(122):  # 120 fit in the first minute's bucket; the next ones wait for it to drain
-        limits.call("m", lambda: None, classify=never)
-    assert time.monotonic() - started >= 0.5
+    stamps: list[float] = []
+    for _ in range(6):
+        limits.call("spacing-test", lambda: stamps.append(time.monotonic()), classify=never)
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    assert min(gaps) >= 0.09, gaps  # paced, not a burst of six
 
 
 def test_edit_and_remix_over_the_wire(fake, tmp_path, monkeypatch):

@@ -89,7 +89,9 @@ def test_replay_from_a_mid_run_checkpoint_executes_nothing(base_run, capsys, fas
     assert executed(ws, "base", before) == []
     assert "all reused from memo: nothing was executed" in result.err
     reused = db_rows(ws / "director.db", f"SELECT tool FROM tool_calls WHERE run_id='base' AND id>{before}")
-    assert sorted(t for (t,) in reused) == ["animate_image"] * 3 + ["assemble_video"]
+    # That checkpoint planned the whole media batch: stills, narration, clips and the cut.
+    assert sorted(t for (t,) in reused) == \
+        ["animate_image"] * 3 + ["assemble_video"] + ["create_image"] * 3 + ["narrate"] * 3
 
 
 def test_kill_9_then_resume_finishes_without_redoing(tmp_path, capsys, fast):

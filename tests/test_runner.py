@@ -117,8 +117,19 @@ def test_brain_batches_independent_calls_then_gives_up_on_failed_scenes(runner):
     state = state_with_story(runner, scenes=3)
     decision = LocalBrain().decide(state)
     names = sorted(c.name for c in decision.calls)
-    assert names == ["create_image"] * 3 + ["narrate"] * 3
-    assert len({c.id for c in decision.calls}) == 6
+    assert names == ["animate_image"] * 3 + ["assemble_video"] + ["create_image"] * 3 + ["narrate"] * 3
+    assert len({c.id for c in decision.calls}) == 10
+    # The runner orders the batch by what each call reads and writes.
+    deps = runner.depends(decision.calls)
+    label = {c.id: (c.name, c.args.get("scene")) for c in decision.calls}
+    for c in decision.calls:
+        wants = sorted(label[d] for d in deps[c.id])
+        if c.name in ("create_image", "narrate"):
+            assert wants == [], c
+        elif c.name == "animate_image":
+            assert wants == [("create_image", c.args["scene"]), ("narrate", c.args["scene"])]
+        else:
+            assert sorted(n for n, _ in wants) == ["animate_image"] * 3 + ["create_image"] * 3 + ["narrate"] * 3
     board = state.storyboard.model_copy(deep=True)
     board.scene(2).errors["create_image"] = "blocked"
     decision = LocalBrain().decide(state.model_copy(update={"storyboard": board}))
@@ -134,3 +145,75 @@ def _ref():
     from director.state import AssetRef
 
     return AssetRef(sha256="0" * 64, kind="image", path="assets/00/x.png", bytes=1)
+
+
+class _Gated:
+    """Wraps a backend: calls whose prompt holds `marker` wait for `event` (and record whether it came)."""
+
+    def __init__(self, inner, marker: str, event, seen: list) -> None:
+        self.inner, self.marker, self.event, self.seen = inner, marker, event, seen
+        self.name, self.model = inner.name, inner.model
+
+    def create_image(self, prompt: str, **kwargs):
+        if self.marker in prompt:
+            self.seen.append(self.event.wait(timeout=120))
+        return self.inner.create_image(prompt, **kwargs)
+
+
+class _Signals:
+    def __init__(self, inner, event) -> None:
+        self.inner, self.event = inner, event
+        self.name, self.model = inner.name, inner.model
+
+    def animate(self, *args, **kwargs):
+        out = self.inner.animate(*args, **kwargs)
+        self.event.set()
+        return out
+
+
+def test_a_slow_scene_does_not_hold_the_others(runner, fast):
+    """Scene 2's picture is held back until another scene's clip exists: with a barrier between
+    stages (all stills, then all clips) that clip could never come first and the wait would time out."""
+    import dataclasses
+    import threading
+
+    from director.config import load_settings
+
+    runner.settings = load_settings()  # the fast fixture's fps/preset
+    clip_made, seen = threading.Event(), []
+    state = state_with_story(runner, scenes=3)
+    board = state.storyboard.model_copy(deep=True)
+    board.scene(2).image_prompt += " SLOW-SCENE"
+    state = state.model_copy(update={"storyboard": board})
+    runner.backends = dataclasses.replace(
+        runner.backends, image=_Gated(runner.backends.image, "SLOW-SCENE", clip_made, seen),
+        motion=_Signals(runner.backends.motion, clip_made))
+    events: list[dict] = []
+    calls = LocalBrain().decide(state).calls
+    results = runner.run_batch(state, calls, events.append)
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    assert seen == [True]  # a clip was made while scene 2 was still drawing
+    finished = [e["label"] for e in events if e["type"] == "tool_finished"]
+    assert finished[-1] == "assemble_video"
+    board = fold(state.storyboard, calls, results, runner.tools)
+    assert board.final is not None and all(s.clip for s in board.scenes)
+
+
+def test_a_failed_call_skips_what_depends_on_it_and_nothing_else(runner, fast):
+    from director.config import load_settings
+
+    runner.settings = load_settings()
+    state = state_with_story(runner, scenes=3)
+    calls = LocalBrain().decide(state).calls
+    for c in calls:
+        if c.name == "narrate" and c.args["scene"] == 2:
+            c.args["voice"] = "no-such-voice"
+    results = {(r.name, (c.args.get("scene"))): r for c, r in zip(calls, runner.run_batch(state, calls, lambda e: None))}
+    assert not results[("narrate", 2)].ok
+    assert results[("animate_image", 2)].error == "not run: narrate scene 2 failed first"
+    assert results[("assemble_video", None)].error.startswith("not run: ")
+    assert all(results[(t, k)].ok for t in ("create_image", "narrate", "animate_image") for k in (1, 3))
+    assert results[("create_image", 2)].ok
+    board = fold(state.storyboard, calls, list(results.values()), runner.tools)
+    decision = LocalBrain().decide(state.model_copy(update={"storyboard": board}))
+    assert decision.give_up and "scene 2" in decision.give_up and "no-such-voice" in decision.give_up

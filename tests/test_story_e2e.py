@@ -99,8 +99,8 @@ def test_history_has_a_checkpoint_per_super_step_and_no_media(story_run, capsys)
     run, _events, ws = story_run
     rows = Director(workspace=ws).history(run.id)
     nodes = [r["node"] for r in reversed(rows)]
-    # brain, tools x4 batches (story, stills+voice, clips, cut), brain, finish
-    assert nodes.count("tools") == 4 and nodes.count("brain") == 5 and nodes[-1] == "finish"
+    # brain, tools x2 batches (the story; then stills, voice, clips and the cut), brain, finish
+    assert nodes.count("tools") == 2 and nodes.count("brain") == 3 and nodes[-1] == "finish"
     steps = [r["step"] for r in rows]
     assert steps == sorted(steps, reverse=True) and len(set(steps)) == len(steps)
     assert "story “" in " ".join(r["change"] for r in rows)

@@ -165,7 +165,8 @@ class SoundGraph:
             raise ToolArgumentError(f"scene {n} has no sound to assemble")
 
 
-@tool(capability=None, version="2", needs=_needs, apply=_apply, renders=True)
+@tool(capability=None, version="2", needs=_needs, apply=_apply, renders=True,
+      reads=("story", "clip", "audio", "transcript"), writes=("final",))
 def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoOutput:
     """Join every scene's clip and sound into the final video, with subtitles. Call once every scene has a clip."""
     fps, width, height = ctx.settings.fps, *ASPECT_SIZES[args.aspect]

@@ -93,7 +93,9 @@ def grab(path: str, times: list[float], out_dir: Path) -> list[Path]:
     return files
 
 
-@tool(capability=None, version="1", needs=_needs, apply=_apply)
+@tool(capability=None, version="1", needs=_needs, apply=_apply,
+      reads=("story", "shots"), writes=("frame",),
+      clears=("prompt", "image", "clip", "final"))
 def extract_frames(args: ExtractFramesInput, ctx: ToolContext) -> ExtractFramesOutput:
     """Take frames from shots of one source video: by default one from the middle of each shot, or `at` seconds into it, or several spread across it. Frames for the trailer's planned scenes become their source frames."""
     from director.media import probe

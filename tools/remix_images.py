@@ -56,7 +56,8 @@ def _estimate(args: RemixImagesInput, inputs: object, model: str, prices: Prices
     return prices.images(model) or prices.tokens(model, 1_300 * len(args.images), 1_290)
 
 
-@tool(capability="edit", version="1", needs=_needs, apply=_apply, estimate=_estimate)
+@tool(capability="edit", version="1", needs=_needs, apply=_apply, estimate=_estimate,
+      reads=("story", "image", "frame"), writes=("image",), clears=("clip", "final"), whole_board=True)
 def remix_images(args: RemixImagesInput, ctx: ToolContext) -> RemixImagesOutput:
     """Make one scene's image from two or more pictures: the prompt names them as <img>0</img>, <img>1</img>... in the order given. Offline it cuts the subject out of one picture and places it on the other."""
     width, height = ASPECT_SIZES[args.aspect]

@@ -75,7 +75,8 @@ def _apply(board: Storyboard | None, args: ReviseStoryboardInput, out: ReviseSto
     return board
 
 
-@tool(capability=None, version="1", needs=_needs, apply=_apply)
+@tool(capability=None, version="1", needs=_needs, apply=_apply,
+      reads=("story",), writes=("story", "image", "frame", "prompt", "audio", "clip", "final"))
 def revise_storyboard(args: ReviseStoryboardInput, ctx: ToolContext) -> ReviseStoryboardOutput:
     """Change the plan after it exists: rewrite a scene's picture or narration, add or remove scenes, or change the frame shape, voice or pace. Only what a change touches is made again; call the other tools afterwards to fill in what is missing."""
     changed = [f"scene {u.scene}: " + " and ".join(k for k in ("image_prompt", "narration") if getattr(u, k))

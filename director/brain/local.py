@@ -1,7 +1,10 @@
 """The local brain: a rule policy that fills in what the storyboard lacks.
 
-Stories: the story; then every missing image and narration (one batch, they
-do not depend on each other); then every missing clip; then assembly.
+Stories: the story; then one batch with every missing image, narration and
+clip and the assembly. The runner orders that batch by what each call reads
+and writes, so a scene's clip starts as soon as its own image and narration
+exist, while other scenes are still drawing. With --approve the stills come
+first, alone, and the rest waits for the gate.
 Trailers: shots and transcripts of every source; the plan; frames; a styled
 description per frame; a restyled frame (and narration) per scene; clips;
 assembly. Scenes whose last attempt failed are left alone, and the run gives
@@ -64,9 +67,10 @@ class LocalBrain:
         live = [s for s in board.scenes if not s.errors]
         batch = [call("create_image", scene=s.index, prompt=s.image_prompt, aspect=aspect(state))
                  for s in live if s.image is None]
-        if not (batch and awaiting_approval(state)):  # with --approve the stills come first, alone
+        hold = bool(batch) and awaiting_approval(state)  # with --approve the stills come first, alone
+        if not hold:
             batch += [narrate(call, state, s.index, s.narration) for s in live if s.audio is None]
-        return self._finish(state, call, board, batch, failed_now)
+        return self._finish(state, call, board, batch, failed_now, hold)
 
     def _trailer(self, state: DirectorState, call: Call, failed_now: dict[str, str | None]) -> Decision:
         goal, board = state.goal, state.storyboard
@@ -95,28 +99,28 @@ class LocalBrain:
         # editor turns them into operations on the real frame.
         batch = [call("edit_image", scene=s.index, instruction=s.image_prompt, picture="frame", aspect=aspect(state))
                  for s in live if s.image is None]
-        if goal.audio in ("narration", "mix") and not (batch and awaiting_approval(state)):
+        hold = bool(batch) and awaiting_approval(state)
+        if goal.audio in ("narration", "mix") and not hold:
             batch += [narrate(call, state, s.index, s.narration) for s in live if s.audio is None and s.narration]
-        return self._finish(state, call, board, batch, failed_now)
+        return self._finish(state, call, board, batch, failed_now, hold)
 
     def _finish(self, state: DirectorState, call: Call, board: Storyboard, batch: list[ToolCall],
-                failed_now: dict[str, str | None]) -> Decision:
+                failed_now: dict[str, str | None], hold: bool) -> Decision:
+        """Add the clips and the assembly to `batch` (unless held for approval); give up or finish."""
         goal = state.goal
-        if batch:
-            return Decision(calls=batch, say=summarize(batch))
         live = [s for s in board.scenes if not s.errors]
-        batch = [call("animate_image", scene=s.index, aspect=aspect(state)) for s in live if s.clip is None]
+        broken = [s for s in board.scenes if s.errors]
+        if not hold:
+            batch += [call("animate_image", scene=s.index, aspect=aspect(state)) for s in live if s.clip is None]
+            if board.final is None and not broken and "assemble_video" not in failed_now:
+                batch.append(call("assemble_video", aspect=aspect(state), audio=goal.audio))
         if batch:
             return Decision(calls=batch, say=summarize(batch))
-        broken = [s for s in board.scenes if s.errors]
         if broken:
             reasons = "; ".join(f"scene {s.index}: {s.error}" for s in broken)
             return Decision(give_up=f"{len(broken)} of {len(board.scenes)} scenes failed ({reasons})")
         if board.final is None:
-            if "assemble_video" in failed_now:
-                return Decision(give_up=f"assemble_video failed: {failed_now['assemble_video']}")
-            return Decision(calls=[call("assemble_video", aspect=aspect(state), audio=goal.audio)],
-                            say="Assembling the final cut.")
+            return Decision(give_up=f"assemble_video failed: {failed_now.get('assemble_video')}")
         return Decision(done=True, say=f"Finished “{board.title}”: {len(board.scenes)} scenes.")
 
 
