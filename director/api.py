@@ -34,7 +34,7 @@ from director.backends import Backends, Providers, build_providers, choose_famil
 from director.config import Settings, load_settings
 from director.errors import BudgetExceeded, DirectorError, InputError
 from director.limits import BudgetGuard, Limits, Prices
-from director.state import ASPECT_SIZES, DirectorState, Goal, Message, Storyboard
+from director.state import ASPECT_SIZES, MOTION_CHOICES, DirectorState, Goal, Message, Storyboard
 from director.store import SQLITE_TIMEOUT_S, AssetStore, Catalog, RunRow, Workspace, sqlite_pragmas
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def make_goal(
     voice: str | None,
     default_scenes: int,
     approve: bool = False,
+    motion: str = "auto",
 ) -> Goal:
     """Validate what the user asked for; InputError names the problem in one line."""
     text = " ".join((text or "").split())
@@ -82,7 +83,10 @@ def make_goal(
         raise InputError(f"scenes must be between 1 and {MAX_SCENES} (got {scenes})")
     if aspect not in ASPECT_SIZES:
         raise InputError(f"unknown aspect {aspect!r}: use one of {', '.join(ASPECT_SIZES)}")
-    return Goal(text=text, scenes=scenes, aspect=aspect, seed=seed, voice=voice, approve=approve)  # type: ignore[arg-type]
+    if motion not in MOTION_CHOICES:
+        raise InputError(f"unknown motion {motion!r}: use one of {', '.join(MOTION_CHOICES)}")
+    return Goal(text=text, scenes=scenes, aspect=aspect, seed=seed, voice=voice, approve=approve,  # type: ignore[arg-type]
+                motion=motion)  # type: ignore[arg-type]
 
 
 def make_trailer_goal(
@@ -95,6 +99,7 @@ def make_trailer_goal(
     style: str | None,
     audio: str | None,
     approve: bool = False,
+    motion: str = "auto",
 ) -> Goal:
     """A trailer goal: style from --style or the goal's words (default diorama), sound, scene cap."""
     from director.tools.describe_frame import styles
@@ -108,7 +113,7 @@ def make_trailer_goal(
     if audio not in ("narration", "source", "mix"):
         raise InputError(f"unknown audio {audio!r}: use narration, source or mix")
     goal = make_goal(text or f"a {style} trailer", scenes=scenes, aspect=aspect, seed=seed, voice=voice,
-                     default_scenes=TRAILER_SCENES, approve=approve)
+                     default_scenes=TRAILER_SCENES, approve=approve, motion=motion)
     return goal.model_copy(update={"mode": "trailer", "style": style, "audio": audio})
 
 
@@ -311,6 +316,7 @@ class Director:
         plot: str | None = None,
         style: str | None = None,
         audio: str | None = None,
+        motion: str = "auto",
         on_event: OnEvent | None = None,
         background: bool = True,
     ) -> Run:
@@ -322,14 +328,14 @@ class Director:
         early: list[Event] = []
         if sources:
             spec = make_trailer_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice, style=style,
-                                     audio=audio, approve=approve)
+                                     audio=audio, approve=approve, motion=motion)
         else:
             extras = [flag for flag, value in (("--title", title), ("--plot", plot), ("--style", style),
                                                ("--audio", audio)) if value]
             if extras:
                 raise InputError(f"{', '.join(extras)} apply to trailers: add --source VIDEO")
             spec = make_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice,
-                             default_scenes=self.settings.default_scenes, approve=approve)
+                             default_scenes=self.settings.default_scenes, approve=approve, motion=motion)
         if run_id is not None and not RUN_ID.match(run_id):
             raise InputError(f"run id {run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
         budget = budget if budget is not None else self.settings.budget_usd

@@ -137,6 +137,7 @@ def make(
     max_scenes: Annotated[Optional[int], typer.Option("--max-scenes", "-k", help="Trailer: at most this many scenes (default 6).")] = None,
     audio: Annotated[Optional[str], typer.Option("--audio", help="Trailer sound: narration, source or mix.")] = None,
     approve: Annotated[bool, typer.Option("--approve", help="Stop after the storyboard and stills with a cost quote.")] = False,
+    motion: Annotated[str, typer.Option("--motion", help="Camera: auto (varied pans and zooms), still (hold each picture), or one move such as zoom_in.")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
     """Make a video from a goal (a story), or from source videos (a trailer). The last line printed is the path of final.mp4."""
@@ -145,7 +146,7 @@ def make(
     director = _director(workspace, backend, fallback=fallback)
     run = director.submit(goal, scenes=max_scenes if source else scenes, aspect=aspect, seed=seed, voice=voice,
                           run_id=run_id, budget=budget, sources=source, title=title, plot=plot, style=style,
-                          audio=audio, approve=approve, on_event=Progress(err, quiet=quiet))
+                          audio=audio, approve=approve, motion=motion, on_event=Progress(err, quiet=quiet))
     _finish(run)
 
 

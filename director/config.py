@@ -9,6 +9,7 @@ print. Tools never read the environment; they get a Settings instance.
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     backend: BackendName = Field("auto", description="Which provider family to use.")
     fps: int = Field(30, ge=1, le=60, description="Frame rate of clips and the final video.")
     workers: int = Field(4, ge=1, le=32, description="Tool calls run at once within a batch.")
+    render_jobs: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64,
+                             description="Video encodes at once (Ken Burns clips, held stills, normalising); default: cores.")
     max_steps: int = Field(250, ge=4, description="Upper bound on graph super-steps per run.")
     default_scenes: int = Field(4, ge=1, le=50, description="Scenes when neither goal nor flag says.")
     voice: str = Field("en_US-joe-medium", description="Local Piper voice.")

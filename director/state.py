@@ -8,11 +8,15 @@ AssetRefs that point at it.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
 Aspect = Literal["16:9", "9:16", "1:1"]
+Motion = Literal["auto", "still", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
+"""Camera move of a clip: auto varies it by scene; still holds the picture."""
+MOTION_CHOICES: tuple[str, ...] = get_args(Motion)
+
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "16:9": (1280, 720),
     "9:16": (720, 1280),
@@ -247,6 +251,7 @@ class Goal(BaseModel):
     style: str | None = Field(None, description="Trailer style: a prompt file in prompts/styles/.")
     audio: AudioMode = Field("narration", description="Trailer sound: narration, source audio, or both.")
     approve: bool = Field(False, description="Stop for approval, with a cost quote, before paid narration and motion.")
+    motion: Motion = Field("auto", description="Camera move for every clip: auto varies it; still holds the picture.")
 
 
 class ToolCall(BaseModel):

@@ -189,6 +189,11 @@ class Workspace:
     def tmp_dir(self) -> Path:
         return self.root / "tmp"
 
+    @property
+    def cache_dir(self) -> Path:
+        """Derived files that can be rebuilt (normalised segments); safe to delete at any time."""
+        return self.root / "cache"
+
     def run_dir(self, run_id: str) -> Path:
         return self.runs_dir / run_id
 

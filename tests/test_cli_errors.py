@@ -27,6 +27,7 @@ def one_line(err: str) -> str:
     (["make", "a story", "--backend", "openai"], "unknown backend 'openai'"),
     (["make", "a story", "--fallback", "maybe"], "bad setting fallback"),
     (["make", "a story", "--budget", "-1"], "budget must be zero or more dollars"),
+    (["make", "a story", "--motion", "spin"], "unknown motion 'spin': use one of auto, still, zoom_in"),
     (["make", "a story", "--scenes", "many"], "Invalid value for '--scenes'"),
     (["make"], "Missing argument 'goal'"),
 ])

@@ -114,6 +114,23 @@ def test_ken_burns_clip_is_exact_and_moves(tmp_path, motion):
     assert np.abs(frames[0] - frames[-1]).mean() > 3  # the camera moved
 
 
+def test_still_motion_holds_the_picture_for_whole_frames(tmp_path):
+    import av
+
+    from director.media import hold_still
+
+    still = tmp_path / "still.png"
+    LocalIllustrator().create_image(prompt("Luna in the forest, morning"), width=800, height=800, seed=0, out=still)
+    out = tmp_path / "held.mp4"
+    hold_still(still, out, size=(640, 360), duration=1.3, fps=30, crf=23, preset="ultrafast")
+    p = probe(out)
+    assert (p.width, p.height, p.fps, p.frames, p.audio_codec) == (640, 360, 30.0, 39, None)
+    with av.open(str(out)) as c:
+        frames = [f.to_ndarray(format="rgb24").astype(np.float32) for f in c.decode(video=0)]
+    assert np.abs(frames[0] - frames[-1]).mean() < 1.0  # no camera
+    assert frames[0].std() > 10  # and it is the picture, not a blank
+
+
 def test_camera_moves_stay_inside_the_picture():
     w, h = 1280, 720
     for motion in ("zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"):

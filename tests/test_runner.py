@@ -217,3 +217,53 @@ def test_a_failed_call_skips_what_depends_on_it_and_nothing_else(runner, fast):
     board = fold(state.storyboard, calls, list(results.values()), runner.tools)
     decision = LocalBrain().decide(state.model_copy(update={"storyboard": board}))
     assert decision.give_up and "scene 2" in decision.give_up and "no-such-voice" in decision.give_up
+
+
+def test_clips_in_another_format_are_normalised_once_and_cached(runner, fast, monkeypatch):
+    """Veo-like clips (24 fps, another size) become cached segments; a change to one scene
+    re-encodes only that scene's segment, and the others are joined as they are."""
+    import director.tools.assemble_video as assemble
+    from director.config import load_settings
+    from director.media import probe, run_ffmpeg, scene_length
+
+    runner.settings = load_settings()
+    state = state_with_story(runner, scenes=3)
+    board = state.storyboard.model_copy(deep=True)
+    for s in board.scenes:
+        clip, wav = runner.store.temp_path(".mp4"), runner.store.temp_path(".wav")
+        run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=24:duration=4,hue=h={60 * s.index}",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], what="clip")
+        run_ffmpeg(["-f", "lavfi", "-i", f"sine=frequency={300 + 100 * s.index}:duration=2", str(wav)], what="tone")
+        s.clip, s.audio = runner.store.put(clip, "video"), runner.store.put(wav, "audio")
+    calls: list[str] = []
+    real = assemble.normalise
+    monkeypatch.setattr(assemble, "normalise", lambda src, *a, **k: (calls.append(src.name), real(src, *a, **k)))
+    first = run(runner, state.model_copy(update={"storyboard": board}), "assemble_video", aspect="16:9")
+    assert first.ok, first.error
+    assert len(calls) == 3
+    segments = sorted((runner.store.workspace.cache_dir / "segments").rglob("*.mp4"))
+    assert len(segments) == 3 and all(probe(p).fps == 12 for p in segments)
+    wav = runner.store.temp_path(".wav")
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=900:duration=3", str(wav)], what="tone")
+    board.scene(2).audio = runner.store.put(wav, "audio")  # a longer line: scene 2 gets longer
+    calls.clear()
+    second = run(runner, state.model_copy(update={"storyboard": board}), "assemble_video", aspect="16:9")
+    assert second.ok, second.error
+    assert calls == [runner.store.path(board.scene(2).clip).name]
+    final = probe(runner.store.workspace.abspath(second.output["video"]["path"]))
+    assert abs(final.duration - (2 * scene_length(2.0, 12) + scene_length(3.0, 12))) < 0.1
+    assert (final.width, final.height, final.fps) == (1280, 720, 12)
+
+
+def test_goal_motion_reaches_every_clip(runner):
+    state = state_with_story(runner, scenes=2)
+    state = state.model_copy(update={"goal": state.goal.model_copy(update={"motion": "still"})})
+    anim = [c for c in LocalBrain().decide(state).calls if c.name == "animate_image"]
+    assert [c.args.get("motion") for c in anim] == ["still", "still"]
+    from director.limits import Prices
+    from director.tools.animate_image import AnimateImageInput, _estimate
+
+    held = AnimateImageInput(scene=1, aspect="16:9", motion="still")
+    assert _estimate(held, {"speech_seconds": 3.0}, "veo-3.0-generate-001", Prices()) == 0.0
+    moving = AnimateImageInput(scene=1, aspect="16:9")
+    assert _estimate(moving, {"speech_seconds": 3.0}, "veo-3.0-generate-001", Prices()) > 1.0

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from director.backends import MOTIONS
 from director.errors import MediaError, ToolArgumentError
 from director.limits import Prices
-from director.media import probe, scene_length
-from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
+from director.media import hold_still, probe, render_slot, scene_length
+from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Motion, Storyboard
 from director.tooling import ToolContext, require_scene, tool
 
-Motion = Literal["auto", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
 
 
 class AnimateImageInput(BaseModel):
     scene: int = Field(ge=1, description="Scene number, from 1. The scene needs an image and a narration first.")
     aspect: Aspect = Field(description="Frame shape of the clip; the same as the images.")
-    motion: Motion = Field("auto", description="Camera move; auto varies it from scene to scene.")
+    motion: Motion = Field("auto", description="Camera move; auto varies it from scene to scene; still holds the picture.")
     prompt: str | None = Field(None, max_length=2000, description="What should move, for video models; optional.")
 
 
@@ -58,6 +56,8 @@ def pick_motion(scene: int, seed: int) -> str:
 
 
 def _estimate(args: AnimateImageInput, inputs: dict, model: str, prices: Prices) -> float:
+    if args.motion == "still":
+        return 0.0  # held locally, whoever animates
     return prices.video(model, max(4.0, min(8.0, math.ceil(duration_of(inputs, 30)))))
 
 
@@ -69,6 +69,11 @@ def animate_image(args: AnimateImageInput, ctx: ToolContext) -> AnimateImageOutp
     duration = duration_of(dict(ctx.inputs), fps)
     motion = pick_motion(args.scene, ctx.seed) if args.motion == "auto" else args.motion
     tmp = ctx.store.temp_path(".mp4")
+    if motion == "still":  # no camera and no model: hold the picture (free, on any backend)
+        with render_slot(ctx.settings.render_jobs):
+            hold_still(ctx.store.path(ctx.inputs["image"]), tmp, size=ASPECT_SIZES[args.aspect], duration=duration,
+                       fps=fps, crf=ctx.settings.crf, preset=ctx.settings.x264_preset)
+        return AnimateImageOutput(clip=ctx.store.put(tmp, "video"), motion=motion)
     ctx.backends.motion.animate(
         ctx.store.path(ctx.inputs["image"]),
         prompt=args.prompt or str(ctx.inputs["image_prompt"]),

@@ -1,10 +1,14 @@
 """assemble_video: join the scenes into final.mp4 with sound and subtitles.
 
-MoviePy renders the clips (animate_image); joining them is done with the
-bundled ffmpeg directly: clips that already match the target format are
-stream-copied through the concat demuxer instead of being decoded and
-re-encoded (bench/assemble.py measures the difference), and the whole sound
-track is built in one filter graph so AAC priming never drifts at the joins.
+animate_image renders one clip per scene in the cut's own format, so
+joining is a stream copy through ffmpeg's concat demuxer, never a re-encode
+(bench/render.py measures it against MoviePy re-encoding everything). A
+clip in another format (Veo's 24 fps, a different size) is normalised once
+into a segment cached under <workspace>/cache/segments by the hash of its
+inputs (clip, size, fps, length, x264 settings), several at a time up to the
+core count; changing one scene re-encodes at most that scene's segment. The
+whole sound track is mixed in one filter graph and encoded once, so AAC
+priming never leaves gaps at the joins, as per-segment audio would.
 
 Sound per scene: the narration (stories, trailers by default), the source
 video's own audio under the scene's window (trailer --audio source), or both,
@@ -13,17 +17,22 @@ with the source ducked under the voice by a sidechain compressor (mix).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from director.errors import MediaError, ToolArgumentError
-from director.media import SPEECH_LEAD, Probe, probe, run_ffmpeg, scene_length
+from director.media import SPEECH_LEAD, Probe, probe, render_slot, run_ffmpeg, scene_length, x264
 from director.state import (ASPECT_SIZES, Aspect, AssetRef, AudioMode, DirectorState, FinalCut, SceneTiming,
                             Storyboard)
+from director.store import canonical_json
 from director.tooling import ToolContext, require_board, tool
 
 AUDIO_RATE = 48_000
@@ -112,10 +121,35 @@ def normalise(src: Path, dest: Path, *, width: int, height: int, fps: int, durat
         f"fps={fps},format=yuv420p,tpad=stop_mode=clone:stop_duration={duration:.3f}"
     )
     run_ffmpeg(
-        ["-i", str(src), "-vf", vf, "-t", f"{duration:.6f}", "-an", "-c:v", "libx264", "-preset", preset,
-         "-crf", str(crf), "-movflags", "+faststart", str(dest)],
+        ["-i", str(src), "-vf", vf, "-t", f"{duration:.6f}", "-an", *x264(crf, preset), str(dest)],
         what=f"normalise {src.name}",
     )
+
+
+SEGMENT_VERSION = "1"  # bump when normalise() changes what it writes
+
+
+def segment(clip: Path, clip_sha: str, cache: Path, *, width: int, height: int, fps: int, length: float, crf: int,
+            preset: str, jobs: int) -> Path:
+    """The clip itself if it already is the cut's format and length; else its cached normalised segment."""
+    p = probe(clip)
+    if matches(p, width, height, fps) and p.duration is not None and abs(p.duration - length) < 0.5 / fps:
+        return clip
+    key = hashlib.sha256(canonical_json({
+        "v": SEGMENT_VERSION, "clip": clip_sha, "size": [width, height], "fps": fps, "length": round(length, 6),
+        "crf": crf, "preset": preset}).encode()).hexdigest()
+    cached = cache / key[:2] / f"{key}.mp4"
+    if cached.is_file():
+        return cached
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}.mp4")
+    try:
+        with render_slot(jobs):
+            normalise(clip, tmp, width=width, height=height, fps=fps, duration=length, crf=crf, preset=preset)
+        os.replace(tmp, cached)  # whole or absent, even if the process dies
+    finally:
+        tmp.unlink(missing_ok=True)
+    return cached
 
 
 def scene_seconds(sc: dict[str, Any], fps: int) -> float:
@@ -174,24 +208,21 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
     footage: dict[int, dict[str, Any]] = ctx.inputs["footage"]
     timings: list[SceneTiming] = []
     cues: list[tuple[float, float, str]] = []
-    segments: list[Path] = []
     temps: list[Path] = []
     sound = SoundGraph(first_input=1)
     transcripts: dict[int, list[dict[str, Any]]] = {}
+    lengths = [scene_seconds(sc, fps) for sc in scenes]
+    jobs = ctx.settings.render_jobs
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        segments = list(pool.map(
+            lambda sc, length: segment(ctx.store.path(sc["clip"]), sc["clip"].sha256,
+                                       ctx.store.workspace.cache_dir / "segments", width=width, height=height,
+                                       fps=fps, length=length, crf=ctx.settings.crf,
+                                       preset=ctx.settings.x264_preset, jobs=jobs),
+            scenes, lengths))
     start = 0.0
     try:
-        for n, sc in enumerate(scenes, start=1):
-            length = scene_seconds(sc, fps)
-            clip_path = ctx.store.path(sc["clip"])
-            p = probe(clip_path)
-            if matches(p, width, height, fps) and p.duration is not None and abs(p.duration - length) < 0.5 / fps:
-                segments.append(clip_path)
-            else:
-                tmp = ctx.store.temp_path(".mp4")
-                temps.append(tmp)
-                normalise(clip_path, tmp, width=width, height=height, fps=fps, duration=length,
-                          crf=ctx.settings.crf, preset=ctx.settings.x264_preset)
-                segments.append(tmp)
+        for n, (sc, length) in enumerate(zip(scenes, lengths), start=1):
             voice: AssetRef | None = sc["audio"]
             source = sc["source"]
             video = footage.get(source["video"]) if source else None

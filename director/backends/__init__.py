@@ -203,7 +203,7 @@ def build_providers(settings: Settings, family: str, limits: object) -> Provider
         voice = PiperVoiceBackend(default_voice=settings.voice)
 
     motion_choice = settings.motion_backend or ("veo" if cloud else "local")
-    motion: Animator = KenBurns(crf=settings.crf, preset=settings.x264_preset)
+    motion: Animator = KenBurns(crf=settings.crf, preset=settings.x264_preset, jobs=settings.render_jobs)
     if motion_choice == "veo":
         from director.backends.vertex import VeoAnimator
 

@@ -111,7 +111,9 @@ class LocalBrain:
         live = [s for s in board.scenes if not s.errors]
         broken = [s for s in board.scenes if s.errors]
         if not hold:
-            batch += [call("animate_image", scene=s.index, aspect=aspect(state)) for s in live if s.clip is None]
+            move = {} if goal.motion == "auto" else {"motion": goal.motion}
+            batch += [call("animate_image", scene=s.index, aspect=aspect(state), **move)
+                      for s in live if s.clip is None]
             if board.final is None and not broken and "assemble_video" not in failed_now:
                 batch.append(call("assemble_video", aspect=aspect(state), audio=goal.audio))
         if batch:
