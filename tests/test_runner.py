@@ -253,6 +253,23 @@ def test_clips_in_another_format_are_normalised_once_and_cached(runner, fast, mo
     final = probe(runner.store.workspace.abspath(second.output["video"]["path"]))
     assert abs(final.duration - (2 * scene_length(2.0, 12) + scene_length(3.0, 12))) < 0.1
     assert (final.width, final.height, final.fps) == (1280, 720, 12)
+    tracks = sorted((runner.store.workspace.cache_dir / "sound").rglob("*.m4a"))
+    assert len(tracks) == 2  # the new line changed the sound, so it was mixed again
+    # A new picture for scene 3: its segment is made; the sound is the cached one.
+    clip = runner.store.temp_path(".mp4")
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=24:duration=4,negate", "-c:v", "libx264",
+                "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], what="clip")
+    board.scene(3).clip = runner.store.put(clip, "video")
+    calls.clear()
+    mixes: list[str] = []
+    real_run = assemble.run_ffmpeg
+    monkeypatch.setattr(assemble, "run_ffmpeg", lambda args, what: (mixes.append(what), real_run(args, what=what)))
+    third = run(runner, state.model_copy(update={"storyboard": board}), "assemble_video", aspect="16:9")
+    assert third.ok, third.error
+    assert calls == [runner.store.path(board.scene(3).clip).name]
+    assert "mix the sound track" not in mixes and sorted((runner.store.workspace.cache_dir / "sound").rglob("*.m4a")) == tracks
+    check = probe(runner.store.workspace.abspath(third.output["video"]["path"]))
+    assert check.audio_codec == "aac" and abs(check.duration - final.duration) < 0.05
 
 
 def test_goal_motion_reaches_every_clip(runner):

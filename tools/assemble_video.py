@@ -8,7 +8,9 @@ into a segment cached under <workspace>/cache/segments by the hash of its
 inputs (clip, size, fps, length, x264 settings), several at a time up to the
 core count; changing one scene re-encodes at most that scene's segment. The
 whole sound track is mixed in one filter graph and encoded once, so AAC
-priming never leaves gaps at the joins, as per-segment audio would.
+priming never leaves gaps at the joins as per-segment audio would; it is
+cached too, by the hash of its inputs, so a change to a picture re-mixes
+nothing and the final mux copies both streams.
 
 Sound per scene: the narration (stories, trailers by default), the source
 video's own audio under the scene's window (trailer --audio source), or both,
@@ -127,6 +129,7 @@ def normalise(src: Path, dest: Path, *, width: int, height: int, fps: int, durat
 
 
 SEGMENT_VERSION = "1"  # bump when normalise() changes what it writes
+SOUND_VERSION = "1"  # bump when SoundGraph changes what it mixes
 
 
 def segment(clip: Path, clip_sha: str, cache: Path, *, width: int, height: int, fps: int, length: float, crf: int,
@@ -161,10 +164,12 @@ def scene_seconds(sc: dict[str, Any], fps: int) -> float:
 class SoundGraph:
     """Inputs and filters for the sound track, one labelled stream per scene."""
 
-    def __init__(self, first_input: int) -> None:
+    def __init__(self) -> None:
         self.inputs: list[str] = []
         self.filters: list[str] = []
-        self.next = first_input
+        self.next = 0
+        self.described: list[dict[str, Any]] = []
+        """What each scene's sound is made of, by content hash rather than path: the cache key."""
 
     def add_input(self, *args: str) -> int:
         self.inputs += list(args)
@@ -172,7 +177,9 @@ class SoundGraph:
         return self.next - 1
 
     def scene(self, n: int, length: float, voice: Path | None, source: dict[str, Any] | None,
-              source_path: str | None, source_has_audio: bool) -> None:
+              source_path: str | None, source_has_audio: bool, hashes: tuple[str | None, str | None]) -> None:
+        self.described.append({"length": round(length, 6), "voice": hashes[0], "source": source,
+                               "source_video": hashes[1], "source_audio": source_has_audio})
         end = f"apad,atrim=0:{length:.6f},asetpts=N/SR/TB"
         delay = f"adelay={int(SPEECH_LEAD * 1000)}:all=1"
         src_label = None
@@ -198,8 +205,31 @@ class SoundGraph:
         else:
             raise ToolArgumentError(f"scene {n} has no sound to assemble")
 
+    def track(self, cache: Path) -> Path:
+        """The whole sound track as AAC in .m4a, mixed once per distinct set of inputs and cached.
 
-@tool(capability=None, version="2", needs=_needs, apply=_apply, renders=True,
+        A change to a scene's picture leaves the sound alone, so re-assembling
+        after it joins both streams by copy and encodes nothing.
+        """
+        key = hashlib.sha256(canonical_json({"v": SOUND_VERSION, "scenes": self.described}).encode()).hexdigest()
+        cached = cache / key[:2] / f"{key}.m4a"
+        if cached.is_file():
+            return cached
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}.m4a")
+        n = len(self.described)
+        graph = ";".join(self.filters) + ";" + "".join(f"[a{i}]" for i in range(1, n + 1)) + \
+            f"concat=n={n}:v=0:a=1[aout]"
+        try:
+            run_ffmpeg([*self.inputs, "-filter_complex", graph, "-map", "[aout]", "-c:a", "aac", "-b:a", "160k",
+                        "-ar", str(AUDIO_RATE), str(tmp)], what="mix the sound track")
+            os.replace(tmp, cached)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return cached
+
+
+@tool(capability=None, version="3", needs=_needs, apply=_apply, renders=True,
       reads=("story", "clip", "audio", "transcript"), writes=("final",))
 def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoOutput:
     """Join every scene's clip and sound into the final video, with subtitles. Call once every scene has a clip."""
@@ -209,44 +239,47 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
     timings: list[SceneTiming] = []
     cues: list[tuple[float, float, str]] = []
     temps: list[Path] = []
-    sound = SoundGraph(first_input=1)
+    sound = SoundGraph()
     transcripts: dict[int, list[dict[str, Any]]] = {}
     lengths = [scene_seconds(sc, fps) for sc in scenes]
-    jobs = ctx.settings.render_jobs
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    start = 0.0
+    for n, (sc, length) in enumerate(zip(scenes, lengths), start=1):
+        voice: AssetRef | None = sc["audio"]
+        source = sc["source"]
+        video = footage.get(source["video"]) if source else None
+        sound.scene(n, length, ctx.store.path(voice) if voice else None, source,
+                    video["path"] if video else None, bool(video and video["has_audio"]),
+                    (voice.sha256 if voice else None, video["sha256"] if video else None))
+        speech = float(voice.duration or 0.0) if voice else 0.0
+        timing = SceneTiming(index=sc["index"], start=round(start, 4), duration=round(length, 4),
+                             speech_start=round(start + (SPEECH_LEAD if voice else 0.0), 4),
+                             speech_end=round(start + (SPEECH_LEAD + speech if voice else length), 4))
+        timings.append(timing)
+        if voice is not None:
+            cues.append((timing.speech_start, timing.speech_end, sc["narration"]))
+        elif source is not None and video and video["transcript"]:
+            if source["video"] not in transcripts:
+                transcripts[source["video"]] = json.loads(ctx.store.path(video["transcript"]).read_text())
+            for cue in transcripts[source["video"]]:
+                if cue["end"] > source["start"] and cue["start"] < source["start"] + length:
+                    a = start + max(0.0, cue["start"] - source["start"])
+                    b = start + min(length, cue["end"] - source["start"])
+                    if b - a > 0.2:
+                        cues.append((round(a, 3), round(b, 3), cue["text"]))
+        start += length
+    if not cues:  # a trailer of silent footage still gets a (title) subtitle track
+        cues.append((0.0, min(3.0, start), str(ctx.inputs["title"])))
+    # The sound track and any segments that need normalising are made side by side.
+    cache, jobs = ctx.store.workspace.cache_dir, ctx.settings.render_jobs
+    with ThreadPoolExecutor(max_workers=jobs + 1) as pool:
+        track = pool.submit(sound.track, cache / "sound")
         segments = list(pool.map(
-            lambda sc, length: segment(ctx.store.path(sc["clip"]), sc["clip"].sha256,
-                                       ctx.store.workspace.cache_dir / "segments", width=width, height=height,
-                                       fps=fps, length=length, crf=ctx.settings.crf,
+            lambda sc, length: segment(ctx.store.path(sc["clip"]), sc["clip"].sha256, cache / "segments",
+                                       width=width, height=height, fps=fps, length=length, crf=ctx.settings.crf,
                                        preset=ctx.settings.x264_preset, jobs=jobs),
             scenes, lengths))
-    start = 0.0
+        sound_track = track.result()
     try:
-        for n, (sc, length) in enumerate(zip(scenes, lengths), start=1):
-            voice: AssetRef | None = sc["audio"]
-            source = sc["source"]
-            video = footage.get(source["video"]) if source else None
-            sound.scene(n, length, ctx.store.path(voice) if voice else None, source,
-                        video["path"] if video else None, bool(video and video["has_audio"]))
-            speech = float(voice.duration or 0.0) if voice else 0.0
-            timing = SceneTiming(index=sc["index"], start=round(start, 4), duration=round(length, 4),
-                                 speech_start=round(start + (SPEECH_LEAD if voice else 0.0), 4),
-                                 speech_end=round(start + (SPEECH_LEAD + speech if voice else length), 4))
-            timings.append(timing)
-            if voice is not None:
-                cues.append((timing.speech_start, timing.speech_end, sc["narration"]))
-            elif source is not None and video and video["transcript"]:
-                if source["video"] not in transcripts:
-                    transcripts[source["video"]] = json.loads(ctx.store.path(video["transcript"]).read_text())
-                for cue in transcripts[source["video"]]:
-                    if cue["end"] > source["start"] and cue["start"] < source["start"] + length:
-                        a = start + max(0.0, cue["start"] - source["start"])
-                        b = start + min(length, cue["end"] - source["start"])
-                        if b - a > 0.2:
-                            cues.append((round(a, 3), round(b, 3), cue["text"]))
-            start += length
-        if not cues:  # a trailer of silent footage still gets a (title) subtitle track
-            cues.append((0.0, min(3.0, start), str(ctx.inputs["title"])))
         ctx.report(f"joining {len(segments)} scenes")
         srt_tmp = ctx.store.temp_path(".srt")
         srt_tmp.write_text(write_srt(cues), encoding="utf-8")
@@ -254,15 +287,10 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
         concat = ctx.store.temp_path(".txt")
         temps.append(concat)
         concat.write_text("".join(f"file '{quote_concat(s)}'\n" for s in segments), encoding="utf-8")
-        n = len(scenes)
-        graph = ";".join(sound.filters) + ";" + "".join(f"[a{i}]" for i in range(1, n + 1)) + \
-            f"concat=n={n}:v=0:a=1[aout]"
-        subtitle_input = sound.next
         out = ctx.store.temp_path(".mp4")
         run_ffmpeg(
-            ["-f", "concat", "-safe", "0", "-i", str(concat), *sound.inputs, "-i", str(srt_tmp),
-             "-filter_complex", graph, "-map", "0:v", "-map", "[aout]", "-map", f"{subtitle_input}:s",
-             "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-ar", str(AUDIO_RATE),
+            ["-f", "concat", "-safe", "0", "-i", str(concat), "-i", str(sound_track), "-i", str(srt_tmp),
+             "-map", "0:v", "-map", "1:a", "-map", "2:s", "-c:v", "copy", "-c:a", "copy",
              "-c:s", "mov_text", "-metadata:s:s:0", "language=eng",
              "-metadata", f"title={ctx.inputs['title']}", "-movflags", "+faststart", str(out)],
             what="assemble the final video",
