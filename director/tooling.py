@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from director.config import Settings
     from director.store import AssetStore
 
-STORY_PARTS = frozenset({"story", "image", "frame", "prompt", "audio", "clip", "final", "shots", "transcript"})
+STORY_PARTS = frozenset({"story", "image", "frame", "prompt", "audio", "clip", "sound", "final", "shots",
+                         "transcript"})
 """The parts of a storyboard a tool can read or write; see Tool.reads/writes."""
 
 Needs = Callable[[Any, DirectorState], dict[str, Any]]

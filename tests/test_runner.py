@@ -117,8 +117,9 @@ def test_brain_batches_independent_calls_then_gives_up_on_failed_scenes(runner):
     state = state_with_story(runner, scenes=3)
     decision = LocalBrain().decide(state)
     names = sorted(c.name for c in decision.calls)
-    assert names == ["animate_image"] * 3 + ["assemble_video"] + ["create_image"] * 3 + ["narrate"] * 3
-    assert len({c.id for c in decision.calls}) == 10
+    assert names == ["animate_image"] * 3 + ["assemble_video"] + ["create_image"] * 3 + ["mix_sound"] + \
+        ["narrate"] * 3
+    assert len({c.id for c in decision.calls}) == 11
     # The runner orders the batch by what each call reads and writes.
     deps = runner.depends(decision.calls)
     label = {c.id: (c.name, c.args.get("scene")) for c in decision.calls}
@@ -128,8 +129,11 @@ def test_brain_batches_independent_calls_then_gives_up_on_failed_scenes(runner):
             assert wants == [], c
         elif c.name == "animate_image":
             assert wants == [("create_image", c.args["scene"]), ("narrate", c.args["scene"])]
+        elif c.name == "mix_sound":  # the sound waits for the voices only, not for any picture
+            assert sorted(n for n, _ in wants) == ["narrate"] * 3
         else:
-            assert sorted(n for n, _ in wants) == ["animate_image"] * 3 + ["create_image"] * 3 + ["narrate"] * 3
+            assert sorted(n for n, _ in wants) == \
+                ["animate_image"] * 3 + ["create_image"] * 3 + ["mix_sound"] + ["narrate"] * 3
     board = state.storyboard.model_copy(deep=True)
     board.scene(2).errors["create_image"] = "blocked"
     decision = LocalBrain().decide(state.model_copy(update={"storyboard": board}))
@@ -238,9 +242,14 @@ def test_clips_in_another_format_are_normalised_once_and_cached(runner, fast, mo
     calls: list[str] = []
     real = assemble.normalise
     monkeypatch.setattr(assemble, "normalise", lambda src, *a, **k: (calls.append(src.name), real(src, *a, **k)))
+    mixes: list[str] = []
+    real_run = assemble.run_ffmpeg
+    monkeypatch.setattr(assemble, "run_ffmpeg", lambda args, what: (mixes.append(what), real_run(args, what=what)))
+    mixed = run(runner, state.model_copy(update={"storyboard": board}), "mix_sound")
+    assert mixed.ok and mixed.output["scenes"] == 3 and mixes == ["mix the sound track"]
     first = run(runner, state.model_copy(update={"storyboard": board}), "assemble_video", aspect="16:9")
     assert first.ok, first.error
-    assert len(calls) == 3
+    assert len(calls) == 3 and "mix the sound track" not in mixes[1:]  # mix_sound made it already
     segments = sorted((runner.store.workspace.cache_dir / "segments").rglob("*.mp4"))
     assert len(segments) == 3 and all(probe(p).fps == 12 for p in segments)
     wav = runner.store.temp_path(".wav")
@@ -261,9 +270,7 @@ def test_clips_in_another_format_are_normalised_once_and_cached(runner, fast, mo
                 "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], what="clip")
     board.scene(3).clip = runner.store.put(clip, "video")
     calls.clear()
-    mixes: list[str] = []
-    real_run = assemble.run_ffmpeg
-    monkeypatch.setattr(assemble, "run_ffmpeg", lambda args, what: (mixes.append(what), real_run(args, what=what)))
+    mixes.clear()
     third = run(runner, state.model_copy(update={"storyboard": board}), "assemble_video", aspect="16:9")
     assert third.ok, third.error
     assert calls == [runner.store.path(board.scene(3).clip).name]

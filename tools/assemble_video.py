@@ -25,8 +25,10 @@ import os
 import textwrap
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
@@ -35,6 +37,9 @@ from director.media import SPEECH_LEAD, Probe, probe, render_slot, run_ffmpeg, s
 from director.state import (ASPECT_SIZES, Aspect, AssetRef, AudioMode, DirectorState, FinalCut, SceneTiming,
                             Storyboard)
 from director.store import canonical_json
+
+if TYPE_CHECKING:
+    from director.store import AssetStore
 from director.tooling import ToolContext, require_board, tool
 
 AUDIO_RATE = 48_000
@@ -54,28 +59,34 @@ class AssembleVideoOutput(BaseModel):
     timings: list[SceneTiming] = Field(description="Where each scene sits in the cut.")
 
 
-def _needs(args: AssembleVideoInput, state: DirectorState) -> dict[str, object]:
+def scene_inputs(state: DirectorState, audio: str, *, clips: bool) -> dict[str, object]:
+    """What assembling (or mixing the sound of) every scene reads from the storyboard."""
     board = require_board(state)
-    wants_voice = args.audio in ("narration", "mix")
-    wants_source = args.audio in ("source", "mix")
-    missing = [s.index for s in board.scenes
-               if s.clip is None or (wants_voice and s.audio is None) or (wants_source and s.source is None)]
+    wants_voice = audio in ("narration", "mix")
+    wants_source = audio in ("source", "mix")
+    missing = [s.index for s in board.scenes if (clips and s.clip is None) or (wants_voice and s.audio is None)
+               or (wants_source and s.source is None)]
     if not board.scenes:
         raise ToolArgumentError("there are no scenes to assemble")
     if missing:
-        what = "clip or narration" if wants_voice else "clip or source window"
-        raise ToolArgumentError(f"scenes {missing} have no {what} yet; make them first")
+        what = "narration" if wants_voice else "source window"
+        raise ToolArgumentError(f"scenes {missing} have no {'clip or ' if clips else ''}{what} yet; make them first")
     footage = {f.index: {"path": f.path, "sha256": f.sha256, "has_audio": f.has_audio, "transcript": f.transcript}
                for f in board.footage}
     return {
         "title": board.title,
         "footage": footage,
         "scenes": [
-            {"index": s.index, "clip": s.clip, "audio": s.audio if wants_voice else None, "narration": s.narration,
-             "length": s.length, "source": s.source.model_dump() if s.source and wants_source else None}
+            {"index": s.index, "clip": s.clip if clips else None, "audio": s.audio if wants_voice else None,
+             "narration": s.narration, "length": s.length,
+             "source": s.source.model_dump() if s.source and wants_source else None}
             for s in board.scenes
         ],
     }
+
+
+def _needs(args: AssembleVideoInput, state: DirectorState) -> dict[str, object]:
+    return scene_inputs(state, args.audio, clips=True)
 
 
 def _apply(board: Storyboard | None, args: AssembleVideoInput, out: AssembleVideoOutput) -> Storyboard:
@@ -229,16 +240,22 @@ class SoundGraph:
         return cached
 
 
-@tool(capability=None, version="3", needs=_needs, apply=_apply, renders=True,
-      reads=("story", "clip", "audio", "transcript"), writes=("final",))
-def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoOutput:
-    """Join every scene's clip and sound into the final video, with subtitles. Call once every scene has a clip."""
-    fps, width, height = ctx.settings.fps, *ASPECT_SIZES[args.aspect]
-    scenes: list[dict[str, Any]] = ctx.inputs["scenes"]
-    footage: dict[int, dict[str, Any]] = ctx.inputs["footage"]
+@dataclass
+class SoundPlan:
+    """Where every scene sits, what is said when, and the graph that mixes the sound."""
+
+    sound: SoundGraph
+    lengths: list[float]
+    timings: list[SceneTiming]
+    cues: list[tuple[float, float, str]]
+    seconds: float
+
+
+def plan_sound(inputs: Mapping[str, Any], store: AssetStore, fps: int) -> SoundPlan:
+    scenes: list[dict[str, Any]] = inputs["scenes"]
+    footage: dict[int, dict[str, Any]] = inputs["footage"]
     timings: list[SceneTiming] = []
     cues: list[tuple[float, float, str]] = []
-    temps: list[Path] = []
     sound = SoundGraph()
     transcripts: dict[int, list[dict[str, Any]]] = {}
     lengths = [scene_seconds(sc, fps) for sc in scenes]
@@ -247,7 +264,7 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
         voice: AssetRef | None = sc["audio"]
         source = sc["source"]
         video = footage.get(source["video"]) if source else None
-        sound.scene(n, length, ctx.store.path(voice) if voice else None, source,
+        sound.scene(n, length, store.path(voice) if voice else None, source,
                     video["path"] if video else None, bool(video and video["has_audio"]),
                     (voice.sha256 if voice else None, video["sha256"] if video else None))
         speech = float(voice.duration or 0.0) if voice else 0.0
@@ -259,7 +276,7 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
             cues.append((timing.speech_start, timing.speech_end, sc["narration"]))
         elif source is not None and video and video["transcript"]:
             if source["video"] not in transcripts:
-                transcripts[source["video"]] = json.loads(ctx.store.path(video["transcript"]).read_text())
+                transcripts[source["video"]] = json.loads(store.path(video["transcript"]).read_text())
             for cue in transcripts[source["video"]]:
                 if cue["end"] > source["start"] and cue["start"] < source["start"] + length:
                     a = start + max(0.0, cue["start"] - source["start"])
@@ -268,8 +285,21 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
                         cues.append((round(a, 3), round(b, 3), cue["text"]))
         start += length
     if not cues:  # a trailer of silent footage still gets a (title) subtitle track
-        cues.append((0.0, min(3.0, start), str(ctx.inputs["title"])))
-    # The sound track and any segments that need normalising are made side by side.
+        cues.append((0.0, min(3.0, start), str(inputs["title"])))
+    return SoundPlan(sound, lengths, timings, cues, start)
+
+
+@tool(capability=None, version="3", needs=_needs, apply=_apply, renders=True,
+      reads=("story", "clip", "audio", "transcript", "sound"), writes=("final",))
+def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoOutput:
+    """Join every scene's clip and sound into the final video, with subtitles. Call once every scene has a clip."""
+    fps, width, height = ctx.settings.fps, *ASPECT_SIZES[args.aspect]
+    scenes: list[dict[str, Any]] = ctx.inputs["scenes"]
+    plan = plan_sound(ctx.inputs, ctx.store, fps)
+    timings, cues, start, sound, lengths = plan.timings, plan.cues, plan.seconds, plan.sound, plan.lengths
+    temps: list[Path] = []
+    # The sound track (cached, or made by mix_sound already) and any segments that
+    # need normalising are made side by side.
     cache, jobs = ctx.store.workspace.cache_dir, ctx.settings.render_jobs
     with ThreadPoolExecutor(max_workers=jobs + 1) as pool:
         track = pool.submit(sound.track, cache / "sound")

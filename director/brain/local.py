@@ -1,7 +1,7 @@
 """The local brain: a rule policy that fills in what the storyboard lacks.
 
 Stories: the story; then one batch with every missing image, narration and
-clip and the assembly. The runner orders that batch by what each call reads
+clip, the sound mix and the assembly. The runner orders that batch by what each call reads
 and writes, so a scene's clip starts as soon as its own image and narration
 exist, while other scenes are still drawing. With --approve the stills come
 first, alone, and the rest waits for the gate.
@@ -115,6 +115,8 @@ class LocalBrain:
             batch += [call("animate_image", scene=s.index, aspect=aspect(state), **move)
                       for s in live if s.clip is None]
             if board.final is None and not broken and "assemble_video" not in failed_now:
+                # The sound is mixed while the clips render, so assembly only joins.
+                batch.append(call("mix_sound", audio=goal.audio))
                 batch.append(call("assemble_video", aspect=aspect(state), audio=goal.audio))
         if batch:
             return Decision(calls=batch, say=summarize(batch))

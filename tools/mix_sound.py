@@ -1,0 +1,40 @@
+"""mix_sound: mix and encode the whole sound track before the clips are done.
+
+The sound depends only on the narration (or the source windows) and the
+scene lengths, never on the pictures. Mixing it while the clips render
+leaves assemble_video nothing to encode: it finds the track in the cache
+(<workspace>/cache/sound, keyed by the hash of its inputs) and joins by
+copy. Optional: assemble_video mixes the track itself when it is missing.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from director.state import AudioMode, DirectorState
+from director.tooling import ToolContext, tool
+from director.tools.assemble_video import plan_sound, scene_inputs
+
+
+class MixSoundInput(BaseModel):
+    audio: AudioMode = Field(
+        "narration", description="Sound: narration, the source videos' own audio (trailers), or mix (source ducked under narration)."
+    )
+
+
+class MixSoundOutput(BaseModel):
+    seconds: float = Field(description="Length of the sound track, which is the length of the cut.")
+    scenes: int = Field(description="Scenes in the track.")
+
+
+def _needs(args: MixSoundInput, state: DirectorState) -> dict[str, object]:
+    return scene_inputs(state, args.audio, clips=False)
+
+
+@tool(capability=None, version="1", needs=_needs, renders=True,
+      reads=("story", "audio", "transcript"), writes=("sound",))
+def mix_sound(args: MixSoundInput, ctx: ToolContext) -> MixSoundOutput:
+    """Mix the sound track of the whole cut once every scene has its narration (or source window), so assemble_video only has to join. Optional; it can run while the clips are being made."""
+    plan = plan_sound(ctx.inputs, ctx.store, ctx.settings.fps)
+    plan.sound.track(ctx.store.workspace.cache_dir / "sound")
+    return MixSoundOutput(seconds=round(plan.seconds, 3), scenes=len(plan.lengths))
