@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench import detect, kenburns, render
+from bench import checkpoints, detect, fanout, kenburns, render
 from bench.common import Options, Report
 
-BENCHES = {"render": render.main, "kenburns": kenburns.main, "detect": detect.main}
+BENCHES = {"render": render.main, "fanout": fanout.main, "checkpoints": checkpoints.main, "detect": detect.main,
+           "kenburns": kenburns.main}
 
 
 def main() -> None:

@@ -101,5 +101,5 @@ def main(report: Report, options: Options) -> None:
     Report.line(lines, "")
     Report.line(lines, f"At {rpm}/min the limit, not the workers, sets the pace: requests go out "
                        f"{60 / rpm:.1f} s apart, so no minute ever holds more than {rpm}, and {n} calls with "
-                       f"{latency:.0f} s latency cannot finish sooner than the bound whatever the concurrency. "
+                       f"{latency:g} s latency cannot finish sooner than the bound whatever the concurrency. "
                        "Without a limit the workers set it.")

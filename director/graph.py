@@ -79,7 +79,8 @@ def build_graph(
     def tools_node(state: DirectorState) -> dict[str, Any]:
         results = runner.run_batch(state, state.calls, get_stream_writer())
         board = fold(state.storyboard, state.calls, results, tools)
-        return {"storyboard": board, "calls": [], "messages": [Message(role="tool", results=results)]}
+        return {"storyboard": board, "calls": [],
+                "messages": [Message(role="tool", results=[r.for_log() for r in results])]}
 
     def finish_node(state: DirectorState) -> dict[str, Any]:
         return finish(state)

@@ -276,6 +276,26 @@ class ToolResult(BaseModel):
     ms: int = Field(0, description="Wall milliseconds spent.")
     key: str | None = Field(None, description="Memo key of the call.")
 
+    def for_log(self) -> ToolResult:
+        """This result as the conversation keeps it (see brief())."""
+        return self.model_copy(update={"output": brief(self.output)}) if self.output else self
+
+
+def brief(value: Any) -> Any:
+    """JSON with every asset reference cut down to what a reader needs (kind and size).
+
+    Tool results go into the conversation in this form: the storyboard already
+    holds the full references, the model has no use for hashes and paths, and
+    the checkpoint, which rewrites the conversation on every step, stays small.
+    """
+    if isinstance(value, dict):
+        if {"sha256", "path", "kind"} <= value.keys():
+            return {k: value[k] for k in ("kind", "width", "height", "duration") if value.get(k) is not None}
+        return {k: brief(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [brief(v) for v in value]
+    return value
+
 
 class Message(BaseModel):
     """One entry of the run's conversation: user text, brain calls or tool results."""

@@ -94,6 +94,17 @@ def db_rows(db: Path, sql: str) -> list[tuple]:
 PALETTE = ("red", "green", "blue", "yellow", "purple", "cyan", "white", "orange", "navy", "magenta")
 
 
+def checkpoint_blobs(db: Path, thread: str | None = None) -> list[tuple[str, bytes]]:
+    """Every checkpoint and pending-write blob as (type, plain bytes): zlib-compressed ones inflated."""
+    import zlib
+
+    where = f" WHERE thread_id = '{thread}'" if thread else ""
+    rows = db_rows(db, f"SELECT type, checkpoint FROM checkpoints{where}") + \
+        db_rows(db, f"SELECT type, value FROM writes{where}")
+    return [(kind, zlib.decompress(blob) if kind and kind.endswith("+zlib") else bytes(blob or b""))
+            for kind, blob in rows]
+
+
 def synthetic_video(path: Path, *, scenes: int = 4, seconds: float = 1.0, fps: int = 25, size=(320, 180),
                     audio: bool = True, pattern: bool = True) -> list[float]:
     """A clip of `scenes` flat-coloured shots (a moving test pattern blended in), a tone per shot.

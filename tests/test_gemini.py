@@ -14,7 +14,8 @@ import pytest
 
 from director.tools import registry
 from tests.conftest import TEST_KEY
-from tests.helpers import check_final, db_rows, run_cli
+from tests.helpers import check_final, checkpoint_blobs, db_rows, run_cli
+
 
 def make(capsys, ws: Path, *args: str):
     return run_cli(capsys, "make", "a 3-scene bedtime story about a cat and a dog", "--workspace", str(ws), *args)
@@ -218,6 +219,9 @@ def test_the_api_key_never_leaks(fake, capsys, workspace, fast, caplog):
     for path in workspace.rglob("*"):
         if path.is_file() and path.suffix in (".db", ".json", ".srt", ".html", ".db-wal", ".txt", ""):
             haystacks.append(path.read_bytes().decode("latin-1"))
+    blobs = checkpoint_blobs(workspace / "director.db")  # compressed in the file: look inside too
+    assert len(blobs) > 10
+    haystacks += [plain.decode("latin-1") for _, plain in blobs]
     assert not any(TEST_KEY in h for h in haystacks)  # ...and written nowhere
 
 

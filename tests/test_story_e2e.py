@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from director.api import Director
-from tests.helpers import db_rows, faststart, ffprobe, parse_srt, run_cli
+from tests.helpers import checkpoint_blobs, db_rows, faststart, ffprobe, parse_srt, run_cli
 
 MEDIA_MAGIC = (b"\x89PNG", b"RIFF", b"ftyp", b"\xff\xd8\xff")
 
@@ -107,14 +107,14 @@ def test_history_has_a_checkpoint_per_super_step_and_no_media(story_run, capsys)
     result = run_cli(capsys, "history", run.id, "--workspace", str(ws))
     assert result.code == 0 and rows[0]["checkpoint"] in result.out and "planned 3×create_image, 3×narrate" in result.out
 
-    blobs = db_rows(ws / "director.db", f"SELECT checkpoint FROM checkpoints WHERE thread_id='{run.id}'")
-    writes = db_rows(ws / "director.db", f"SELECT value FROM writes WHERE thread_id='{run.id}'")
+    blobs = db_rows(ws / "director.db", f"SELECT type, checkpoint FROM checkpoints WHERE thread_id='{run.id}'")
     assert len(blobs) >= len(rows)
-    for (blob,) in blobs + writes:
-        assert not any(m in bytes(blob) for m in MEDIA_MAGIC)
-    biggest = max(len(b) for (b,) in blobs)
-    per_step = sum(len(b) for (b,) in blobs) / len(blobs)
-    assert biggest < 64_000 and per_step < 32_000  # kilobytes per step, not image sizes
+    assert {t for t, _ in blobs} == {"msgpack+zlib"}  # compressed, so look inside
+    for _kind, plain in checkpoint_blobs(ws / "director.db", run.id):
+        assert not any(m in plain for m in MEDIA_MAGIC)
+    biggest = max(len(b) for _, b in blobs)
+    per_step = sum(len(b) for _, b in blobs) / len(blobs)
+    assert biggest < 16_000 and per_step < 8_000  # kilobytes per step, not image sizes
 
 
 def test_runs_lists_the_run(story_run, capsys):
