@@ -95,13 +95,14 @@ PALETTE = ("red", "green", "blue", "yellow", "purple", "cyan", "white", "orange"
 
 
 def checkpoint_blobs(db: Path, thread: str | None = None) -> list[tuple[str, bytes]]:
-    """Every checkpoint and pending-write blob as (type, plain bytes): zlib-compressed ones inflated."""
-    import zlib
+    """Every checkpoint and pending-write blob as (type, plain bytes): compressed ones inflated."""
+    from director.api import CheckpointCodec
 
     where = f" WHERE thread_id = '{thread}'" if thread else ""
     rows = db_rows(db, f"SELECT type, checkpoint FROM checkpoints{where}") + \
         db_rows(db, f"SELECT type, value FROM writes{where}")
-    return [(kind, zlib.decompress(blob) if kind and kind.endswith("+zlib") else bytes(blob or b""))
+    codec = CheckpointCodec()
+    return [(kind, codec.decrypt(kind.split("+", 1)[1], blob) if kind and "+" in kind else bytes(blob or b""))
             for kind, blob in rows]
 
 

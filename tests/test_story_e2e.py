@@ -109,12 +109,12 @@ def test_history_has_a_checkpoint_per_super_step_and_no_media(story_run, capsys)
 
     blobs = db_rows(ws / "director.db", f"SELECT type, checkpoint FROM checkpoints WHERE thread_id='{run.id}'")
     assert len(blobs) >= len(rows)
-    assert {t for t, _ in blobs} == {"msgpack+zlib"}  # compressed, so look inside
+    assert {t for t, _ in blobs} == {"msgpack+xz"}  # compressed, so look inside
     for _kind, plain in checkpoint_blobs(ws / "director.db", run.id):
         assert not any(m in plain for m in MEDIA_MAGIC)
     biggest = max(len(b) for _, b in blobs)
     per_step = sum(len(b) for _, b in blobs) / len(blobs)
-    assert biggest < 16_000 and per_step < 8_000  # kilobytes per step, not image sizes
+    assert biggest < 12_000 and per_step < 6_000  # kilobytes per step, not image sizes
 
 
 def test_runs_lists_the_run(story_run, capsys):
