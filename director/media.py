@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,6 +54,16 @@ def run_ffmpeg(args: list[str], *, what: str) -> None:
     if proc.returncode != 0:
         tail = (proc.stderr or "").strip().splitlines()[-3:]
         raise MediaError(f"ffmpeg failed to {what}: {' | '.join(tail) or 'exit ' + str(proc.returncode)}")
+
+
+def write_png(image: Any, dest: Path | BinaryIO) -> None:
+    """Save a PIL image as PNG at zlib level 1.
+
+    Pillow's default (6) spends 333 ms on a 1344x768 photo where level 1
+    takes 76 ms for 13% more bytes; every picture passes through here at
+    least once, and most are intermediate.
+    """
+    image.save(dest, format="PNG", compress_level=1)
 
 
 _slots: dict[int, threading.BoundedSemaphore] = {}

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from director.limits import Prices
+from director.media import write_png
 from director.prompting import render
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
 from director.tooling import ToolContext, require_board, require_scene, tool
@@ -64,4 +65,4 @@ def fit_image(path: Path, width: int, height: int) -> None:
         if im.size == (width, height) and im.mode == "RGB" and im.format == "PNG":
             return
         fitted = ImageOps.fit(im.convert("RGB"), (width, height), method=Image.LANCZOS)
-    fitted.save(path, format="PNG")
+    write_png(fitted, path)

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from director.errors import MediaError, ToolArgumentError
+from director.media import write_png
 from director.state import AssetRef, DirectorState, Shot, Storyboard
 from director.tooling import ToolContext, read_json, require_footage, tool
 
@@ -88,7 +89,7 @@ def grab(path: str, times: list[float], out_dir: Path) -> list[Path]:
             if img.width > MAX_WIDTH:
                 img = img.resize((MAX_WIDTH, round(img.height * MAX_WIDTH / img.width)), Image.LANCZOS)
             target = out_dir / f"frame-{len(files)}-{t:.3f}.png"
-            img.save(target, format="PNG")
+            write_png(img, target)
             files.append(target)
     return files
 

@@ -25,7 +25,7 @@ from director.backends import IMG_REF, image_refs
 from director.config import Settings
 from director.errors import ConfigError, ProviderError, SafetyBlocked
 from director.limits import Limits, parse_retry_delay, record_tokens
-from director.media import write_wav_pcm16
+from director.media import write_png, write_wav_pcm16
 from director.prompting import render
 from director.state import Message, StoryDraft
 
@@ -166,10 +166,14 @@ def aspect_of(width: int, height: int) -> str:
 
 
 def save_png(data: bytes, out: Path) -> None:
+    """Write a returned image as an RGB PNG: as it came when it already is one, else converted."""
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as im:
-        im.convert("RGB").save(out, format="PNG")
+    with Image.open(io.BytesIO(data)) as im:  # reads the header only, unless it must convert
+        if im.format == "PNG" and im.mode == "RGB":
+            out.write_bytes(data)
+            return
+        write_png(im.convert("RGB"), out)
 
 
 def image_part(path: Path, *, max_side: int | None = None) -> types.Part:
@@ -180,7 +184,7 @@ def image_part(path: Path, *, max_side: int | None = None) -> types.Part:
         if max_side and max(im.size) > max_side:
             im.thumbnail((max_side, max_side), Image.LANCZOS)
         buf = io.BytesIO()
-        im.save(buf, format="PNG")
+        write_png(im, buf)
     return types.Part.from_bytes(data=buf.getvalue(), mime_type="image/png")
 
 

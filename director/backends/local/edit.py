@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from director.errors import ToolArgumentError
+from director.media import write_png
 
 Array = np.ndarray
 
@@ -127,7 +128,7 @@ def edit(image: Path, instruction: str, out: Path) -> list[str]:
     img = _rgb(image)
     for op in ops:
         img = APPLY[op](img)
-    Image.fromarray(img).save(out, format="PNG")
+    write_png(Image.fromarray(img), out)
     return ops
 
 
@@ -189,7 +190,7 @@ def remix(images: list[Path], prompt: str, *, size: tuple[int, int], out: Path) 
     left, top = (w - nw) // 2, h - nh - int(h * 0.06)
     region = background[top:top + nh, left:left + nw]
     background[top:top + nh, left:left + nw] = region * (1 - mask) + subject * mask
-    Image.fromarray(np.clip(background, 0, 255).astype(np.uint8)).save(out, format="PNG")
+    write_png(Image.fromarray(np.clip(background, 0, 255).astype(np.uint8)), out)
     return subject_n, background_n
 
 
