@@ -56,6 +56,21 @@ def run_ffmpeg(args: list[str], *, what: str) -> None:
         raise MediaError(f"ffmpeg failed to {what}: {' | '.join(tail) or 'exit ' + str(proc.returncode)}")
 
 
+def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize and centre-crop so the image exactly fills `size` (w, h)."""
+    import cv2
+    import numpy as np
+
+    w, h = size
+    ih, iw = image.shape[:2]
+    scale = max(w / iw, h / ih)
+    nw, nh = max(w, round(iw * scale)), max(h, round(ih * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    resized = cv2.resize(image, (nw, nh), interpolation=interp) if (nw, nh) != (iw, ih) else image
+    x0, y0 = (nw - w) // 2, (nh - h) // 2
+    return np.ascontiguousarray(resized[y0 : y0 + h, x0 : x0 + w])
+
+
 def write_png(image: Any, dest: Path | BinaryIO) -> None:
     """Save a PIL image as PNG at zlib level 1.
 

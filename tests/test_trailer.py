@@ -160,7 +160,7 @@ def test_remix_puts_the_subject_of_one_photo_onto_another(tmp_path):
                   "the astronaut from <img>1</img> standing on the table of <img>0</img>", size=(640, 360), out=out)
     assert roles == (1, 0)
     result = load(out).astype(float)
-    from director.backends.local.motion import cover
+    from director.media import cover
 
     background = cover(load(PHOTOS / "coffee.png"), (640, 360)).astype(float)
     diff = np.abs(result - background).mean(axis=2)

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from director.limits import Prices
-from director.media import write_png
+from director.media import cover, write_png
 from director.prompting import render
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
 from director.tooling import ToolContext, require_board, require_scene, tool
@@ -59,10 +59,11 @@ def create_image(args: CreateImageInput, ctx: ToolContext) -> CreateImageOutput:
 
 def fit_image(path: Path, width: int, height: int) -> None:
     """Make a PNG exactly width x height (cover-crop) if a backend returned another size."""
-    from PIL import Image, ImageOps
+    import numpy as np
+    from PIL import Image
 
     with Image.open(path) as im:
         if im.size == (width, height) and im.mode == "RGB" and im.format == "PNG":
             return
-        fitted = ImageOps.fit(im.convert("RGB"), (width, height), method=Image.LANCZOS)
-    write_png(fitted, path)
+        fitted = cover(np.asarray(im.convert("RGB")), (width, height))
+    write_png(Image.fromarray(fitted), path)

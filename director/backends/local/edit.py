@@ -171,7 +171,7 @@ def remix(images: list[Path], prompt: str, *, size: tuple[int, int], out: Path) 
     import cv2
     from PIL import Image
 
-    from director.backends.local.motion import cover
+    from director.media import cover
 
     subject_n, background_n = remix_roles(prompt, len(images))
     background = cover(_rgb(images[background_n]), size).astype(np.float32)

@@ -16,25 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from director.media import cover
+
 ZOOM = 1.14  # how far in a zoom goes, and the crop that pans travel inside
 
 
 def _ease(p: float) -> float:
     return p * p * (3 - 2 * p)
-
-
-def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize and centre-crop so the image exactly fills `size` (w, h)."""
-    import cv2
-
-    w, h = size
-    ih, iw = image.shape[:2]
-    scale = max(w / iw, h / ih)
-    nw, nh = max(w, round(iw * scale)), max(h, round(ih * scale))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    resized = cv2.resize(image, (nw, nh), interpolation=interp) if (nw, nh) != (iw, ih) else image
-    x0, y0 = (nw - w) // 2, (nh - h) // 2
-    return np.ascontiguousarray(resized[y0 : y0 + h, x0 : x0 + w])
 
 
 def camera(motion: str, p: float, w: int, h: int) -> tuple[float, float, float]:
