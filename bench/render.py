@@ -150,7 +150,7 @@ def main(report: Report, options: Options) -> None:
                 job.change_picture(change, d / f"changed{k}.png")
                 again.append(job.render())
                 ours_out = job.final
-            ours, rerender = sorted(full)[len(full) // 2], sorted(again)[len(again) // 2]
+            ours, rerender = statistics.median(full), statistics.median(again)
             assert ours_out is not None
             ours_len = probe(ours_out).duration or 0.0
             base = median_of(lambda m=motion: reference(stills, wavs, d / "reference.mp4", m == "auto"),

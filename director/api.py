@@ -18,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import lzma
 import os
 import re
 import secrets
-import lzma
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator

@@ -26,10 +26,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from director.errors import MediaError
+
 if TYPE_CHECKING:
     import numpy as np
-
-from director.errors import MediaError
 
 log = logging.getLogger(__name__)
 

@@ -198,8 +198,8 @@ class Runner:
 
         Two calls are ordered, in the order given, when their scopes (scene, source
         video, or the whole storyboard) overlap and one writes or clears a part of
-        the storyboard the other reads, or both write it. Everything else runs at once, so a
-        scene's clip starts as soon as its own image and narration are done.
+        the storyboard the other reads, or both write it. Everything else runs at
+        once, so a scene's clip starts as soon as its own image and narration are done.
         """
         touched: list[tuple[str, tuple[str, int] | None, Tool]] = []
         deps: dict[str, list[str]] = {}
@@ -227,6 +227,7 @@ class Runner:
         """
         lock = threading.Lock()
         deps = self.depends(calls)
+        awaited = {d for ds in deps.values() for d in ds}  # results a later call must read
         labels = {c.id: describe_call(c) for c in calls}
         view = {"board": state.storyboard}
 
@@ -254,8 +255,9 @@ class Runner:
                         current = state if view["board"] is state.storyboard else \
                             state.model_copy(update={"storyboard": view["board"]})
                     result = await asyncio.to_thread(self.run_one, current, call, safe_emit)
-                with lock:
-                    view["board"] = fold(view["board"], [call], [result], self.tools)
+                if call.id in awaited:
+                    with lock:
+                        view["board"] = fold(view["board"], [call], [result], self.tools)
                 return result
 
             for call in calls:

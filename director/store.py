@@ -191,8 +191,27 @@ class Workspace:
 
     @property
     def cache_dir(self) -> Path:
-        """Derived files that can be rebuilt (normalised segments); safe to delete at any time."""
+        """Derived files that can be rebuilt (normalised segments, sound tracks); safe to delete at any time."""
         return self.root / "cache"
+
+    def cached(self, kind: str, inputs: Any, suffix: str, make: Callable[[Path], None]) -> Path:
+        """cache/<kind>/<hash of inputs><suffix>, made by make(tmp) the first time.
+
+        The file appears whole or not at all: make() writes a temp name that is
+        renamed into place, so a killed process leaves nothing half-written.
+        """
+        key = hashlib.sha256(canonical_json(inputs).encode()).hexdigest()
+        path = self.cache_dir / kind / key[:2] / f"{key}{suffix}"
+        if path.is_file():
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{key}.{uuid.uuid4().hex}{suffix}")
+        try:
+            make(tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path
 
     def run_dir(self, run_id: str) -> Path:
         return self.runs_dir / run_id

@@ -80,9 +80,11 @@ class Tool:
 
     def scope(self, args: BaseModel) -> tuple[str, int] | None:
         """The scene or source video a call is confined to; None for the whole storyboard."""
+        if self.whole_board:
+            return None
         for name in ("scene", "video"):
             value = getattr(args, name, None)
-            if isinstance(value, int) and not self.whole_board:
+            if isinstance(value, int):
                 return name, value
         return None
 

@@ -19,13 +19,10 @@ with the source ducked under the voice by a sidechain compressor (mix).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import textwrap
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,11 +33,10 @@ from director.errors import MediaError, ToolArgumentError
 from director.media import SPEECH_LEAD, Probe, probe, render_slot, run_ffmpeg, scene_length, x264
 from director.state import (ASPECT_SIZES, Aspect, AssetRef, AudioMode, DirectorState, FinalCut, SceneTiming,
                             Storyboard)
-from director.store import canonical_json
+from director.tooling import ToolContext, require_board, tool
 
 if TYPE_CHECKING:
-    from director.store import AssetStore
-from director.tooling import ToolContext, require_board, tool
+    from director.store import AssetStore, Workspace
 
 AUDIO_RATE = 48_000
 STEREO = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
@@ -143,27 +139,20 @@ SEGMENT_VERSION = "1"  # bump when normalise() changes what it writes
 SOUND_VERSION = "1"  # bump when SoundGraph changes what it mixes
 
 
-def segment(clip: Path, clip_sha: str, cache: Path, *, width: int, height: int, fps: int, length: float, crf: int,
-            preset: str, jobs: int) -> Path:
+def segment(clip: Path, clip_sha: str, workspace: Workspace, *, width: int, height: int, fps: int, length: float,
+            crf: int, preset: str, jobs: int) -> Path:
     """The clip itself if it already is the cut's format and length; else its cached normalised segment."""
     p = probe(clip)
     if matches(p, width, height, fps) and p.duration is not None and abs(p.duration - length) < 0.5 / fps:
         return clip
-    key = hashlib.sha256(canonical_json({
-        "v": SEGMENT_VERSION, "clip": clip_sha, "size": [width, height], "fps": fps, "length": round(length, 6),
-        "crf": crf, "preset": preset}).encode()).hexdigest()
-    cached = cache / key[:2] / f"{key}.mp4"
-    if cached.is_file():
-        return cached
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}.mp4")
-    try:
+
+    def make(tmp: Path) -> None:
         with render_slot(jobs):
             normalise(clip, tmp, width=width, height=height, fps=fps, duration=length, crf=crf, preset=preset)
-        os.replace(tmp, cached)  # whole or absent, even if the process dies
-    finally:
-        tmp.unlink(missing_ok=True)
-    return cached
+
+    inputs = {"v": SEGMENT_VERSION, "clip": clip_sha, "size": [width, height], "fps": fps,
+              "length": round(length, 6), "crf": crf, "preset": preset}
+    return workspace.cached("segments", inputs, ".mp4", make)
 
 
 def scene_seconds(sc: dict[str, Any], fps: int) -> float:
@@ -216,28 +205,21 @@ class SoundGraph:
         else:
             raise ToolArgumentError(f"scene {n} has no sound to assemble")
 
-    def track(self, cache: Path) -> Path:
+    def track(self, workspace: Workspace) -> Path:
         """The whole sound track as AAC in .m4a, mixed once per distinct set of inputs and cached.
 
         A change to a scene's picture leaves the sound alone, so re-assembling
         after it joins both streams by copy and encodes nothing.
         """
-        key = hashlib.sha256(canonical_json({"v": SOUND_VERSION, "scenes": self.described}).encode()).hexdigest()
-        cached = cache / key[:2] / f"{key}.m4a"
-        if cached.is_file():
-            return cached
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}.m4a")
         n = len(self.described)
         graph = ";".join(self.filters) + ";" + "".join(f"[a{i}]" for i in range(1, n + 1)) + \
             f"concat=n={n}:v=0:a=1[aout]"
-        try:
+
+        def make(tmp: Path) -> None:
             run_ffmpeg([*self.inputs, "-filter_complex", graph, "-map", "[aout]", "-c:a", "aac", "-b:a", "160k",
                         "-ar", str(AUDIO_RATE), str(tmp)], what="mix the sound track")
-            os.replace(tmp, cached)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return cached
+
+        return workspace.cached("sound", {"v": SOUND_VERSION, "scenes": self.described}, ".m4a", make)
 
 
 @dataclass
@@ -300,11 +282,11 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
     temps: list[Path] = []
     # The sound track (cached, or made by mix_sound already) and any segments that
     # need normalising are made side by side.
-    cache, jobs = ctx.store.workspace.cache_dir, ctx.settings.render_jobs
+    workspace, jobs = ctx.store.workspace, ctx.settings.render_jobs
     with ThreadPoolExecutor(max_workers=jobs + 1) as pool:
-        track = pool.submit(sound.track, cache / "sound")
+        track = pool.submit(sound.track, workspace)
         segments = list(pool.map(
-            lambda sc, length: segment(ctx.store.path(sc["clip"]), sc["clip"].sha256, cache / "segments",
+            lambda sc, length: segment(ctx.store.path(sc["clip"]), sc["clip"].sha256, workspace,
                                        width=width, height=height, fps=fps, length=length, crf=ctx.settings.crf,
                                        preset=ctx.settings.x264_preset, jobs=jobs),
             scenes, lengths))
