@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     backoff_base_s: float = Field(1.0, ge=0, description="First back-off for 5xx and timeouts.")
     backoff_max_s: float = Field(60.0, ge=0, description="Longest single back-off.")
     budget_usd: float | None = Field(None, ge=0, description="Stop before a call would spend more than this.")
+    brain_retries: int = Field(2, ge=0, le=10, description="Corrective re-asks after an unusable brain reply.")
 
     # Credentials and endpoints, under the names the providers document.
     gemini_api_key: SecretStr | None = Field(

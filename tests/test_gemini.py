@@ -242,12 +242,21 @@ def test_model_mistakes_go_back_to_the_model(fake, capsys, workspace, fast):
     assert "scene" in errors["create_image"] and "aspect" in errors["create_image"]
 
 
-def test_a_blocked_brain_reply_ends_the_run_clearly(fake, capsys, workspace):
+def test_a_blocked_brain_reply_is_retried_then_stops_resumable_with_its_reason(fake, capsys, workspace, monkeypatch):
+    monkeypatch.setenv("DIRECTOR_BRAIN_RETRIES", "2")
     fake.block("brain", lambda r: True, reason="SAFETY")
     result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
-                     "--workspace", str(workspace))
+                     "--workspace", str(workspace), "--run-id", "blocked")
     assert result.code == 1
-    assert "the model's reply carried nothing usable: output withheld (SAFETY)" in result.err
+    assert "the model gave no usable reply in 3 tries; the last was BLOCKED: output withheld (SAFETY)" in result.err
+    brain = fake.calls("brain")
+    assert len(brain) == 3
+    # Each retry carries a corrective note as the last user text; the saved log does not keep it.
+    assert "withheld by a safety filter" in brain[1].body["contents"][-1]["parts"][-1]["text"]
+    fake.unblock()
+    result = run_cli(capsys, "resume", "blocked", "--workspace", str(workspace))
+    assert result.code == 0, result.err
+    check_final(Path(result.last_line), cues=1)
 
 
 def test_veo_needs_vertex_in_api_key_mode(fake, capsys, workspace):

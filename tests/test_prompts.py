@@ -28,6 +28,8 @@ VARIABLES = {
     "lighting": "soft daylight",
     "palette": "green, sky blue",
     "mood": "calm",
+    "problem": "MALFORMED_FUNCTION_CALL",
+    "detail": "no candidates",
 }
 
 

@@ -245,7 +245,7 @@ def build_providers(settings: Settings, family: str, limits: object) -> Provider
         from director.backends.gemini import GeminiChat
         from director.brain.gemini import GeminiBrain
 
-        brain: object = GeminiBrain(GeminiChat(google(), settings.brain_model))  # type: ignore[arg-type]
+        brain: object = GeminiBrain(GeminiChat(google(), settings.brain_model), retries=settings.brain_retries)  # type: ignore[arg-type]
     else:
         from director.brain.local import LocalBrain
 

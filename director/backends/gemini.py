@@ -22,6 +22,7 @@ from google.genai import types
 from pydantic import BaseModel, Field, ValidationError
 
 from director.backends import IMG_REF, image_refs
+from director.brain.conversation import Call, Text, conversation
 from director.config import Settings
 from director.errors import ConfigError, ProviderError, SafetyBlocked
 from director.limits import Limits, parse_retry_delay, record_tokens
@@ -203,40 +204,35 @@ class ModelCall:
 class BrainTurn:
     text: str = ""
     calls: list[ModelCall] = field(default_factory=list)
-    blocked: str | None = None
+    problem: str | None = None
+    """Why the reply is unusable, when it is: MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL,
+    MAX_TOKENS, BLOCKED or EMPTY. The brain retries these with a corrective note."""
+    detail: str = ""
+
+
+RETRY_FINISH = {"MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "MAX_TOKENS", "TOO_MANY_TOOL_CALLS"}
 
 
 def to_contents(messages: list[Message]) -> list[types.Content]:
-    """Our conversation log as Gemini contents: text, function calls, function responses.
-
-    Calls carry the id and thought signature the model gave them, so the
-    model can match each function response to its call.
-    """
+    """The run's log as Gemini contents, through conversation(): every call turn is answered
+    at once, with the ids and thought signatures the model gave its calls."""
     contents: list[types.Content] = []
-    model_ids: dict[str, str | None] = {}
-    for message in messages:
-        if message.role == "user":
-            contents.append(types.Content(role="user", parts=[types.Part(text=message.text)]))
-        elif message.role == "brain":
-            parts: list[types.Part] = []
-            if message.text and not message.calls:
-                parts.append(types.Part(text=message.text))
-            for call in message.calls:
-                model_ids[call.id] = call.model_id
+    for turn in conversation(messages):
+        parts: list[types.Part] = []
+        for part in turn.parts:
+            if isinstance(part, Text):
+                parts.append(types.Part(text=part.text))
+            elif isinstance(part, Call):
+                call = part.call
                 parts.append(types.Part(
                     function_call=types.FunctionCall(id=call.model_id, name=call.name, args=call.args),
                     thought_signature=base64.b64decode(call.signature) if call.signature else None,
                 ))
-            if parts:
-                contents.append(types.Content(role="model", parts=parts))
-        elif message.role == "tool" and message.results:
-            parts = [
-                types.Part(function_response=types.FunctionResponse(
-                    id=model_ids.get(r.call_id), name=r.name,
-                    response={"output": r.output} if r.ok else {"error": r.error}))
-                for r in message.results
-            ]
-            contents.append(types.Content(role="user", parts=parts))
+            else:
+                response = {"output": part.output} if part.error is None else {"error": part.error}
+                parts.append(types.Part(function_response=types.FunctionResponse(
+                    id=part.call.model_id, name=part.call.name, response=response)))
+        contents.append(types.Content(role=turn.role, parts=parts))
     return contents
 
 
@@ -258,17 +254,26 @@ class GeminiChat:
         )
         response = self.client.generate(self.model, to_contents(messages), config)
         turn = BrainTurn()
-        for candidate in response.candidates[:1] if response.candidates else []:
-            for part in (candidate.content.parts if candidate.content and candidate.content.parts else []):
-                if part.function_call is not None:
-                    fc = part.function_call
-                    args = fc.args if isinstance(fc.args, dict) else {}
-                    signature = base64.b64encode(part.thought_signature).decode() if part.thought_signature else None
-                    turn.calls.append(ModelCall(id=fc.id, name=fc.name or "", args=dict(args), signature=signature))
-                elif part.text and not part.thought:
-                    turn.text += part.text
-        if not turn.calls and not turn.text:
-            turn.blocked = blocked_reason(response) or "empty reply"
+        candidate = response.candidates[0] if response.candidates else None
+        for part in (candidate.content.parts if candidate and candidate.content and candidate.content.parts else []):
+            if part.function_call is not None:
+                fc = part.function_call
+                args = fc.args if isinstance(fc.args, dict) else {}
+                signature = base64.b64encode(part.thought_signature).decode() if part.thought_signature else None
+                turn.calls.append(ModelCall(id=fc.id, name=fc.name or "", args=dict(args), signature=signature))
+            elif part.text and not part.thought:
+                turn.text += part.text
+        finish = _name(candidate.finish_reason) if candidate else ""
+        if turn.calls:
+            return turn
+        blocked = blocked_reason(response)
+        if blocked and blocked != "no candidates returned":
+            turn.problem, turn.detail = "BLOCKED", blocked
+        elif finish in RETRY_FINISH:
+            # A truncated or malformed reply's words are not an answer, even when some came through.
+            turn.problem, turn.detail = ("MAX_TOKENS" if finish == "TOO_MANY_TOOL_CALLS" else finish), finish
+        elif not turn.text.strip():
+            turn.problem, turn.detail = "EMPTY", blocked or f"finish reason {finish or 'none'}, no parts"
         return turn
 
 

@@ -27,8 +27,9 @@ class ChatModel(Protocol):
 
 
 class GeminiBrain:
-    def __init__(self, chat: ChatModel) -> None:
+    def __init__(self, chat: ChatModel, *, retries: int = 2) -> None:
         self.chat = chat
+        self.retries = retries
         self.name = chat.name
         self.model = chat.model
 
@@ -41,9 +42,19 @@ class GeminiBrain:
         footage = state.storyboard.footage if state.storyboard else []
         system = render("system.md", goal=goal.text, scenes=goal.scenes, aspect=goal.aspect, mode=goal.mode,
                         style=goal.style or "diorama", audio=goal.audio, sources=footage, approve=goal.approve)
-        turn = self.chat.turn(system=system, messages=state.messages, declarations=declarations())
-        if getattr(turn, "blocked", None):
-            return Decision(give_up=f"the model's reply carried nothing usable: {turn.blocked}")  # type: ignore[attr-defined]
+        messages = list(state.messages)
+        turn = self.chat.turn(system=system, messages=messages, declarations=declarations())
+        tries = 1
+        while getattr(turn, "problem", None) and tries <= self.retries:
+            # A bad reply is not the run's end: tell the model what was wrong and ask again.
+            # The note goes to this request only; the log keeps what really happened.
+            note = render("retry.md", problem=turn.problem, detail=turn.detail)  # type: ignore[attr-defined]
+            messages.append(Message(role="user", text=note))
+            turn = self.chat.turn(system=system, messages=messages, declarations=declarations())
+            tries += 1
+        if getattr(turn, "problem", None):
+            return Decision(give_up=f"the model gave no usable reply in {tries} tries; the last was "
+                                    f"{turn.problem}: {turn.detail}")  # type: ignore[attr-defined]
         step = len(state.messages)
         calls = [
             ToolCall(id=f"g{step}.{i}", name=c.name, args=c.args, model_id=c.id, signature=c.signature)

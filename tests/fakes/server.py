@@ -32,6 +32,8 @@ from urllib.parse import urlparse
 import numpy as np
 from PIL import Image, ImageDraw
 
+from tests.fakes import rules
+
 MODEL_PATH = re.compile(
     r"^/(?P<version>v1|v1beta|v1beta1|v1alpha)/(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/)?"
     r"(?:publishers/google/)?models/(?P<model>[^/:]+):(?P<method>\w+)$"
@@ -148,6 +150,8 @@ class FakeGoogle:
         self.veo_polls = veo_polls
         self.operations: dict[str, dict[str, Any]] = {}
         self.reve_credits: int | None = None
+        self.signatures: set[str] = set()
+        self.refusals: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -248,6 +252,12 @@ class FakeGoogle:
             req.model, method = m["model"], m["method"]
             if method == "generateContent":
                 req.kind = self._content_kind(req.body or {})
+                with self.lock:
+                    issued = set(self.signatures)
+                problem = rules.refuse(req.body, req.model or "", issued)
+                if problem:
+                    self.refusals.append((req.kind, problem))
+                    return Reply(400, google_error(400, problem))
                 return self._respond(req, self._generate)
             if method == "predict":
                 req.kind = "imagen"
@@ -331,6 +341,8 @@ class FakeGoogle:
         body = req.body or {}
         if req.kind == "brain":
             parts = brain_policy(body)
+            if (req.model or "").startswith("gemini-3"):
+                self._sign(parts, req)
             return Reply(body={"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP"}],
                                "usageMetadata": self._usage(req, 60 * len(parts))})
         if req.kind == "story":
@@ -359,6 +371,17 @@ class FakeGoogle:
         return Reply(body={"candidates": [{"content": {"role": "model", "parts": [
             {"text": "A miniature diorama of the scene, warm light, felt and clay."}]}, "finishReason": "STOP"}],
             "usageMetadata": self._usage(req, 20)})
+
+    def _sign(self, parts: list[dict[str, Any]], req: Request) -> None:
+        """Gemini 3 signs the first function call of each step; the signature must come back on it."""
+        for part in parts:
+            if "functionCall" in part:
+                signature = base64.b64encode(hashlib.sha256(
+                    f"{len(self.requests)}:{json.dumps(part)}".encode()).digest()).decode()
+                part["thoughtSignature"] = signature
+                with self.lock:
+                    self.signatures.add(signature)
+                return
 
     def _imagen(self, req: Request) -> Reply:
         params = (req.body or {}).get("parameters") or {}
@@ -488,39 +511,91 @@ def trailer_policy(system: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"text": "The trailer is assembled."}]
 
 
+REVISION_AT = re.compile(r"scene (\d+)[: ]+(.+)", re.I)
+
+
+def revision_args(text: str) -> dict[str, Any] | None:
+    """What a model would pass to revise_storyboard for a few kinds of change."""
+    if m := re.search(r"\b(9:16|16:9|1:1)\b", text):
+        return {"aspect": m.group(1)}
+    if m := REVISION_AT.search(text):
+        change = m.group(2).strip()
+        change = change[3:] if change.lower().startswith("at ") else change
+        return {"updates": [{"scene": int(m.group(1)), "image_prompt": f"REVISED({change})"}]}
+    return None
+
+
 def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """What a sensible model would answer next, computed from the conversation."""
+    """What a sensible model would answer next, computed from the conversation in order.
+
+    It writes the story, then (with approval asked for) the stills alone, then the
+    narration and clips, then the cut. A user's change becomes a revise_storyboard
+    call, after which the scenes it touched are made again. A response saying a call
+    was "not run" leaves that work to do; a failed one is retried only after a user
+    message that starts with "Resume".
+    """
     system = " ".join(p.get("text", "") for p in (body.get("systemInstruction") or {}).get("parts", []))
     if "Mode: trailer" in system:
         return trailer_policy(system, body)
     scenes_n = int(m.group(1)) if (m := re.search(r"Scenes: (\d+)", system)) else 3
     aspect = m.group(1) if (m := re.search(r"Aspect ratio: ([0-9:]+)", system)) else "16:9"
     goal = m.group(1).strip() if (m := re.search(r"The run's goal: (.+)", system)) else "a story"
+    approve_first = "approves paid work first" in system
     calls: dict[str, dict[str, Any]] = {}
     story: dict[str, Any] | None = None
     done: dict[str, set[int]] = defaultdict(set)
     failed: dict[str, set[int]] = defaultdict(set)
     assembled = False
+    revision: str | None = None
+    said_goal = False
     for content in body.get("contents", []):
         for part in content.get("parts", []):
             if "functionCall" in part:
                 fc = part["functionCall"]
                 calls[fc.get("id", "")] = fc
+                if fc["name"] == "revise_storyboard":
+                    revision = None
             elif "functionResponse" in part:
                 fr = part["functionResponse"]
                 call = calls.get(fr.get("id", ""), {})
-                scene = (call.get("args") or {}).get("scene")
-                ok = "output" in (fr.get("response") or {})
+                args = call.get("args") or {}
+                scene = args.get("scene")
+                response = fr.get("response") or {}
+                ok = "output" in response
+                if not ok and str(response.get("error", "")).startswith("not run"):
+                    continue  # still to do
                 if fr["name"] == "write_story" and ok:
                     story = fr["response"]["output"]
+                    done.clear()
+                    assembled = False
+                elif fr["name"] == "revise_storyboard" and ok and story is not None:
+                    assembled = False
+                    if args.get("aspect"):
+                        aspect = args["aspect"]
+                        for tool in ("create_image", "animate_image"):
+                            done[tool].clear()
+                    for update in args.get("updates") or []:
+                        n = update["scene"]
+                        if update.get("image_prompt"):
+                            story["scenes"][n - 1]["image_prompt"] = update["image_prompt"]
+                            done["create_image"].discard(n)
+                        if update.get("narration"):
+                            story["scenes"][n - 1]["narration"] = update["narration"]
+                            done["narrate"].discard(n)
+                        done["animate_image"].discard(n)
                 elif fr["name"] == "assemble_video" and ok:
                     assembled = True
                 elif isinstance(scene, int):
                     (done if ok else failed)[fr["name"]].add(scene)
                     if ok:
                         failed[fr["name"]].discard(scene)
-            elif "text" in part and content.get("role") == "user" and part["text"].startswith("Resume"):
-                failed.clear()  # the user asked to try again
+            elif "text" in part and content.get("role") == "user":
+                text = part["text"].strip()
+                if text.startswith("Resume"):
+                    failed.clear()  # the user asked to try again
+                elif said_goal and revision_args(text) is not None:
+                    revision = text  # acted on once the story exists
+                said_goal = True
     counter = iter(range(1, 1000))
 
     def call(name: str, **args: Any) -> dict[str, Any]:
@@ -529,22 +604,23 @@ def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
 
     if story is None:
         return [call("write_story", goal=goal, scenes=scenes_n)]
+    if revision is not None:
+        return [call("revise_storyboard", **(revision_args(revision) or {}))]
     scenes = story["scenes"]
-    batch = []
-    for i, s in enumerate(scenes, start=1):
-        if i not in done["create_image"] and i not in failed["create_image"]:
-            batch.append(call("create_image", scene=i, prompt=s["image_prompt"], aspect=aspect))
-        if i not in done["narrate"] and i not in failed["narrate"]:
-            batch.append(call("narrate", scene=i, text=s["narration"]))
+    pending = range(1, len(scenes) + 1)
+    batch = [call("create_image", scene=i, prompt=s["image_prompt"], aspect=aspect)
+             for i, s in enumerate(scenes, start=1) if i not in done["create_image"] | failed["create_image"]]
+    if not (approve_first and batch):
+        batch += [call("narrate", scene=i, text=s["narration"])
+                  for i, s in enumerate(scenes, start=1) if i not in done["narrate"] | failed["narrate"]]
     if batch:
         return batch
-    for i in range(1, len(scenes) + 1):
-        if (i in done["create_image"] and i in done["narrate"] and i not in done["animate_image"]
-                and i not in failed["animate_image"]):
-            batch.append(call("animate_image", scene=i, aspect=aspect))
+    batch = [call("animate_image", scene=i, aspect=aspect) for i in pending
+             if i in done["create_image"] and i in done["narrate"]
+             and i not in done["animate_image"] | failed["animate_image"]]
     if batch:
         return batch
-    if all(i in done["animate_image"] for i in range(1, len(scenes) + 1)):
+    if all(i in done["animate_image"] for i in pending):
         if not assembled:
             return [call("assemble_video", aspect=aspect)]
         return [{"text": "The video is assembled."}]

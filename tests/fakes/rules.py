@@ -1,0 +1,229 @@
+"""What the real generateContent endpoint refuses, so the fake refuses it too.
+
+Each rule names where it comes from. Every refusal is a 400 in Google's error
+shape ({"error": {"code": 400, "message": ..., "status": "INVALID_ARGUMENT"}}),
+with the live API's wording where it is known.
+
+1. Unknown JSON fields. The REST API is proto JSON: an unknown name is refused
+   with `Invalid JSON payload received. Unknown name "x" at 'path': Cannot find
+   field.`, and both lowerCamelCase and snake_case names are accepted
+   (protobuf's JSON mapping, https://protobuf.dev/programming-guides/json/).
+   The field lists below follow the v1beta / v1beta1 REST reference of
+   GenerateContentRequest, Content, Part, Tool, FunctionDeclaration, Schema,
+   GenerationConfig and their children (ai.google.dev/api/generate-content,
+   ai.google.dev/api/caching#Content, cloud.google.com/vertex-ai/docs/reference/rest).
+   Struct and Value fields (functionCall.args, functionResponse.response,
+   parametersJsonSchema, ...) take any JSON.
+2. Function-calling turn order (ai.google.dev/gemini-api/docs/function-calling;
+   the messages are the live API's, as reported in gemini-cli #4504, #2321,
+   #7410, #11814 and langchain #27799):
+   - a model turn with N functionCall parts is followed at once by a user turn
+     with exactly N functionResponse parts, with the same names, in the same
+     order, and the same ids where the calls had ids;
+   - a functionResponse part only in the turn right after a call turn;
+   - a function-call turn comes right after a user turn (or a response turn),
+     never first and never after another model turn.
+3. Roles are "user" or "model"; a content has at least one part.
+4. Thought signatures (ai.google.dev/gemini-api/docs/thought-signatures): for
+   Gemini 3 models, in the current turn (everything after the last user turn
+   that carries text rather than function responses), the first functionCall
+   part of every model step must carry the thoughtSignature the model gave it,
+   else "Function call is missing a thought_signature in functionCall parts".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+ANY = "ANY"  # a google.protobuf.Struct / Value: any JSON
+
+SCHEMA: dict[str, Any] = {}  # filled below (Schema is recursive)
+SCHEMA.update({
+    "type": None, "format": None, "title": None, "description": None, "nullable": None, "enum": None,
+    "maxItems": None, "minItems": None, "properties": ("map", SCHEMA), "required": None,
+    "minProperties": None, "maxProperties": None, "minLength": None, "maxLength": None, "pattern": None,
+    "example": ANY, "anyOf": SCHEMA, "propertyOrdering": None, "default": ANY, "items": SCHEMA,
+    "minimum": None, "maximum": None,
+})
+BLOB = {"mimeType": None, "data": None, "displayName": None}
+FILE_DATA = {"mimeType": None, "fileUri": None, "displayName": None}
+FUNCTION_CALL = {"id": None, "name": None, "args": ANY}
+FUNCTION_RESPONSE = {"id": None, "name": None, "response": ANY, "willContinue": None, "scheduling": None,
+                     "parts": ANY}
+PART = {
+    "text": None, "inlineData": BLOB, "functionCall": FUNCTION_CALL, "functionResponse": FUNCTION_RESPONSE,
+    "fileData": FILE_DATA, "executableCode": {"language": None, "code": None},
+    "codeExecutionResult": {"outcome": None, "output": None}, "thought": None, "thoughtSignature": None,
+    "videoMetadata": {"startOffset": None, "endOffset": None, "fps": None}, "partMetadata": ANY,
+    "mediaResolution": ANY,
+}
+CONTENT = {"role": None, "parts": PART}
+FUNCTION_DECLARATION = {"name": None, "description": None, "behavior": None, "parameters": SCHEMA,
+                        "parametersJsonSchema": ANY, "response": SCHEMA, "responseJsonSchema": ANY}
+TOOL = {"functionDeclarations": FUNCTION_DECLARATION, "googleSearchRetrieval": ANY, "codeExecution": ANY,
+        "googleSearch": ANY, "urlContext": ANY, "computerUse": ANY, "fileSearch": ANY, "googleMaps": ANY,
+        "retrieval": ANY, "enterpriseWebSearch": ANY}
+TOOL_CONFIG = {"functionCallingConfig": {"mode": None, "allowedFunctionNames": None}, "retrievalConfig": ANY}
+SPEECH_CONFIG = {
+    "voiceConfig": {"prebuiltVoiceConfig": {"voiceName": None}},
+    "multiSpeakerVoiceConfig": ANY, "languageCode": None,
+}
+GENERATION_CONFIG = {
+    "stopSequences": None, "responseMimeType": None, "responseSchema": SCHEMA, "responseJsonSchema": ANY,
+    "responseModalities": None, "candidateCount": None, "maxOutputTokens": None, "temperature": None,
+    "topP": None, "topK": None, "seed": None, "presencePenalty": None, "frequencyPenalty": None,
+    "responseLogprobs": None, "logprobs": None, "enableEnhancedCivicAnswers": None, "speechConfig": SPEECH_CONFIG,
+    "thinkingConfig": {"includeThoughts": None, "thinkingBudget": None, "thinkingLevel": None},
+    "imageConfig": {"aspectRatio": None, "imageSize": None}, "mediaResolution": None, "audioTimestamp": None,
+}
+GENERATE_CONTENT_REQUEST = {
+    "model": None, "contents": CONTENT, "tools": TOOL, "toolConfig": TOOL_CONFIG,
+    "safetySettings": {"category": None, "threshold": None, "method": None}, "systemInstruction": CONTENT,
+    "generationConfig": GENERATION_CONFIG, "cachedContent": None, "labels": ANY,
+}
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def unknown_field(value: Any, spec: Any, path: str = "") -> str | None:
+    """The first name in `value` that `spec` does not know, as the API words it."""
+    if spec is ANY or spec is None:
+        return None
+    if isinstance(spec, tuple):  # ("map", value spec): keys are free
+        if isinstance(value, dict):
+            for key, item in value.items():
+                found = unknown_field(item, spec[1], f"{path}[{key}]")
+                if found:
+                    return found
+        return None
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = unknown_field(item, spec, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    if not isinstance(value, dict):
+        return None
+    for key, item in value.items():
+        name = camel(key)
+        if name not in spec:
+            where = path or "(root)"
+            return f"Invalid JSON payload received. Unknown name \"{key}\" at '{where}': Cannot find field."
+        found = unknown_field(item, spec[name], f"{path}.{snake(name)}" if path else snake(name))
+        if found:
+            return found
+    return None
+
+
+def _field(d: dict[str, Any], name: str) -> Any:
+    """A field by its camelCase or snake_case name."""
+    return d.get(name, d.get(snake(name)))
+
+
+PAIRING = ("Please ensure that the number of function response parts is equal to the number of function call "
+           "parts of the function call turn.")
+RESPONSE_AFTER_CALL = "Please ensure that function response turn comes immediately after a function call turn."
+CALL_AFTER_USER = ("Please ensure that function call turn comes immediately after a user turn or after a function "
+                   "response turn.")
+MISSING_SIGNATURE = ("Function call is missing a thought_signature in functionCall parts. This is required for "
+                     "tools to work correctly, and missing thought_signature may lead to degraded model "
+                     "performance. Additional data, function call `default_api:{name}` , position {position}. "
+                     "Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.")
+
+
+def turn_order(contents: list[dict[str, Any]]) -> str | None:
+    """The first function-calling turn rule the conversation breaks, in the API's words."""
+    for i, content in enumerate(contents):
+        role = content.get("role")
+        parts = content.get("parts") or []
+        if role not in ("user", "model"):
+            return f"Please use a valid role: user, model. (contents[{i}] has role {role!r})"
+        if not parts:
+            return f"contents[{i}].parts must not be empty."
+        calls = [_field(p, "functionCall") for p in parts if _field(p, "functionCall") is not None]
+        responses = [_field(p, "functionResponse") for p in parts if _field(p, "functionResponse") is not None]
+        if calls and role != "model" or responses and role != "user":
+            return f"contents[{i}]: function calls come from the model and function responses from the user."
+        if responses:
+            before = contents[i - 1] if i else None
+            if before is None or not any(_field(p, "functionCall") is not None for p in before.get("parts") or []):
+                return RESPONSE_AFTER_CALL
+        if calls:
+            before = contents[i - 1] if i else None
+            if before is None or before.get("role") != "user":
+                return CALL_AFTER_USER
+            after = contents[i + 1] if i + 1 < len(contents) else None
+            answers = [_field(p, "functionResponse") for p in (after or {}).get("parts") or []
+                       if _field(p, "functionResponse") is not None]
+            if len(answers) != len(calls):
+                return PAIRING
+            for call, answer in zip(calls, answers):
+                if answer.get("name") != call.get("name"):
+                    return (f"function response name {answer.get('name')!r} does not match the function call "
+                            f"name {call.get('name')!r} at the same position.")
+                if call.get("id") and answer.get("id") != call.get("id"):
+                    return (f"function response id {answer.get('id')!r} does not match the function call "
+                            f"id {call.get('id')!r} at the same position.")
+    return None
+
+
+def proto_bytes(value: str) -> bytes | None:
+    """Proto JSON bytes: standard or URL-safe base64, padded or not."""
+    import base64
+    import binascii
+
+    try:
+        return base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def signatures(contents: list[dict[str, Any]], issued: set[str]) -> str | None:
+    """Gemini 3: every model step of the current turn starts its calls with the signature it was given."""
+    start = 0
+    for i, content in enumerate(contents):
+        parts = content.get("parts") or []
+        if content.get("role") == "user" and any("text" in p for p in parts) \
+                and not any(_field(p, "functionResponse") is not None for p in parts):
+            start = i + 1
+    for content in contents[start:]:
+        if content.get("role") != "model":
+            continue
+        parts = content.get("parts") or []
+        for position, part in enumerate(parts):
+            call = _field(part, "functionCall")
+            if call is None:
+                continue
+            signature = _field(part, "thoughtSignature")
+            if not signature:
+                return MISSING_SIGNATURE.format(name=call.get("name"), position=position + 1)
+            if proto_bytes(signature) not in {proto_bytes(s) for s in issued}:
+                return "Corrupted thought signature."
+            break  # only the first call of a step carries one
+    return None
+
+
+def refuse(body: Any, model: str, issued: set[str]) -> str | None:
+    """Why the real API would refuse this generateContent body, or None."""
+    if not isinstance(body, dict):
+        return "Invalid JSON payload received."
+    problem = unknown_field(body, GENERATE_CONTENT_REQUEST)
+    if problem:
+        return problem
+    contents = body.get("contents")
+    if not isinstance(contents, list) or not contents:
+        return "contents is not specified"
+    problem = turn_order(contents)
+    if problem:
+        return problem
+    if model.startswith("gemini-3"):
+        return signatures(contents, issued)
+    return None
