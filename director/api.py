@@ -386,18 +386,23 @@ class Director:
         run_id = run_id or new_run_id()
         if session.catalog.get_run(run_id) is not None:
             raise InputError(f"run {run_id!r} already exists in {self.workspace.root}; pick another --run-id")
-        options = {"goal": spec.model_dump(), "fallback": self.settings.fallback}
+        default_cap = budget is None and session.providers.paid
+        if default_cap:
+            budget = self.settings.default_budget_usd  # no surprise bills: a quote past it asks first
+        options = {"goal": spec.model_dump(), "fallback": self.settings.fallback, "default_cap": default_cap}
         session.catalog.create_run(RunRow(
             id=run_id, goal=spec.text, options_json=json.dumps(options), backend=family, pid=os.getpid(),
             budget_usd=budget))
         run = Run(run_id, self.workspace.root)
         for event in early:
             run._emit(event)
-        run._emit({"type": "run_started", "run_id": run_id, "backend": family, "reason": reason,
-                   "workspace": str(self.workspace.root), "scenes": spec.scenes, "aspect": spec.aspect,
-                   "notes": session.providers.notes, "budget_usd": budget, "mode": spec.mode})
         state = DirectorState(run_id=run_id, goal=spec, storyboard=board,
                               messages=[Message(role="user", text=spec.text, intent="goal")])
+        quote = self._runner(session, BudgetGuard(None, 0.0)).quote_plan(state) if session.providers.paid else None
+        run._emit({"type": "run_started", "run_id": run_id, "backend": family, "reason": reason,
+                   "workspace": str(self.workspace.root), "scenes": spec.scenes, "aspect": spec.aspect,
+                   "notes": session.providers.notes, "budget_usd": budget, "mode": spec.mode,
+                   "quote": quote, "default_cap": default_cap})
         # The warnings went to on_event as they happened; the rest of the log goes now.
         return self._launch(_Job(session, run, state, budget), on_event, background=background,
                             deliver_from=len(early))
@@ -427,6 +432,10 @@ class Director:
                 raise InputError(f"run {run_id} has no checkpoints to resume from")
             state = DirectorState.model_validate(snapshot.values)
             waiting = bool(snapshot.interrupts)
+            asked = snapshot.interrupts[0].value if waiting and isinstance(snapshot.interrupts[0].value, dict) else {}
+            if waiting and approve is None and budget is not None and asked.get("cap_usd") is not None \
+                    and not state.goal.approve:
+                approve = "yes"  # it stopped only for the default cap; a chosen budget now governs
             if waiting and approve is None:
                 raise InputError(f"run {run_id} is waiting for approval: director resume {run_id} --approve yes|no")
             if approve is not None and not waiting:
@@ -455,6 +464,9 @@ class Director:
                 graph.update_state(config, {"status": "running", "error": None, "storyboard": board, "outputs": {},
                                             "messages": [Message(role="user", text=note, intent="resume")]},
                                    as_node="tools")
+        if budget is not None:  # the user chose a budget: it replaces the default cap
+            options = json.loads(row.options_json or "{}")
+            catalog.update_run(run_id, options_json=json.dumps({**options, "default_cap": False}))
         catalog.update_run(run_id, status="running", error=None, pid=os.getpid(), budget_usd=limit)
         run = Run(run_id, self.workspace.root)
         run._emit({"type": "run_started", "run_id": run_id, "backend": row.backend, "reason": "resumed",
@@ -569,14 +581,18 @@ class Director:
     def _build(self, session: Session, checkpointer: Any, budget: BudgetGuard) -> Any:
         from director.graph import build_graph
         from director.publish import Publisher
+
+        brain = session.providers.brain
+        runner = self._runner(session, budget)
+        publisher = Publisher(self.workspace, session.store, session.catalog, self.settings, session.backends, brain)
+        return build_graph(brain=brain, runner=runner, finish=publisher, checkpointer=checkpointer)  # type: ignore[arg-type]
+
+    def _runner(self, session: Session, budget: BudgetGuard) -> Any:
         from director.runner import Runner
         from director.tools import registry
 
-        brain = session.providers.brain
-        runner = Runner(settings=self.settings, backends=session.backends, store=session.store,
-                        catalog=session.catalog, tools=registry(), prices=session.prices, budget=budget)
-        publisher = Publisher(self.workspace, session.store, session.catalog, self.settings, session.backends, brain)
-        return build_graph(brain=brain, runner=runner, finish=publisher, checkpointer=checkpointer)  # type: ignore[arg-type]
+        return Runner(settings=self.settings, backends=session.backends, store=session.store,
+                      catalog=session.catalog, tools=registry(), prices=session.prices, budget=budget)
 
     def _launch(self, job: _Job, on_event: OnEvent | None, *, background: bool, deliver_from: int = 0) -> Run:
         run = job.run
@@ -609,7 +625,8 @@ class Director:
 
         session, run = job.session, job.run
         config = {"configurable": {"thread_id": run.id, **job.config}, "recursion_limit": self.settings.max_steps}
-        guard = BudgetGuard(job.budget, session.catalog.run_spend(run.id))
+        options = json.loads(session.catalog.require_run(run.id).options_json or "{}")
+        guard = BudgetGuard(job.budget, session.catalog.run_spend(run.id), default=bool(options.get("default_cap")))
         mark = session.catalog.last_call_id()
         try:
             with open_checkpointer(self.workspace) as saver:
@@ -659,7 +676,10 @@ class Director:
         calls = [c for c in session.catalog.run_calls(run.id) if c.tool != "brain" and (c.id or 0) > mark]
         run.goal, run.backend = row.goal, row.backend
         run.status = values.get("status", row.status)
-        run.error = values.get("error")
+        run.error = values.get("error") or row.error
+        if run.status not in ("done", "paused") and not run.error:
+            # Every stop says why; a run that ended with no recorded reason says that much, with the way on.
+            run.error = f"the run ended as {run.status} with no reason recorded; director resume {run.id} goes on"
         run.outputs = {name: self.workspace.abspath(rel) for name, rel in (values.get("outputs") or {}).items()}
         run.executed = sum(1 for c in calls if not c.reused and c.error is None)
         run.reused = sum(1 for c in calls if c.reused)

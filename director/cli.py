@@ -76,7 +76,15 @@ class Progress:
             c.print(f"workspace {escape(event['workspace'])}", style="dim")
             for note in event.get("notes") or []:
                 c.print(f"  {escape(note)}", style="dim")
-            if event.get("budget_usd") is not None:
+            quote = event.get("quote")
+            if quote is not None:
+                parts = ", ".join(f"{tool} ${usd:.2f}" for tool, usd in quote["by_tool"].items() if usd >= 0.005)
+                cap = (f"cap ${event['budget_usd']:.2f} (DIRECTOR_DEFAULT_BUDGET_USD; --budget to choose)"
+                       if event.get("default_cap") else f"budget ${event['budget_usd']:.2f}"
+                       if event.get("budget_usd") is not None else "no budget")
+                c.print(f"quote: about ${quote['usd']:.2f} for {event['scenes']} scenes"
+                        f"{' (' + parts + ')' if parts else ''}, before brain turns; {cap}")
+            elif event.get("budget_usd") is not None:
                 c.print(f"  budget ${event['budget_usd']:.2f}", style="dim")
         elif kind == "warning":
             c.print(f"[yellow]warning:[/] {escape(event['message'])}")
@@ -266,8 +274,13 @@ def _finish(run: Any) -> None:
     err.print(_summary(run))
     if run.status == "paused":
         q = run.interrupt or {}
-        err.print(f"paused for approval: the remaining paid steps will cost about ${q.get('quote_usd', 0):.2f}; "
-                  f"see the storyboard, then: director resume {escape(run.id)} --approve yes|no")
+        if q.get("cap_usd") is not None:
+            err.print(f"paused before spending: the remaining paid steps will cost about ${q.get('quote_usd', 0):.2f}, "
+                      f"past the ${q['cap_usd']:.2f} cap (DIRECTOR_DEFAULT_BUDGET_USD); see the storyboard, then: "
+                      f"director resume {escape(run.id)} --approve yes|no, or --budget USD")
+        else:
+            err.print(f"paused for approval: the remaining paid steps will cost about ${q.get('quote_usd', 0):.2f}; "
+                      f"see the storyboard, then: director resume {escape(run.id)} --approve yes|no")
         out.print(str(q.get("storyboard") or run.run_dir))
         return
     if run.status == "cancelled":

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     backoff_base_s: float = Field(1.0, ge=0, description="First back-off for 5xx and timeouts.")
     backoff_max_s: float = Field(60.0, ge=0, description="Longest single back-off.")
     budget_usd: float | None = Field(None, ge=0, description="Stop before a call would spend more than this.")
+    default_budget_usd: float = Field(
+        2.0, ge=0, description="Spending cap of a run on a paid backend when no budget is given; a quote past it "
+                               "stops at the approval gate.")
     brain_retries: int = Field(2, ge=0, le=10, description="Corrective re-asks after an unusable brain reply.")
 
     # Credentials and endpoints, under the names the providers document.

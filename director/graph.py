@@ -51,18 +51,26 @@ def build_graph(
         return "gate" if state.calls and state.status == "running" else "finish"
 
     def gate_node(state: DirectorState) -> dict[str, Any]:
-        if not (state.goal.approve and not state.approved and any(c.name in GATED for c in state.calls)):
+        asked = state.goal.approve and any(c.name in GATED for c in state.calls)
+        if state.approved or not state.calls:
             return {}
         quote = runner.quote(state)
-        if state.approvals and quote["usd"] <= 0:
+        over = runner.budget.over(quote["usd"])  # a default cap that the rest would pass
+        if not (asked or over):
+            return {}
+        if not over and state.approvals and quote["usd"] <= 0:
             return {}  # a revision after approval that costs nothing does not ask again
         # interrupt() runs this node again from the top on resume: everything above is
         # side-effect free, and the preview below rewrites the same file.
         preview = finish.preview(state) if hasattr(finish, "preview") else None
-        answer = interrupt({"quote_usd": quote["usd"], "steps": quote["steps"], "storyboard": preview,
+        answer = interrupt({"quote_usd": quote["usd"], "steps": quote["steps"], "by_tool": quote["by_tool"],
+                            "spent_usd": round(runner.budget.spent, 4), "storyboard": preview,
+                            "cap_usd": runner.budget.limit if over else None,
                             "ask": "approve the paid steps? yes, no, or a change"})
         text = str(answer).strip()
         if text.lower() in ("yes", "y", "ok", "approve", "go"):
+            if runner.budget.default:
+                runner.raise_cap(state.run_id, quote["usd"])
             return {"approved": True, "approvals": state.approvals + 1,
                     "messages": [Message(role="user", text="approved", intent="approval")]}
         if text.lower() in ("no", "n", "cancel", "stop"):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import re
 import threading
@@ -46,10 +47,12 @@ DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "imagen-4.0-generate-001": {"per_image": 0.04},
     "imagen-4.0-fast-generate-001": {"per_image": 0.02},
     "imagen-4.0-ultra-generate-001": {"per_image": 0.06},
-    "veo-3.0-generate-001": {"per_second": 0.40},
-    "veo-3.0-fast-generate-001": {"per_second": 0.15},
-    "veo-3.1-generate-preview": {"per_second": 0.40},
-    "veo-3.1-fast-generate-preview": {"per_second": 0.15},
+    # Veo bills the seconds it is asked for: per_second for video only, per_second_audio with
+    # generated sound. Director asks for no sound (the narration replaces it).
+    "veo-3.0-generate-001": {"per_second": 0.20, "per_second_audio": 0.40},
+    "veo-3.0-fast-generate-001": {"per_second": 0.10, "per_second_audio": 0.15},
+    "veo-3.1-generate-preview": {"per_second": 0.20, "per_second_audio": 0.40},
+    "veo-3.1-fast-generate-preview": {"per_second": 0.10, "per_second_audio": 0.15},
     "veo-2.0-generate-001": {"per_second": 0.35},
     "reve": {"per_image": 0.04},
 }
@@ -76,8 +79,25 @@ class Prices:
     def images(self, model: str, n: int = 1) -> float:
         return n * self.of(model).get("per_image", 0.0)
 
-    def video(self, model: str, seconds: float) -> float:
-        return seconds * self.of(model).get("per_second", 0.0)
+    def video(self, model: str, seconds: float, *, audio: bool = False) -> float:
+        p = self.of(model)
+        rate = p.get("per_second_audio", p.get("per_second", 0.0)) if audio else p.get("per_second", 0.0)
+        return seconds * rate
+
+
+VEO_SECONDS = (4, 6, 8)
+"""The clip lengths Veo accepts; a request is billed for the length asked, not the length used."""
+
+
+def veo_seconds(duration: float) -> int:
+    """The Veo clip length Director requests for a scene of `duration` seconds (and pays for)."""
+    return next((s for s in VEO_SECONDS if s >= math.ceil(duration - 1e-6)), VEO_SECONDS[-1])
+
+
+def veo_audio(model: str) -> bool | None:
+    """What to send as generate_audio: False for Veo 3 (which would add sound by default), None for
+    models that take no such parameter."""
+    return False if model.startswith("veo-3") else None
 
 
 # --- metering ---------------------------------------------------------------------------
@@ -115,10 +135,10 @@ def record_images(model: str, n: int = 1) -> None:
         meter.cost_usd += meter.prices.images(model, n)
 
 
-def record_video(model: str, seconds: float) -> None:
+def record_video(model: str, seconds: float, *, audio: bool = False) -> None:
     meter = CURRENT_CALL.get()
     if meter is not None:
-        meter.cost_usd += meter.prices.video(model, seconds)
+        meter.cost_usd += meter.prices.video(model, seconds, audio=audio)
 
 
 def report(note: str) -> None:
@@ -268,11 +288,24 @@ class Limits:
 class BudgetGuard:
     """Reserve an estimate before a paid call; refuse what would pass the limit."""
 
-    def __init__(self, limit_usd: float | None, spent_usd: float) -> None:
+    def __init__(self, limit_usd: float | None, spent_usd: float, *, default: bool = False) -> None:
         self.limit = limit_usd
         self.spent = spent_usd
         self.reserved = 0.0
+        self.default = default
+        """The limit is the settings' default cap, not one the user chose: a quote that passes it
+        stops at the approval gate, and an approval raises it."""
         self.lock = threading.Lock()
+
+    def over(self, quote: float) -> bool:
+        """Whether spending `quote` more would pass a default cap (an explicit budget never asks)."""
+        return self.default and self.limit is not None and self.spent + quote > self.limit + 1e-9
+
+    def allow(self, quote: float) -> float:
+        """The user approved `quote`: raise the cap to cover it, with a quarter more for brain turns and retries."""
+        with self.lock:
+            self.limit = round(max(self.limit or 0.0, self.spent + quote * 1.25 + 0.05), 2)
+            return self.limit
 
     def reserve(self, estimate: float, what: str) -> None:
         if self.limit is None or estimate <= 0:

@@ -25,7 +25,7 @@ from director.backends import Backends
 from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError
 from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices
-from director.state import DirectorState, Storyboard, ToolCall, ToolResult
+from director.state import DirectorState, Scene, Storyboard, ToolCall, ToolResult
 from director.store import AssetStore, Catalog, CallRow, canonical_json
 from director.tooling import Tool, ToolContext, asset_refs, key_view
 
@@ -113,26 +113,59 @@ class Runner:
                                            for k, v in info.items()}}),
         )
 
-    def quote(self, state: DirectorState) -> dict[str, Any]:
-        """Expected USD of the paid steps still to come (narration, motion), by the tools' own estimates."""
-
-        board = state.storyboard
+    def quote(self, state: DirectorState, board: Storyboard | None = None) -> dict[str, Any]:
+        """Expected USD of the paid media still to make (stills, narration, motion), by the tools'
+        own estimates in their billing units (images; audio tokens; the Veo seconds requested)."""
+        board = board if board is not None else state.storyboard
         steps: dict[str, int] = {}
-        usd = 0.0
+        usd: dict[str, float] = {}
+
+        def add(name: str, **fields: Any) -> None:
+            tool = self.tools[name]
+            inputs = fields.pop("inputs", {})
+            cost = self._estimate(tool, tool.input.model_construct(**fields), inputs)
+            steps[name] = steps.get(name, 0) + 1
+            usd[name] = usd.get(name, 0.0) + cost
+
+        aspect = (board.aspect if board else None) or state.goal.aspect
         for scene in board.scenes if board else []:
+            if scene.image is None:
+                picture = "edit_image" if state.goal.mode == "trailer" else "create_image"
+                add(picture, scene=scene.index, prompt=scene.image_prompt, instruction=scene.image_prompt,
+                    picture="frame", aspect=aspect)
             needs_voice = state.goal.audio in ("narration", "mix") or state.goal.mode == "story"
             if needs_voice and scene.audio is None and scene.narration:
-                tool = self.tools["narrate"]
-                args = tool.input(scene=scene.index, text=scene.narration)
-                usd += self._estimate(tool, args, {})
-                steps["narrate"] = steps.get("narrate", 0) + 1
+                add("narrate", scene=scene.index, text=scene.narration, voice=None, pace=board.pace)
             if scene.clip is None:
-                tool = self.tools["animate_image"]
                 seconds = scene.audio.duration if scene.audio else len(scene.narration.split()) / 2.5
                 inputs = {"length": scene.length} if scene.length else {"speech_seconds": seconds}
-                usd += self._estimate(tool, tool.input(scene=scene.index, aspect=state.goal.aspect), inputs)
-                steps["animate_image"] = steps.get("animate_image", 0) + 1
-        return {"usd": round(usd, 4), "steps": steps}
+                add("animate_image", scene=scene.index, aspect=aspect, motion=state.goal.motion, inputs=inputs)
+        return {"usd": round(sum(usd.values()), 4), "steps": steps, "by_tool": {k: round(v, 4) for k, v in usd.items()}}
+
+    def quote_plan(self, state: DirectorState) -> dict[str, Any]:
+        """A quote before anything exists: the goal's scenes, each with a typical narration."""
+        if state.storyboard is not None and state.storyboard.scenes:
+            return self.quote(state)
+        typical = " ".join(["word"] * 20)  # about 8 s of speech: one or two sentences
+        board = Storyboard(title="", art_style="", scenes=[Scene(index=i, image_prompt="a scene", narration=typical)
+                                                           for i in range(1, state.goal.scenes + 1)])
+        quote = self.quote(state, board)
+        story = self.tools["write_story"]
+        if story.estimate is not None and self.identity(story)[0] != "local":
+            cost = story.estimate(story.input.model_construct(goal=state.goal.text, scenes=state.goal.scenes), {},
+                                  self.identity(story)[1], self.prices)
+            quote["usd"] = round(quote["usd"] + cost, 4)
+            quote["by_tool"]["write_story"] = round(cost, 4)
+        return quote
+
+    def raise_cap(self, run_id: str, quote: float) -> None:
+        """An approval of `quote` under a default cap: the cap grows to cover it, for this run."""
+        limit = self.budget.allow(quote)
+        self.catalog.update_run(run_id, budget_usd=limit)
+
+    def paid(self) -> bool:
+        """Whether any backend of this run charges money (the brain included)."""
+        return any(self.identity(t)[0] != "local" for t in self.tools.values() if t.estimate is not None)
 
     def _estimate(self, tool: Tool, args: BaseModel, inputs: Mapping[str, Any]) -> float:
         backend, model = self.identity(tool)

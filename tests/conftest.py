@@ -19,9 +19,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path, monkeypatch):
-    """No test writes to the developer's ~/.director or sees their provider keys."""
+def _isolated_env(request, tmp_path, monkeypatch):
+    """No test writes to the developer's ~/.director or sees their provider keys (live tests keep them)."""
     monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    if "live" in request.keywords:
+        return
     for name in PROVIDER_ENV:
         monkeypatch.delenv(name, raising=False)
 

@@ -69,7 +69,13 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
 
 def test_vertex_express_with_imagen_and_veo(fake, capsys, workspace, fast, monkeypatch):
     monkeypatch.setenv("DIRECTOR_IMAGE_BACKEND", "imagen")
-    result = make(capsys, workspace, "--backend", "vertex", "--aspect", "9:16")
+    result = make(capsys, workspace, "--backend", "vertex", "--aspect", "9:16", "--run-id", "veo")
+    # Three Veo clips cost more than the default cap: the run quotes first and stops before any media.
+    assert result.code == 0, result.err
+    assert "quote: about $4.93 for 3 scenes" in result.err and "cap $2.00 (DIRECTOR_DEFAULT_BUDGET_USD" in result.err
+    assert "paused before spending" in result.err and "past the $2.00 cap" in result.err
+    assert not fake.calls("imagen") and not fake.calls("veo")
+    result = run_cli(capsys, "resume", "veo", "--budget", "20", "--workspace", str(workspace))
     assert result.code == 0, result.err
     assert "vertex express (API key)" in result.err
     manifest = check_final(Path(result.last_line), size=(720, 1280), cues=3)
@@ -83,8 +89,10 @@ def test_vertex_express_with_imagen_and_veo(fake, capsys, workspace, fast, monke
         assert instance["image"]["mimeType"] == "image/png" and len(instance["image"]["bytesBase64Encoded"]) > 1000
         assert r.body["parameters"]["durationSeconds"] in (4, 6, 8)
         assert r.body["parameters"]["aspectRatio"] == "9:16"
+        assert r.body["parameters"]["generateAudio"] is False  # the narration replaces it: half the price
     assert len(fake.calls("veo_poll")) == 3 * fake.veo_polls
-    assert any(c["tool"] == "animate_image" and c["cost_usd"] >= 1.6 for c in manifest["calls"])
+    # Billed as requested: 4 s of video without sound at $0.20/s, whatever the scene's length inside it.
+    assert {round(c["cost_usd"], 2) for c in manifest["calls"] if c["tool"] == "animate_image"} == {0.8}
 
 
 def test_vertex_project_mode_with_service_account(fake, capsys, workspace, fast, monkeypatch, tmp_path):

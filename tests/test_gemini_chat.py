@@ -22,9 +22,12 @@ def cli(capsys, ws: Path, *args: str):
     return run_cli(capsys, *args, "--workspace", str(ws))
 
 
-def no_refusals(fake) -> None:
+def no_refusals(fake, ws: Path | None = None) -> None:
+    """The fake refused nothing, and every run that stopped short says why."""
     assert fake.refusals == [], fake.refusals
     assert all(r.kind != "brain" or "functionCall" not in json.dumps(r.body["contents"][:1]) for r in fake.requests)
+    for run_id, status, error in db_rows(ws / "director.db", "SELECT id, status, error FROM runs") if ws else []:
+        assert status in ("done", "paused") or (error or "").strip(), (run_id, status)
 
 
 def executed(ws: Path, run: str) -> list[tuple[str, int | None]]:
@@ -44,7 +47,7 @@ def test_approve_then_resume(fake, capsys, workspace, fast, monkeypatch, model):
     result = cli(capsys, workspace, "resume", "gated", "--approve", "yes")
     assert result.code == 0, result.err
     check_final(Path(result.last_line), cues=2)
-    no_refusals(fake)
+    no_refusals(fake, workspace)
     if model.startswith("gemini-3"):
         # Every call turn went back with the signature the fake gave its first call.
         last = fake.calls("brain")[-1].body["contents"]
@@ -64,7 +67,7 @@ def test_a_change_typed_at_the_gate_answers_the_pending_calls(fake, capsys, work
     result = cli(capsys, workspace, "resume", "night", "--approve", "yes")
     assert result.code == 0, result.err
     check_final(Path(result.last_line), cues=2)
-    no_refusals(fake)
+    no_refusals(fake, workspace)
     # The model read that its narration calls did not run, and why, right after making them.
     contents = fake.calls("brain")[-1].body["contents"]
     not_run = [p["functionResponse"] for c in contents for p in c["parts"]
@@ -87,7 +90,7 @@ def test_say_replay_and_fork(fake, capsys, workspace, fast):
     result = cli(capsys, workspace, "fork", "fox", "--from", first, "--say", "now 9:16", "--run-id", "fox-phone")
     assert result.code == 0, result.err
     check_final(Path(result.last_line), size=(720, 1280), cues=2)
-    no_refusals(fake)
+    no_refusals(fake, workspace)
 
 
 @pytest.mark.parametrize("approve", [True, False])
@@ -101,7 +104,7 @@ def test_chat(fake, capsys, workspace, fast, monkeypatch, approve):
     assert len(done) == 2, replies
     if approve:
         assert any("the storyboard is ready" in r for r in replies)
-    no_refusals(fake)
+    no_refusals(fake, workspace)
 
 
 def test_malformed_and_empty_replies_are_retried_with_a_note(fake, capsys, workspace, fast):
@@ -114,7 +117,7 @@ def test_malformed_and_empty_replies_are_retried_with_a_note(fake, capsys, works
     assert "was empty" in brain[2].body["contents"][-1]["parts"][-1]["text"]
     # The notes were for those requests only: later ones carry neither.
     assert "malformed" not in json.dumps(brain[-1].body["contents"])
-    no_refusals(fake)
+    no_refusals(fake, workspace)
 
 
 def test_a_400_from_the_brain_stops_the_run_with_the_apis_words(fake, capsys, workspace, monkeypatch):
@@ -126,3 +129,18 @@ def test_a_400_from_the_brain_stops_the_run_with_the_apis_words(fake, capsys, wo
     assert stop and "Please ensure that the number of function response parts" in stop[0]
     [(status, error)] = db_rows(workspace / "director.db", "SELECT status, error FROM runs")
     assert status == "failed" and "400 INVALID_ARGUMENT" in error
+
+
+def test_every_stop_through_the_python_api_names_its_reason(fake, workspace, fast):
+    from director.api import Director
+    from director.errors import DirectorError
+
+    fake.fail("brain", 400, times=1, message="Please ensure that function response turn comes immediately after")
+    events: list[dict] = []
+    with pytest.raises(DirectorError, match="400 INVALID_ARGUMENT: Please ensure that function response turn"):
+        Director(workspace=workspace, backend="gemini", fallback="local").submit("a fox", scenes=1,
+                                                                                on_event=events.append)
+    fake.block("brain", lambda r: True, reason="SAFETY")
+    run = Director(workspace=workspace, backend="gemini", fallback="local").submit("an owl", scenes=1, run_id="owl")
+    assert run.status == "failed" and "BLOCKED: output withheld (SAFETY)" in run.error
+    no_refusals(fake, workspace)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 
 from pydantic import BaseModel, Field
 
 from director.backends import MOTIONS
 from director.errors import MediaError, ToolArgumentError
-from director.limits import Prices
+from director.limits import Prices, veo_audio, veo_seconds
 from director.media import hold_still, probe, render_slot, scene_length
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Motion, Storyboard
 from director.tooling import ToolContext, require_scene, tool
@@ -58,7 +57,7 @@ def pick_motion(scene: int, seed: int) -> str:
 def _estimate(args: AnimateImageInput, inputs: dict, model: str, prices: Prices) -> float:
     if args.motion == "still":
         return 0.0  # held locally, whoever animates
-    return prices.video(model, max(4.0, min(8.0, math.ceil(duration_of(inputs, 30)))))
+    return prices.video(model, veo_seconds(duration_of(inputs, 30)), audio=bool(veo_audio(model)))
 
 
 @tool(capability="motion", needs=_needs, apply=_apply, estimate=_estimate, renders=True,

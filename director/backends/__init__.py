@@ -152,6 +152,12 @@ class Providers:
     brain: object
     notes: list[str]
 
+    @property
+    def paid(self) -> bool:
+        """Whether anything this run talks to charges money."""
+        names = [b["backend"] for b in self.backends.describe().values()]
+        return getattr(self.brain, "name", "local") != "local" or any(n != "local" for n in names)
+
 
 def build_providers(settings: Settings, family: str, limits: object) -> Providers:
     """Pick a provider per capability: the family's default unless a DIRECTOR_*_BACKEND says otherwise."""

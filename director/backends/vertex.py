@@ -8,7 +8,6 @@ application-default credentials, or an express-mode API key.
 from __future__ import annotations
 
 import logging
-import math
 import time
 import warnings
 from collections.abc import Callable
@@ -18,11 +17,10 @@ from google.genai import types
 
 from director.backends.gemini import GoogleClient, aspect_of
 from director.errors import ConfigError, ProviderError, SafetyBlocked
-from director.limits import record_images, record_video
+from director.limits import record_images, record_video, veo_audio, veo_seconds
 
 log = logging.getLogger(__name__)
 
-VEO_SECONDS = (4, 6, 8)
 VERTEX_HELP = ("set GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION (or a Vertex "
                "express API key) and use --backend vertex")
 
@@ -83,7 +81,8 @@ class VeoAnimator:
         out: Path,
         report: Callable[[str], None] | None = None,
     ) -> None:
-        seconds = next((s for s in VEO_SECONDS if s >= math.ceil(duration - 1e-6)), VEO_SECONDS[-1])
+        seconds = veo_seconds(duration)
+        audio = veo_audio(self.model)
         aspect = aspect_of(*size)
         camera = motion.replace("_", " ")
         source = types.GenerateVideosSource(
@@ -91,7 +90,8 @@ class VeoAnimator:
             image=types.Image(image_bytes=image.read_bytes(), mime_type="image/png"),
         )
         config = types.GenerateVideosConfig(number_of_videos=1, duration_seconds=seconds,
-                                            aspect_ratio=aspect if aspect != "1:1" else "16:9")
+                                            aspect_ratio=aspect if aspect != "1:1" else "16:9",
+                                            generate_audio=audio)
         try:
             operation = self.client.call(self.model, lambda: self.client.client.models.generate_videos(
                 model=self.model, source=source, config=config))
@@ -131,5 +131,5 @@ class VeoAnimator:
             raise ProviderError(f"Veo returned the clip only as {video.uri}; Director needs inline bytes "  # type: ignore[union-attr]
                                 f"(do not set an output GCS URI)", provider=self.name, model=self.model)
         out.write_bytes(data)
-        record_video(self.model, seconds)
+        record_video(self.model, seconds, audio=bool(audio))
         log.info("veo %s: %d s clip after %d polls", self.model, seconds, polls)
