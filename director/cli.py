@@ -17,40 +17,104 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer import Abort
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from director.errors import DirectorError, InputError
-
-from typer import Abort
+from director.state import ASPECT_SIZES, MOTION_CHOICES
 
 try:  # newer typer ships its own copy of click
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
 except ImportError:  # pragma: no cover - typer on real click
     from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
 
+
+class _Argument(TyperArgument):
+    """An argument as a man page shows it: GOAL in the usage line, no <type> beside its name."""
+
+    def _usage_display_name(self) -> str:
+        name = self.metavar or (self.name or "").upper()
+        return name if self.required else f"[{name}]"
+
+    def _rich_display_name(self) -> str:
+        return self.metavar or (self.name or "").upper()
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+def _readable(params: list[Any]) -> list[Any]:
+    for param in params:
+        if isinstance(param, TyperArgument) and not isinstance(param, _Argument):
+            param.__class__ = _Argument
+        elif (getattr(param, "is_flag", False) or getattr(param, "count", False)) and param.metavar is None:
+            param.metavar = ""  # a flag takes no value
+    return params
+
+
+class _Command(TyperCommand):
+    """Help that reads well: arguments in capitals, flags without a <bool> value, choices listed."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _readable(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _readable(super().get_params(ctx))
+
+
+
+
 app = typer.Typer(
     name="director",
+    cls=_Group,
     help="Turn a goal into a finished, narrated, subtitled video.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+
+def _styles() -> list[str]:
+    from director.tools.describe_frame import styles
+
+    return styles()
+
+
+def _choices(values: Any) -> str:
+    return "[" + "|".join(values) + "]"
+
+
 # Piped output keeps whole lines instead of wrapping tables at 80 columns.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WorkspaceOpt = Annotated[
     Optional[Path],
-    typer.Option("--workspace", "-w", help="Workspace folder (default: $DIRECTOR_HOME, else ~/.director)."),
+    typer.Option("--workspace", "-w", metavar="DIR", help="Workspace folder (default: $DIRECTOR_HOME, else ~/.director)."),
 ]
 BackendOpt = Annotated[
-    str, typer.Option("--backend", "-b", help="auto | local | gemini | vertex. auto picks gemini when a key is set.")
+    str, typer.Option("--backend", "-b", metavar=_choices(("auto", "local", "gemini", "vertex")),
+                      help="auto picks vertex when GOOGLE_GENAI_USE_VERTEXAI is set, gemini when a key is set, "
+                           "else local.")
 ]
+AspectOpt = Annotated[str, typer.Option("--aspect", "-a", metavar=_choices(ASPECT_SIZES), help="Frame shape.")]
+SeedOpt = Annotated[int, typer.Option("--seed", metavar="N", help="Seed for the deterministic local backends.")]
+VoiceOpt = Annotated[Optional[str], typer.Option(
+    "--voice", metavar="NAME", help="Narration voice (default: the backend's; locally en_US-joe-medium, Gemini Kore).")]
+MotionOpt = Annotated[str, typer.Option(
+    "--motion", metavar=_choices(MOTION_CHOICES),
+    help="Camera: auto varies pans and zooms, still holds each picture, or one move for every clip.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 BudgetOpt = Annotated[
-    Optional[float], typer.Option("--budget", help="Stop before any call that would take spending past USD.")
+    Optional[float], typer.Option("--budget", metavar="USD",
+                                  help="Stop before any call that would take spending past USD.")
 ]
 FallbackOpt = Annotated[
-    Optional[str], typer.Option("--fallback", help="'local': Ken Burns motion when Veo is unavailable (API-key mode).")
+    Optional[str], typer.Option("--fallback", metavar=_choices(("none", "local")),
+                                help="local: Ken Burns motion when Veo is unavailable (API-key mode).")
 ]
 
 
@@ -126,26 +190,26 @@ def _root(
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
 
-@app.command()
+@app.command(cls=_Command)
 def make(
-    goal: Annotated[str, typer.Argument(help="What the video should be, e.g. 'a 5-scene bedtime story about a cat and a dog'.")],
-    scenes: Annotated[Optional[int], typer.Option("--scenes", "-n", help="Number of scenes, 1-50 (default: from the goal, else 4).")] = None,
-    aspect: Annotated[str, typer.Option("--aspect", "-a", help="16:9, 9:16 or 1:1.")] = "16:9",
+    goal: Annotated[str, typer.Argument(metavar="GOAL", help="What the video should be, e.g. 'a 5-scene bedtime story about a cat and a dog'.")],
+    scenes: Annotated[Optional[int], typer.Option("--scenes", "-n", metavar="N", help="Number of scenes, 1-50 (default: from the goal, else 4).")] = None,
+    aspect: AspectOpt = "16:9",
     backend: BackendOpt = "auto",
     workspace: WorkspaceOpt = None,
-    run_id: Annotated[Optional[str], typer.Option("--run-id", help="Name for the run (default: time-based).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for deterministic backends.")] = 0,
-    voice: Annotated[Optional[str], typer.Option("--voice", help="Narration voice (default: the backend's).")] = None,
+    run_id: Annotated[Optional[str], typer.Option("--run-id", metavar="ID", help="Name for the run (default: time-based).")] = None,
+    seed: SeedOpt = 0,
+    voice: VoiceOpt = None,
     budget: BudgetOpt = None,
     fallback: FallbackOpt = None,
-    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="A source video for a trailer; repeat for several.")] = None,
-    title: Annotated[Optional[str], typer.Option("--title", help="Trailer: title of the work (else a JSON sidecar, else the file name).")] = None,
-    plot: Annotated[Optional[str], typer.Option("--plot", help="Trailer: plot summary (else a JSON sidecar).")] = None,
-    style: Annotated[Optional[str], typer.Option("--style", help="Trailer: diorama, noir, anime, sketchbook (prompts/styles/).")] = None,
-    max_scenes: Annotated[Optional[int], typer.Option("--max-scenes", "-k", help="Trailer: at most this many scenes (default 6).")] = None,
-    audio: Annotated[Optional[str], typer.Option("--audio", help="Trailer sound: narration, source or mix.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", metavar="VIDEO", help="A source video for a trailer; repeat for several.")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Trailer: title of the work (else a JSON sidecar, else the file name).")] = None,
+    plot: Annotated[Optional[str], typer.Option("--plot", metavar="TEXT", help="Trailer: plot summary (else a JSON sidecar).")] = None,
+    style: Annotated[Optional[str], typer.Option("--style", metavar=_choices(_styles()), help="Trailer: the look, from prompts/styles/ (default: one named in the goal, else diorama).")] = None,
+    max_scenes: Annotated[Optional[int], typer.Option("--max-scenes", "-k", metavar="N", help="Trailer: at most this many scenes (default 6).")] = None,
+    audio: Annotated[Optional[str], typer.Option("--audio", metavar=_choices(("narration", "source", "mix")), help="Trailer sound: the narration, each shot's own sound, or both (default narration).")] = None,
     approve: Annotated[bool, typer.Option("--approve", help="Stop after the storyboard and stills with a cost quote.")] = False,
-    motion: Annotated[str, typer.Option("--motion", help="Camera: auto (varied pans and zooms), still (hold each picture), or one move such as zoom_in.")] = "auto",
+    motion: MotionOpt = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
     """Make a video from a goal (a story), or from source videos (a trailer). The last line printed is the path of final.mp4."""
@@ -158,13 +222,13 @@ def make(
     _finish(run)
 
 
-@app.command()
+@app.command(cls=_Command)
 def resume(
-    run: Annotated[str, typer.Argument(help="Run id (see `director runs`).")],
+    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id (see `director runs`).")],
     workspace: WorkspaceOpt = None,
     budget: BudgetOpt = None,
     fallback: FallbackOpt = None,
-    approve: Annotated[Optional[str], typer.Option("--approve", help="Answer the approval gate: yes, no, or a change.")] = None,
+    approve: Annotated[Optional[str], typer.Option("--approve", metavar="ANSWER", help="Answer the approval gate: yes, no, or a change in words.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
     """Finish a stopped run: after a crash, a budget stop, failed scenes, or the approval gate. Done work is reused."""
@@ -173,10 +237,10 @@ def resume(
     _finish(result)
 
 
-@app.command()
+@app.command(cls=_Command)
 def say(
-    run: Annotated[str, typer.Argument(help="Run id (see `director runs`).")],
-    message: Annotated[str, typer.Argument(help="What to change, e.g. 'make scene 2 at night'.")],
+    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id (see `director runs`).")],
+    message: Annotated[str, typer.Argument(metavar="MESSAGE", help="What to change, e.g. 'make scene 2 at night'.")],
     workspace: WorkspaceOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
@@ -185,10 +249,10 @@ def say(
     _finish(result)
 
 
-@app.command()
+@app.command(cls=_Command)
 def replay(
-    run: Annotated[str, typer.Argument(help="Run id.")],
-    from_: Annotated[Optional[str], typer.Option("--from", help="Checkpoint id (default: the first step).")] = None,
+    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id.")],
+    from_: Annotated[Optional[str], typer.Option("--from", metavar="CHECKPOINT", help="Checkpoint id (default: the first step).")] = None,
     workspace: WorkspaceOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
@@ -197,12 +261,12 @@ def replay(
     _finish(result)
 
 
-@app.command()
+@app.command(cls=_Command)
 def fork(
-    run: Annotated[str, typer.Argument(help="Run id to fork.")],
-    from_: Annotated[str, typer.Option("--from", help="Checkpoint id to start from (see `director history`).")],
-    say_: Annotated[Optional[str], typer.Option("--say", help="The change to make in the fork.")] = None,
-    run_id: Annotated[Optional[str], typer.Option("--run-id", help="Name of the new run.")] = None,
+    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id to fork.")],
+    from_: Annotated[str, typer.Option("--from", metavar="CHECKPOINT", help="Checkpoint id to start from (see `director history`).")],
+    say_: Annotated[Optional[str], typer.Option("--say", metavar="CHANGE", help="The change to make in the fork.")] = None,
+    run_id: Annotated[Optional[str], typer.Option("--run-id", metavar="ID", help="Name of the new run.")] = None,
     workspace: WorkspaceOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
@@ -211,13 +275,17 @@ def fork(
     _finish(result)
 
 
-@app.command()
+@app.command(cls=_Command)
 def chat(
-    run: Annotated[Optional[str], typer.Option("--run", help="Continue this run (default: the first line is a goal).")] = None,
+    run: Annotated[Optional[str], typer.Option("--run", metavar="RUN", help="Continue this run (default: the first line is a goal).")] = None,
     workspace: WorkspaceOpt = None,
     backend: BackendOpt = "auto",
-    aspect: Annotated[str, typer.Option("--aspect", "-a", help="16:9, 9:16 or 1:1 for a new run.")] = "16:9",
-    scenes: Annotated[Optional[int], typer.Option("--scenes", "-n", help="Scenes for a new run.")] = None,
+    aspect: AspectOpt = "16:9",
+    scenes: Annotated[Optional[int], typer.Option("--scenes", "-n", metavar="N", help="Scenes for a new run, 1-50 (default: from the goal, else 4).")] = None,
+    seed: SeedOpt = 0,
+    voice: VoiceOpt = None,
+    motion: MotionOpt = "auto",
+    budget: BudgetOpt = None,
     approve: Annotated[bool, typer.Option("--approve/--no-approve", help="Stop for approval before paid steps.")] = True,
     fallback: FallbackOpt = None,
 ) -> None:
@@ -244,7 +312,8 @@ def chat(
             break
         try:
             if run_id is None:
-                current = director.submit(text, aspect=aspect, scenes=scenes, approve=approve, on_event=progress)
+                current = director.submit(text, aspect=aspect, scenes=scenes, approve=approve, seed=seed,
+                                          voice=voice, motion=motion, budget=budget, on_event=progress)
                 run_id = current.id
             elif current is not None and current.status == "paused":
                 current = director.resume(run_id, approve=text, on_event=progress)
@@ -294,7 +363,7 @@ def _finish(run: Any) -> None:
     out.print(str(run.final))
 
 
-@app.command()
+@app.command(cls=_Command)
 def runs(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """List the runs in a workspace, newest first."""
     rows = _director(workspace).runs()
@@ -310,9 +379,9 @@ def runs(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     out.print(table)
 
 
-@app.command()
+@app.command(cls=_Command)
 def history(
-    run: Annotated[str, typer.Argument(help="Run id (see `director runs`).")],
+    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id (see `director runs`).")],
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

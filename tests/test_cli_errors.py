@@ -29,7 +29,7 @@ def one_line(err: str) -> str:
     (["make", "a story", "--budget", "-1"], "budget must be zero or more dollars"),
     (["make", "a story", "--motion", "spin"], "unknown motion 'spin': use one of auto, still, zoom_in"),
     (["make", "a story", "--scenes", "many"], "Invalid value for '--scenes'"),
-    (["make"], "Missing argument 'goal'"),
+    (["make"], "Missing argument 'GOAL'"),
 ])
 def test_bad_make_arguments(capsys, workspace, args, message):
     result = run_cli(capsys, *args, "--workspace", str(workspace))
@@ -73,3 +73,25 @@ def test_existing_run_id_is_refused(capsys, story_run):
 def test_runs_in_an_empty_workspace(capsys, workspace):
     result = run_cli(capsys, "runs", "--workspace", str(workspace))
     assert result.code == 2 and "no Director runs in" in one_line(result.err)
+
+
+COMMANDS = ["make", "resume", "say", "replay", "fork", "chat", "runs", "history"]
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_reads_well(capsys, command, monkeypatch):
+    """No {goal}-style placeholders, no <bool> on flags, no <type> beside names, every choice listed."""
+    monkeypatch.setenv("COLUMNS", "200")
+    result = run_cli(capsys, *([command] if command else []), "--help")
+    assert result.code == 0
+    text = result.out
+    for bad in ("{", "<bool>", "<int>", "<str>", "<float>", "<path>", "such as"):
+        assert bad not in text, (command, bad, text)
+    if command in ("make", "chat"):
+        assert "[16:9|9:16|1:1]" in text and "[auto|still|zoom_in|zoom_out|pan_left|pan_right|pan_up|pan_down]" in text
+        assert "[auto|local|gemini|vertex]" in text
+    if command == "make":
+        assert "Usage: director make [OPTIONS] GOAL" in text
+        assert "[narration|source|mix]" in text and "diorama" in text
+    if command == "chat":
+        assert all(flag in text for flag in ("--seed", "--voice", "--motion", "--budget"))
