@@ -18,6 +18,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/director make "$(DEMO_GOAL)" --backend local --workspace "$(DEMO_WORKSPACE)"
+	@echo "next: put director on your PATH with '. $(VENV)/bin/activate', then try:"
+	@echo "  director runs --workspace $(DEMO_WORKSPACE)"
+	@echo "  director make \"a 3-scene story about a fox and an owl\" --approve"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

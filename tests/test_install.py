@@ -25,14 +25,22 @@ def wheel(tmp_path_factory) -> Path:
     shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "build", "dist",
                                                              ".demo-workspace", "__pycache__", ".pytest_cache"))
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                    "-w", str(out), str(src)], check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                           "-w", str(out), str(src)], check=True, capture_output=True, text=True)
+    # The project's own build says nothing worth a warning (undeclared packages, licence metadata, ...).
+    warnings = [line for line in (done.stdout + done.stderr).splitlines()
+                if "Warning" in line or line.strip() == "!!"]
+    assert not warnings, "\n".join(warnings)
     [whl] = out.glob("director_video-*.whl")
     return whl
 
 
 def test_wheel_installs_only_the_director_package(wheel):
     names = zipfile.ZipFile(wheel).namelist()
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "License-Expression: Apache-2.0" in metadata
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    assert "director/prompts/styles/diorama.md" in names
     top = {n.split("/")[0] for n in names}
     assert {t for t in top if not t.endswith(".dist-info")} == {"director"}
     for needed in ("director/prompts/image.md", "director/prompts/story.md", "director/prompts/system.md",

