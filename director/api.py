@@ -35,6 +35,7 @@ from director.backends import Backends, Providers, build_providers, choose_famil
 from director.config import Settings, load_settings
 from director.errors import BudgetExceeded, DirectorError, InputError
 from director.limits import BudgetGuard, Limits, Prices
+from director.secrets import scrub
 from director.state import ASPECT_SIZES, MOTION_CHOICES, DirectorState, Goal, Message, Storyboard
 from director.store import SQLITE_TIMEOUT_S, AssetStore, Catalog, RunRow, Workspace, sqlite_pragmas
 
@@ -616,9 +617,9 @@ class Director:
         if background:
             run._thread = threading.Thread(target=work, name=f"director-{run.id}", daemon=True)
             run._thread.start()
-        else:
-            work()
-        return run
+            return run
+        work()
+        return run.wait()  # what stopped a blocking call is raised to its caller, never swallowed
 
     def _drive(self, job: _Job, emit: OnEvent) -> None:
         from langgraph.errors import GraphRecursionError
@@ -652,12 +653,14 @@ class Director:
             stopped = isinstance(exc, BudgetExceeded)
             message = self.settings.redact(str(exc))
             session.catalog.update_run(run.id, status="stopped" if stopped else "failed", error=message)
+            run.status, run.error = ("stopped" if stopped else "failed"), message
             hint = f"director resume {run.id} --budget <more>" if stopped else f"director resume {run.id}"
             exc.args = (f"{message}. Run {run.id} is saved: {hint}",)
             raise
         except BaseException as exc:
             if not isinstance(exc, KeyboardInterrupt):
-                session.catalog.update_run(run.id, status="failed", error=f"{type(exc).__name__}: {exc}")
+                run.status, run.error = "failed", scrub(f"{type(exc).__name__}: {exc}")
+                session.catalog.update_run(run.id, status="failed", error=run.error)
             raise
         values = dict(snapshot.values)
         if snapshot.interrupts:

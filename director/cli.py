@@ -188,6 +188,10 @@ def _root(
 ) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    from director.secrets import ScrubFilter
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(ScrubFilter())
 
 
 @app.command(cls=_Command)

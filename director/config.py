@@ -139,11 +139,17 @@ class Settings(BaseSettings):
         """Every secret value, so outputs can be checked against them."""
         return [s.get_secret_value() for s in (self.gemini_api_key, self.reve_api_key) if s and s.get_secret_value()]
 
+    def model_post_init(self, context: Any) -> None:
+        from director.secrets import register
+
+        register(*self.secrets())
+
     def redact(self, text: str) -> str:
-        """`text` with every secret value replaced by ***."""
-        for secret in self.secrets():
-            text = text.replace(secret, "***")
-        return text
+        """`text` with every secret value, and anything shaped like a credential, replaced by ***."""
+        from director.secrets import register, scrub
+
+        register(*self.secrets())
+        return scrub(text)
 
     def public_dict(self) -> dict[str, object]:
         """Settings safe to write into a manifest: no secrets, paths as strings."""

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 
 class DirectorError(Exception):
-    """Root of every error Director raises on purpose."""
+    """Root of every error Director raises on purpose. Its message never carries a secret."""
 
     exit_code: int = 1
+
+    def __init__(self, *args: object) -> None:
+        from director.secrets import scrub
+
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
 
 
 class ConfigError(DirectorError):

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from director.errors import BudgetExceeded, DirectorError, ProviderError
+from director.secrets import scrub
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -240,7 +241,7 @@ class Limits:
             exc = state.outcome.exception() if state.outcome else None
             wait = state.next_action.sleep if state.next_action else 0.0
             info = {"model": model, "attempt": state.attempt_number, "of": self.max_attempts,
-                    "wait_s": round(wait, 2), "error": str(exc)}
+                    "wait_s": round(wait, 2), "error": scrub(str(exc))}
             log.info("retrying %s in %.1fs after attempt %d: %s", model, wait, state.attempt_number, exc)
             meter = CURRENT_CALL.get()
             if meter is not None:

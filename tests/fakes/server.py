@@ -151,6 +151,7 @@ class FakeGoogle:
         self.operations: dict[str, dict[str, Any]] = {}
         self.reve_credits: int | None = None
         self.signatures: set[str] = set()
+        self.echo_headers = False
         self.refusals: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -310,6 +311,10 @@ class FakeGoogle:
 
     def _fault_reply(self, req: Request, fault: Fault) -> Reply:
         headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
+        if self.echo_headers:  # as some proxies and APIs do: the request, headers and all, in the error body
+            echo = json.dumps({"url": f"{req.path}?{req.query}", "headers": req.headers})
+            return Reply(fault.status, google_error(fault.status, f"{fault.message or 'fault'}; request was {echo}",
+                                                    retry_delay=fault.retry_delay), headers)
         if req.kind.startswith("reve_"):
             return Reply(fault.status, {"message": fault.message or "fault"}, {**headers, "x-reve-request-id": "rsid-fault"})
         message = fault.message or {429: "Resource has been exhausted (e.g. check quota).",
