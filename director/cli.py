@@ -403,6 +403,27 @@ def history(
     out.print(table)
 
 
+@app.command(cls=_Command)
+def doctor(
+    workspace: WorkspaceOpt = None,
+    repair: Annotated[bool, typer.Option("--repair", help="Remove damaged assets (they are made again when "
+                                                           "needed), mark dead runs interrupted, delete stale temp files.")] = False,
+) -> None:
+    """Check the workspace: the database's integrity, every asset's hash, runs left running. One line per problem."""
+    from director.doctor import examine
+
+    report = examine(_director(workspace).workspace, repair=repair)
+    for line in report.problems:
+        mark = "[green]repaired[/]" if line in report.repaired else "[red]problem[/]"
+        out.print(f"{mark} {escape(line)}")
+    remaining = len(report.problems) - len(report.repaired)
+    err.print(f"{report.checked_assets} assets checked; {len(report.problems)} problem(s)"
+              + (f", {len(report.repaired)} repaired" if report.repaired else "")
+              + ("" if remaining == 0 or repair else "; director doctor --repair mends what it can"))
+    if remaining:
+        raise typer.Exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, prog_name="director", standalone_mode=False)

@@ -45,6 +45,14 @@ class Publisher:
         run_dir.mkdir(parents=True, exist_ok=True)
         board = state.storyboard
         outputs: dict[str, str] = {}
+        damaged = [ref.path for ref in (board.final.video, board.final.subtitles)
+                   if not self.store.verify(ref)] if board is not None and board.final is not None else []
+        if damaged and state.status == "running":
+            # Never publish bytes that are not what was made: the cut is made again on resume.
+            board = board.model_copy(update={"final": None})  # type: ignore[union-attr]
+            state = state.model_copy(update={"storyboard": board, "status": "failed", "error": (
+                f"the assembled video is damaged or missing on disk ({', '.join(damaged)}); "
+                f"director resume {state.run_id} assembles it again")})
         if state.status == "running" and board is not None and board.final is not None:
             self.store.publish(board.final.video, run_dir / "final.mp4")
             self.store.publish(board.final.subtitles, run_dir / "subtitles.srt")
@@ -64,7 +72,11 @@ class Publisher:
         write_atomic(run_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         final = str(self.workspace.abspath(outputs["final.mp4"])) if "final.mp4" in outputs else None
         self.catalog.update_run(state.run_id, status=status, error=error, final_path=final)
-        return {"status": status, "error": error, "outputs": outputs}
+        update: dict[str, Any] = {"status": status, "error": error, "outputs": outputs}
+        if damaged:
+            update["storyboard"] = board
+            (run_dir / "final.mp4").unlink(missing_ok=True)  # no stale or partial cut next to a failed run
+        return update
 
     def preview(self, state: DirectorState) -> str | None:
         """storyboard.html as it stands (for the approval gate); its absolute path."""

@@ -128,7 +128,13 @@ def m002_usage_and_budget(engine: Engine) -> None:
     _add_columns(engine, "runs", {"budget_usd": "FLOAT"})
 
 
-MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial, m002_usage_and_budget]
+def m003_asset_checks(engine: Engine) -> None:
+    """The file state (size, mtime, inode) at which each asset last hashed to its name."""
+    _add_columns(engine, "assets", {"checked_size": "INTEGER", "checked_mtime_ns": "INTEGER",
+                                    "checked_ino": "INTEGER"})
+
+
+MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial, m002_usage_and_budget, m003_asset_checks]
 
 
 def migrate(engine: Engine) -> None:
@@ -320,6 +326,22 @@ class Catalog:
         with self.engine.begin() as conn:
             conn.execute(sqlite_insert(AssetRow.__table__).values(**row).on_conflict_do_nothing())  # type: ignore[attr-defined]
 
+    def asset_check(self, sha: str) -> tuple[int, int, int] | None:
+        """(size, mtime_ns, inode) of the file when it last hashed right, if it ever did."""
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql("SELECT checked_size, checked_mtime_ns, checked_ino FROM assets "
+                                       "WHERE sha256 = ?", (sha,)).first()
+        return tuple(row) if row and row[0] is not None else None  # type: ignore[return-value]
+
+    def set_asset_check(self, sha: str, state: tuple[int, int, int] | None) -> None:
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE assets SET checked_size = ?, checked_mtime_ns = ?, checked_ino = ? "
+                                 "WHERE sha256 = ?", (*(state or (None, None, None)), sha))
+
+    def list_assets(self) -> list[AssetRow]:
+        with self.session() as s:
+            return list(s.exec(select(AssetRow)))
+
     # tool calls
     def record_call(self, row: CallRow) -> None:
         with self.session() as s:
@@ -379,11 +401,31 @@ class AssetStore:
         return self.workspace.abspath(ref.path)
 
     def exists(self, ref: AssetRef) -> bool:
+        """Whether the asset's file is there and still holds the bytes its name promises."""
+        return self.verify(ref)
+
+    def verify(self, ref: AssetRef) -> bool:
+        """Hash the file unless it is unchanged (size, mtime, inode) since it last hashed right."""
         p = self.path(ref)
-        return p.is_file() and p.stat().st_size == ref.bytes
+        try:
+            st = p.stat()
+        except OSError:
+            return False
+        if not p.is_file() or st.st_size != ref.bytes:
+            return False
+        state = (st.st_size, st.st_mtime_ns, st.st_ino)
+        if self.catalog.asset_check(ref.sha256) == state:
+            return True
+        if sha256_file(p) != ref.sha256:
+            log.warning("asset %s is damaged: its bytes no longer hash to its name", ref.path)
+            return False
+        self.catalog.set_asset_check(ref.sha256, state)
+        return True
 
     def put(self, src: Path, kind: AssetKind) -> AssetRef:
-        """Move a finished temp file into the store (atomic rename) and catalog it."""
+        """Move a finished temp file into the store (atomic rename) and catalog it.
+
+        A file already at the name is kept only when its bytes match; a damaged one is replaced."""
         if not src.is_file() or src.stat().st_size == 0:
             raise OSError(f"asset file {src} is missing or empty")
         sha = sha256_file(src)
@@ -391,12 +433,14 @@ class AssetStore:
         rel = f"assets/{sha[:2]}/{sha}{ext}"
         dest = self.workspace.abspath(rel)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.is_file():
+        if dest.is_file() and sha256_file(dest) == sha:
             src.unlink()
         else:
             os.replace(src, dest)
-        ref = AssetRef(sha256=sha, kind=kind, path=rel, bytes=dest.stat().st_size, **describe(dest, kind))
+        st = dest.stat()
+        ref = AssetRef(sha256=sha, kind=kind, path=rel, bytes=st.st_size, **describe(dest, kind))
         self.catalog.add_asset(ref)
+        self.catalog.set_asset_check(sha, (st.st_size, st.st_mtime_ns, st.st_ino))
         return ref
 
     def put_text(self, text: str, kind: AssetKind, suffix: str) -> AssetRef:
@@ -407,11 +451,14 @@ class AssetStore:
     def publish(self, ref: AssetRef, dest: Path) -> None:
         """Place an asset at a friendly path: a hard link when possible, else a copy."""
         dest.parent.mkdir(parents=True, exist_ok=True)
+        source = self.path(ref)
+        if dest.exists() and os.path.samefile(source, dest):
+            return  # already this asset (renaming a link over its twin would leave the temp link behind)
         tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}")
         try:
-            os.link(self.path(ref), tmp)
+            os.link(source, tmp)
         except OSError:
-            shutil.copyfile(self.path(ref), tmp)
+            shutil.copyfile(source, tmp)
         os.replace(tmp, dest)
 
 

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 RGB = tuple[int, int, int]
@@ -675,7 +676,9 @@ class Painter:
         img = Image.composite(img, Image.blend(img, dark, 0.45), mask)
         if any(k in style for k in ("watercolour", "watercolor", "gouache", "soft")):
             img = img.filter(ImageFilter.GaussianBlur(SS * 1.2))
-            grain = Image.effect_noise((w // 2, h // 2), 18).resize((w, h)).convert("RGB")
+            # Seeded grain (PIL's effect_noise draws from C's unseeded rand(): a different picture every time).
+            noise = np.random.default_rng(self.rng.getrandbits(64)).normal(128, 18, (h // 2, w // 2))
+            grain = Image.fromarray(np.clip(noise, 0, 255).astype(np.uint8)).resize((w, h)).convert("RGB")
             img = ImageChops.multiply(img, Image.blend(Image.new("RGB", (w, h), (255, 255, 255)), grain, 0.08))
         if any(k in style for k in ("black-and-white", "noir", "ink")):
             img = img.convert("L").convert("RGB")
