@@ -34,6 +34,7 @@ from typing import Any
 from director.backends import Backends, Providers, build_providers, choose_family
 from director.config import Settings, load_settings
 from director.errors import BudgetExceeded, DirectorError, InputError
+from director.lease import Lease, pid_alive
 from director.limits import BudgetGuard, Limits, Prices
 from director.secrets import scrub
 from director.state import ASPECT_SIZES, MOTION_CHOICES, DirectorState, Goal, Message, Storyboard
@@ -161,18 +162,6 @@ def open_checkpointer(workspace: Workspace) -> Iterator[Any]:
         conn.close()
 
 
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def effective_status(row: RunRow) -> str:
     """'running' only while the process that runs it is alive; otherwise 'interrupted'."""
     if row.status == "running" and not (row.pid == os.getpid() or pid_alive(row.pid)):
@@ -278,6 +267,7 @@ class _Job:
     graph_input: Any
     budget: float | None
     config: dict[str, Any] = field(default_factory=dict)
+    lease: Lease | None = None
 
 
 class Director:
@@ -394,6 +384,7 @@ class Director:
         session.catalog.create_run(RunRow(
             id=run_id, goal=spec.text, options_json=json.dumps(options), backend=family, pid=os.getpid(),
             budget_usd=budget))
+        lease = Lease(session.catalog, run_id, "make").acquire()
         run = Run(run_id, self.workspace.root)
         for event in early:
             run._emit(event)
@@ -405,21 +396,39 @@ class Director:
                    "notes": session.providers.notes, "budget_usd": budget, "mode": spec.mode,
                    "quote": quote, "default_cap": default_cap})
         # The warnings went to on_event as they happened; the rest of the log goes now.
-        return self._launch(_Job(session, run, state, budget), on_event, background=background,
+        return self._launch(_Job(session, run, state, budget, lease=lease), on_event, background=background,
                             deliver_from=len(early))
 
     def resume(self, run_id: str, *, budget: float | None = None, approve: str | None = None,
-               on_event: OnEvent | None = None, background: bool = False) -> Run:
+               on_event: OnEvent | None = None, background: bool = False, wait: bool = False) -> Run:
         """Finish a stopped run: killed, over budget, failed scenes, or waiting for approval.
 
         approve answers the approval gate: "yes", "no", or a change in words.
-        Completed calls are reused, never paid for again.
+        Completed calls are reused, never paid for again. A run another command holds
+        raises RunBusy, unless wait=True, which queues behind it.
         """
+        return self._holding(run_id, "resume", wait, on_event, lambda lease: self._resume(
+            lease, run_id, budget=budget, approve=approve, on_event=on_event, background=background))
+
+    def _holding(self, run_id: str, command: str, wait: bool, on_event: OnEvent | None,
+                 body: Callable[[Lease], Run]) -> Run:
+        """Run `body` holding the run's lease; the launched job releases it when it stops."""
+        catalog = self._catalog()
+        catalog.require_run(run_id)
+        tell = (lambda line: on_event({"type": "warning", "message": line})) if on_event else None
+        lease = Lease(catalog, run_id, command).acquire(wait=wait, on_wait=tell)
+        try:
+            return body(lease)
+        except BaseException:
+            lease.release()  # nothing was launched, or it already released it: either way, free the run
+            raise
+
+    def _resume(self, lease: Lease, run_id: str, *, budget: float | None, approve: str | None,
+                on_event: OnEvent | None, background: bool) -> Run:
         from langgraph.types import Command
 
         catalog = self._catalog()
         row = catalog.require_run(run_id)
-        self._not_running(row, "resume")
         if budget is not None and budget < 0:
             raise InputError(f"budget must be zero or more dollars (got {budget})")
         session = self._run_session(row)
@@ -473,16 +482,20 @@ class Director:
         run._emit({"type": "run_started", "run_id": run_id, "backend": row.backend, "reason": "resumed",
                    "workspace": str(self.workspace.root), "scenes": state.goal.scenes, "aspect": state.goal.aspect,
                    "notes": session.providers.notes, "budget_usd": limit, "mode": state.goal.mode})
-        return self._launch(_Job(session, run, graph_input, limit), on_event, background=background)
+        return self._launch(_Job(session, run, graph_input, limit, lease=lease), on_event, background=background)
 
-    def say(self, run_id: str, message: str, *, on_event: OnEvent | None = None, background: bool = False) -> Run:
+    def say(self, run_id: str, message: str, *, on_event: OnEvent | None = None, background: bool = False,
+            wait: bool = False) -> Run:
         """Tell a stopped run what to change; only what the change touches is made again."""
         message = " ".join((message or "").split())
         if not message:
             raise InputError("the message is empty")
+        return self._holding(run_id, "say", wait, on_event, lambda lease: self._say(
+            lease, run_id, message, on_event=on_event, background=background))
+
+    def _say(self, lease: Lease, run_id: str, message: str, *, on_event: OnEvent | None, background: bool) -> Run:
         catalog = self._catalog()
         row = catalog.require_run(run_id)
-        self._not_running(row, "revise")
         session = self._run_session(row)
         config = {"configurable": {"thread_id": run_id}}
         with open_checkpointer(self.workspace) as saver:
@@ -491,7 +504,8 @@ class Director:
             if not snapshot.values:
                 raise InputError(f"run {run_id} has no checkpoints")
             if snapshot.interrupts:
-                return self.resume(run_id, approve=message, on_event=on_event, background=background)
+                return self._resume(lease, run_id, budget=None, approve=message, on_event=on_event,
+                                    background=background)
             if snapshot.next:
                 raise InputError(f"run {run_id} did not finish; resume it first (director resume {run_id})")
             state = DirectorState.model_validate(snapshot.values)
@@ -503,13 +517,17 @@ class Director:
                    "workspace": str(self.workspace.root), "scenes": len(state.storyboard.scenes) if state.storyboard
                    else state.goal.scenes, "aspect": (state.storyboard.aspect if state.storyboard else None)
                    or state.goal.aspect, "notes": [], "budget_usd": row.budget_usd, "mode": state.goal.mode})
-        return self._launch(_Job(session, run, None, row.budget_usd), on_event, background=background)
+        return self._launch(_Job(session, run, None, row.budget_usd, lease=lease), on_event, background=background)
 
-    def replay(self, run_id: str, checkpoint_id: str | None = None, *, on_event: OnEvent | None = None) -> Run:
+    def replay(self, run_id: str, checkpoint_id: str | None = None, *, on_event: OnEvent | None = None,
+               wait: bool = False) -> Run:
         """Run again from a checkpoint (default: the first step). With nothing changed, every call is reused."""
+        return self._holding(run_id, "replay", wait, on_event,
+                             lambda lease: self._replay(lease, run_id, checkpoint_id, on_event=on_event))
+
+    def _replay(self, lease: Lease, run_id: str, checkpoint_id: str | None, *, on_event: OnEvent | None) -> Run:
         catalog = self._catalog()
         row = catalog.require_run(run_id)
-        self._not_running(row, "replay")
         session = self._run_session(row)
         with open_checkpointer(self.workspace) as saver:
             graph = self._build(session, saver, BudgetGuard(None, 0.0))
@@ -528,7 +546,7 @@ class Director:
                    "reason": f"replay from {target.config['configurable']['checkpoint_id']}",
                    "workspace": str(self.workspace.root), "scenes": 0, "aspect": "", "notes": [],
                    "budget_usd": row.budget_usd, "mode": ""})
-        job = _Job(session, run, None, row.budget_usd, config=dict(target.config["configurable"]))
+        job = _Job(session, run, None, row.budget_usd, config=dict(target.config["configurable"]), lease=lease)
         return self._launch(job, on_event, background=False)
 
     def fork(self, run_id: str, checkpoint_id: str, *, say: str | None = None, new_run_id: str | None = None,
@@ -566,13 +584,14 @@ class Director:
             catalog.create_run(RunRow(id=new_id, goal=row.goal, options_json=row.options_json, backend=row.backend,
                                       pid=os.getpid(), budget_usd=row.budget_usd, parent_run=run_id,
                                       parent_checkpoint=source.config["configurable"]["checkpoint_id"]))
+            lease = Lease(catalog, new_id, "fork").acquire()
             graph.update_state({"configurable": {"thread_id": new_id}}, values, as_node=as_node)
         run = Run(new_id, self.workspace.root)
         run._emit({"type": "run_started", "run_id": new_id, "backend": row.backend,
                    "reason": f"fork of {run_id} at {checkpoint_id}" + (f": {message}" if message else ""),
                    "workspace": str(self.workspace.root), "scenes": state.goal.scenes, "aspect": state.goal.aspect,
                    "notes": [], "budget_usd": row.budget_usd, "mode": state.goal.mode})
-        return self._launch(_Job(session, run, None, row.budget_usd), on_event, background=background)
+        return self._launch(_Job(session, run, None, row.budget_usd, lease=lease), on_event, background=background)
 
     # -- the engine --------------------------------------------------------------
     def compile(self, family: str, *, checkpointer: Any) -> Any:
@@ -612,6 +631,8 @@ class Director:
             except BaseException as exc:  # handed to wait(), which re-raises it in the caller's thread
                 run.exception = exc
             finally:
+                if job.lease is not None:
+                    job.lease.release()
                 run._close()
 
         if background:
@@ -690,10 +711,6 @@ class Director:
         run.cost_usd = round(session.catalog.run_spend(run.id), 6)
 
     # -- checks ------------------------------------------------------------------
-    def _not_running(self, row: RunRow, what: str) -> None:
-        if effective_status(row) == "running" and row.pid != os.getpid():
-            raise InputError(f"run {row.id} is still running (pid {row.pid}); {what} it once it stops")
-
     def _find_checkpoint(self, snapshots: list[Any], run_id: str, checkpoint_id: str) -> Any:
         for snap in snapshots:
             if snap.config["configurable"]["checkpoint_id"] == checkpoint_id:

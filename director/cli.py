@@ -107,6 +107,8 @@ VoiceOpt = Annotated[Optional[str], typer.Option(
 MotionOpt = Annotated[str, typer.Option(
     "--motion", metavar=_choices(MOTION_CHOICES),
     help="Camera: auto varies pans and zooms, still holds each picture, or one move for every clip.")]
+WaitOpt = Annotated[bool, typer.Option("--wait", help="If another command is working on the run, wait for it "
+                                                     "instead of stopping.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 BudgetOpt = Annotated[
     Optional[float], typer.Option("--budget", metavar="USD",
@@ -234,10 +236,11 @@ def resume(
     fallback: FallbackOpt = None,
     approve: Annotated[Optional[str], typer.Option("--approve", metavar="ANSWER", help="Answer the approval gate: yes, no, or a change in words.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Finish a stopped run: after a crash, a budget stop, failed scenes, or the approval gate. Done work is reused."""
     director = _director(workspace, fallback=fallback)
-    result = director.resume(run, budget=budget, approve=approve, on_event=Progress(err, quiet=quiet))
+    result = director.resume(run, budget=budget, approve=approve, on_event=Progress(err, quiet=quiet), wait=wait)
     _finish(result)
 
 
@@ -247,9 +250,10 @@ def say(
     message: Annotated[str, typer.Argument(metavar="MESSAGE", help="What to change, e.g. 'make scene 2 at night'.")],
     workspace: WorkspaceOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Revise a finished run; only what the change touches is made again."""
-    result = _director(workspace).say(run, message, on_event=Progress(err, quiet=quiet))
+    result = _director(workspace).say(run, message, on_event=Progress(err, quiet=quiet), wait=wait)
     _finish(result)
 
 
@@ -259,9 +263,10 @@ def replay(
     from_: Annotated[Optional[str], typer.Option("--from", metavar="CHECKPOINT", help="Checkpoint id (default: the first step).")] = None,
     workspace: WorkspaceOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Run again from a checkpoint; prints how many calls were executed and how many reused."""
-    result = _director(workspace).replay(run, from_, on_event=Progress(err, quiet=quiet))
+    result = _director(workspace).replay(run, from_, on_event=Progress(err, quiet=quiet), wait=wait)
     _finish(result)
 
 

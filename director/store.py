@@ -15,9 +15,11 @@ import logging
 import os
 import shutil
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -134,7 +136,26 @@ def m003_asset_checks(engine: Engine) -> None:
                                     "checked_ino": "INTEGER"})
 
 
-MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial, m002_usage_and_budget, m003_asset_checks]
+def m004_leases(engine: Engine) -> None:
+    """One writer per run: who holds it, since when, until when unless renewed."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS leases (run_id TEXT PRIMARY KEY, owner TEXT NOT NULL, "
+                             "pid INTEGER, host TEXT, command TEXT, since REAL NOT NULL, expires REAL NOT NULL)")
+
+
+MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial, m002_usage_and_budget, m003_asset_checks, m004_leases]
+
+
+@dataclass
+class LeaseHolder:
+    """Who holds a run's lease."""
+
+    owner: str
+    pid: int | None
+    host: str
+    command: str
+    since: float
+    expires: float
 
 
 def migrate(engine: Engine) -> None:
@@ -341,6 +362,49 @@ class Catalog:
     def list_assets(self) -> list[AssetRow]:
         with self.session() as s:
             return list(s.exec(select(AssetRow)))
+
+    # leases
+    def take_lease(self, run_id: str, holder: LeaseHolder, *, alive: Callable[[LeaseHolder], bool]) -> LeaseHolder | None:
+        """Take the run's lease for `holder`; if a live, unexpired other holds it, return that holder.
+
+        Each step is one atomic statement, so two processes can never both win: an insert
+        that only replaces an expired lease, then a compare-and-swap on the owner token
+        when the holder's process is known to be dead."""
+        values = (run_id, holder.owner, holder.pid, holder.host, holder.command, holder.since, holder.expires)
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO leases VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET "
+                "owner = excluded.owner, pid = excluded.pid, host = excluded.host, command = excluded.command, "
+                "since = excluded.since, expires = excluded.expires "
+                "WHERE leases.expires < ? OR leases.owner = excluded.owner", (*values, time.time()))
+        current = self.lease_of(run_id)
+        if current is None or current.owner == holder.owner:
+            return None
+        if not alive(current):
+            with self.engine.begin() as conn:
+                taken = conn.exec_driver_sql(
+                    "UPDATE leases SET owner = ?, pid = ?, host = ?, command = ?, since = ?, expires = ? "
+                    "WHERE run_id = ? AND owner = ?", (*values[1:], run_id, current.owner)).rowcount
+            if taken:
+                return None
+            current = self.lease_of(run_id)
+        return current
+
+    def renew_lease(self, run_id: str, owner: str, expires: float) -> bool:
+        with self.engine.begin() as conn:
+            done = conn.exec_driver_sql("UPDATE leases SET expires = ? WHERE run_id = ? AND owner = ?",
+                                        (expires, run_id, owner))
+            return bool(done.rowcount)
+
+    def drop_lease(self, run_id: str, owner: str) -> None:
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM leases WHERE run_id = ? AND owner = ?", (run_id, owner))
+
+    def lease_of(self, run_id: str) -> LeaseHolder | None:
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql("SELECT owner, pid, host, command, since, expires FROM leases WHERE run_id = ?",
+                                       (run_id,)).first()
+        return LeaseHolder(*row) if row else None
 
     # tool calls
     def record_call(self, row: CallRow) -> None:
