@@ -24,6 +24,7 @@ import re
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,8 +34,9 @@ from typing import Any
 
 from director.backends import Backends, Providers, build_providers, choose_family
 from director.config import Settings, load_settings
-from director.errors import BudgetExceeded, DirectorError, InputError
-from director.lease import Lease, pid_alive
+from director.errors import BudgetExceeded, DirectorError, InputError, Interrupted
+from director.lease import Lease, RunBusy, holder_alive, pid_alive
+from director.lease import describe as lease_busy
 from director.limits import BudgetGuard, Limits, Prices
 from director.secrets import scrub
 from director.state import ASPECT_SIZES, MOTION_CHOICES, DirectorState, Goal, Message, Storyboard
@@ -167,6 +169,35 @@ def effective_status(row: RunRow) -> str:
     if row.status == "running" and not (row.pid == os.getpid() or pid_alive(row.pid)):
         return "interrupted"
     return row.status
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While a run is driven from the main thread, Ctrl-C and SIGTERM stop it within a moment.
+
+    The handler kills the ffmpeg children and stops new calls from starting before
+    it raises KeyboardInterrupt, so the batch in flight drains at once instead of
+    finishing its work first (LangGraph waits for a step's tasks before it stops).
+    """
+    import signal
+
+    from director.media import STOPPING, kill_children
+
+    STOPPING.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        kill_children()
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class Run:
@@ -380,7 +411,8 @@ class Director:
         default_cap = budget is None and session.providers.paid
         if default_cap:
             budget = self.settings.default_budget_usd  # no surprise bills: a quote past it asks first
-        options = {"goal": spec.model_dump(), "fallback": self.settings.fallback, "default_cap": default_cap}
+        options = {"goal": spec.model_dump(), "fallback": self.settings.fallback, "default_cap": default_cap,
+                   "board": board.model_dump(mode="json") if board is not None else None}
         session.catalog.create_run(RunRow(
             id=run_id, goal=spec.text, options_json=json.dumps(options), backend=family, pid=os.getpid(),
             budget_usd=budget))
@@ -438,10 +470,14 @@ class Director:
         with open_checkpointer(self.workspace) as saver:
             graph = self._build(session, saver, BudgetGuard(None, 0.0))
             snapshot = graph.get_state(config)
-            if not snapshot.values:
-                raise InputError(f"run {run_id} has no checkpoints to resume from")
-            state = DirectorState.model_validate(snapshot.values)
-            waiting = bool(snapshot.interrupts)
+            if "goal" not in (snapshot.values or {}):
+                # Killed before its first full checkpoint: start it again from what was asked.
+                state = self._initial_state(row)
+                graph_input = state
+                snapshot = None
+            else:
+                state = DirectorState.model_validate(snapshot.values)
+            waiting = bool(snapshot and snapshot.interrupts)
             asked = snapshot.interrupts[0].value if waiting and isinstance(snapshot.interrupts[0].value, dict) else {}
             if waiting and approve is None and budget is not None and asked.get("cap_usd") is not None \
                     and not state.goal.approve:
@@ -455,12 +491,15 @@ class Director:
                                                                           "cancel", "stop", "go"):
                     self._check_revision(session, state, approve)
                 graph_input = Command(resume=approve)
+            elif snapshot is None:
+                pass  # graph_input is the initial state
             elif not snapshot.next and state.status == "done":
                 run = Run(run_id, self.workspace.root)
                 self._settle(session, run, state.model_dump(), 0)
                 run._emit({"type": "run_finished", "run_id": run_id, "status": "done", "final": str(run.final),
                            "executed": 0, "reused": 0, "failed": 0, "error": None, "note": "already done"})
                 run._close()
+                lease.release()
                 return run
             elif not snapshot.next:
                 # It ended failed or cancelled: clear the scene errors and hand it back to the brain,
@@ -554,8 +593,9 @@ class Director:
         """A new run whose history starts at a checkpoint of another, with a change; assets are shared."""
         catalog = self._catalog()
         row = catalog.require_run(run_id)
-        if effective_status(row) == "running":
-            raise InputError(f"run {run_id} is still running (pid {row.pid}); fork it once it stops")
+        holder = catalog.lease_of(run_id)
+        if holder is not None and holder.expires > time.time() and holder_alive(holder):
+            raise RunBusy(lease_busy(run_id, holder))
         if new_run_id is not None and not RUN_ID.match(new_run_id):
             raise InputError(f"run id {new_run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
         new_id = new_run_id or new_run_id_for(run_id)
@@ -651,7 +691,7 @@ class Director:
         guard = BudgetGuard(job.budget, session.catalog.run_spend(run.id), default=bool(options.get("default_cap")))
         mark = session.catalog.last_call_id()
         try:
-            with open_checkpointer(self.workspace) as saver:
+            with open_checkpointer(self.workspace) as saver, stop_on_signals():
                 graph = self._build(session, saver, guard)
                 for mode, chunk in graph.stream(job.graph_input, config, stream_mode=["custom", "updates"]):
                     if mode == "custom":
@@ -678,10 +718,17 @@ class Director:
             hint = f"director resume {run.id} --budget <more>" if stopped else f"director resume {run.id}"
             exc.args = (f"{message}. Run {run.id} is saved: {hint}",)
             raise
+        except KeyboardInterrupt:
+            # Ctrl-C or SIGTERM: stop the encodes, keep the last checkpoint, leave the run resumable.
+            from director.media import kill_children
+
+            kill_children()
+            run.status, run.error = "interrupted", "interrupted by Ctrl-C or SIGTERM"
+            session.catalog.update_run(run.id, status="interrupted", error=run.error)
+            raise Interrupted(f"interrupted: director resume {run.id}") from None
         except BaseException as exc:
-            if not isinstance(exc, KeyboardInterrupt):
-                run.status, run.error = "failed", scrub(f"{type(exc).__name__}: {exc}")
-                session.catalog.update_run(run.id, status="failed", error=run.error)
+            run.status, run.error = "failed", scrub(f"{type(exc).__name__}: {exc}")
+            session.catalog.update_run(run.id, status="failed", error=run.error)
             raise
         values = dict(snapshot.values)
         if snapshot.interrupts:
@@ -709,6 +756,17 @@ class Director:
         run.reused = sum(1 for c in calls if c.reused)
         run.failed = sum(1 for c in calls if c.error)
         run.cost_usd = round(session.catalog.run_spend(run.id), 6)
+
+    @staticmethod
+    def _initial_state(row: RunRow) -> DirectorState:
+        """The state a run started from, rebuilt from its catalog row (for a run killed before its first step)."""
+        options = json.loads(row.options_json or "{}")
+        if "goal" not in options:
+            raise InputError(f"run {row.id} has no checkpoints and no saved goal to start again from")
+        goal = Goal.model_validate(options["goal"])
+        board = Storyboard.model_validate(options["board"]) if options.get("board") else None
+        return DirectorState(run_id=row.id, goal=goal, storyboard=board,
+                             messages=[Message(role="user", text=goal.text, intent="goal")])
 
     # -- checks ------------------------------------------------------------------
     def _find_checkpoint(self, snapshots: list[Any], run_id: str, checkpoint_id: str) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -20,7 +21,7 @@ from rich.table import Table
 from typer import Abort
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
-from director.errors import DirectorError, InputError
+from director.errors import DirectorError, InputError, Interrupted
 from director.state import ASPECT_SIZES, MOTION_CHOICES
 
 try:  # newer typer ships its own copy of click
@@ -429,7 +430,16 @@ def doctor(
         raise typer.Exit(1)
 
 
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # the same way out as Ctrl-C: checkpoint kept, run marked interrupted
+
+
 def main(argv: list[str] | None = None) -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = app(args=argv, prog_name="director", standalone_mode=False)
     except NoArgsIsHelpError:
@@ -441,9 +451,18 @@ def main(argv: list[str] | None = None) -> None:
     except (Abort, KeyboardInterrupt):
         err.print("interrupted")
         sys.exit(130)
+    except Interrupted as exc:  # a run was going: it is saved, and the line says how to go on
+        err.print(escape(str(exc)))
+        if argv is None:  # the real command: leave at once, without waiting for tool threads to drain
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.exit_code)
+        sys.exit(exc.exit_code)
     except DirectorError as exc:
         err.print(f"error: {escape(str(exc))}")
         sys.exit(exc.exit_code)
+    if code == 130:
+        err.print("interrupted")  # typer turns Ctrl-C outside a run into exit 130 without a word
     sys.exit(code if isinstance(code, int) else 0)
 
 

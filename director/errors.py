@@ -67,3 +67,9 @@ class BudgetExceeded(DirectorError):
 
 class MediaError(DirectorError):
     """ffmpeg or decoding failed."""
+
+
+class Interrupted(DirectorError):
+    """Ctrl-C or SIGTERM stopped a run; it is saved, marked interrupted, and resumable."""
+
+    exit_code = 130

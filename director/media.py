@@ -46,13 +46,48 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+STOPPING = threading.Event()
+"""Set when the process is being interrupted: no new encode starts, and live ones are killed."""
+_children: set[subprocess.Popen[Any]] = set()
+_children_lock = threading.Lock()
+
+
+def _spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
+    """Start an ffmpeg child that kill_children() can stop."""
+    if STOPPING.is_set():
+        raise MediaError("interrupted: no new encode starts")
+    proc = subprocess.Popen(cmd, **kwargs)
+    with _children_lock:
+        _children.add(proc)
+    return proc
+
+
+def _reap(proc: subprocess.Popen[Any]) -> None:
+    with _children_lock:
+        _children.discard(proc)
+
+
+def kill_children() -> int:
+    """Stop every ffmpeg this process started and stop new ones; returns how many were killed."""
+    STOPPING.set()
+    with _children_lock:
+        live = [p for p in _children if p.poll() is None]
+    for proc in live:
+        proc.kill()
+    return len(live)
+
+
 def run_ffmpeg(args: list[str], *, what: str) -> None:
     """Run the bundled ffmpeg; raise MediaError with ffmpeg's last words on failure."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
     log.debug("ffmpeg %s: %s", what, " ".join(cmd[1:]))
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = _spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, stderr = proc.communicate()
+    finally:
+        _reap(proc)
     if proc.returncode != 0:
-        tail = (proc.stderr or "").strip().splitlines()[-3:]
+        tail = (stderr or "").strip().splitlines()[-3:]
         raise MediaError(f"ffmpeg failed to {what}: {' | '.join(tail) or 'exit ' + str(proc.returncode)}")
 
 
@@ -112,7 +147,7 @@ def encode_frames(frames: Iterable[np.ndarray], out: Path, *, size: tuple[int, i
            "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps), "-i", "-", "-an", *x264(crf, preset), str(out)]
     count = 0
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: ffmpeg can never block on stderr
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=err)
+        proc = _spawn(cmd, stdin=subprocess.PIPE, stderr=err)
         assert proc.stdin is not None
         try:
             for frame in frames:
@@ -131,6 +166,7 @@ def encode_frames(frames: Iterable[np.ndarray], out: Path, *, size: tuple[int, i
             except BrokenPipeError:
                 pass
             code = proc.wait()
+            _reap(proc)
         if code != 0:
             err.seek(0)
             tail = err.read().decode(errors="replace").strip().splitlines()[-3:]

@@ -301,8 +301,18 @@ class Runner:
         # already runs one (notebooks, async web handlers). The copied context
         # carries LangGraph's run config, which its stream writer needs.
         context = contextvars.copy_context()
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="director-batch")
+        try:
             outcomes = pool.submit(context.run, asyncio.run, main()).result()
+        except BaseException:
+            # Ctrl-C or SIGTERM: stop the encodes and do not wait for the batch to drain; what
+            # finished is in the catalog, so a resume reuses it.
+            from director.media import kill_children
+
+            kill_children()
+            raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         # A call the budget refused stops the run only after the rest of the batch
         # finished and was recorded, so a resume pays for none of it again.
         for outcome in outcomes:
@@ -311,7 +321,11 @@ class Runner:
         return outcomes
 
     def run_one(self, state: DirectorState, call: ToolCall, emit: Emit) -> ToolResult:
+        from director.media import STOPPING
+
         label = describe_call(call)
+        if STOPPING.is_set():  # the process is being interrupted: start nothing new
+            return ToolResult(call_id=call.id, name=call.name, ok=False, error="not run: interrupted")
         tool = self.tools.get(call.name)
         if tool is None:
             error = f"unknown tool {call.name!r}; available: {', '.join(sorted(self.tools))}"

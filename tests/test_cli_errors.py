@@ -56,11 +56,20 @@ def test_unknown_run_id(capsys, workspace, story_run):
     assert "no Director runs in" in one_line(result.err)
     assert not (workspace / "director.db").exists()
     _run, _events, ws = story_run
-    before = (ws / "director.db").stat().st_size, sorted(p.name for p in (ws / "runs").iterdir())
+    def contents() -> tuple[list[str], list[str]]:
+        import sqlite3
+
+        conn = sqlite3.connect(ws / "director.db")
+        try:  # what the database holds, not how SQLite lays it out (a WAL checkpoint moves pages)
+            return list(conn.iterdump()), sorted(p.name for p in (ws / "runs").iterdir())
+        finally:
+            conn.close()
+
+    before = contents()
     result = run_cli(capsys, "history", "nope", "--workspace", str(ws))
     assert result.code == 2
     assert "unknown run id 'nope'" in one_line(result.err)
-    assert before == ((ws / "director.db").stat().st_size, sorted(p.name for p in (ws / "runs").iterdir()))
+    assert before == contents()
 
 
 def test_existing_run_id_is_refused(capsys, story_run):

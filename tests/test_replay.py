@@ -236,13 +236,20 @@ def test_bad_input_changes_nothing(base_run, capsys, tmp_path):
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        from director.store import Catalog, RunRow, Workspace
+        import socket
+        import time
 
-        Catalog.open(Workspace(ws), create=False).create_run(RunRow(id="busy", goal="x", pid=sleeper.pid))
+        from director.store import Catalog, LeaseHolder, RunRow, Workspace
+
+        catalog = Catalog.open(Workspace(ws), create=False)
+        catalog.create_run(RunRow(id="busy", goal="x", pid=sleeper.pid))
+        now = time.time()
+        catalog.take_lease("busy", LeaseHolder("other", sleeper.pid, socket.gethostname(), "make", now, now + 60),
+                           alive=lambda h: True)
         result = run_cli(capsys, "fork", "busy", "--from", "whatever", "--workspace", str(ws))
-        assert result.code == 2 and "run busy is still running" in result.err
+        assert result.code == 2 and f"run busy is busy: pid {sleeper.pid} (make)" in result.err
         result = run_cli(capsys, "say", "busy", "scene 1 at night", "--workspace", str(ws))
-        assert result.code == 2 and "run busy is still running" in result.err
+        assert result.code == 2 and f"run busy is busy: pid {sleeper.pid} (make)" in result.err
     finally:
         sleeper.kill()
 

@@ -1,0 +1,87 @@
+"""Every crash is resumable: a run killed (SIGKILL) at any moment finishes on resume, paying for nothing twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FAST, check_final, db_rows
+
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    from director.api import Director
+
+    workspace, kill_at = sys.argv[1], int(sys.argv[2])
+    seen = []
+
+    def on_event(event):
+        # Points to die at: the run row exists but nothing ran; the first node started (the
+        # graph's input checkpoint is written); then after every super-step's checkpoint.
+        if event["type"] in ("run_started", "checkpoint") or event["type"] == "brain" and len(seen) == 1:
+            seen.append(event["type"])
+            if len(seen) - 1 == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    Director(workspace=workspace, backend="local").submit(
+        "a 2-scene story about a cat and a dog", run_id="crash", motion="still", on_event=on_event)
+    print("points", len(seen))
+""")
+
+
+def run_killer(ws: Path, kill_at: int, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "killer.py"
+    script.write_text(KILLER)
+    return subprocess.run([sys.executable, str(script), str(ws), str(kill_at)], capture_output=True, text=True,
+                          env={**os.environ, **FAST}, cwd=Path(__file__).resolve().parents[1], timeout=300)
+
+
+def executed_twice(ws: Path) -> list[str]:
+    rows = db_rows(ws / "director.db", "SELECT key FROM tool_calls WHERE reused = 0 AND error IS NULL "
+                                       "AND tool != 'brain'")
+    return [key for key, n in Counter(k for (k,) in rows).items() if n > 1]
+
+
+def test_a_run_killed_at_every_boundary_resumes_and_pays_nothing_twice(tmp_path):
+    whole = run_killer(tmp_path / "whole", -1, tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    points = int(whole.stdout.split()[-1])
+    assert points >= 6  # run_started, the first brain turn, and the super-steps after it
+    for kill_at in range(points):
+        ws = tmp_path / f"ws{kill_at}"
+        killed = run_killer(ws, kill_at, tmp_path)
+        assert killed.returncode == -9, (kill_at, killed.stderr)
+        [(status,)] = db_rows(ws / "director.db", "SELECT status FROM runs")
+        assert status in ("running", "done")  # as the dead process left it; "running" reads as interrupted
+        resumed = subprocess.run([sys.executable, "-m", "director", "resume", "crash", "--workspace", str(ws)],
+                                 capture_output=True, text=True, env={**os.environ, **FAST}, timeout=300)
+        assert resumed.returncode == 0, (kill_at, resumed.stderr)
+        check_final(Path(resumed.stdout.strip().splitlines()[-1]), cues=2)
+        assert executed_twice(ws) == [], kill_at
+
+
+def test_runs_shows_a_killed_run_as_interrupted(tmp_path, capsys):
+    from tests.helpers import run_cli
+
+    ws = tmp_path / "ws"
+    assert run_killer(ws, 2, tmp_path).returncode == -9
+    rows = json.loads(run_cli(capsys, "runs", "--workspace", str(ws), "--json").out)
+    assert [r["status"] for r in rows] == ["interrupted"]
+
+
+@pytest.mark.parametrize("kill_at", [0])
+def test_doctor_marks_a_dead_run_interrupted(tmp_path, capsys, kill_at):
+    from tests.helpers import run_cli
+
+    ws = tmp_path / "ws"
+    assert run_killer(ws, kill_at, tmp_path).returncode == -9
+    result = run_cli(capsys, "doctor", "--repair", "--workspace", str(ws))
+    assert "run crash: left running by pid" in result.out
+    [(status,)] = db_rows(ws / "director.db", "SELECT status FROM runs")
+    assert status == "interrupted"
