@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from director.backends import Backends, Providers, build_providers, choose_family
+from director.backends import Backends, Providers, build_providers, check_voice, choose_family
 from director.config import Settings, load_settings
 from director.errors import BudgetExceeded, DirectorError, InputError, Interrupted
 from director.lease import Lease, RunBusy, holder_alive, pid_alive
@@ -47,12 +47,13 @@ log = logging.getLogger(__name__)
 Event = dict[str, Any]
 OnEvent = Callable[[Event], None]
 
-RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch: no trailing newline
 NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
 SCENES_IN_GOAL = re.compile(r"\b(\d+|" + "|".join(NUMBER_WORDS) + r")[\s-]*(?:scenes?|shots?|parts?)\b", re.I)
 MAX_SCENES = 50
+MAX_SEED = 2**31 - 1  # the models' seed fields are int32
 TRAILER_SCENES = 6
 
 
@@ -90,6 +91,8 @@ def make_goal(
         raise InputError(f"unknown aspect {aspect!r}: use one of {', '.join(ASPECT_SIZES)}")
     if motion not in MOTION_CHOICES:
         raise InputError(f"unknown motion {motion!r}: use one of {', '.join(MOTION_CHOICES)}")
+    if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed must be a whole number from 0 to {MAX_SEED} (got {seed})")
     return Goal(text=text, scenes=scenes, aspect=aspect, seed=seed, voice=voice, approve=approve,  # type: ignore[arg-type]
                 motion=motion)  # type: ignore[arg-type]
 
@@ -322,11 +325,12 @@ class Director:
         """(family, reason) for this Director's --backend choice."""
         return choose_family(self.settings, self.requested_backend)
 
-    def _session(self, family: str) -> Session:
+    def _session(self, family: str, *, voice: str | None = None) -> Session:
         limits = Limits(rpm=self.settings.rate_limits(), max_attempts=self.settings.max_attempts,
                         backoff_base_s=self.settings.backoff_base_s, backoff_max_s=self.settings.backoff_max_s)
         prices = Prices(self.settings.file_config().get("prices"))
         providers = build_providers(self.settings, family, limits)
+        check_voice(providers.backends.voice, voice)  # before anything is written
         self.workspace.prepare()
         catalog = Catalog.open(self.workspace, create=True)
         store = AssetStore(self.workspace, catalog)
@@ -384,7 +388,7 @@ class Director:
                 raise InputError(f"{', '.join(extras)} apply to trailers: add --source VIDEO")
             spec = make_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice,
                              default_scenes=self.settings.default_scenes, approve=approve, motion=motion)
-        if run_id is not None and not RUN_ID.match(run_id):
+        if run_id is not None and not RUN_ID.fullmatch(run_id):
             raise InputError(f"run id {run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
         budget = budget if budget is not None else self.settings.budget_usd
         if budget is not None and budget < 0:
@@ -404,7 +408,7 @@ class Director:
             titles = list(dict.fromkeys(f.title for f in footage))
             board = Storyboard(title=title or " & ".join(titles),
                                art_style=f"{spec.style} (prompts/styles/{spec.style}.md)", footage=footage)
-        session = self._session(family)
+        session = self._session(family, voice=spec.voice)
         run_id = run_id or new_run_id()
         if session.catalog.get_run(run_id) is not None:
             raise InputError(f"run {run_id!r} already exists in {self.workspace.root}; pick another --run-id")
@@ -596,7 +600,7 @@ class Director:
         holder = catalog.lease_of(run_id)
         if holder is not None and holder.expires > time.time() and holder_alive(holder):
             raise RunBusy(lease_busy(run_id, holder))
-        if new_run_id is not None and not RUN_ID.match(new_run_id):
+        if new_run_id is not None and not RUN_ID.fullmatch(new_run_id):
             raise InputError(f"run id {new_run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
         new_id = new_run_id or new_run_id_for(run_id)
         if catalog.get_run(new_id) is not None:
@@ -782,8 +786,10 @@ class Director:
 
         if not isinstance(session.providers.brain, LocalBrain) or state.storyboard is None:
             return
-        if parse(message, state.storyboard) is None:
+        change = parse(message, state.storyboard)
+        if change is None:
             raise InputError(f"I can't do that offline: {message!r}. {HELP}")
+        check_voice(session.backends.voice, change.get("voice"))
 
     @staticmethod
     def _revision_update(message: str) -> dict[str, Any]:

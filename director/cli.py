@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -78,6 +79,22 @@ app = typer.Typer(
 
 
 
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(text: object) -> str:
+    """Text from goals, models or file names made safe for a terminal: escape sequences and
+    control characters removed, line breaks and tabs turned into spaces."""
+    text = _ESCAPES.sub("", str(text))
+    return _CONTROLS.sub("", text.replace("\r\n", " ").replace("\n", " ").replace("\t", " "))
+
+
+def safe(text: object) -> str:
+    """plain(), then escaped for rich markup: what is printed is exactly the words."""
+    return escape(plain(text))
+
+
 def _styles() -> list[str]:
     from director.tools.describe_frame import styles
 
@@ -138,11 +155,11 @@ class Progress:
         kind = event.get("type")
         c = self.console
         if kind == "run_started":
-            c.print(f"run [bold]{escape(event['run_id'])}[/] · backend [bold]{event['backend']}[/] "
-                    f"({escape(event['reason'])}) · {event['scenes']} scenes · {event['aspect']}")
-            c.print(f"workspace {escape(event['workspace'])}", style="dim")
+            c.print(f"run [bold]{safe(event['run_id'])}[/] · backend [bold]{event['backend']}[/] "
+                    f"({safe(event['reason'])}) · {event['scenes']} scenes · {event['aspect']}")
+            c.print(f"workspace {safe(event['workspace'])}", style="dim")
             for note in event.get("notes") or []:
-                c.print(f"  {escape(note)}", style="dim")
+                c.print(f"  {safe(note)}", style="dim")
             quote = event.get("quote")
             if quote is not None:
                 parts = ", ".join(f"{tool} ${usd:.2f}" for tool, usd in quote["by_tool"].items() if usd >= 0.005)
@@ -154,27 +171,27 @@ class Progress:
             elif event.get("budget_usd") is not None:
                 c.print(f"  budget ${event['budget_usd']:.2f}", style="dim")
         elif kind == "warning":
-            c.print(f"[yellow]warning:[/] {escape(event['message'])}")
+            c.print(f"[yellow]warning:[/] {safe(event['message'])}")
         elif self.quiet:
             return
         elif kind == "brain" and event.get("say"):
-            c.print(f"[bold]●[/] {escape(event['say'])}")
+            c.print(f"[bold]●[/] {safe(event['say'])}")
         elif kind == "brain" and event.get("give_up"):
-            c.print(f"[red]●[/] {escape(event['give_up'])}")
+            c.print(f"[red]●[/] {safe(event['give_up'])}")
         elif kind == "tool_finished":
             cost = f" ${event['cost_usd']:.3f}" if event.get("cost_usd") else ""
-            c.print(f"  [green]✓[/] {escape(event['label'])} [dim]{event['ms'] / 1000:.1f} s{cost}[/]")
+            c.print(f"  [green]✓[/] {safe(event['label'])} [dim]{event['ms'] / 1000:.1f} s{cost}[/]")
         elif kind == "tool_retry":
-            c.print(f"  [yellow]↻[/] {escape(event['label'])}: attempt {event['attempt']}/{event['of']} failed "
-                    f"({escape(event['error'])}); retrying in {event['wait_s']:.1f} s")
+            c.print(f"  [yellow]↻[/] {safe(event['label'])}: attempt {event['attempt']}/{event['of']} failed "
+                    f"({safe(event['error'])}); retrying in {event['wait_s']:.1f} s")
         elif kind == "tool_reused":
-            c.print(f"  [cyan]↺[/] {escape(event['label'])} [dim]reused from memo[/]")
+            c.print(f"  [cyan]↺[/] {safe(event['label'])} [dim]reused from memo[/]")
         elif kind == "tool_failed":
-            c.print(f"  [red]✗[/] {escape(event['label'])}: {escape(str(event.get('error')))}")
+            c.print(f"  [red]✗[/] {safe(event['label'])}: {safe(str(event.get('error')))}")
         elif kind == "tool_started" and c.is_terminal:
-            c.print(f"  [dim]… {escape(event['label'])}[/]")
+            c.print(f"  [dim]… {safe(event['label'])}[/]")
         elif kind == "tool_progress" and c.is_terminal:
-            c.print(f"    [dim]{escape(event['label'])}: {escape(event['note'])}[/]")
+            c.print(f"    [dim]{safe(event['label'])}: {safe(event['note'])}[/]")
 
 
 def _summary(run: Any) -> str:
@@ -330,7 +347,7 @@ def chat(
             else:
                 current = director.say(run_id, text, on_event=progress)
         except DirectorError as exc:
-            out.print(f"director: {escape(str(exc))}")
+            out.print(f"director: {safe(str(exc))}")
             continue
         _reply(current)
     if current is not None:
@@ -341,12 +358,12 @@ def _reply(run: Any) -> None:
     if run.status == "paused" and run.interrupt:
         q = run.interrupt
         steps = ", ".join(f"{n} x {tool}" for tool, n in (q.get("steps") or {}).items()) or "nothing"
-        out.print(f"director: the storyboard is ready: {q.get('storyboard')}. The remaining paid steps ({steps}) "
+        out.print(f"director: the storyboard is ready: {safe(q.get('storyboard'))}. The remaining paid steps ({steps}) "
                   f"will cost about ${q.get('quote_usd', 0):.2f}. Go ahead? (yes / no / a change)")
     elif run.status == "done":
-        out.print(f"director: done ({run.executed} calls made, {run.reused} reused): {run.final}")
+        out.print(f"director: done ({run.executed} calls made, {run.reused} reused): {safe(run.final)}")
     else:
-        out.print(f"director: the run stopped ({run.status}): {escape(run.error or '')}")
+        out.print(f"director: the run stopped ({run.status}): {safe(run.error or '')}")
 
 
 def _finish(run: Any) -> None:
@@ -356,21 +373,21 @@ def _finish(run: Any) -> None:
         if q.get("cap_usd") is not None:
             err.print(f"paused before spending: the remaining paid steps will cost about ${q.get('quote_usd', 0):.2f}, "
                       f"past the ${q['cap_usd']:.2f} cap (DIRECTOR_DEFAULT_BUDGET_USD); see the storyboard, then: "
-                      f"director resume {escape(run.id)} --approve yes|no, or --budget USD")
+                      f"director resume {safe(run.id)} --approve yes|no, or --budget USD")
         else:
             err.print(f"paused for approval: the remaining paid steps will cost about ${q.get('quote_usd', 0):.2f}; "
-                      f"see the storyboard, then: director resume {escape(run.id)} --approve yes|no")
-        out.print(str(q.get("storyboard") or run.run_dir))
+                      f"see the storyboard, then: director resume {safe(run.id)} --approve yes|no")
+        out.print(safe(q.get("storyboard") or run.run_dir))
         return
     if run.status == "cancelled":
-        err.print(f"run {escape(run.id)} was cancelled; everything made so far is kept")
+        err.print(f"run {safe(run.id)} was cancelled; everything made so far is kept")
         raise typer.Exit(1)
     if run.status != "done" or run.final is None:
-        err.print(f"[red]run {escape(run.id)} failed:[/] {escape(run.error or 'no final video')}")
-        err.print(f"what was made is kept; retry the rest with: director resume {escape(run.id)}")
+        err.print(f"[red]run {safe(run.id)} failed:[/] {safe(run.error or 'no final video')}")
+        err.print(f"what was made is kept; retry the rest with: director resume {safe(run.id)}")
         raise typer.Exit(1)
-    err.print(f"storyboard {escape(str(run.outputs.get('storyboard.html', '')))}", style="dim")
-    out.print(str(run.final))
+    err.print(f"storyboard {safe(str(run.outputs.get('storyboard.html', '')))}", style="dim")
+    out.print(safe(run.final))
 
 
 @app.command(cls=_Command)
@@ -384,8 +401,8 @@ def runs(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     for col in ("id", "status", "created", "cost", "goal", "parent", "final"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["id"], r["status"], r["created"].replace("T", " ")[:19], f"${r['cost_usd']:.3f}", r["goal"],
-                      r["parent"] or "", r["final"] or "")
+        table.add_row(safe(r["id"]), r["status"], r["created"].replace("T", " ")[:19], f"${r['cost_usd']:.3f}",
+                      safe(r["goal"]), safe(r["parent"] or ""), safe(r["final"] or ""))
     out.print(table)
 
 
@@ -405,7 +422,7 @@ def history(
         table.add_column(col, overflow="fold")
     for r in rows:
         change = r["change"] + (f"  [forked as {', '.join(r['forks'])}]" if r.get("forks") else "")
-        table.add_row(r["checkpoint"] or "", "" if r["step"] is None else str(r["step"]), r["node"], change)
+        table.add_row(r["checkpoint"] or "", "" if r["step"] is None else str(r["step"]), r["node"], safe(change))
     out.print(table)
 
 
@@ -421,7 +438,7 @@ def doctor(
     report = examine(_director(workspace).workspace, repair=repair)
     for line in report.problems:
         mark = "[green]repaired[/]" if line in report.repaired else "[red]problem[/]"
-        out.print(f"{mark} {escape(line)}")
+        out.print(f"{mark} {safe(line)}")
     remaining = len(report.problems) - len(report.repaired)
     err.print(f"{report.checked_assets} assets checked; {len(report.problems)} problem(s)"
               + (f", {len(report.repaired)} repaired" if report.repaired else "")
@@ -446,20 +463,20 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)  # typer has already printed the help
     except UsageError as exc:
         where = f" ({exc.ctx.command_path})" if exc.ctx else ""
-        err.print(f"error{where}: {escape(exc.format_message())}")
+        err.print(f"error{where}: {safe(exc.format_message())}")
         sys.exit(2)
     except (Abort, KeyboardInterrupt):
         err.print("interrupted")
         sys.exit(130)
     except Interrupted as exc:  # a run was going: it is saved, and the line says how to go on
-        err.print(escape(str(exc)))
+        err.print(safe(str(exc)))
         if argv is None:  # the real command: leave at once, without waiting for tool threads to drain
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(exc.exit_code)
         sys.exit(exc.exit_code)
     except DirectorError as exc:
-        err.print(f"error: {escape(str(exc))}")
+        err.print(f"error: {safe(str(exc))}")
         sys.exit(exc.exit_code)
     if code == 130:
         err.print("interrupted")  # typer turns Ctrl-C outside a run into exit 130 without a word

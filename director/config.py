@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     default_scenes: int = Field(4, ge=1, le=50, description="Scenes when neither goal nor flag says.")
     voice: str = Field("en_US-joe-medium", description="Local Piper voice.")
     crf: int = Field(20, ge=0, le=51, description="x264 quality for clips.")
-    x264_preset: str = Field("veryfast", description="x264 speed/size trade-off.")
+    x264_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                         "veryslow", "placebo"] = Field("veryfast", description="x264 speed/size trade-off.")
 
     # Per-capability provider choice; None follows the backend family.
     brain_backend: Literal["gemini", "local"] | None = Field(None, description="Who plans the tool calls.")

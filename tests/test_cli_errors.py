@@ -104,3 +104,37 @@ def test_help_reads_well(capsys, command, monkeypatch):
         assert "[narration|source|mix]" in text and "diorama" in text
     if command == "chat":
         assert all(flag in text for flag in ("--seed", "--voice", "--motion", "--budget"))
+
+
+def test_escape_sequences_from_a_goal_never_reach_the_terminal(capsys, workspace, fast):
+    goal = "a 1-scene story about a \x1b[31mred\x1b[0m fox\x07 \x1b]0;pwned\x07 [bold]cat[/bold]"
+    result = run_cli(capsys, "make", goal, "--backend", "local", "--workspace", str(workspace), "--run-id", "esc")
+    assert result.code == 0, result.err
+    for command in (["runs"], ["history", "esc"]):
+        shown = run_cli(capsys, *command, "--workspace", str(workspace))
+        assert shown.code == 0
+        text = shown.out + shown.err
+        assert "\x1b" not in text and "\x07" not in text
+    shown = run_cli(capsys, "runs", "--workspace", str(workspace)).out
+    assert "red fox" in shown and "[bold]cat[/bold]" in shown  # the words stay, as words
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--seed", "99999999999999999999999"], "seed must be a whole number from 0 to 2147483647"),
+    (["--seed", "-1"], "seed must be a whole number from 0 to 2147483647"),
+    (["--run-id", "nl\n"], "run id 'nl\\n' must be"),
+    (["--voice", "nonexistent"], "unknown voice 'nonexistent' for the local voice backend; use one of: "
+                                 "en_US-joe-medium"),
+])
+def test_bad_values_are_refused_before_anything_is_written(capsys, workspace, args, message):
+    result = run_cli(capsys, "make", "a story", "--backend", "local", "--workspace", str(workspace), *args)
+    assert result.code == 2
+    assert message in one_line(result.err)
+    assert not workspace.exists()
+
+
+def test_a_bad_render_setting_is_refused_at_start(capsys, workspace, monkeypatch):
+    monkeypatch.setenv("DIRECTOR_X264_PRESET", "bogus")
+    result = run_cli(capsys, "make", "a story", "--backend", "local", "--workspace", str(workspace))
+    assert result.code == 2 and "bad setting x264_preset" in one_line(result.err)
+    assert not workspace.exists()

@@ -86,5 +86,7 @@ def revise_storyboard(args: ReviseStoryboardInput, ctx: ToolContext) -> ReviseSt
     changed += [f"{k} -> {getattr(args, k)}" for k in ("aspect", "voice", "pace") if getattr(args, k) is not None]
     if not changed:
         raise ToolArgumentError("nothing to change: give updates, add, remove, aspect, voice or pace")
+    if args.voice is not None and args.voice not in (known := ctx.backends.voice.voices()):
+        raise ToolArgumentError(f"unknown voice {args.voice!r}; use one of: {', '.join(known)}")
     count = int(ctx.inputs["scenes"]) + len(args.add) - len(set(args.remove))
     return ReviseStoryboardOutput(scenes=count, changed=changed)

@@ -59,6 +59,21 @@ class Voice(Protocol):
     def narrate(self, text: str, *, voice: str | None, out: Path, pace: float = 1.0) -> None:
         """Write speech for `text` as a PCM WAV to `out`; pace > 1 speaks faster."""
 
+    def voices(self) -> list[str]:
+        """The voice names this backend can speak with."""
+
+
+def check_voice(backend: Voice, name: str | None) -> None:
+    """InputError for a voice the backend does not have, before anything is written."""
+    from director.errors import InputError
+
+    if name is None:
+        return
+    known = backend.voices()
+    if name not in known:
+        listed = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
+        raise InputError(f"unknown voice {name!r} for the {backend.name} voice backend; use one of: {listed}")
+
 
 @runtime_checkable
 class Animator(Protocol):

@@ -343,8 +343,20 @@ def remix_contents(images: list[Path], prompt: str) -> list[Any]:
     return contents
 
 
+GEMINI_VOICES = (
+    "Achernar", "Achird", "Algenib", "Algieba", "Alnilam", "Aoede", "Autonoe", "Callirrhoe", "Charon", "Despina",
+    "Enceladus", "Erinome", "Fenrir", "Gacrux", "Iapetus", "Kore", "Laomedeia", "Leda", "Orus", "Puck",
+    "Pulcherrima", "Rasalgethi", "Sadachbia", "Sadaltager", "Schedar", "Sulafat", "Umbriel", "Vindemiatrix",
+    "Zephyr", "Zubenelgenubi",
+)
+"""Gemini TTS's prebuilt voices (ai.google.dev/gemini-api/docs/speech-generation#voices)."""
+
+
 class GeminiVoice:
     """Gemini TTS: PCM s16le mono (24 kHz) wrapped into WAV."""
+
+    def voices(self) -> list[str]:
+        return list(GEMINI_VOICES)
 
     def __init__(self, client: GoogleClient, model: str, *, default_voice: str) -> None:
         self.client, self.model, self.name = client, model, client.provider

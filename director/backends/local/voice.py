@@ -51,6 +51,9 @@ class PiperVoiceBackend:
         self.default_voice = default_voice
         self.model = f"piper:{default_voice}"
 
+    def voices(self) -> list[str]:
+        return sorted(available_voices())
+
     def narrate(self, text: str, *, voice: str | None, out: Path, pace: float = 1.0) -> None:
         from piper import SynthesisConfig
 
