@@ -329,7 +329,7 @@ class Director:
         limits = Limits(rpm=self.settings.rate_limits(), max_attempts=self.settings.max_attempts,
                         backoff_base_s=self.settings.backoff_base_s, backoff_max_s=self.settings.backoff_max_s)
         prices = Prices(self.settings.file_config().get("prices"))
-        providers = build_providers(self.settings, family, limits)
+        providers = build_providers(self.settings, family, limits, cache_dir=self.workspace.cache_dir / "runtime")
         check_voice(providers.backends.voice, voice)  # before anything is written
         self.workspace.prepare()
         catalog = Catalog.open(self.workspace, create=True)
@@ -583,14 +583,35 @@ class Director:
             target = self._find_checkpoint(snapshots, run_id, checkpoint_id)
         if not target.next:
             raise InputError(f"checkpoint {checkpoint_id} is the end of run {run_id}: nothing to replay after it")
+        whole = "goal" in (target.values or {})
+        state = DirectorState.model_validate(target.values) if whole else self._initial_state(row)
+        config = dict(target.config["configurable"])
+        graph_input: Any = None
+        approved = any((s.values or {}).get("approvals") for s in snapshots)
+        if not whole:  # from before the first step: the run starts again from its goal
+            graph_input = state.model_copy(update={"approved": approved, "approvals": int(approved)})
+        elif approved and not state.approved:
+            # The user already approved this run's paid steps: a replay does not ask again.
+            with open_checkpointer(self.workspace) as saver:
+                graph = self._build(session, saver, BudgetGuard(None, 0.0))
+                config = dict(graph.update_state(target.config, {"approved": True, "approvals": max(
+                    1, state.approvals)})["configurable"])
         catalog.update_run(run_id, status="running", error=None, pid=os.getpid())
         run = Run(run_id, self.workspace.root)
         run._emit({"type": "run_started", "run_id": run_id, "backend": row.backend,
                    "reason": f"replay from {target.config['configurable']['checkpoint_id']}",
-                   "workspace": str(self.workspace.root), "scenes": 0, "aspect": "", "notes": [],
-                   "budget_usd": row.budget_usd, "mode": ""})
-        job = _Job(session, run, None, row.budget_usd, config=dict(target.config["configurable"]), lease=lease)
+                   "workspace": str(self.workspace.root), **self._shape(state), "notes": [],
+                   "budget_usd": row.budget_usd})
+        job = _Job(session, run, graph_input, row.budget_usd, config=config, lease=lease)
         return self._launch(job, on_event, background=False)
+
+    @staticmethod
+    def _shape(state: DirectorState, change: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What a run header shows: scenes, aspect and mode as the state (and a pending change) has them."""
+        board = state.storyboard
+        scenes = len(board.scenes) if board is not None and board.scenes else state.goal.scenes
+        aspect = (change or {}).get("aspect") or (board.aspect if board else None) or state.goal.aspect
+        return {"scenes": scenes, "aspect": aspect, "mode": state.goal.mode}
 
     def fork(self, run_id: str, checkpoint_id: str, *, say: str | None = None, new_run_id: str | None = None,
              on_event: OnEvent | None = None, background: bool = False) -> Run:
@@ -610,10 +631,11 @@ class Director:
             graph = self._build(session, saver, BudgetGuard(None, 0.0))
             snapshots = list(graph.get_state_history({"configurable": {"thread_id": run_id}}))
             source = self._find_checkpoint(snapshots, run_id, checkpoint_id)
-            state = DirectorState.model_validate(source.values)
+            whole = "goal" in (source.values or {})
+            # A checkpoint from before the first step holds no state yet: the fork starts from the goal.
+            state = DirectorState.model_validate(source.values) if whole else self._initial_state(row)
             message = " ".join((say or "").split())
-            if message:
-                self._check_revision(session, state, message)
+            change = self._check_revision(session, state, message) if message else None
             values = state.model_dump()
             values.update(run_id=new_id, status="running", error=None, outputs={})
             values["messages"] = [Message.model_validate(m) for m in values["messages"]]
@@ -629,13 +651,18 @@ class Director:
                                       pid=os.getpid(), budget_usd=row.budget_usd, parent_run=run_id,
                                       parent_checkpoint=source.config["configurable"]["checkpoint_id"]))
             lease = Lease(catalog, new_id, "fork").acquire()
-            graph.update_state({"configurable": {"thread_id": new_id}}, values, as_node=as_node)
+            graph_input: Any = None
+            if whole:
+                graph.update_state({"configurable": {"thread_id": new_id}}, values, as_node=as_node)
+            else:
+                graph_input = DirectorState.model_validate(values)
         run = Run(new_id, self.workspace.root)
         run._emit({"type": "run_started", "run_id": new_id, "backend": row.backend,
                    "reason": f"fork of {run_id} at {checkpoint_id}" + (f": {message}" if message else ""),
-                   "workspace": str(self.workspace.root), "scenes": state.goal.scenes, "aspect": state.goal.aspect,
-                   "notes": [], "budget_usd": row.budget_usd, "mode": state.goal.mode})
-        return self._launch(_Job(session, run, None, row.budget_usd, lease=lease), on_event, background=background)
+                   "workspace": str(self.workspace.root), **self._shape(state, change), "notes": [],
+                   "budget_usd": row.budget_usd})
+        return self._launch(_Job(session, run, graph_input, row.budget_usd, lease=lease), on_event,
+                            background=background)
 
     # -- the engine --------------------------------------------------------------
     def compile(self, family: str, *, checkpointer: Any) -> Any:
@@ -779,17 +806,23 @@ class Director:
                 return snap
         raise InputError(f"run {run_id} has no checkpoint {checkpoint_id!r} (see director history {run_id})")
 
-    def _check_revision(self, session: Session, state: DirectorState, message: str) -> None:
-        """With the local brain, a revision must parse: a bad one changes nothing (InputError)."""
+    def _check_revision(self, session: Session, state: DirectorState, message: str) -> dict[str, Any] | None:
+        """With the local brain, a revision must parse: a bad one changes nothing (InputError).
+
+        Returns the parsed change (None with a model brain, which reads the words itself)."""
         from director.brain.local import LocalBrain
         from director.revisions import HELP, parse
 
-        if not isinstance(session.providers.brain, LocalBrain) or state.storyboard is None:
-            return
+        if not isinstance(session.providers.brain, LocalBrain):
+            return None
+        if state.storyboard is None or not state.storyboard.scenes:
+            raise InputError(f"that point of run {state.run_id} comes before the story exists, so there is nothing "
+                             f"to change yet: fork from a later checkpoint (see director history {state.run_id})")
         change = parse(message, state.storyboard)
         if change is None:
             raise InputError(f"I can't do that offline: {message!r}. {HELP}")
         check_voice(session.backends.voice, change.get("voice"))
+        return change
 
     @staticmethod
     def _revision_update(message: str) -> dict[str, Any]:

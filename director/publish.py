@@ -124,6 +124,10 @@ class Publisher:
             "created": run.created.isoformat() if run else None,
             "published": datetime.now(timezone.utc).isoformat(),
             "goal": state.goal.model_dump(),
+            # What the video is now, after any revision ("now 9:16", "voice …", "faster narration").
+            "aspect": (board.aspect if board else None) or state.goal.aspect,
+            "voice": (board.voice if board else None) or state.goal.voice,
+            "pace": board.pace if board else 1.0,
             "seed": state.goal.seed,
             "backends": {"brain": {"backend": self.brain.name, "model": self.brain.model}, **self.backends.describe(),
                          "assemble": {"backend": "local", "model": "ffmpeg"}},

@@ -378,7 +378,7 @@ class Runner:
         except DirectorError as exc:
             error = str(exc)
         except Exception as exc:  # a bug in a tool or backend: keep the run alive, log the traceback
-            log.exception("tool %s failed", tool.name)
+            log.info("tool %s failed", tool.name, exc_info=True)  # the traceback only with -v
             first = (str(exc).strip().splitlines() or [""])[0][:300]
             error = f"internal error in {tool.name}: {type(exc).__name__}: {first} (traceback in the log with -v)"
         finally:

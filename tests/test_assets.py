@@ -75,3 +75,22 @@ def test_doctor_names_a_damaged_database(capsys, workspace):
     result = run_cli(capsys, "doctor", "--workspace", str(workspace))
     assert result.code == 1
     assert "director.db: the database cannot be read" in result.out
+
+
+def test_a_run_writes_nothing_outside_its_workspace(tmp_path):
+    """onnxruntime (under Piper) writes a device id on import; it goes into the workspace, not ~/.cache."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import FAST
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "XDG_CACHE_HOME"}
+    env.update(FAST, HOME=str(home))
+    done = subprocess.run([sys.executable, "-m", "director", "make", "a 1-scene story", "--backend", "local",
+                           "--motion", "still", "--workspace", str(tmp_path / "ws")], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert [p for p in home.rglob("*")] == []

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from director.api import Director
-from director.store import sha256_file
+from director.store import MIGRATIONS, sha256_file
 from tests.helpers import FAST, db_rows, ffprobe, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -286,4 +286,4 @@ def test_processes_opening_a_new_workspace_at_once_do_not_race(tmp_path):
         assert [p.returncode for p in procs] == [0, 0, 0], errors
         tables = {t for (t,) in db_rows(ws / "director.db", "SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"runs", "assets", "tool_calls", "_director_migrations"} <= tables
-        assert db_rows(ws / "director.db", "SELECT COUNT(*) FROM _director_migrations")[0][0] == 2
+        assert db_rows(ws / "director.db", "SELECT COUNT(*) FROM _director_migrations")[0][0] == len(MIGRATIONS)

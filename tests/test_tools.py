@@ -68,3 +68,12 @@ def test_non_model_input_is_refused_at_declaration():
         def loose(args: dict, ctx: ToolContext) -> _Out:
             """Does a thing."""
             return _Out(y=1)
+
+
+def test_trailer_lines_cover_any_number_of_scenes_with_nothing_to_quote():
+    from director.tools.plan_trailer import lines_for
+
+    for n in range(1, 51):
+        lines = lines_for("The Film", [], [], n)
+        assert len(lines) == n and lines[-1].startswith("The Film")
+    assert len(set(lines_for("The Film", [], [], 11))) == 11  # distinct while the generic lines last

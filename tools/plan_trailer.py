@@ -13,7 +13,9 @@ from director.tooling import ToolContext, read_json, require_board, tool
 
 WINDOW = (2.0, 6.0)  # seconds of source used per scene when the source audio plays
 GENERIC = ("It began like any other day.", "But nothing stays the same for long.",
-           "Every choice has a price.", "And now, everything is about to change.")
+           "Every choice has a price.", "Some secrets refuse to stay buried.", "Old friends become strangers.",
+           "The clock is running out.", "There is no going back.", "One moment changes everything.",
+           "Nobody is who they seem.", "And now, everything is about to change.")
 
 
 class Pick(BaseModel):
@@ -116,6 +118,8 @@ def lines_for(title: str, plots: list[str], quotes: list[str], n: int) -> list[s
     pool = list(dict.fromkeys(sentences)) + [f"“{q[:120]}”" for q in quotes if q] + list(GENERIC)
     if n == 1:
         return [f"{pool[0]} {title}." if sentences else f"{title}."]
+    while len(pool) < n - 1:  # a long trailer with little to quote: the generic lines come round again
+        pool += list(GENERIC)
     return pool[: n - 1] + [f"{title}. Coming soon."]
 
 

@@ -174,7 +174,7 @@ class Providers:
         return getattr(self.brain, "name", "local") != "local" or any(n != "local" for n in names)
 
 
-def build_providers(settings: Settings, family: str, limits: object) -> Providers:
+def build_providers(settings: Settings, family: str, limits: object, *, cache_dir: Path | None = None) -> Providers:
     """Pick a provider per capability: the family's default unless a DIRECTOR_*_BACKEND says otherwise."""
     from director.backends.local import KenBurns, LocalIllustrator, LocalStoryWriter, PiperVoiceBackend
 
@@ -221,7 +221,7 @@ def build_providers(settings: Settings, family: str, limits: object) -> Provider
 
         voice: Voice = GeminiVoice(google(), settings.tts_model, default_voice=settings.tts_voice)  # type: ignore[arg-type]
     else:
-        voice = PiperVoiceBackend(default_voice=settings.voice)
+        voice = PiperVoiceBackend(default_voice=settings.voice, cache_dir=cache_dir)
 
     motion_choice = settings.motion_backend or ("veo" if cloud else "local")
     motion: Animator = KenBurns(crf=settings.crf, preset=settings.x264_preset, jobs=settings.render_jobs)

@@ -37,8 +37,8 @@ def last_results(state: DirectorState) -> list:
 
 
 def summarize(calls: list) -> str:
-    """'Running 3×create_image, 3×narrate.'"""
+    """'Next: 3×create_image, 3×narrate.' (the approval gate may still hold them back)."""
     counts: dict[str, int] = {}
     for c in calls:
         counts[c.name] = counts.get(c.name, 0) + 1
-    return "Running " + ", ".join(f"{n}×{name}" for name, n in counts.items()) + "."
+    return "Next: " + ", ".join(f"{n}×{name}" for name, n in counts.items()) + "."
