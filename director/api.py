@@ -32,15 +32,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from director.backends import Backends, Providers, build_providers, check_voice, choose_family
 from director.config import Settings, load_settings
-from director.errors import BudgetExceeded, DirectorError, InputError, Interrupted
+from director.errors import BudgetExceeded, DirectorError, InputError, Interrupted, StorageError
 from director.lease import Lease, RunBusy, holder_alive, pid_alive
 from director.lease import describe as lease_busy
 from director.limits import BudgetGuard, Limits, Prices
 from director.secrets import scrub
 from director.state import ASPECT_SIZES, MOTION_CHOICES, DirectorState, Goal, Message, Storyboard
-from director.store import SQLITE_TIMEOUT_S, AssetStore, Catalog, RunRow, Workspace, sqlite_pragmas
+from director.store import (SQLITE_TIMEOUT_S, AssetStore, Catalog, RunRow, Workspace, disk_full, sqlite_pragmas,
+                            storage_error)
 
 log = logging.getLogger(__name__)
 
@@ -153,16 +156,23 @@ class CheckpointCodec:
 
 
 @contextmanager
-def open_checkpointer(workspace: Workspace) -> Iterator[Any]:
-    """SqliteSaver on <workspace>/director.db (WAL, busy timeout, xz), closed afterwards."""
+def open_checkpointer(workspace: Workspace, *, readonly: bool = False) -> Iterator[Any]:
+    """SqliteSaver on <workspace>/director.db (WAL, busy timeout, xz), closed afterwards.
+
+    readonly opens it without locks or WAL files, for a workspace this process may not write."""
     from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    conn = sqlite3.connect(workspace.db_path, check_same_thread=False, timeout=SQLITE_TIMEOUT_S)
-    sqlite_pragmas(conn)
+    if readonly:
+        conn = sqlite3.connect(f"file:{workspace.db_path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(workspace.db_path, check_same_thread=False, timeout=SQLITE_TIMEOUT_S)
+        sqlite_pragmas(conn)
     try:
-        yield SqliteSaver(conn, serde=EncryptedSerializer(CheckpointCodec(), JsonPlusSerializer()))
+        saver = SqliteSaver(conn, serde=EncryptedSerializer(CheckpointCodec(), JsonPlusSerializer()))
+        saver.is_setup = saver.is_setup or readonly  # the tables exist; creating them would be a write
+        yield saver
     finally:
         conn.close()
 
@@ -735,7 +745,7 @@ class Director:
                             emit({"type": "checkpoint", "node": node})
                 snapshot = graph.get_state({"configurable": {"thread_id": run.id}})
         except GraphRecursionError:
-            session.catalog.update_run(run.id, status="failed", error="too many steps")
+            self._mark(session, run, "failed", "too many steps")
             raise DirectorError(
                 f"run {run.id} took more than {self.settings.max_steps} steps; raise DIRECTOR_MAX_STEPS "
                 f"and run `director resume {run.id}`"
@@ -744,8 +754,7 @@ class Director:
             # The checkpoint before the failing step is intact: say how to go on from it.
             stopped = isinstance(exc, BudgetExceeded)
             message = self.settings.redact(str(exc))
-            session.catalog.update_run(run.id, status="stopped" if stopped else "failed", error=message)
-            run.status, run.error = ("stopped" if stopped else "failed"), message
+            self._mark(session, run, "stopped" if stopped else "failed", message)
             hint = f"director resume {run.id} --budget <more>" if stopped else f"director resume {run.id}"
             exc.args = (f"{message}. Run {run.id} is saved: {hint}",)
             raise
@@ -754,13 +763,16 @@ class Director:
             from director.media import kill_children
 
             kill_children()
-            run.status, run.error = "interrupted", "interrupted by Ctrl-C or SIGTERM"
-            session.catalog.update_run(run.id, status="interrupted", error=run.error)
+            self._mark(session, run, "interrupted", "interrupted by Ctrl-C or SIGTERM")
             raise Interrupted(f"interrupted: director resume {run.id}") from None
-        except BaseException as exc:
-            run.status, run.error = "failed", scrub(f"{type(exc).__name__}: {exc}")
-            session.catalog.update_run(run.id, status="failed", error=run.error)
-            raise
+        except Exception as exc:
+            if not (disk_full(exc) or isinstance(exc, (sqlite3.Error, SQLAlchemyError))):
+                self._mark(session, run, "failed", scrub(f"{type(exc).__name__}: {exc}"))
+                raise
+            # A full disk or a broken database: one line that names the file, the run left resumable.
+            problem = storage_error(exc, self.workspace)
+            self._mark(session, run, "failed", str(problem))
+            raise StorageError(f"{problem}. Run {run.id} is saved: director resume {run.id}") from None
         values = dict(snapshot.values)
         if snapshot.interrupts:
             value = snapshot.interrupts[0].value
@@ -771,6 +783,16 @@ class Director:
         emit({"type": "run_finished", "run_id": run.id, "status": run.status, "final": str(run.final or ""),
               "executed": run.executed, "reused": run.reused, "failed": run.failed, "error": run.error,
               "cost_usd": run.cost_usd, "interrupt": run.interrupt})
+
+    @staticmethod
+    def _mark(session: Session, run: Run, status: str, error: str) -> None:
+        """Record why a run stopped; on a full disk or a broken database the row may not take it,
+        and then the dead process's run reads as interrupted (effective_status)."""
+        run.status, run.error = status, error
+        try:
+            session.catalog.update_run(run.id, status=status, error=error)
+        except (sqlite3.Error, SQLAlchemyError, OSError):
+            log.warning("could not record that run %s stopped (%s)", run.id, status)
 
     def _settle(self, session: Session, run: Run, values: dict[str, Any], mark: int) -> None:
         """Fill the Run from the final state and the calls this invocation made."""
@@ -855,7 +877,7 @@ class Director:
 
         catalog = self._catalog()
         row = catalog.require_run(run_id)
-        with open_checkpointer(self.workspace) as saver:
+        with open_checkpointer(self.workspace, readonly=catalog.readonly) as saver:
             # Only the state schema matters for reading checkpoints; nothing runs.
             graph = build_graph(brain=None, runner=None, finish=None, checkpointer=saver)  # type: ignore[arg-type]
             snapshots = list(graph.get_state_history({"configurable": {"thread_id": run_id}}))

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -19,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from typer import Abort
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
@@ -447,6 +449,17 @@ def doctor(
         raise typer.Exit(1)
 
 
+def _workspace_of(argv: list[str] | None) -> Path:
+    """The workspace a command line names (for an error raised before Director had it)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    for flag in ("--workspace", "-w"):
+        if flag in args[:-1]:
+            return Path(args[args.index(flag) + 1])
+    from director.config import load_settings
+
+    return load_settings().home
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # the same way out as Ctrl-C: checkpoint kept, run marked interrupted
 
@@ -478,6 +491,15 @@ def main(argv: list[str] | None = None) -> None:
     except DirectorError as exc:
         err.print(f"error: {safe(str(exc))}")
         sys.exit(exc.exit_code)
+    except (OSError, sqlite3.Error, SQLAlchemyError) as exc:
+        # Storage trouble outside a run (creating one on a full disk, a broken database): one line.
+        from director.store import Workspace, disk_full, storage_error
+
+        if isinstance(exc, OSError) and not disk_full(exc) and not isinstance(exc, PermissionError):
+            raise
+        where = Workspace(_workspace_of(argv))
+        err.print(f"error: {safe(str(storage_error(exc, where)))}")
+        sys.exit(1)
     if code == 130:
         err.print("interrupted")  # typer turns Ctrl-C outside a run into exit 130 without a word
     sys.exit(code if isinstance(code, int) else 0)

@@ -73,3 +73,7 @@ class Interrupted(DirectorError):
     """Ctrl-C or SIGTERM stopped a run; it is saved, marked interrupted, and resumable."""
 
     exit_code = 130
+
+
+class StorageError(DirectorError):
+    """The workspace cannot be read or written: a full disk, a damaged or read-only database."""

@@ -23,10 +23,10 @@ from pydantic import BaseModel, ValidationError
 
 from director.backends import Backends
 from director.config import Settings
-from director.errors import BudgetExceeded, DirectorError
+from director.errors import BudgetExceeded, DirectorError, StorageError
 from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices
 from director.state import DirectorState, Scene, Storyboard, ToolCall, ToolResult
-from director.store import AssetStore, Catalog, CallRow, canonical_json
+from director.store import AssetStore, Catalog, CallRow, canonical_json, disk_full
 from director.tooling import Tool, ToolContext, asset_refs, key_view
 
 log = logging.getLogger(__name__)
@@ -369,12 +369,19 @@ class Runner:
         started = time.perf_counter()
         output: BaseModel | None = None
         error: str | None = None
-        stop: BudgetExceeded | None = None
+        stop: DirectorError | None = None
         token = CURRENT_CALL.set(meter)
         try:
             output = tool(args, ctx)
         except BudgetExceeded as exc:  # e.g. a provider's credits ran out: stop the run, resumable
             stop, error = exc, str(exc)
+        except OSError as exc:
+            if not disk_full(exc):
+                log.info("tool %s failed", tool.name, exc_info=True)
+                error = f"internal error in {tool.name}: {type(exc).__name__}: {exc}"
+            else:  # every later call would fail the same way: stop the run, resumable
+                error = f"the disk is full writing {exc.filename or self.store.workspace.root}"
+                stop = StorageError(f"{error}: free some space, then resume the run")
         except DirectorError as exc:
             error = str(exc)
         except Exception as exc:  # a bug in a tool or backend: keep the run alive, log the traceback

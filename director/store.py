@@ -27,9 +27,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
-from director.errors import InputError
+from director.errors import DirectorError, InputError, StorageError
 from director.state import AssetKind, AssetRef
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,43 @@ def m004_leases(engine: Engine) -> None:
 
 
 MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial, m002_usage_and_budget, m003_asset_checks, m004_leases]
+
+
+def _require_catalog(engine: Engine, workspace: Workspace) -> None:
+    """An existing director.db that holds a catalog (an empty file is not one)."""
+    with engine.connect() as conn:
+        names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "runs" not in names:
+        raise InputError(f"no Director runs in {workspace.root} ({workspace.db_path.name} holds no catalog)")
+
+
+def readonly_problem(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "unable to open database" in text or \
+        isinstance(exc, PermissionError)
+
+
+def disk_full(exc: BaseException) -> bool:
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    return "database or disk is full" in str(exc).lower()
+
+
+def storage_error(exc: BaseException, workspace: Workspace) -> DirectorError:
+    """One line for a storage failure: which file, what happened, what to do."""
+    if isinstance(exc, DirectorError):
+        return exc
+    if disk_full(exc):
+        where = getattr(exc, "filename", None) or workspace.root
+        return StorageError(f"the disk is full writing {where}: free some space, then resume the run")
+    if readonly_problem(exc):
+        return StorageError(f"{workspace.root} is read-only for this user: Director can list and show runs here, "
+                            f"but not change them")
+    text = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return StorageError(f"{workspace.db_path}: the database cannot be used ({text}); check it with "
+                        f"director doctor --workspace {workspace.root}")
 
 
 @dataclass
@@ -285,8 +323,10 @@ class Workspace:
 class Catalog:
     """Runs, assets and every tool call, in <workspace>/director.db."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self.engine = engine
+        self.readonly = readonly
+        """Opened read-only (a workspace this process may not write): runs and history still work."""
 
     @classmethod
     def open(cls, workspace: Workspace, *, create: bool) -> Catalog:
@@ -297,11 +337,26 @@ class Catalog:
             connect_args={"timeout": SQLITE_TIMEOUT_S, "check_same_thread": False},
         )
         event.listen(engine, "connect", lambda dbapi_conn, _rec: sqlite_pragmas(dbapi_conn))
-        if create:
-            # Two processes opening a new workspace at once would both create the tables;
-            # one migrates while the other waits, then finds nothing left to do.
-            with migration_lock(workspace.root / ".director-migrate.lock"):
-                migrate(engine)
+        try:
+            if create:
+                # Two processes opening a new workspace at once would both create the tables;
+                # one migrates while the other waits, then finds nothing left to do.
+                with migration_lock(workspace.root / ".director-migrate.lock"):
+                    migrate(engine)
+            else:
+                _require_catalog(engine, workspace)
+        except (sqlite3.Error, SQLAlchemyError, OSError) as exc:
+            if create or not readonly_problem(exc):
+                raise storage_error(exc, workspace) from None
+            # A workspace we may read but not write: open it read-only, without locks or WAL files.
+            engine.dispose()
+            engine = create_engine(f"sqlite:///file:{workspace.db_path}?mode=ro&immutable=1&uri=true",
+                                   connect_args={"check_same_thread": False})
+            try:
+                _require_catalog(engine, workspace)
+            except (sqlite3.Error, SQLAlchemyError) as again:
+                raise storage_error(again, workspace) from None
+            return cls(engine, readonly=True)
         return cls(engine)
 
     @contextmanager
