@@ -8,7 +8,9 @@ request goes through Limits (rate limit + retries) and feeds the call meter
 from __future__ import annotations
 
 import base64
+import binascii
 import io
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -86,6 +88,11 @@ def classifier(provider: str, model: str) -> Callable[[BaseException], ProviderE
         if "Timeout" in name or name in ("ConnectError", "RemoteProtocolError", "ReadError", "WriteError",
                                          "ConnectionError", "ConnectionResetError"):
             return ProviderError(f"{model}: {name}: {exc}", provider=provider, model=model, retryable=True)
+        if isinstance(exc, (json.JSONDecodeError, ValidationError, binascii.Error)):
+            # A reply cut off or mangled on the way (a proxy, a dropped connection): ask again.
+            first = str(exc).strip().splitlines()[0][:160]
+            return ProviderError(f"{model}: the reply came back malformed ({first})", provider=provider,
+                                 model=model, retryable=True)
         return ProviderError(f"{model}: {name}: {exc}", provider=provider, model=model)
 
     return classify
@@ -122,14 +129,22 @@ class GoogleClient:
     def call(self, model: str, fn: Callable[[], Any]) -> Any:
         return self.limits.call(model, fn, classify=classifier(self.provider, model))
 
-    def generate(self, model: str, contents: Any, config: types.GenerateContentConfig) -> types.GenerateContentResponse:
-        response = self.call(model, lambda: self.client.models.generate_content(model=model, contents=contents,
-                                                                                 config=config))
-        usage = response.usage_metadata
-        if usage is not None:
-            output = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
-            record_tokens(model, usage.prompt_token_count, output)
-        return response
+    def generate(self, model: str, contents: Any, config: types.GenerateContentConfig, *,
+                 check: Callable[[types.GenerateContentResponse], None] | None = None) -> types.GenerateContentResponse:
+        """One generateContent, metered; `check` may refuse a damaged answer (a retryable
+        ProviderError), and then the request is made again like any other transient failure."""
+
+        def once() -> types.GenerateContentResponse:
+            response = self.client.models.generate_content(model=model, contents=contents, config=config)
+            usage = response.usage_metadata
+            if usage is not None:  # every answer is billed, a damaged one too
+                output = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
+                record_tokens(model, usage.prompt_token_count, output)
+            if check is not None:
+                check(response)
+            return response
+
+        return self.call(model, once)
 
 
 def blocked_reason(response: types.GenerateContentResponse) -> str | None:
@@ -164,6 +179,18 @@ def inline_blobs(response: types.GenerateContentResponse, prefix: str) -> list[t
 def aspect_of(width: int, height: int) -> str:
     ratio = width / height
     return "16:9" if ratio > 1.2 else "9:16" if ratio < 0.8 else "1:1"
+
+
+def whole_image(data: bytes, *, provider: str, model: str) -> None:
+    """Refuse an image that does not decode to the last pixel (a truncated or mangled answer): retryable."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+    except Exception as exc:  # noqa: BLE001 - PIL raises many kinds for damaged data
+        raise ProviderError(f"{model}: the image came back damaged ({type(exc).__name__}: {exc})",
+                            provider=provider, model=model, retryable=True) from None
 
 
 def save_png(data: bytes, out: Path) -> None:
@@ -316,7 +343,11 @@ class GeminiImageMaker:
             image_config=types.ImageConfig(aspect_ratio=aspect) if aspect else None,
             seed=seed,
         )
-        response = self.client.generate(self.model, contents, config)
+        def check(response: types.GenerateContentResponse) -> None:
+            for data, _ in inline_blobs(response, "image/")[:1]:
+                whole_image(data, provider=self.name, model=self.model)
+
+        response = self.client.generate(self.model, contents, config, check=check)
         blobs = inline_blobs(response, "image/")
         if not blobs:
             reason = blocked_reason(response) or "no image in the reply"

@@ -42,10 +42,17 @@ class ImagenImageMaker:
     def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path) -> None:
         config = types.GenerateImagesConfig(number_of_images=1, aspect_ratio=aspect_of(width, height),
                                             output_mime_type="image/png", include_rai_reason=True)
+        from director.backends.gemini import save_png, whole_image
+
         def generate() -> types.GenerateImagesResponse:
             with warnings.catch_warnings():  # the SDK flags generate_images as deprecated after Jan 2027
                 warnings.simplefilter("ignore")
-                return self.client.client.models.generate_images(model=self.model, prompt=prompt, config=config)
+                response = self.client.client.models.generate_images(model=self.model, prompt=prompt, config=config)
+            for g in (response.generated_images or [])[:1]:
+                if g.image and g.image.image_bytes:
+                    record_images(self.model, 1)  # billed, whole or not
+                    whole_image(g.image.image_bytes, provider=self.name, model=self.model)
+            return response
 
         response = self.client.call(self.model, generate)
         images = [g for g in (response.generated_images or []) if g.image and g.image.image_bytes]
@@ -53,9 +60,6 @@ class ImagenImageMaker:
             reasons = [g.rai_filtered_reason for g in (response.generated_images or []) if g.rai_filtered_reason]
             raise SafetyBlocked(f"image filtered by Imagen ({'; '.join(reasons) or 'no image returned'})",
                                 provider=self.name, model=self.model)
-        record_images(self.model, 1)
-        from director.backends.gemini import save_png
-
         save_png(images[0].image.image_bytes, out)  # type: ignore[union-attr,arg-type]
 
 
@@ -130,6 +134,14 @@ class VeoAnimator:
         if not data:
             raise ProviderError(f"Veo returned the clip only as {video.uri}; Director needs inline bytes "  # type: ignore[union-attr]
                                 f"(do not set an output GCS URI)", provider=self.name, model=self.model)
+        record_video(self.model, seconds, audio=bool(audio))  # billed, whole or not
         out.write_bytes(data)
-        record_video(self.model, seconds, audio=bool(audio))
+        try:
+            from director.media import check_decodes
+
+            check_decodes(out)
+        except Exception as exc:  # noqa: BLE001 - a clip that does not decode is of no use
+            out.unlink(missing_ok=True)
+            raise ProviderError(f"Veo returned a damaged clip ({type(exc).__name__}); the scene can be made "
+                                f"again with director resume", provider=self.name, model=self.model) from None
         log.info("veo %s: %d s clip after %d polls", self.model, seconds, polls)

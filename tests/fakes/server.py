@@ -18,6 +18,7 @@ import base64
 import hashlib
 import io
 import json
+import random
 import re
 import subprocess
 import threading
@@ -152,6 +153,14 @@ class FakeGoogle:
         self.reve_credits: int | None = None
         self.signatures: set[str] = set()
         self.echo_headers = False
+        self.chaos: random.Random | None = None
+        self.chaos_rate = 0.0
+        self.chaos_log: list[tuple[str, str]] = []
+        self.slow_s = 1.5
+        self.chaos_kinds: set[str] | None = None
+        self.chaos_picks: list[str] | None = None
+        self.chaos_left: int | None = None
+        self.media_served: list[tuple[str, str, bool]] = []
         self.refusals: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -172,7 +181,11 @@ class FakeGoogle:
             def do_POST(self) -> None:
                 fake._serve(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that gave up (a timeout the test asked for) is not the fake's error
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -292,7 +305,54 @@ class FakeGoogle:
             return "image"
         return "text"
 
+    def set_chaos(self, seed: int, rate: float, *, kinds: set[str] | None = None, picks: list[str] | None = None,
+                  times: int | None = None) -> None:
+        """Seeded random faults on model requests: 429, 500, a slow reply, malformed JSON, truncated media.
+
+        kinds and picks narrow what is hit and how; times stops after that many faults."""
+        self.chaos, self.chaos_rate = random.Random(seed), rate
+        self.chaos_kinds, self.chaos_picks, self.chaos_left = kinds, picks, times
+
+    def _chaotic(self, req: Request, reply: Reply) -> Reply:
+        if self.chaos is None or req.kind in ("token", "download", "unknown"):
+            return reply
+        if self.chaos_kinds is not None and req.kind not in self.chaos_kinds or self.chaos_left == 0:
+            return reply
+        with self.lock:
+            roll = self.chaos.random()
+            pick = self.chaos.choice(self.chaos_picks or ["429", "500", "slow", "json", "truncate"])
+        if roll >= self.chaos_rate:
+            return reply
+        if self.chaos_left is not None:
+            self.chaos_left -= 1
+        self.chaos_log.append((req.kind, pick))
+        if pick == "429":
+            return Reply(429, google_error(429, "Resource has been exhausted (chaos).", retry_delay="0.05s"))
+        if pick == "500":
+            return Reply(500, google_error(500, "Internal error encountered (chaos)."))
+        if pick == "slow":
+            time.sleep(self.slow_s)
+            return reply
+        if pick == "json":
+            return Reply(200, raw=b'{"candidates": [{"content": {"parts": [{"text": "cut off')
+        body = json.dumps(reply.body or {})  # truncate the media inside an otherwise well-formed answer
+        body = re.sub(r'("(?:data|bytesBase64Encoded)": ")([A-Za-z0-9+/=]{400,})"',
+                      lambda m: m.group(1) + m.group(2)[: len(m.group(2)) // 8 * 4] + '"', body)  # valid base64
+        return Reply(reply.status, raw=body.encode(), headers=reply.headers)
+
     def _respond(self, req: Request, default: Callable[[Request], Reply]) -> Reply:
+        reply = self._respond_plain(req, default)
+        plain = reply
+        if reply.status == 200 and reply.raw is None:
+            reply = self._chaotic(req, reply)
+        if plain.status == 200 and plain.raw is None and req.kind in ("image", "imagen", "tts"):
+            whole = reply is plain or (reply.raw is None and reply.status == 200)
+            key = hashlib.sha256(json.dumps(req.body, sort_keys=True).encode()).hexdigest()
+            with self.lock:  # what a provider would bill: every answer that carried media, whole or not
+                self.media_served.append((req.kind, key, whole and reply.status == 200))
+        return reply
+
+    def _respond_plain(self, req: Request, default: Callable[[Request], Reply]) -> Reply:
         with self.lock:
             for fault in self.faults:
                 if fault.kind == req.kind and fault.times > 0 and (fault.when is None or fault.when(req)):
