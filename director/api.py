@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from director.backends import Backends, Providers, build_providers, check_voice, choose_family
@@ -175,6 +176,14 @@ def open_checkpointer(workspace: Workspace, *, readonly: bool = False) -> Iterat
         yield saver
     finally:
         conn.close()
+
+
+def started(snapshot: Any) -> bool:
+    """Whether a checkpoint holds a whole state. The graph's input checkpoint does not: its values
+    are only pending writes (a run killed there never took its first step), so it starts again."""
+    if snapshot is None or "goal" not in (snapshot.values or {}) or "run_id" not in (snapshot.values or {}):
+        return False
+    return (snapshot.metadata or {}).get("source") != "input"
 
 
 def effective_status(row: RunRow) -> str:
@@ -483,12 +492,17 @@ class Director:
         graph_input: Any = None
         with open_checkpointer(self.workspace) as saver:
             graph = self._build(session, saver, BudgetGuard(None, 0.0))
-            snapshot = graph.get_state(config)
-            if "goal" not in (snapshot.values or {}):
-                # Killed before its first full checkpoint: start it again from what was asked.
+            try:
+                snapshot = graph.get_state(config)
+            except ValidationError:  # a checkpoint without a whole state (left by an older version): start again
+                snapshot = None
+            if not started(snapshot):
+                # Killed before its first step finished: no step's work is in its checkpoints (what
+                # tools finished is in the memo), so they are dropped and it starts again from the goal.
                 state = self._initial_state(row)
                 graph_input = state
                 snapshot = None
+                saver.delete_thread(run_id)
             else:
                 state = DirectorState.model_validate(snapshot.values)
             waiting = bool(snapshot and snapshot.interrupts)
@@ -593,14 +607,14 @@ class Director:
             target = self._find_checkpoint(snapshots, run_id, checkpoint_id)
         if not target.next:
             raise InputError(f"checkpoint {checkpoint_id} is the end of run {run_id}: nothing to replay after it")
-        whole = "goal" in (target.values or {})
+        whole = started(target)
         state = DirectorState.model_validate(target.values) if whole else self._initial_state(row)
         config = dict(target.config["configurable"])
         graph_input: Any = None
         approved = any((s.values or {}).get("approvals") for s in snapshots)
         if not whole:  # from before the first step: the run starts again from its goal
             graph_input = state.model_copy(update={"approved": approved, "approvals": int(approved)})
-        elif approved and not state.approved:
+        elif approved and not state.approved:  # (whole, so the checkpoint holds a state to update)
             # The user already approved this run's paid steps: a replay does not ask again.
             with open_checkpointer(self.workspace) as saver:
                 graph = self._build(session, saver, BudgetGuard(None, 0.0))
@@ -641,7 +655,7 @@ class Director:
             graph = self._build(session, saver, BudgetGuard(None, 0.0))
             snapshots = list(graph.get_state_history({"configurable": {"thread_id": run_id}}))
             source = self._find_checkpoint(snapshots, run_id, checkpoint_id)
-            whole = "goal" in (source.values or {})
+            whole = started(source)
             # A checkpoint from before the first step holds no state yet: the fork starts from the goal.
             state = DirectorState.model_validate(source.values) if whole else self._initial_state(row)
             message = " ".join((say or "").split())

@@ -161,6 +161,9 @@ def test_the_validator_refuses_what_the_api_refuses():
         {"name": "f", "parameters": {"type": "OBJECT", "additionalProperties": False}}]}]}
     assert "Unknown name \"additionalProperties\" at 'tools[0].function_declarations[0].parameters'" in \
         rules.refuse(body, "gemini-2.5-flash", set())
+    assert rules.unknown_field({"instances": [{"prompt": "x", "anything": 1}], "parameters": {"sampleCount": 1}},
+                               rules.PREDICT_REQUEST) is None  # Values: the API checks them itself
+    assert "Unknown name \"instance\"" in rules.unknown_field({"instance": []}, rules.PREDICT_REQUEST)
     unsigned = {"contents": [user, call, answer]}
     assert "missing a thought_signature" in rules.refuse(unsigned, "gemini-3-pro-preview", set())
     signed = {"contents": [user, {"role": "model", "parts": [{**call["parts"][0], "thoughtSignature": "s1"}]}, answer]}

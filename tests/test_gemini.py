@@ -91,6 +91,7 @@ def test_vertex_express_with_imagen_and_veo(fake, capsys, workspace, fast, monke
         assert r.body["parameters"]["aspectRatio"] == "9:16"
         assert r.body["parameters"]["generateAudio"] is False  # the narration replaces it: half the price
     assert len(fake.calls("veo_poll")) == 3 * fake.veo_polls
+    assert fake.refusals == []  # every Imagen, Veo and poll request used only fields the API knows
     # Billed as requested: 4 s of video without sound at $0.20/s, whatever the scene's length inside it.
     assert {round(c["cost_usd"], 2) for c in manifest["calls"] if c["tool"] == "animate_image"} == {0.8}
 

@@ -84,6 +84,11 @@ GENERATE_CONTENT_REQUEST = {
 }
 
 
+PREDICT_REQUEST = {"instances": ANY, "parameters": ANY, "labels": ANY}
+"""Vertex PredictRequest (:predict, :predictLongRunning); instances and parameters are protobuf Values."""
+FETCH_OPERATION_REQUEST = {"operationName": None}
+
+
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(w[:1].upper() + w[1:] for w in rest)

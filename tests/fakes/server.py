@@ -273,6 +273,13 @@ class FakeGoogle:
                     self.refusals.append((req.kind, problem))
                     return Reply(400, google_error(400, problem))
                 return self._respond(req, self._generate)
+            spec = {"predict": rules.PREDICT_REQUEST, "predictLongRunning": rules.PREDICT_REQUEST,
+                    "fetchPredictOperation": rules.FETCH_OPERATION_REQUEST}.get(method)
+            problem = rules.unknown_field(req.body or {}, spec) if spec else None
+            if problem:
+                req.kind = method
+                self.refusals.append((method, problem))
+                return Reply(400, google_error(400, problem))
             if method == "predict":
                 req.kind = "imagen"
                 return self._respond(req, self._imagen)
