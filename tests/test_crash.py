@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def test_a_run_killed_at_every_boundary_resumes_and_pays_nothing_twice(tmp_path)
     assert whole.returncode == 0, whole.stderr
     points = int(whole.stdout.split()[-1])
     assert points >= 6  # run_started, the first brain turn, and the super-steps after it
-    for kill_at in range(points):
+    def kill_and_resume(kill_at: int) -> None:
         ws = tmp_path / f"ws{kill_at}"
         killed = run_killer(ws, kill_at, tmp_path)
         assert killed.returncode == -9, (kill_at, killed.stderr)
@@ -64,6 +65,10 @@ def test_a_run_killed_at_every_boundary_resumes_and_pays_nothing_twice(tmp_path)
         assert resumed.returncode == 0, (kill_at, resumed.stderr)
         check_final(Path(resumed.stdout.strip().splitlines()[-1]), cues=2)
         assert executed_twice(ws) == [], kill_at
+
+    # Two at a time (each in its own workspace): the load makes the kill points land at varied moments too.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(kill_and_resume, range(points)))
 
 
 def test_runs_shows_a_killed_run_as_interrupted(tmp_path, capsys):
