@@ -21,7 +21,6 @@ from director.state import DirectorState, Message
 log = logging.getLogger(__name__)
 
 Finish = Callable[[DirectorState], dict[str, Any]]
-GATED = {"narrate", "animate_image", "assemble_video"}  # paid media that waits for approval
 
 
 def build_graph(
@@ -51,7 +50,7 @@ def build_graph(
         return "gate" if state.calls and state.status == "running" else "finish"
 
     def gate_node(state: DirectorState) -> dict[str, Any]:
-        asked = state.goal.approve and any(c.name in GATED for c in state.calls)
+        asked = state.goal.approve and any(tools[c.name].gated for c in state.calls if c.name in tools)
         if state.approved or not state.calls:
             return {}
         quote = runner.quote(state)

@@ -77,6 +77,8 @@ class Tool:
     for each other: a scene's image and narration are drawn and spoken at once."""
     whole_board: bool = False
     """The call reaches past its own scene or video (remix reads other scenes' pictures)."""
+    gated: bool = False
+    """Paid media work that waits at the approval gate (narration, motion, the cut)."""
 
     def scope(self, args: BaseModel) -> tuple[str, int] | None:
         """The scene or source video a call is confined to; None for the whole storyboard."""
@@ -118,6 +120,7 @@ def tool(
     writes: tuple[str, ...] = (),
     clears: tuple[str, ...] = (),
     whole_board: bool = False,
+    gated: bool = False,
 ) -> Callable[[Callable[..., BaseModel]], Tool]:
     """Declare a tool; checks its shape now rather than when the model calls it."""
     unknown = sorted(set(reads + writes + clears) - STORY_PARTS)
@@ -156,6 +159,7 @@ def tool(
             writes=frozenset(writes),
             clears=frozenset(clears),
             whole_board=whole_board,
+            gated=gated,
         )
 
     return wrap

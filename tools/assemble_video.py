@@ -271,7 +271,7 @@ def plan_sound(inputs: Mapping[str, Any], store: AssetStore, fps: int) -> SoundP
     return SoundPlan(sound, lengths, timings, cues, start)
 
 
-@tool(capability=None, version="3", needs=_needs, apply=_apply, renders=True,
+@tool(capability=None, gated=True, version="3", needs=_needs, apply=_apply, renders=True,
       reads=("story", "clip", "audio", "transcript", "sound"), writes=("final",))
 def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoOutput:
     """Join every scene's clip and sound into the final video, with subtitles. Call once every scene has a clip."""
