@@ -11,7 +11,9 @@ DEMO_WORKSPACE ?= $(CURDIR)/.demo-workspace
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# setuptools' editable mode always prints a notice about same-named folders (a UserWarning);
+	@# the non-editable build is checked for real warnings by tests/test_install.py.
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
