@@ -715,8 +715,21 @@ class Director:
             for event in list(run._log)[deliver_from:]:
                 on_event(event)
 
+        catalog = job.session.catalog
+
+        def persist(event: Event) -> None:
+            # Every event is also a catalog row, so any process can follow the run (never fatal).
+            try:
+                catalog.add_event(run.id, event)
+            except (sqlite3.Error, SQLAlchemyError, OSError):
+                log.debug("could not record an event of run %s", run.id, exc_info=True)
+
+        for event in list(run._log):
+            persist(event)
+
         def emit(event: Event) -> None:
             run._emit(event)
+            persist(event)
             if on_event is not None:
                 on_event(event)
 
@@ -883,6 +896,12 @@ class Director:
              "budget_usd": r.budget_usd}
             for r in catalog.list_runs()
         ]
+
+    def events(self, run_id: str, *, after: int = 0) -> list[Event]:
+        """A run's progress events as recorded in the catalog (from any process), numbered by "seq"."""
+        catalog = self._catalog()
+        catalog.require_run(run_id)
+        return catalog.events(run_id, after=after)
 
     def history(self, run_id: str) -> list[dict[str, Any]]:
         """Checkpoints of a run, newest first (id, parent, step, node, what changed), with its forks."""

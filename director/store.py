@@ -144,7 +144,15 @@ def m004_leases(engine: Engine) -> None:
                              "pid INTEGER, host TEXT, command TEXT, since REAL NOT NULL, expires REAL NOT NULL)")
 
 
-MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial, m002_usage_and_budget, m003_asset_checks, m004_leases]
+def m005_events(engine: Engine) -> None:
+    """A run's progress events, numbered per run, so any process can read them from any point."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS events (run_id TEXT NOT NULL, seq INTEGER NOT NULL, "
+                             "at TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, seq))")
+
+
+MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial, m002_usage_and_budget, m003_asset_checks, m004_leases,
+                                              m005_events]
 
 
 def _require_catalog(engine: Engine, workspace: Workspace) -> None:
@@ -417,6 +425,24 @@ class Catalog:
     def list_assets(self) -> list[AssetRow]:
         with self.session() as s:
             return list(s.exec(select(AssetRow)))
+
+    # events
+    def add_event(self, run_id: str, event: dict[str, Any]) -> int:
+        """Append one event to the run's log; returns its number (1, 2, ...). Only the lease holder writes."""
+        with self.engine.begin() as conn:
+            seq = conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?",
+                                       (run_id,)).scalar_one()
+            conn.exec_driver_sql("INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                                 (run_id, seq, utcnow().isoformat(), str(event.get("type", "")),
+                                  canonical_json(event)))
+        return int(seq)
+
+    def events(self, run_id: str, *, after: int = 0) -> list[dict[str, Any]]:
+        """The run's events numbered above `after`, in order, each with its "seq"."""
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT seq, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq",
+                                        (run_id, after)).all()
+        return [{**json.loads(body), "seq": seq} for seq, body in rows]
 
     # leases
     def take_lease(self, run_id: str, holder: LeaseHolder, *, alive: Callable[[LeaseHolder], bool]) -> LeaseHolder | None:

@@ -287,3 +287,19 @@ def test_processes_opening_a_new_workspace_at_once_do_not_race(tmp_path):
         tables = {t for (t,) in db_rows(ws / "director.db", "SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"runs", "assets", "tool_calls", "_director_migrations"} <= tables
         assert db_rows(ws / "director.db", "SELECT COUNT(*) FROM _director_migrations")[0][0] == len(MIGRATIONS)
+
+
+def test_events_are_recorded_and_readable_from_another_process(tmp_path, fast):
+    ws = tmp_path / "ws"
+    seen: list[dict] = []
+    Director(workspace=ws, backend="local").submit("a 1-scene story about a frog", run_id="frog",
+                                                   motion="still", on_event=seen.append)
+    code = ("import json, sys; from director.api import Director; "
+            "print(json.dumps(Director(workspace=sys.argv[1]).events('frog')))")
+    done = subprocess.run([sys.executable, "-c", code, str(ws)], capture_output=True, text=True, check=True)
+    stored = json.loads(done.stdout)
+    assert [e["seq"] for e in stored] == list(range(1, len(stored) + 1))
+    assert [e["type"] for e in stored] == [e["type"] for e in seen]
+    assert stored[0]["type"] == "run_started" and stored[-1]["type"] == "run_finished"
+    later = Director(workspace=ws).events("frog", after=len(stored) - 1)
+    assert [e["type"] for e in later] == ["run_finished"]
