@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -47,12 +46,19 @@ def test_a_second_command_on_a_held_run_gets_one_line_and_exit_2(capsys, workspa
 def test_wait_queues_behind_the_holder_and_no_revision_is_lost(capsys, workspace, fast, tmp_path):
     catalog = made(capsys, workspace)
     held = Lease(catalog, "r", "say").acquire()
-    threading.Timer(1.5, held.release).start()
-    started = time.monotonic()
-    done = director("say", "r", "make scene 1 at night", "--wait", "--workspace", str(workspace), cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert time.monotonic() - started >= 1.5
-    assert "is busy" in done.stderr and "waiting" in done.stderr
+    waiter = subprocess.Popen([sys.executable, "-m", "director", "say", "r", "make scene 1 at night", "--wait",
+                               "--workspace", str(workspace)], cwd=tmp_path, env={**os.environ, **FAST},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    said = ""
+    while "waiting" not in said:  # it found the run busy and queued: only now does the holder let go
+        line = waiter.stderr.readline()
+        assert line, said
+        said += line
+    assert "is busy: pid" in said
+    assert catalog.lease_of("r").owner == held.owner  # still ours while it waits
+    held.release()
+    _, rest = waiter.communicate(timeout=300)
+    assert waiter.returncode == 0, said + rest
     # Two revisions queued on one run: both land, one after the other.
     procs = [subprocess.Popen([sys.executable, "-m", "director", "say", "r", change, "--wait", "--workspace",
                                str(workspace)], cwd=tmp_path, env={**os.environ, **FAST}, stdout=subprocess.PIPE,
