@@ -502,7 +502,6 @@ class Director:
                 state = self._initial_state(row)
                 graph_input = state
                 snapshot = None
-                saver.delete_thread(run_id)
             else:
                 state = DirectorState.model_validate(snapshot.values)
             waiting = bool(snapshot and snapshot.interrupts)
@@ -515,12 +514,11 @@ class Director:
             if approve is not None and not waiting:
                 raise InputError(f"run {run_id} is not waiting for approval")
             if waiting:
-                if state.goal.approve and approve.strip().lower() not in ("yes", "y", "no", "n", "ok", "approve",
-                                                                          "cancel", "stop", "go"):
+                if approve.strip().lower() not in ("yes", "y", "no", "n", "ok", "approve", "cancel", "stop", "go"):
                     self._check_revision(session, state, approve)
                 graph_input = Command(resume=approve)
             elif snapshot is None:
-                pass  # graph_input is the initial state
+                saver.delete_thread(run_id)  # only now, once the command is known to go ahead
             elif not snapshot.next and state.status == "done":
                 run = Run(run_id, self.workspace.root)
                 self._settle(session, run, state.model_dump(), 0)
@@ -614,7 +612,7 @@ class Director:
         approved = any((s.values or {}).get("approvals") for s in snapshots)
         if not whole:  # from before the first step: the run starts again from its goal
             graph_input = state.model_copy(update={"approved": approved, "approvals": int(approved)})
-        elif approved and not state.approved:  # (whole, so the checkpoint holds a state to update)
+        elif approved and not state.approved:
             # The user already approved this run's paid steps: a replay does not ask again.
             with open_checkpointer(self.workspace) as saver:
                 graph = self._build(session, saver, BudgetGuard(None, 0.0))

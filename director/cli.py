@@ -441,11 +441,10 @@ def doctor(
     for line in report.problems:
         mark = "[green]repaired[/]" if line in report.repaired else "[red]problem[/]"
         out.print(f"{mark} {safe(line)}")
-    remaining = len(report.problems) - len(report.repaired)
     err.print(f"{report.checked_assets} assets checked; {len(report.problems)} problem(s)"
               + (f", {len(report.repaired)} repaired" if report.repaired else "")
-              + ("" if remaining == 0 or repair else "; director doctor --repair mends what it can"))
-    if remaining:
+              + ("" if report.ok or repair else "; director doctor --repair mends what it can"))
+    if not report.ok:
         raise typer.Exit(1)
 
 

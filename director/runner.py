@@ -163,10 +163,6 @@ class Runner:
         limit = self.budget.allow(quote)
         self.catalog.update_run(run_id, budget_usd=limit)
 
-    def paid(self) -> bool:
-        """Whether any backend of this run charges money (the brain included)."""
-        return any(self.identity(t)[0] != "local" for t in self.tools.values() if t.estimate is not None)
-
     def _estimate(self, tool: Tool, args: BaseModel, inputs: Mapping[str, Any]) -> float:
         backend, model = self.identity(tool)
         if backend == "local" or tool.estimate is None:
@@ -304,7 +300,7 @@ class Runner:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="director-batch")
         try:
             outcomes = pool.submit(context.run, asyncio.run, main()).result()
-        except BaseException:
+        except KeyboardInterrupt:
             # Ctrl-C or SIGTERM: stop the encodes and do not wait for the batch to drain; what
             # finished is in the catalog, so a resume reuses it.
             from director.media import kill_children
@@ -375,19 +371,17 @@ class Runner:
             output = tool(args, ctx)
         except BudgetExceeded as exc:  # e.g. a provider's credits ran out: stop the run, resumable
             stop, error = exc, str(exc)
-        except OSError as exc:
-            if not disk_full(exc):
-                log.info("tool %s failed", tool.name, exc_info=True)
-                error = f"internal error in {tool.name}: {type(exc).__name__}: {exc}"
-            else:  # every later call would fail the same way: stop the run, resumable
-                error = f"the disk is full writing {exc.filename or self.store.workspace.root}"
-                stop = StorageError(f"{error}: free some space, then resume the run")
         except DirectorError as exc:
             error = str(exc)
-        except Exception as exc:  # a bug in a tool or backend: keep the run alive, log the traceback
-            log.info("tool %s failed", tool.name, exc_info=True)  # the traceback only with -v
-            first = (str(exc).strip().splitlines() or [""])[0][:300]
-            error = f"internal error in {tool.name}: {type(exc).__name__}: {first} (traceback in the log with -v)"
+        except Exception as exc:
+            if disk_full(exc):  # every later call would fail the same way: stop the run, resumable
+                error = f"the disk is full writing {getattr(exc, 'filename', None) or self.store.workspace.root}"
+                stop = StorageError(f"{error}: free some space, then resume the run")
+            else:  # a bug in a tool or backend: keep the run alive, log the traceback
+                log.info("tool %s failed", tool.name, exc_info=True)  # the traceback only with -v
+                first = (str(exc).strip().splitlines() or [""])[0][:300]
+                error = (f"internal error in {tool.name}: {type(exc).__name__}: {first} "
+                         f"(traceback in the log with -v)")
         finally:
             CURRENT_CALL.reset(token)
             self.budget.settle(estimate, meter.cost_usd)
@@ -424,7 +418,7 @@ class Runner:
         except (ValidationError, ValueError):
             log.warning("memo entry for %s is unreadable; running again", tool.name)
             return None
-        if not all(self.store.exists(ref) for ref in asset_refs(output)):
+        if not all(self.store.verify(ref) for ref in asset_refs(output)):
             log.info("memo hit for %s lost an asset file; running again", tool.name)
             return None
         return output

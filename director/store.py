@@ -545,26 +545,25 @@ class AssetStore:
     def path(self, ref: AssetRef) -> Path:
         return self.workspace.abspath(ref.path)
 
-    def exists(self, ref: AssetRef) -> bool:
-        """Whether the asset's file is there and still holds the bytes its name promises."""
-        return self.verify(ref)
-
     def verify(self, ref: AssetRef) -> bool:
+        """Whether the asset's file is there and still holds the bytes its name promises."""
+        return self._whole(self.path(ref), ref.sha256, size=ref.bytes)
+
+    def _whole(self, path: Path, sha: str, *, size: int | None = None) -> bool:
         """Hash the file unless it is unchanged (size, mtime, inode) since it last hashed right."""
-        p = self.path(ref)
         try:
-            st = p.stat()
+            st = path.stat()
         except OSError:
             return False
-        if not p.is_file() or st.st_size != ref.bytes:
+        if not path.is_file() or size is not None and st.st_size != size:
             return False
         state = (st.st_size, st.st_mtime_ns, st.st_ino)
-        if self.catalog.asset_check(ref.sha256) == state:
+        if self.catalog.asset_check(sha) == state:
             return True
-        if sha256_file(p) != ref.sha256:
-            log.warning("asset %s is damaged: its bytes no longer hash to its name", ref.path)
+        if sha256_file(path) != sha:
+            log.warning("asset %s is damaged: its bytes no longer hash to its name", path.name)
             return False
-        self.catalog.set_asset_check(ref.sha256, state)
+        self.catalog.set_asset_check(sha, state)
         return True
 
     def put(self, src: Path, kind: AssetKind) -> AssetRef:
@@ -578,7 +577,7 @@ class AssetStore:
         rel = f"assets/{sha[:2]}/{sha}{ext}"
         dest = self.workspace.abspath(rel)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.is_file() and sha256_file(dest) == sha:
+        if self._whole(dest, sha):  # the same bytes are already there (a damaged file is replaced)
             src.unlink()
         else:
             os.replace(src, dest)

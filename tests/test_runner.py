@@ -95,7 +95,7 @@ def test_a_lost_asset_is_made_again(runner):
     (runner.store.workspace.abspath(first.output["image"]["path"])).unlink()
     again = run(runner, state, "create_image", scene=2, prompt="a dog", aspect="1:1")
     assert again.ok and not again.reused
-    assert runner.store.exists(runner.tools["create_image"].output.model_validate(again.output).image)
+    assert runner.store.verify(runner.tools["create_image"].output.model_validate(again.output).image)
 
 
 def test_new_image_invalidates_the_clip_and_the_cut(runner):
