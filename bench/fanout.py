@@ -47,7 +47,7 @@ def one_batch(fake, n: int, workers: int, rpm: float | None, root: Path) -> tupl
     limits = json.dumps({"gemini-2.5-flash-image": rpm} if rpm else {})
     with environment(GEMINI_RATE_LIMITS=limits):
         director = Director(workspace=root, backend="gemini", workers=workers, fallback="local")
-        session = director._session("gemini")
+        session = director.lifecycle._session("gemini")
     runner = Runner(settings=director.settings, backends=session.backends, store=session.store,
                     catalog=session.catalog, tools=registry())
     scenes = [Scene(index=i, image_prompt=f"a lighthouse, view {i}", narration=f"Line {i}.") for i in range(1, n + 1)]

@@ -54,7 +54,7 @@ class DirectorRender:
         from director.tools import registry
 
         director = Director(workspace=root, backend="local", fps=FPS, crf=CRF, x264_preset=PRESET)
-        session = director._session("local")
+        session = director.lifecycle._session("local")
         self.runner = Runner(settings=director.settings, backends=session.backends, store=session.store,
                              catalog=session.catalog, tools=registry())
         scenes = [Scene(index=i, image_prompt=f"scene {i}", narration=f"Scene {i}.",

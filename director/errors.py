@@ -30,6 +30,14 @@ class InputError(DirectorError):
     exit_code = 2
 
 
+class UnknownRun(InputError):
+    """No run by that id in this workspace."""
+
+
+class RunStateError(InputError):
+    """The run is not in a state that allows the command (waiting for approval, not finished, busy...)."""
+
+
 class ToolArgumentError(DirectorError):
     """A tool was called with arguments it cannot use. Goes back to the brain."""
 

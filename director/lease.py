@@ -19,8 +19,8 @@ import uuid
 from datetime import datetime
 from typing import Callable
 
-from director.errors import InputError
-from director.store import Catalog, LeaseHolder
+from director.errors import RunStateError
+from director.store import Catalog, LeaseHolder, RunRow
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ TTL_S = 30.0
 """A lease not renewed for this long is free; holders renew every TTL_S / 3."""
 
 
-class RunBusy(InputError):
+class RunBusy(RunStateError):
     """Another live command holds the run."""
 
 
@@ -42,6 +42,13 @@ def pid_alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def effective_status(row: RunRow) -> str:
+    """'running' only while the process that runs it is alive; otherwise 'interrupted'."""
+    if row.status == "running" and not (row.pid == os.getpid() or pid_alive(row.pid)):
+        return "interrupted"
+    return row.status
 
 
 def holder_alive(holder: LeaseHolder) -> bool:

@@ -94,8 +94,11 @@ class Runner:
         tools: Mapping[str, Tool],
         prices: Prices | None = None,
         budget: BudgetGuard | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.settings = settings
+        self.stop = stop
+        """Set when the user cancels the run: calls not yet started are not run."""
         self.backends = backends
         self.store = store
         self.catalog = catalog
@@ -322,6 +325,8 @@ class Runner:
         label = describe_call(call)
         if STOPPING.is_set():  # the process is being interrupted: start nothing new
             return ToolResult(call_id=call.id, name=call.name, ok=False, error="not run: interrupted")
+        if self.stop is not None and self.stop.is_set():
+            return ToolResult(call_id=call.id, name=call.name, ok=False, error="not run: the run was cancelled")
         tool = self.tools.get(call.name)
         if tool is None:
             error = f"unknown tool {call.name!r}; available: {', '.join(sorted(self.tools))}"

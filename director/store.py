@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
-from director.errors import DirectorError, InputError, StorageError
+from director.errors import DirectorError, InputError, StorageError, UnknownRun
 from director.state import AssetKind, AssetRef
 
 log = logging.getLogger(__name__)
@@ -385,7 +385,7 @@ class Catalog:
     def require_run(self, run_id: str) -> RunRow:
         row = self.get_run(run_id)
         if row is None:
-            raise InputError(f"unknown run id {run_id!r} (see `director runs`)")
+            raise UnknownRun(f"unknown run id {run_id!r} (see `director runs`)")
         return row
 
     def update_run(self, run_id: str, **fields: Any) -> None:

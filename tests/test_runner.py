@@ -15,7 +15,7 @@ from director.tools import registry
 @pytest.fixture
 def runner(workspace):
     director = Director(workspace=workspace, backend="local")
-    session = director._session("local")
+    session = director.lifecycle._session("local")
     return Runner(settings=director.settings, backends=session.backends, store=session.store,
                   catalog=session.catalog, tools=registry())
 

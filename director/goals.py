@@ -1,0 +1,101 @@
+"""What the user asked for: goal text and options checked into a Goal, and run ids."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+
+from director.errors import InputError
+from director.state import ASPECT_SIZES, MOTION_CHOICES, Goal
+
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch: no trailing newline
+NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+SCENES_IN_GOAL = re.compile(r"\b(\d+|" + "|".join(NUMBER_WORDS) + r")[\s-]*(?:scenes?|shots?|parts?)\b", re.I)
+MAX_SCENES = 50
+MAX_SEED = 2**31 - 1  # the models' seed fields are int32
+TRAILER_SCENES = 6
+
+
+def scenes_from_goal(text: str) -> int | None:
+    """'a 5-scene story' -> 5; 'in three scenes' -> 3; None when the goal does not say."""
+    m = SCENES_IN_GOAL.search(text)
+    if not m:
+        return None
+    word = m.group(1).lower()
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def make_goal(
+    text: str,
+    *,
+    scenes: int | None,
+    aspect: str,
+    seed: int,
+    voice: str | None,
+    default_scenes: int,
+    approve: bool = False,
+    motion: str = "auto",
+) -> Goal:
+    """Validate what the user asked for; InputError names the problem in one line."""
+    text = " ".join((text or "").split())
+    if not text:
+        raise InputError("the goal is empty: say what the video should be about")
+    if len(text) > 2000:
+        raise InputError(f"the goal is {len(text)} characters long; keep it under 2000")
+    if scenes is None:
+        scenes = scenes_from_goal(text) or default_scenes
+    if not 1 <= scenes <= MAX_SCENES:
+        raise InputError(f"scenes must be between 1 and {MAX_SCENES} (got {scenes})")
+    if aspect not in ASPECT_SIZES:
+        raise InputError(f"unknown aspect {aspect!r}: use one of {', '.join(ASPECT_SIZES)}")
+    if motion not in MOTION_CHOICES:
+        raise InputError(f"unknown motion {motion!r}: use one of {', '.join(MOTION_CHOICES)}")
+    if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed must be a whole number from 0 to {MAX_SEED} (got {seed})")
+    return Goal(text=text, scenes=scenes, aspect=aspect, seed=seed, voice=voice, approve=approve,  # type: ignore[arg-type]
+                motion=motion)  # type: ignore[arg-type]
+
+
+def make_trailer_goal(
+    text: str,
+    *,
+    scenes: int | None,
+    aspect: str,
+    seed: int,
+    voice: str | None,
+    style: str | None,
+    audio: str | None,
+    approve: bool = False,
+    motion: str = "auto",
+) -> Goal:
+    """A trailer goal: style from --style or the goal's words (default diorama), sound, scene cap."""
+    from director.tools.describe_frame import styles
+
+    known = styles()
+    words = set(re.findall(r"[a-z]+", (text or "").lower()))
+    style = style or next((s for s in known if s in words), None) or "diorama"
+    if style not in known:
+        raise InputError(f"unknown style {style!r}: use one of {', '.join(known)} (files in prompts/styles/)")
+    audio = audio or "narration"
+    if audio not in ("narration", "source", "mix"):
+        raise InputError(f"unknown audio {audio!r}: use narration, source or mix")
+    goal = make_goal(text or f"a {style} trailer", scenes=scenes, aspect=aspect, seed=seed, voice=voice,
+                     default_scenes=TRAILER_SCENES, approve=approve, motion=motion)
+    return goal.model_copy(update={"mode": "trailer", "style": style, "audio": audio})
+
+
+def new_run_id() -> str:
+    return f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def new_run_id_for(parent: str) -> str:
+    return f"{parent[:48]}-fork-{secrets.token_hex(2)}"
+
+
+def check_run_id(run_id: str | None) -> None:
+    """InputError for a run id that is not 1-64 safe characters (it names a folder and a URL path)."""
+    if run_id is not None and not RUN_ID.fullmatch(run_id):
+        raise InputError(f"run id {run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
