@@ -24,6 +24,7 @@ from typing import Any
 
 from director.checkpoints import CheckpointCodec, open_checkpointer, started
 from director.config import Settings, load_settings
+from director.errors import InputError
 from director.goals import make_goal, make_trailer_goal, new_run_id, scenes_from_goal
 from director.lease import effective_status
 from director.lifecycle import Lifecycle, stop_on_signals
@@ -71,7 +72,8 @@ class Director:
     def start(self, goal: str, **options: Any) -> Run:
         """Begin a run and return its Run at once (background=True), with live events().
 
-        Options: scenes, aspect, seed, voice, run_id, budget, approve, motion, and for a
+        Options: scenes, aspect, seed, voice, run_id, budget, approve, motion; finishing: music,
+        captions, caption_style, title_card, end_card, transition, transition_seconds; for a
         trailer sources, title, plot, style, audio; on_event gets every event as it happens.
         Bad input raises InputError here, before anything is written.
         """
@@ -115,6 +117,20 @@ class Director:
     def events(self, run_id: str, *, after: int = 0) -> list[Event]:
         """A run's progress events as recorded in the catalog (from any process), numbered by "seq"."""
         return self.lifecycle.events(run_id, after=after)
+
+    def export(self, run_id: str, fmt: str = "otio", out: str | Path | None = None) -> Path:
+        """Write the run's final cut as an editorial timeline (otio, fcpxml or edl); its path.
+        The default place is runs/<id>/timeline.<ext>."""
+        from director.timeline import build_timeline, suffix_of, write_timeline
+
+        suffix = suffix_of(fmt)  # a bad format is refused before anything is read
+        state, _ = self.lifecycle.latest(run_id)
+        if state is None:
+            raise InputError(f"run {run_id} has no checkpoint yet: nothing to export")
+        timeline = build_timeline(state, self.workspace, self.settings.fps)
+        target = Path(out) if out else self.workspace.run_dir(run_id) / f"timeline{suffix}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return write_timeline(timeline, target, fmt)
 
     def history(self, run_id: str) -> list[dict[str, Any]]:
         """Checkpoints of a run, newest first (id, parent, step, node, what changed), with its forks."""

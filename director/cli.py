@@ -25,7 +25,7 @@ from typer import Abort
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from director.errors import DirectorError, InputError, Interrupted
-from director.state import ASPECT_SIZES, MOTION_CHOICES
+from director.state import ASPECT_SIZES, MOTION_CHOICES, TRANSITIONS
 
 try:  # newer typer ships its own copy of click
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -127,6 +127,20 @@ VoiceOpt = Annotated[Optional[str], typer.Option(
 MotionOpt = Annotated[str, typer.Option(
     "--motion", metavar=_choices(MOTION_CHOICES),
     help="Camera: auto varies pans and zooms, still holds each picture, or one move for every clip.")]
+MusicOpt = Annotated[Optional[str], typer.Option(
+    "--music", metavar="auto|none|MOOD|FILE",
+    help="Music bed under the narration, ducked: auto (a mood from the story; stories' default), none (trailers' "
+         "default), a mood (calm, energetic, happy, nostalgic, tender) or your own audio file.")]
+CaptionsOpt = Annotated[Optional[str], typer.Option(
+    "--captions", metavar="soft|burn|both",
+    help="soft: a subtitle track (default); burn: drawn into the picture for phones that play muted; both.")]
+CaptionStyleOpt = Annotated[Optional[str], typer.Option(
+    "--caption-style", metavar="plain|karaoke", help="Burned captions: plain phrases, or karaoke (each word lights up).")]
+TransitionOpt = Annotated[Optional[str], typer.Option(
+    "--transition", metavar=_choices(TRANSITIONS),
+    help="Between scenes: cut (default), crossfade, fade (through black) or slide. Only the joins are re-encoded.")]
+TransitionSecondsOpt = Annotated[Optional[float], typer.Option(
+    "--transition-seconds", metavar="S", help="Length of each transition, 0.1-0.8 s (default 0.5); the scenes overlap by it.")]
 WaitOpt = Annotated[bool, typer.Option("--wait", help="If another command is working on the run, wait for it "
                                                      "instead of stopping.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -236,6 +250,13 @@ def make(
     audio: Annotated[Optional[str], typer.Option("--audio", metavar=_choices(("narration", "source", "mix")), help="Trailer sound: the narration, each shot's own sound, or both (default narration).")] = None,
     approve: Annotated[bool, typer.Option("--approve", help="Stop after the storyboard and stills with a cost quote.")] = False,
     motion: MotionOpt = "auto",
+    music: MusicOpt = None,
+    captions: CaptionsOpt = None,
+    caption_style: CaptionStyleOpt = None,
+    title_card: Annotated[bool, typer.Option("--title-card", help="Open on the title over a blurred first scene.")] = False,
+    end_card: Annotated[Optional[str], typer.Option("--end-card", metavar="TEXT", help="Close on TEXT over a blurred last scene.")] = None,
+    transition: TransitionOpt = None,
+    transition_seconds: TransitionSecondsOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
     """Make a video from a goal (a story), or from source videos (a trailer). The last line printed is the path of final.mp4."""
@@ -244,7 +265,9 @@ def make(
     director = _director(workspace, backend, fallback=fallback)
     run = director.submit(goal, scenes=max_scenes if source else scenes, aspect=aspect, seed=seed, voice=voice,
                           run_id=run_id, budget=budget, sources=source, title=title, plot=plot, style=style,
-                          audio=audio, approve=approve, motion=motion, on_event=Progress(err, quiet=quiet))
+                          audio=audio, approve=approve, motion=motion, music=music, captions=captions,
+                          caption_style=caption_style, title_card=title_card, end_card=end_card,
+                          transition=transition, transition_seconds=transition_seconds, on_event=Progress(err, quiet=quiet))
     _finish(run)
 
 
@@ -314,6 +337,7 @@ def chat(
     seed: SeedOpt = 0,
     voice: VoiceOpt = None,
     motion: MotionOpt = "auto",
+    music: MusicOpt = None,
     budget: BudgetOpt = None,
     approve: Annotated[bool, typer.Option("--approve/--no-approve", help="Stop for approval before paid steps.")] = True,
     fallback: FallbackOpt = None,
@@ -342,7 +366,7 @@ def chat(
         try:
             if run_id is None:
                 current = director.submit(text, aspect=aspect, scenes=scenes, approve=approve, seed=seed,
-                                          voice=voice, motion=motion, budget=budget, on_event=progress)
+                                          voice=voice, motion=motion, music=music, budget=budget, on_event=progress)
                 run_id = current.id
             elif current is not None and current.status == "paused":
                 current = director.resume(run_id, approve=text, on_event=progress)
@@ -429,6 +453,18 @@ def history(
 
 
 @app.command(cls=_Command)
+def export(
+    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id (see `director runs`).")],
+    fmt: Annotated[str, typer.Option("--format", metavar="otio|fcpxml|edl", help="Timeline format.")] = "otio",
+    out_path: Annotated[Optional[Path], typer.Option("--out", metavar="PATH", help="Where to write it (default: runs/RUN/timeline.EXT).")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write a run's final cut as an editorial timeline for an NLE (OpenTimelineIO, FCP X XML or a CMX 3600 EDL)."""
+    path = _director(workspace).export(run, fmt, out_path)
+    out.print(safe(str(path)))
+
+
+@app.command(cls=_Command)
 def doctor(
     workspace: WorkspaceOpt = None,
     repair: Annotated[bool, typer.Option("--repair", help="Remove damaged assets (they are made again when "
@@ -446,6 +482,27 @@ def doctor(
               + ("" if report.ok or repair else "; director doctor --repair mends what it can"))
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command(cls=_Command)
+def serve(
+    host: Annotated[str, typer.Option("--host", metavar="ADDR", help="Address to bind; past loopback it needs DIRECTOR_TOKEN.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    workspace: WorkspaceOpt = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, metavar="N", help="Runs that work at once; more wait their turn.")] = 2,
+) -> None:
+    """Serve the HTTP API under /api and the web studio at / (Ctrl-C stops it; runs in flight resume later)."""
+    from director.config import load_settings
+    from director.server import check_bind
+    from director.server import serve as run_server
+
+    settings = load_settings()
+    token = settings.token.get_secret_value() if settings.token else None
+    check_bind(host, token)
+    shown = f"[{host}]" if ":" in host else host
+    err.print(f"Director studio on http://{safe(shown)}:{port}/ · workspace {safe(str(workspace or settings.home))}"
+              + (" · token required" if token else ""))
+    run_server(host=host, port=port, workspace=workspace, workers=workers, token=token)
 
 
 def _workspace_of(argv: list[str] | None) -> Path:

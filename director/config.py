@@ -44,16 +44,17 @@ class Settings(BaseSettings):
     x264_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                          "veryslow", "placebo"] = Field("veryfast", description="x264 speed/size trade-off.")
 
-    # Per-capability provider choice; None follows the backend family.
-    brain_backend: Literal["gemini", "local"] | None = Field(None, description="Who plans the tool calls.")
-    story_backend: Literal["gemini", "local"] | None = Field(None, description="Who writes the story.")
-    image_backend: Literal["gemini", "imagen", "reve", "local"] | None = Field(None, description="Who draws.")
-    voice_backend: Literal["gemini", "local"] | None = Field(None, description="Who narrates.")
-    motion_backend: Literal["veo", "local"] | None = Field(None, description="Who animates.")
-    edit_backend: Literal["gemini", "reve", "local"] | None = Field(None, description="Who edits and remixes.")
-    vision_backend: Literal["gemini", "local"] | None = Field(None, description="Who describes and transcribes.")
+    # Per-role provider choice, from the registry in director/backends; None follows the backend family.
+    brain_backend: str | None = Field(None, description="Who plans the tool calls (gemini, local).")
+    story_backend: str | None = Field(None, description="Who writes the story (gemini, local).")
+    image_backend: str | None = Field(None, description="Who draws (gemini, imagen, reve, local).")
+    voice_backend: str | None = Field(None, description="Who narrates (gemini, local).")
+    motion_backend: str | None = Field(None, description="Who animates (veo, local).")
+    edit_backend: str | None = Field(None, description="Who edits and remixes (gemini, reve, local).")
+    vision_backend: str | None = Field(None, description="Who describes and transcribes (gemini, local).")
+    music_backend: str | None = Field(None, description="Who makes the music bed (lyria, local).")
     fallback: Literal["none", "local"] = Field(
-        "none", description="Use local Ken Burns motion when Veo is not available in this mode."
+        "none", description="Use the local provider where the family's default needs Vertex (Veo, in API-key mode)."
     )
 
     # Models.
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     video_model: str = Field("veo-3.0-generate-001", description="Veo model (Vertex only).")
     tts_model: str = Field("gemini-2.5-flash-preview-tts", description="Gemini TTS model.")
     tts_voice: str = Field("Kore", description="Gemini TTS prebuilt voice.")
+    music_model: str = Field("lyria-002", description="Lyria music model (Vertex only).")
     reve_version: str | None = Field(None, description="Reve model version; latest when unset.")
 
     # Long-running work and retries.
@@ -105,6 +107,9 @@ class Settings(BaseSettings):
     reve_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("REVE_API_KEY", "reve_api_key"), description="Reve key."
     )
+    token: SecretStr | None = Field(
+        None, description="DIRECTOR_TOKEN: the bearer token `director serve` requires; needed to bind past loopback."
+    )
     reve_base_url: str = Field(
         "https://api.reve.com", validation_alias=AliasChoices("REVE_BASE_URL", "reve_base_url"),
         description="Reve API host.",
@@ -122,8 +127,13 @@ class Settings(BaseSettings):
         default_factory=dict, validation_alias=AliasChoices("VEO_RATE_LIMITS", "veo_rate_limits_json"),
         description="Requests per minute for Veo models.",
     )
+    lyria_rate_limits_json: dict[str, float] = Field(
+        default_factory=dict, validation_alias=AliasChoices("LYRIA_RATE_LIMITS", "lyria_rate_limits_json"),
+        description="Requests per minute for Lyria models.",
+    )
 
-    @field_validator("rate_limits_json", "imagen_rate_limits_json", "veo_rate_limits_json", mode="before")
+    @field_validator("rate_limits_json", "imagen_rate_limits_json", "veo_rate_limits_json", "lyria_rate_limits_json",
+                     mode="before")
     @classmethod
     def _parse_limits(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -133,12 +143,24 @@ class Settings(BaseSettings):
                 raise ValueError(f"rate limits must be JSON like {{\"model\": 10}}: {exc.msg}") from exc
         return value
 
+    @field_validator("brain_backend", "story_backend", "image_backend", "voice_backend", "motion_backend",
+                     "edit_backend", "vision_backend", "music_backend")
+    @classmethod
+    def _known_provider(cls, value: str | None, info: Any) -> str | None:
+        from director.backends import provider_names
+
+        names = provider_names(info.field_name.removesuffix("_backend"))
+        if value is not None and value not in names:
+            raise ValueError(f"{value!r} is not a provider; use one of: {', '.join(names)}")
+        return value
+
     def has_gemini_key(self) -> bool:
         return bool(self.gemini_api_key and self.gemini_api_key.get_secret_value())
 
     def secrets(self) -> list[str]:
         """Every secret value, so outputs can be checked against them."""
-        return [s.get_secret_value() for s in (self.gemini_api_key, self.reve_api_key) if s and s.get_secret_value()]
+        return [s.get_secret_value() for s in (self.gemini_api_key, self.reve_api_key, self.token)
+                if s and s.get_secret_value()]
 
     def model_post_init(self, context: Any) -> None:
         from director.secrets import register
@@ -175,7 +197,8 @@ class Settings(BaseSettings):
         merged: dict[str, float] = {}
         for name, rpm in (self.file_config().get("rate_limits") or {}).items():
             merged[str(name)] = float(rpm)
-        for env in (self.rate_limits_json, self.imagen_rate_limits_json, self.veo_rate_limits_json):
+        for env in (self.rate_limits_json, self.imagen_rate_limits_json, self.veo_rate_limits_json,
+                    self.lyria_rate_limits_json):
             merged.update({k: float(v) for k, v in env.items()})
         for model, rpm in merged.items():
             if rpm <= 0:
@@ -193,6 +216,6 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(f"bad setting {where}: {first['msg']}") from None
+        raise ConfigError(f"bad setting {where}: {first['msg'].removeprefix('Value error, ')}") from None
     except SettingsError as exc:
         raise ConfigError(f"bad setting: {exc}") from None

@@ -24,6 +24,10 @@ class ConfigError(DirectorError):
     exit_code = 2
 
 
+class NeedsVertex(ConfigError):
+    """A provider google-genai serves only in Vertex mode (Imagen, Veo), asked for in Gemini API-key mode."""
+
+
 class InputError(DirectorError):
     """Bad user input: an empty goal, an unknown aspect, a missing run..."""
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
-from director.errors import InputError
-from director.state import ASPECT_SIZES, MOTION_CHOICES, Goal
+from director.errors import InputError, MediaError
+from director.state import ASPECT_SIZES, MOTION_CHOICES, TRANSITIONS, Goal
 
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch: no trailing newline
 NUMBER_WORDS = {w: i for i, w in enumerate(
@@ -38,8 +40,12 @@ def make_goal(
     default_scenes: int,
     approve: bool = False,
     motion: str = "auto",
+    **finish: Any,
 ) -> Goal:
-    """Validate what the user asked for; InputError names the problem in one line."""
+    """Validate what the user asked for; InputError names the problem in one line.
+
+    `finish` takes the finishing options (FINISH_OPTIONS: music, captions, caption_style,
+    title_card, end_card, transition, transition_seconds); None means the default."""
     text = " ".join((text or "").split())
     if not text:
         raise InputError("the goal is empty: say what the video should be about")
@@ -56,7 +62,67 @@ def make_goal(
     if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InputError(f"seed must be a whole number from 0 to {MAX_SEED} (got {seed})")
     return Goal(text=text, scenes=scenes, aspect=aspect, seed=seed, voice=voice, approve=approve,  # type: ignore[arg-type]
-                motion=motion)  # type: ignore[arg-type]
+                motion=motion, **check_finish(**finish))  # type: ignore[arg-type]
+
+
+FINISH_OPTIONS = ("music", "captions", "caption_style", "title_card", "end_card", "transition", "transition_seconds")
+"""How the cut is finished: the keyword options every face (CLI, Python, HTTP) passes through to make_goal."""
+
+
+def check_finish(music: str | None = None, captions: str | None = None, caption_style: str | None = None,
+                 title_card: bool = False, end_card: str | None = None, transition: str | None = None,
+                 transition_seconds: float | None = None) -> dict[str, Any]:
+    """The finishing options as Goal fields, defaults filled in; InputError names a bad one."""
+    captions, caption_style = captions or "soft", caption_style or "plain"
+    if captions not in ("soft", "burn", "both"):
+        raise InputError(f"unknown captions {captions!r}: use soft, burn or both")
+    if caption_style not in ("plain", "karaoke"):
+        raise InputError(f"unknown caption style {caption_style!r}: use plain or karaoke")
+    if end_card is not None:
+        end_card = " ".join(end_card.split())
+        if not end_card or len(end_card) > 120:
+            raise InputError("the end card needs some text, at most 120 characters")
+    transition, transition_seconds = check_transition(transition, transition_seconds)
+    return {"music": check_music(music or "auto"), "captions": captions, "caption_style": caption_style,
+            "title_card": bool(title_card), "end_card": end_card, "transition": transition,
+            "transition_seconds": transition_seconds}
+
+
+def check_transition(kind: str | None, seconds: float | None) -> tuple[str, float]:
+    """A known transition, and a length the pause between two lines of narration can hold
+    (a longer blend would run one scene's words into the next scene's picture)."""
+    from director.media import SPEECH_LEAD, SPEECH_TAIL
+
+    kind = kind or "cut"
+    if kind not in TRANSITIONS:
+        raise InputError(f"unknown transition {kind!r}: use one of {', '.join(TRANSITIONS)}")
+    longest = SPEECH_LEAD + SPEECH_TAIL
+    seconds = 0.5 if seconds is None else seconds
+    if not isinstance(seconds, (int, float)) or not 0.1 <= seconds <= longest:
+        raise InputError(f"transition seconds must be from 0.1 to {longest:g} (the pause between two lines); "
+                         f"got {seconds}")
+    return kind, float(seconds)
+
+
+def check_music(choice: str) -> str:
+    """auto, none, a mood of the offline library, or a readable audio file (made absolute)."""
+    from director.backends.local.music import MOODS
+
+    choice = (choice or "").strip()
+    if choice in ("auto", "none") or choice in MOODS:
+        return choice
+    path = Path(choice).expanduser()
+    if not path.is_file():
+        raise InputError(f"music {choice!r} is not auto, none, a mood ({', '.join(MOODS)}) or an audio file")
+    from director.media import probe
+
+    try:
+        found = probe(path)
+    except MediaError:
+        found = None
+    if found is None or found.audio_codec is None or not found.duration:
+        raise InputError(f"music file {path} has no audio stream ffmpeg can read")
+    return str(path.resolve())
 
 
 def make_trailer_goal(
@@ -70,8 +136,11 @@ def make_trailer_goal(
     audio: str | None,
     approve: bool = False,
     motion: str = "auto",
+    music: str | None = None,
+    **finish: Any,
 ) -> Goal:
-    """A trailer goal: style from --style or the goal's words (default diorama), sound, scene cap."""
+    """A trailer goal: style from --style or the goal's words (default diorama), sound, scene cap.
+    Trailers keep their source-audio rules: no music unless asked for."""
     from director.tools.describe_frame import styles
 
     known = styles()
@@ -83,7 +152,8 @@ def make_trailer_goal(
     if audio not in ("narration", "source", "mix"):
         raise InputError(f"unknown audio {audio!r}: use narration, source or mix")
     goal = make_goal(text or f"a {style} trailer", scenes=scenes, aspect=aspect, seed=seed, voice=voice,
-                     default_scenes=TRAILER_SCENES, approve=approve, motion=motion)
+                     default_scenes=TRAILER_SCENES, approve=approve, motion=motion, music=music or "none",
+                     **finish)
     return goal.model_copy(update={"mode": "trailer", "style": style, "audio": audio})
 
 

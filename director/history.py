@@ -70,8 +70,9 @@ def describe_change(prev: DirectorState | None, cur: DirectorState | None, node:
         parts += _scene_changes(prev.storyboard, cur.storyboard)
         last = cur.messages[-1] if cur.messages and cur.messages[-1].role == "tool" else None
         for result in last.results if last is not None else []:
-            if result.name == "revise_storyboard" and result.ok and result.output:
-                parts.append("revised: " + ", ".join(result.output.get("changed", [])))
+            changed = (result.output or {}).get("changed") if result.ok else None
+            if isinstance(changed, list) and changed:  # a revision says what it changed
+                parts.append("revised: " + ", ".join(map(str, changed)))
         if last is not None:
             reused = sum(r.reused for r in last.results)
             failed = sum(not r.ok for r in last.results)

@@ -179,26 +179,31 @@ class Lifecycle:
         style: str | None = None,
         audio: str | None = None,
         motion: str = "auto",
+        backend: str | None = None,
         on_event: OnEvent | None = None,
         background: bool = True,
+        **finish: Any,
     ) -> Run:
-        """Begin a run from a goal. Bad input raises InputError here, before anything is written."""
+        """Begin a run from a goal. Bad input raises InputError here, before anything is written.
+
+        backend overrides this Lifecycle's choice for this run (the server's per-request choice);
+        finish holds the finishing options (goals.FINISH_OPTIONS)."""
         early: list[Event] = []
         if sources:
             spec = make_trailer_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice, style=style,
-                                     audio=audio, approve=approve, motion=motion)
+                                     audio=audio, approve=approve, motion=motion, **finish)
         else:
             extras = [flag for flag, value in (("--title", title), ("--plot", plot), ("--style", style),
                                                ("--audio", audio)) if value]
             if extras:
                 raise InputError(f"{', '.join(extras)} apply to trailers: add --source VIDEO")
             spec = make_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice,
-                             default_scenes=self.settings.default_scenes, approve=approve, motion=motion)
+                             default_scenes=self.settings.default_scenes, approve=approve, motion=motion, **finish)
         check_run_id(run_id)
         budget = budget if budget is not None else self.settings.budget_usd
         if budget is not None and budget < 0:
             raise InputError(f"budget must be zero or more dollars (got {budget})")
-        family, reason = self.choose_backend()
+        family, reason = choose_family(self.settings, backend or self.requested_backend)
         board = None
         if sources:
             from director.sources import load_sources
@@ -306,6 +311,16 @@ class Lifecycle:
         finally:
             lease.release()
         return None
+
+    def stop_all(self, status: str = "interrupted", reason: str = "the server stopped; resume the run to go on") -> list[Run]:
+        """Stop every run this process drives (a server shutting down): each keeps its last checkpoint
+        and is marked `status`, so a later resume continues it. Returns them, to wait on."""
+        with self._active_lock:
+            runs = [r for r in self._active.values() if not r.finished]
+        for run in runs:
+            run.stop_as = (status, reason)
+            run.cancelling.set()
+        return runs
 
     # -- where each command goes on from -------------------------------------------
     def _holding(self, run_id: str, command: str, wait: bool, on_event: OnEvent | None, background: bool,
@@ -563,7 +578,12 @@ class Lifecycle:
         if background:
             if self.executor is not None:
                 emit({"type": "queued", "run_id": run.id})
-                self.executor.submit(work)
+                try:
+                    self.executor.submit(work)
+                except RuntimeError:  # the pool is shut down: the server is stopping
+                    run.stop_as = ("interrupted", "the server was stopping; resume the run to go on")
+                    run.cancelling.set()
+                    work()  # stops before its first step, releases the lease and says so
             else:
                 threading.Thread(target=work, name=f"director-{run.id}", daemon=True).start()
             return run
@@ -581,21 +601,28 @@ class Lifecycle:
         try:
             with open_checkpointer(self.workspace) as saver, stop_on_signals():
                 graph = self._build(session, saver, guard, run.cancelling)
-                for mode, chunk in graph.stream(job.graph_input, config, stream_mode=["custom", "updates"]):
-                    if run.cancelling.is_set():
-                        break  # the last checkpoint stays; what finished is in the memo
-                    if mode == "custom":
-                        emit(chunk)
-                    elif "__interrupt__" in chunk:
-                        value = chunk["__interrupt__"][0].value
-                        emit({"type": "interrupt", "run_id": run.id, **(value if isinstance(value, dict) else {})})
-                    else:
-                        for node in chunk:
-                            emit({"type": "checkpoint", "node": node})
+                stream = () if run.cancelling.is_set() else graph.stream(  # stopped before its turn came
+                    job.graph_input, config, stream_mode=["custom", "updates"])
+                try:
+                    for mode, chunk in stream:
+                        if run.cancelling.is_set():
+                            break  # the last checkpoint stays; what finished is in the memo
+                        if mode == "custom":
+                            emit(chunk)
+                        elif "__interrupt__" in chunk:
+                            value = chunk["__interrupt__"][0].value
+                            emit({"type": "interrupt", "run_id": run.id, **(value if isinstance(value, dict) else {})})
+                        else:
+                            for node in chunk:
+                                emit({"type": "checkpoint", "node": node})
+                finally:
+                    # A stream left early still has checkpoint writes in flight on its own threads: closing
+                    # it waits for them, before the connection they write to is closed (or sqlite crashes).
+                    getattr(stream, "close", lambda: None)()
                 snapshot = graph.get_state({"configurable": {"thread_id": run.id}})
             if run.cancelling.is_set():
-                self._mark(session, run, "cancelled", "cancelled by the user")
-                self._settle(session, run, {"status": "cancelled", "error": run.error,
+                self._mark(session, run, *run.stop_as)
+                self._settle(session, run, {"status": run.stop_as[0], "error": run.error,
                                             "outputs": dict(snapshot.values).get("outputs")}, mark)
                 emit(self._finished(run))
                 return
@@ -734,6 +761,28 @@ class Lifecycle:
         catalog = self._catalog()
         catalog.require_run(run_id)
         return catalog.events(run_id, after=after)
+
+    def latest(self, run_id: str) -> tuple[DirectorState | None, dict[str, Any] | None]:
+        """The run's state at its newest checkpoint (None before its first step) and what it asks,
+        if it waits at the approval gate."""
+        from director.graph import build_graph
+
+        catalog = self._catalog()
+        row = catalog.require_run(run_id)
+        with open_checkpointer(self.workspace, readonly=catalog.readonly) as saver:
+            graph = build_graph(brain=None, runner=None, finish=None, checkpointer=saver)  # type: ignore[arg-type]
+            try:
+                snapshot = graph.get_state({"configurable": {"thread_id": run_id}})
+            except ValidationError:
+                snapshot = None
+        if not started(snapshot):
+            options = json.loads(row.options_json or "{}")
+            return (self._initial_state(row) if "goal" in options else None), None
+        asked = None
+        if snapshot.interrupts and effective_status(row) == "paused":
+            value = snapshot.interrupts[0].value
+            asked = value if isinstance(value, dict) else {"ask": str(value)}
+        return DirectorState.model_validate(snapshot.values), asked
 
     def history(self, run_id: str) -> list[dict[str, Any]]:
         """Checkpoints of a run, newest first (id, parent, step, node, what changed), with its forks."""

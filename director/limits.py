@@ -56,6 +56,8 @@ DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "veo-3.1-fast-generate-preview": {"per_second": 0.10, "per_second_audio": 0.15},
     "veo-2.0-generate-001": {"per_second": 0.35},
     "reve": {"per_image": 0.04},
+    # Lyria 2 bills each 30 s track it returns.
+    "lyria-002": {"per_clip": 0.06},
 }
 AUDIO_TOKENS_PER_SECOND = 32  # Gemini counts generated audio at 32 tokens per second
 
@@ -79,6 +81,10 @@ class Prices:
 
     def images(self, model: str, n: int = 1) -> float:
         return n * self.of(model).get("per_image", 0.0)
+
+    def clips(self, model: str, n: int = 1) -> float:
+        """A model billed per piece it returns (Lyria's 30 s tracks)."""
+        return n * self.of(model).get("per_clip", 0.0)
 
     def video(self, model: str, seconds: float, *, audio: bool = False) -> float:
         p = self.of(model)
@@ -134,6 +140,12 @@ def record_images(model: str, n: int = 1) -> None:
     meter = CURRENT_CALL.get()
     if meter is not None:
         meter.cost_usd += meter.prices.images(model, n)
+
+
+def record_clips(model: str, n: int = 1) -> None:
+    meter = CURRENT_CALL.get()
+    if meter is not None:
+        meter.cost_usd += meter.prices.clips(model, n)
 
 
 def record_video(model: str, seconds: float, *, audio: bool = False) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -77,9 +78,10 @@ def kill_children() -> int:
     return len(live)
 
 
-def run_ffmpeg(args: list[str], *, what: str) -> None:
-    """Run the bundled ffmpeg; raise MediaError with ffmpeg's last words on failure."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+def run_ffmpeg(args: list[str], *, what: str, loglevel: str = "error") -> str:
+    """Run the bundled ffmpeg; its stderr (what a filter printed at `loglevel`). MediaError with
+    ffmpeg's last words on failure."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", loglevel, "-y", *args]
     log.debug("ffmpeg %s: %s", what, " ".join(cmd[1:]))
     proc = _spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -89,6 +91,20 @@ def run_ffmpeg(args: list[str], *, what: str) -> None:
     if proc.returncode != 0:
         tail = (stderr or "").strip().splitlines()[-3:]
         raise MediaError(f"ffmpeg failed to {what}: {' | '.join(tail) or 'exit ' + str(proc.returncode)}")
+    return stderr or ""
+
+
+def loudness(path: Path | str) -> tuple[float, float]:
+    """(integrated loudness in LUFS, true peak in dBTP) of a file's sound, by ffmpeg's ebur128 (EBU R 128)."""
+    path = Path(path)
+    text = run_ffmpeg(["-i", str(path), "-vn", "-sn", "-af", "ebur128=peak=true", "-f", "null", "-"],
+                      what=f"measure the loudness of {path.name}", loglevel="info")
+    summary = text[text.rfind("Summary:"):]
+    found_i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    found_tp = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if not found_i or not found_tp:
+        raise MediaError(f"ebur128 printed no summary for {path.name}")
+    return float(found_i.group(1)), float(found_tp.group(1))
 
 
 def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -130,9 +146,15 @@ def render_slot(jobs: int | None = None) -> Iterator[None]:
         yield
 
 
+KEY_SECONDS = 0.5
+"""Every clip has a keyframe this often, so a transition can cut into it there and copy the rest
+(director/transitions.py)."""
+
+
 def x264(crf: int, preset: str) -> list[str]:
     """The H.264 output options every clip shares, so clips join by stream copy."""
-    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
+    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-force_key_frames", f"expr:gte(t,n_forced*{KEY_SECONDS:g})", "-movflags", "+faststart"]
 
 
 def encode_frames(frames: Iterable[np.ndarray], out: Path, *, size: tuple[int, int], fps: int, crf: int,

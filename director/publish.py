@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import uuid
 from dataclasses import dataclass
@@ -21,8 +22,11 @@ from director import __version__
 from director.backends import Backends
 from director.brain import Brain
 from director.config import Settings
+from director.errors import DirectorError
 from director.state import AssetRef, DirectorState, Storyboard
 from director.store import AssetStore, Catalog, Workspace
+
+log = logging.getLogger(__name__)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -58,6 +62,8 @@ class Publisher:
             self.store.publish(board.final.subtitles, run_dir / "subtitles.srt")
             outputs = {"final.mp4": f"runs/{state.run_id}/final.mp4",
                        "subtitles.srt": f"runs/{state.run_id}/subtitles.srt"}
+            if self.timeline(state, run_dir / "timeline.otio"):
+                outputs["timeline.otio"] = f"runs/{state.run_id}/timeline.otio"
             status, error = "done", None
         elif state.status == "cancelled":
             status, error = "cancelled", state.error
@@ -78,6 +84,18 @@ class Publisher:
             (run_dir / "final.mp4").unlink(missing_ok=True)  # no stale or partial cut next to a failed run
         return update
 
+    def timeline(self, state: DirectorState, out: Path) -> bool:
+        """timeline.otio next to the cut; a timeline that cannot be written is a warning, never a lost video."""
+        from director.timeline import build_timeline, write_timeline
+
+        try:
+            write_timeline(build_timeline(state, self.workspace, self.settings.fps), out)
+            return True
+        except (DirectorError, OSError, ValueError) as exc:
+            log.warning("no timeline.otio for run %s: %s", state.run_id, self.settings.redact(str(exc)))
+            out.unlink(missing_ok=True)
+            return False
+
     def preview(self, state: DirectorState) -> str | None:
         """storyboard.html as it stands (for the approval gate); its absolute path."""
         if state.storyboard is None:
@@ -94,10 +112,13 @@ class Publisher:
         calls = [c for c in rows if c.tool != "brain"]
         turns = [c for c in rows if c.tool == "brain"]
         run = self.catalog.get_run(state.run_id)
-        image_prompts = {}
+        # The full prompt behind each picture: the output of whichever call made that very image.
+        image_prompts: dict[str, str] = {}
         for row in calls:
-            if row.tool == "create_image" and row.result_json:
-                image_prompts[json.loads(row.args_json)["scene"]] = json.loads(row.result_json).get("prompt")
+            result = json.loads(row.result_json) if row.result_json else {}
+            image = result.get("image") if isinstance(result, dict) else None
+            if isinstance(image, dict) and image.get("sha256") and isinstance(result.get("prompt"), str):
+                image_prompts[image["sha256"]] = result["prompt"]
         scenes = []
         if board is not None:
             timings = {t.index: t for t in board.final.timings} if board.final else {}
@@ -106,7 +127,7 @@ class Publisher:
                 scenes.append({
                     "index": s.index,
                     "image_prompt": s.image_prompt,
-                    "full_image_prompt": image_prompts.get(s.index),
+                    "full_image_prompt": image_prompts.get(s.image.sha256) if s.image else None,
                     "narration": s.narration,
                     "image": _asset(s.image),
                     "audio": _asset(s.audio),
@@ -127,6 +148,9 @@ class Publisher:
             # What the video is now, after any revision ("now 9:16", "voice …", "faster narration").
             "aspect": (board.aspect if board else None) or state.goal.aspect,
             "voice": (board.voice if board else None) or state.goal.voice,
+            # How the scenes join in the cut, and by how much they overlap (0 for cuts).
+            "transition": {"kind": board.final.transition, "seconds": board.final.overlap}
+            if board is not None and board.final is not None else None,
             "pace": board.pace if board else 1.0,
             "seed": state.goal.seed,
             "backends": {"brain": {"backend": self.brain.name, "model": self.brain.model}, **self.backends.describe(),
@@ -135,9 +159,10 @@ class Publisher:
             "title": board.title if board else None,
             "art_style": board.art_style if board else None,
             "characters": [c.model_dump() for c in board.characters] if board else [],
+            "music": _asset(board.music) if board else None,
             "scenes": scenes,
             "outputs": {name: {"path": rel, **_file_info(self.workspace.abspath(rel))} for name, rel in outputs.items()
-                        if name in ("final.mp4", "subtitles.srt")},
+                        if name in ("final.mp4", "subtitles.srt", "timeline.otio")},
             "final": _asset(board.final.video) if board and board.final else None,
             "calls": [
                 {"call_id": c.call_id, "tool": c.tool, "args": json.loads(c.args_json), "backend": c.backend,

@@ -38,6 +38,8 @@ class Run:
         self._cond = threading.Condition()
         self.cancelling = threading.Event()
         """Set by cancel(): no new call starts and the run stops at its next event."""
+        self.stop_as = ("cancelled", "cancelled by the user")
+        """The status and reason a stop through `cancelling` records (a server shutting down: interrupted)."""
 
     def __repr__(self) -> str:
         return f"Run({self.id!r}, status={self.status!r}, final={self.final})"
@@ -73,6 +75,11 @@ class Run:
         if self.exception is not None:
             raise self.exception
         return self
+
+    def wait_quietly(self, timeout: float | None = None) -> bool:
+        """Block until the run stops or `timeout` passes, raising nothing; whether it stopped."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._done, timeout)
 
     @property
     def finished(self) -> bool:

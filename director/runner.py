@@ -77,7 +77,9 @@ def fold(
             board = tool.apply(board, args, tool.output.model_validate(result.output))
         elif not result.ok and board is not None and isinstance(call.args.get("scene"), int):
             try:
-                board.scene(call.args["scene"]).errors[result.name] = result.error or "failed"
+                # Kept under the part the tool makes, so whatever sets that part clears it.
+                part = next(iter(tool.writes)) if len(tool.writes) == 1 else tool.name
+                board.scene(call.args["scene"]).errors[part] = f"{result.name}: {result.error or 'failed'}"
             except KeyError:
                 pass  # the call named a scene that does not exist; the brain read the error
     return board
@@ -118,47 +120,52 @@ class Runner:
 
     def quote(self, state: DirectorState, board: Storyboard | None = None) -> dict[str, Any]:
         """Expected USD of the paid media still to make (stills, narration, motion), by the tools'
-        own estimates in their billing units (images; audio tokens; the Veo seconds requested)."""
+        own estimates in their billing units (images; audio tokens; the Veo seconds requested).
+        Each missing part of a scene is counted as a call of the tool that usually makes it (Tool.usual_for)."""
         board = board if board is not None else state.storyboard
+        mode = state.goal.mode
+        makers = {part: t for t in self.tools.values() if mode in t.usual_for for part in t.writes}
         steps: dict[str, int] = {}
         usd: dict[str, float] = {}
 
-        def add(name: str, **fields: Any) -> None:
-            tool = self.tools[name]
+        def add(part: str, **fields: Any) -> None:
+            tool = makers.get(part)
+            if tool is None:
+                return
             inputs = fields.pop("inputs", {})
             cost = self._estimate(tool, tool.input.model_construct(**fields), inputs)
-            steps[name] = steps.get(name, 0) + 1
-            usd[name] = usd.get(name, 0.0) + cost
+            steps[tool.name] = steps.get(tool.name, 0) + 1
+            usd[tool.name] = usd.get(tool.name, 0.0) + cost
 
         aspect = (board.aspect if board else None) or state.goal.aspect
         for scene in board.scenes if board else []:
             if scene.image is None:
-                picture = "edit_image" if state.goal.mode == "trailer" else "create_image"
-                add(picture, scene=scene.index, prompt=scene.image_prompt, instruction=scene.image_prompt,
+                add("image", scene=scene.index, prompt=scene.image_prompt, instruction=scene.image_prompt,
                     picture="frame", aspect=aspect)
-            needs_voice = state.goal.audio in ("narration", "mix") or state.goal.mode == "story"
+            needs_voice = state.goal.audio in ("narration", "mix") or mode == "story"
             if needs_voice and scene.audio is None and scene.narration:
-                add("narrate", scene=scene.index, text=scene.narration, voice=None, pace=board.pace)
+                add("audio", scene=scene.index, text=scene.narration, voice=None, pace=board.pace)
             if scene.clip is None:
                 seconds = scene.audio.duration if scene.audio else len(scene.narration.split()) / 2.5
                 inputs = {"length": scene.length} if scene.length else {"speech_seconds": seconds}
-                add("animate_image", scene=scene.index, aspect=aspect, motion=state.goal.motion, inputs=inputs)
+                add("clip", scene=scene.index, aspect=aspect, motion=state.goal.motion, inputs=inputs)
+        if state.goal.music != "none" and board is not None and board.music is None:
+            add("music", mood="auto", prompt="")
         return {"usd": round(sum(usd.values()), 4), "steps": steps, "by_tool": {k: round(v, 4) for k, v in usd.items()}}
 
     def quote_plan(self, state: DirectorState) -> dict[str, Any]:
-        """A quote before anything exists: the goal's scenes, each with a typical narration."""
+        """A quote before anything exists: the goal's scenes, each with a typical narration, and the story."""
         if state.storyboard is not None and state.storyboard.scenes:
             return self.quote(state)
         typical = " ".join(["word"] * 20)  # about 8 s of speech: one or two sentences
         board = Storyboard(title="", art_style="", scenes=[Scene(index=i, image_prompt="a scene", narration=typical)
                                                            for i in range(1, state.goal.scenes + 1)])
         quote = self.quote(state, board)
-        story = self.tools["write_story"]
-        if story.estimate is not None and self.identity(story)[0] != "local":
-            cost = story.estimate(story.input.model_construct(goal=state.goal.text, scenes=state.goal.scenes), {},
-                                  self.identity(story)[1], self.prices)
-            quote["usd"] = round(quote["usd"] + cost, 4)
-            quote["by_tool"]["write_story"] = round(cost, 4)
+        for story in (t for t in self.tools.values() if state.goal.mode in t.usual_for and "story" in t.writes):
+            cost = self._estimate(story, story.input.model_construct(goal=state.goal.text, scenes=state.goal.scenes), {})
+            if cost:
+                quote["usd"] = round(quote["usd"] + cost, 4)
+                quote["by_tool"][story.name] = round(cost, 4)
         return quote
 
     def raise_cap(self, run_id: str, quote: float) -> None:

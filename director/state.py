@@ -26,6 +26,8 @@ AssetKind = Literal["image", "audio", "video", "subtitles", "document"]
 RunStatus = Literal["running", "done", "failed", "cancelled"]
 """In the catalog a run can also be "paused" (waiting for approval), "stopped" (budget) or "interrupted"."""
 AudioMode = Literal["narration", "source", "mix"]
+Transition = Literal["cut", "crossfade", "fade", "slide"]
+TRANSITIONS: tuple[str, ...] = get_args(Transition)
 
 
 class AssetRef(BaseModel):
@@ -105,13 +107,14 @@ class Scene(BaseModel):
     audio: AssetRef | None = Field(None, description="The narration WAV, once made.")
     clip: AssetRef | None = Field(None, description="The animated still, once made.")
     errors: dict[str, str] = Field(
-        default_factory=dict, description="Tool name -> why its last attempt at this scene failed."
+        default_factory=dict,
+        description="The part a failed tool makes (image, audio, clip...) -> that tool and why it failed here."
     )
 
     @property
     def error(self) -> str | None:
         """All of this scene's open failures, as one line (None when it has none)."""
-        return "; ".join(f"{tool}: {why}" for tool, why in sorted(self.errors.items())) or None
+        return "; ".join(why for _, why in sorted(self.errors.items())) or None
 
 
 class SceneTiming(BaseModel):
@@ -130,6 +133,8 @@ class FinalCut(BaseModel):
     video: AssetRef = Field(description="The finished MP4.")
     subtitles: AssetRef = Field(description="The SRT muxed into the MP4.")
     timings: list[SceneTiming] = Field(description="Per-scene placement in the cut.")
+    transition: Transition = Field("cut", description="How the scenes (and cards) join.")
+    overlap: float = Field(0.0, description="Seconds each piece overlaps the next: the transition's length.")
 
 
 class ScenePlan(BaseModel):
@@ -159,6 +164,7 @@ class Storyboard(BaseModel):
     aspect: Aspect | None = Field(None, description="Frame shape after a revision; None keeps the goal's.")
     voice: str | None = Field(None, description="Narration voice after a revision; None keeps the goal's.")
     pace: float = Field(1.0, description="Narration speed after a revision (1 = normal).")
+    music: AssetRef | None = Field(None, description="The music bed under the whole cut, once chosen or made.")
     final: FinalCut | None = Field(None, description="The assembled cut, once made.")
 
     def video(self, index: int) -> Footage:
@@ -184,8 +190,7 @@ class Storyboard(BaseModel):
             scene.clip = None
             self.final = None
         scene.image = ref
-        for tool in ("create_image", "edit_image", "remix_images"):
-            scene.errors.pop(tool, None)
+        scene.errors.pop("image", None)
 
     def set_audio(self, index: int, ref: AssetRef) -> None:
         scene = self.scene(index)
@@ -193,7 +198,7 @@ class Storyboard(BaseModel):
             scene.clip = None
             self.final = None
         scene.audio = ref
-        scene.errors.pop("narrate", None)
+        scene.errors.pop("audio", None)
 
     def set_frame(self, index: int, ref: AssetRef) -> None:
         scene = self.scene(index)
@@ -202,7 +207,7 @@ class Storyboard(BaseModel):
             scene.image = scene.clip = None
             self.final = None
         scene.frame = ref
-        scene.errors.pop("extract_frames", None)
+        scene.errors.pop("frame", None)
 
     def set_description(self, index: int, text: str) -> None:
         scene = self.scene(index)
@@ -210,7 +215,7 @@ class Storyboard(BaseModel):
             scene.image = scene.clip = None
             self.final = None
         scene.image_prompt = text
-        scene.errors.pop("describe_frame", None)
+        scene.errors.pop("prompt", None)
 
     def set_prompt(self, index: int, text: str) -> None:
         """A new image prompt: the old image, clip and cut no longer match it."""
@@ -227,6 +232,11 @@ class Storyboard(BaseModel):
             self.final = None
         scene.narration = text
 
+    def set_music(self, ref: AssetRef) -> None:
+        if self.music is None or self.music.sha256 != ref.sha256:
+            self.final = None
+        self.music = ref
+
     def renumber(self) -> None:
         for i, scene in enumerate(self.scenes, start=1):
             scene.index = i
@@ -236,7 +246,7 @@ class Storyboard(BaseModel):
         if scene.clip is None or scene.clip.sha256 != ref.sha256:
             self.final = None
         scene.clip = ref
-        scene.errors.pop("animate_image", None)
+        scene.errors.pop("clip", None)
 
 
 class Goal(BaseModel):
@@ -252,6 +262,17 @@ class Goal(BaseModel):
     audio: AudioMode = Field("narration", description="Trailer sound: narration, source audio, or both.")
     approve: bool = Field(False, description="Stop for approval, with a cost quote, before paid narration and motion.")
     motion: Motion = Field("auto", description="Camera move for every clip: auto varies it; still holds the picture.")
+    music: str = Field("none", description="Music bed: auto (a mood from the story), none, a mood name, or an "
+                                           "absolute path to the user's own audio file.")
+    captions: Literal["soft", "burn", "both"] = Field(
+        "soft", description="Captions: a subtitle track (soft), drawn into the picture (burn), or both.")
+    caption_style: Literal["plain", "karaoke"] = Field(
+        "plain", description="Burned captions: plain phrases, or karaoke (each word lights up as it is said).")
+    title_card: bool = Field(False, description="Open on a card with the title over the first scene, blurred.")
+    end_card: str | None = Field(None, description="Close on a card with this text over the last scene, blurred.")
+    transition: Transition = Field("cut", description="Between scenes: a cut, a crossfade, a fade through black, "
+                                                      "or a slide.")
+    transition_seconds: float = Field(0.5, description="How long each transition lasts; the scenes overlap by it.")
 
 
 class ToolCall(BaseModel):

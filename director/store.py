@@ -422,6 +422,10 @@ class Catalog:
             conn.exec_driver_sql("UPDATE assets SET checked_size = ?, checked_mtime_ns = ?, checked_ino = ? "
                                  "WHERE sha256 = ?", (*(state or (None, None, None)), sha))
 
+    def get_asset(self, sha: str) -> AssetRow | None:
+        with self.session() as s:
+            return s.get(AssetRow, sha)
+
     def list_assets(self) -> list[AssetRow]:
         with self.session() as s:
             return list(s.exec(select(AssetRow)))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from director.store import AssetStore
 
 STORY_PARTS = frozenset({"story", "image", "frame", "prompt", "audio", "clip", "sound", "final", "shots",
-                         "transcript"})
+                         "transcript", "music"})
 """The parts of a storyboard a tool can read or write; see Tool.reads/writes."""
 
 Needs = Callable[[Any, DirectorState], dict[str, Any]]
@@ -79,6 +79,10 @@ class Tool:
     """The call reaches past its own scene or video (remix reads other scenes' pictures)."""
     gated: bool = False
     """Paid media work that waits at the approval gate (narration, motion, the cut)."""
+    usual_for: frozenset[str] = frozenset()
+    """The goal modes ("story", "trailer") in which this tool is how the storyboard normally gets
+    the one part it writes: the cost quote counts a call of it for each scene still missing that
+    part (for "story", one per run)."""
 
     def scope(self, args: BaseModel) -> tuple[str, int] | None:
         """The scene or source video a call is confined to; None for the whole storyboard."""
@@ -121,11 +125,14 @@ def tool(
     clears: tuple[str, ...] = (),
     whole_board: bool = False,
     gated: bool = False,
+    usual_for: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., BaseModel]], Tool]:
     """Declare a tool; checks its shape now rather than when the model calls it."""
     unknown = sorted(set(reads + writes + clears) - STORY_PARTS)
     if unknown:
         raise TypeError(f"unknown storyboard parts {unknown}; use {sorted(STORY_PARTS)}")
+    if usual_for and (len(writes) != 1 or not set(usual_for) <= {"story", "trailer"}):
+        raise TypeError("usual_for names goal modes (story, trailer) of a tool that writes one part")
 
     def wrap(fn: Callable[..., BaseModel]) -> Tool:
         hints = get_type_hints(fn)
@@ -160,6 +167,7 @@ def tool(
             clears=frozenset(clears),
             whole_board=whole_board,
             gated=gated,
+            usual_for=frozenset(usual_for),
         )
 
     return wrap

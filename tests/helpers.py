@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 
@@ -161,3 +164,19 @@ def check_final(final: Path, *, size: tuple[int, int] = (1280, 720), cues: int |
         found = parse_srt((final.parent / "subtitles.srt").read_text())
         assert len(found) == cues and all(a[1] <= b[0] for a, b in zip(found, found[1:]))
     return manifest
+
+
+@contextmanager
+def module_director(tmp_path_factory: Any, **settings: Any) -> Iterator[tuple[Any, Path]]:
+    """A local Director on a fresh workspace and DIRECTOR_HOME, for a module-scoped fixture (fast encodes)."""
+    import pytest
+
+    from director.api import Director
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DIRECTOR_HOME", str(tmp_path_factory.mktemp("home")))
+    ws = tmp_path_factory.mktemp("ws")
+    try:
+        yield Director(ws, backend="local", **{"fps": 12, "x264_preset": "ultrafast", **settings}), ws
+    finally:
+        patch.undo()

@@ -59,7 +59,7 @@ def test_a_storm_of_faults_loses_nothing_and_pays_nothing_twice(fake, capsys, wo
 
 
 @pytest.mark.parametrize("kind,backend,image_backend", [("image", "gemini", "gemini"), ("imagen", "vertex", "imagen"),
-                                                       ("tts", "gemini", "gemini")])
+                                                       ("tts", "gemini", "gemini"), ("lyria", "vertex", "imagen")])
 def test_media_truncated_in_a_well_formed_answer_is_refused_and_asked_again(fake, capsys, workspace, fast,
                                                                             monkeypatch, kind, backend, image_backend):
     monkeypatch.setenv("DIRECTOR_IMAGE_BACKEND", image_backend)
@@ -69,7 +69,7 @@ def test_media_truncated_in_a_well_formed_answer_is_refused_and_asked_again(fake
     assert result.code == 0, result.err
     assert fake.chaos_log == [(kind, "truncate")]
     served = [ok for k, _, ok in fake.media_served if k == kind]
-    if kind != "tts":  # a picture cut short does not decode: refused, and asked for once more
+    if kind != "tts":  # a picture or a track cut short does not decode: refused, and asked for once more
         assert served == [False, True] and "came back" in result.err
     check_final(Path(result.last_line), cues=1)
 

@@ -29,7 +29,7 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
     result = make(capsys, workspace, "--backend", "gemini", "--fallback", "local")
     assert result.code == 0, result.err
     assert "google-genai: gemini api (API key)" in result.err
-    assert "motion: local Ken Burns (Veo needs Vertex AI; --fallback local)" in result.err
+    assert "motion: local instead of veo (veo needs Vertex AI; --fallback local)" in result.err
     manifest = check_final(Path(result.last_line), cues=3)
     assert manifest["backends"]["image"] == {"backend": "gemini", "model": "gemini-2.5-flash-image"}
     assert manifest["backends"]["brain"] == {"backend": "gemini", "model": "gemini-2.5-flash"}
@@ -72,7 +72,8 @@ def test_vertex_express_with_imagen_and_veo(fake, capsys, workspace, fast, monke
     result = make(capsys, workspace, "--backend", "vertex", "--aspect", "9:16", "--run-id", "veo")
     # Three Veo clips cost more than the default cap: the run quotes first and stops before any media.
     assert result.code == 0, result.err
-    assert "quote: about $4.93 for 3 scenes" in result.err and "cap $2.00 (DIRECTOR_DEFAULT_BUDGET_USD" in result.err
+    assert "quote: about $4.99 for 3 scenes" in result.err and "cap $2.00 (DIRECTOR_DEFAULT_BUDGET_USD" in result.err
+    assert "make_music $0.06" in result.err  # Lyria composes the bed on Vertex, at its price per track
     assert "paused before spending" in result.err and "past the $2.00 cap" in result.err
     assert not fake.calls("imagen") and not fake.calls("veo")
     result = run_cli(capsys, "resume", "veo", "--budget", "20", "--workspace", str(workspace))
@@ -161,7 +162,7 @@ def test_exhausted_retries_fail_clearly_and_resume_finishes(fake, capsys, worksp
     executed = db_rows(workspace / "director.db",
                        "SELECT tool, args_json FROM tool_calls WHERE run_id='flaky' AND reused=0 AND error IS NULL "
                        f"AND tool!='brain' AND id>{mark}")
-    assert sorted(t for t, _ in executed) == ["animate_image", "assemble_video", "narrate"]
+    assert sorted(t for t, _ in executed) == ["animate_image", "assemble_video", "make_music", "narrate"]
     assert all(json.loads(a).get("scene", 2) == 2 for _, a in executed)
     check_final(Path(result.last_line), cues=2)
 
@@ -185,8 +186,9 @@ def test_safety_block_fails_one_scene_and_resume_redoes_only_it(fake, capsys, wo
     redone = db_rows(workspace / "director.db",
                      f"SELECT tool, args_json, reused FROM tool_calls WHERE run_id='safe' AND tool!='brain' AND id>{mark}")
     executed = [(t, json.loads(a).get("scene")) for t, a, reused in redone if not reused]
-    assert sorted(executed, key=str) == sorted([("create_image", 2), ("animate_image", 2), ("assemble_video", None)],
-                                               key=str)
+    # The music bed comes once every scene has its clip, so it is made now too (it was never reached).
+    assert sorted(executed, key=str) == sorted([("create_image", 2), ("animate_image", 2), ("make_music", None),
+                                                ("assemble_video", None)], key=str)
     check_final(Path(result.last_line), cues=3)
 
 

@@ -18,6 +18,7 @@ VARIABLES = {
     "mode": "trailer",
     "style": "diorama",
     "audio": "mix",
+    "music": "auto",
     "sources": [{"index": 1, "title": "Big Buck Bunny", "duration": 5.3, "plot": "A rabbit."}],
     "part": "model",
     "approve": True,
@@ -55,6 +56,7 @@ def test_system_prompt_for_stories_and_trailers():
     story = render("system.md", **{**VARIABLES, "mode": "story"})
     trailer = render("system.md", **VARIABLES)
     assert "write_story" in story and "plan_trailer" not in story
+    assert "make_music once" in story and "make_music" not in render("system.md", **{**VARIABLES, "music": "none"})
     assert "plan_trailer" in trailer and '1. "Big Buck Bunny" (5 s; plot: A rabbit.)' in trailer
 
 

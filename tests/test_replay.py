@@ -91,7 +91,8 @@ def test_replay_from_a_mid_run_checkpoint_executes_nothing(base_run, capsys, fas
     reused = db_rows(ws / "director.db", f"SELECT tool FROM tool_calls WHERE run_id='base' AND id>{before}")
     # That checkpoint planned the whole media batch: stills, narration, clips and the cut.
     assert sorted(t for (t,) in reused) == \
-        ["animate_image"] * 3 + ["assemble_video"] + ["create_image"] * 3 + ["mix_sound"] + ["narrate"] * 3
+        ["animate_image"] * 3 + ["assemble_video"] + ["create_image"] * 3 + ["make_music"] + ["mix_sound"] + \
+        ["narrate"] * 3
 
 
 def test_kill_9_then_resume_finishes_without_redoing(tmp_path, capsys, fast):
@@ -177,14 +178,14 @@ def test_chat_through_piped_stdin(tmp_path):
     first_round = calls[:3]
     assert sorted(first_round, key=str) == [("create_image", 1), ("create_image", 2), ("write_story", None)]
     rest = calls[3:]
-    approved = rest[:6]
+    approved = rest[:7]
     assert sorted(approved, key=str) == sorted([("narrate", 1), ("narrate", 2), ("animate_image", 1),
-                                                ("animate_image", 2), ("mix_sound", None), ("assemble_video", None)],
-                                               key=str)
-    night = rest[6:10]  # the sound did not change: mix_sound came from the memo
+                                                ("animate_image", 2), ("make_music", None), ("mix_sound", None),
+                                                ("assemble_video", None)], key=str)
+    night = rest[7:11]  # the sound did not change: the music and mix_sound came from the memo
     assert sorted(night, key=str) == sorted([("revise_storyboard", None), ("create_image", 2),
                                              ("animate_image", 2), ("assemble_video", None)], key=str)
-    portrait = rest[10:]
+    portrait = rest[11:]
     assert sorted(portrait, key=str) == sorted([("revise_storyboard", None), ("create_image", 1), ("create_image", 2),
                                                 ("animate_image", 1), ("animate_image", 2),
                                                 ("assemble_video", None)], key=str)
@@ -203,7 +204,7 @@ def test_two_runs_at_once_in_one_workspace(tmp_path, capsys):
     listing = {r["id"]: r for r in json.loads(run_cli(capsys, "runs", "--workspace", str(ws), "--json").out)}
     assert listing["one"]["status"] == listing["two"]["status"] == "done"
     for rid in ("one", "two"):
-        assert len(executed(ws, rid)) == 9
+        assert len(executed(ws, rid)) == 10  # story, 2 stills, 2 voices, 2 clips, music, mix, cut
         assert ffprobe(ws / "runs" / rid / "final.mp4").video
         assert Director(workspace=ws).history(rid)[0]["node"] == "finish"
     assets_intact(ws)
@@ -269,7 +270,7 @@ def test_python_api_streams_events(tmp_path, fast):
     assert gated.status == "paused" and gated.interrupt["quote_usd"] == 0.0
     assert any(e["type"] == "interrupt" for e in gated.events())
     done = director.resume(gated.id, approve="yes")
-    assert done.status == "done" and done.executed == 4  # narrate, animate, mix_sound, assemble
+    assert done.status == "done" and done.executed == 5  # narrate, animate, make_music, mix_sound, assemble
 
 
 def test_processes_opening_a_new_workspace_at_once_do_not_race(tmp_path):

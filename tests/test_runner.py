@@ -135,7 +135,7 @@ def test_brain_batches_independent_calls_then_gives_up_on_failed_scenes(runner):
             assert sorted(n for n, _ in wants) == \
                 ["animate_image"] * 3 + ["create_image"] * 3 + ["mix_sound"] + ["narrate"] * 3
     board = state.storyboard.model_copy(deep=True)
-    board.scene(2).errors["create_image"] = "blocked"
+    board.scene(2).errors["image"] = "create_image: blocked"
     decision = LocalBrain().decide(state.model_copy(update={"storyboard": board}))
     assert all(c.args["scene"] != 2 for c in decision.calls)
     for s in board.scenes:  # pretend everything else finished

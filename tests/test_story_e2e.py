@@ -62,9 +62,9 @@ def test_storyboard_and_manifest_describe_the_run(story_run):
             assert character["look"] in scene["full_image_prompt"]  # the cast rides along in every prompt
     tools = sorted(c["tool"] for c in manifest["calls"])
     assert tools == sorted(["write_story"] + ["create_image"] * 3 + ["narrate"] * 3 + ["animate_image"] * 3
-                           + ["mix_sound", "assemble_video"])
+                           + ["make_music", "mix_sound", "assemble_video"])
     assert all(isinstance(c["ms"], int) for c in manifest["calls"])
-    assert manifest["totals"]["executed"] == 12 and manifest["totals"]["reused"] == 0
+    assert manifest["totals"]["executed"] == 13 and manifest["totals"]["reused"] == 0
 
 
 def test_images_differ_per_scene(story_run):
@@ -76,7 +76,7 @@ def test_images_differ_per_scene(story_run):
 def test_progress_is_reported_per_tool_call(story_run):
     _run, events, _ws = story_run
     finished = [e for e in events if e["type"] == "tool_finished"]
-    assert len(finished) == 12
+    assert len(finished) == 13
     assert {e["label"] for e in finished} >= {"create_image scene 1", "narrate scene 3", "assemble_video"}
     assert events[0]["type"] == "run_started" and events[-1]["type"] == "run_finished"
 
@@ -86,10 +86,10 @@ def test_same_goal_again_executes_nothing(story_run, capsys):
     result = run_cli(capsys, "make", "a 3-scene bedtime story about a cat and a dog",
                      "--workspace", str(ws), "--backend", "local", "--run-id", "again")
     assert result.code == 0, result.err
-    assert "12 tool calls, all reused from memo: nothing was executed" in result.err
+    assert "13 tool calls, all reused from memo: nothing was executed" in result.err
     assert result.last_line == str(ws / "runs" / "again" / "final.mp4")
     rows = db_rows(ws / "director.db", "SELECT reused, COUNT(*) FROM tool_calls WHERE run_id='again' GROUP BY reused")
-    assert rows == [(1, 12)]
+    assert rows == [(1, 13)]
     first = json.loads((ws / "runs" / "story" / "manifest.json").read_text())
     second = json.loads((ws / "runs" / "again" / "manifest.json").read_text())
     assert first["final"]["sha256"] == second["final"]["sha256"]

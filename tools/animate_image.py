@@ -60,7 +60,7 @@ def _estimate(args: AnimateImageInput, inputs: dict, model: str, prices: Prices)
     return prices.video(model, veo_seconds(duration_of(inputs, 30)), audio=bool(veo_audio(model)))
 
 
-@tool(capability="motion", gated=True, needs=_needs, apply=_apply, estimate=_estimate, renders=True,
+@tool(capability="motion", gated=True, usual_for=("story", "trailer"), needs=_needs, apply=_apply, estimate=_estimate, renders=True,
       reads=("story", "image", "audio"), writes=("clip",), clears=("final",))
 def animate_image(args: AnimateImageInput, ctx: ToolContext) -> AnimateImageOutput:
     """Animate one scene's still into a video clip exactly as long as its narration plus a short pause. Clips for different scenes can be made in the same turn."""

@@ -1,12 +1,13 @@
 """assemble_video: join the scenes into final.mp4 with sound and subtitles.
 
 animate_image renders one clip per scene in the cut's own format, so
-joining is a stream copy through ffmpeg's concat demuxer, never a re-encode
+joining is a stream copy of their packets (director/transitions.py), never a re-encode
 (bench/render.py measures it against MoviePy re-encoding everything). A
 clip in another format (Veo's 24 fps, a different size) is normalised once
 into a segment cached under <workspace>/cache/segments by the hash of its
 inputs (clip, size, fps, length, x264 settings), several at a time up to the
-core count; changing one scene re-encodes at most that scene's segment. The
+core count; changing one scene re-encodes at most that scene's segment (and,
+with --transition, the two short boundary segments either side of it). The
 whole sound track is mixed in one filter graph and encoded once, so AAC
 priming never leaves gaps at the joins as per-segment audio would; it is
 cached too, by the hash of its inputs, so a change to a picture re-mixes
@@ -20,6 +21,7 @@ with the source ducked under the voice by a sidechain compressor (mix).
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -29,10 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from director.captions import CARD_SECONDS, ass_document, burned, card, narration_words
 from director.errors import MediaError, ToolArgumentError
 from director.media import SPEECH_LEAD, Probe, probe, render_slot, run_ffmpeg, scene_length, x264
 from director.state import (ASPECT_SIZES, Aspect, AssetRef, AudioMode, DirectorState, FinalCut, SceneTiming,
-                            Storyboard)
+                            Storyboard, Transition)
+from director.transitions import Part, Piece, boundary, frames_of, join, overlap_frames, plan_join
 from director.tooling import ToolContext, require_board, tool
 
 if TYPE_CHECKING:
@@ -53,6 +57,8 @@ class AssembleVideoOutput(BaseModel):
     video: AssetRef = Field(description="final.mp4: H.264 + AAC with a soft subtitle track.")
     subtitles: AssetRef = Field(description="subtitles.srt.")
     timings: list[SceneTiming] = Field(description="Where each scene sits in the cut.")
+    transition: Transition = Field("cut", description="How the scenes join.")
+    overlap: float = Field(0.0, description="Seconds each scene overlaps the next (the transition's length).")
 
 
 def scene_inputs(state: DirectorState, audio: str, *, clips: bool) -> dict[str, object]:
@@ -69,7 +75,19 @@ def scene_inputs(state: DirectorState, audio: str, *, clips: bool) -> dict[str, 
         raise ToolArgumentError(f"scenes {missing} have no {'clip or ' if clips else ''}{what} yet; make them first")
     footage = {f.index: {"path": f.path, "sha256": f.sha256, "has_audio": f.has_audio, "transcript": f.transcript}
                for f in board.footage}
+    extra: dict[str, object] = {}
+    if state.goal.music != "none":
+        if board.music is None:
+            raise ToolArgumentError("the music bed is not made yet: call make_music first")
+        extra["music"] = board.music  # only then: a run without music keeps today's inputs and memo keys
+    if state.goal.captions != "soft":
+        extra["captions"] = {"mode": state.goal.captions, "style": state.goal.caption_style}
+    if state.goal.title_card or state.goal.end_card:
+        extra["cards"] = {"title": board.title if state.goal.title_card else None, "end": state.goal.end_card}
+    if state.goal.transition != "cut":
+        extra["transition"] = {"kind": state.goal.transition, "seconds": state.goal.transition_seconds}
     return {
+        **extra,
         "title": board.title,
         "footage": footage,
         "scenes": [
@@ -87,7 +105,8 @@ def _needs(args: AssembleVideoInput, state: DirectorState) -> dict[str, object]:
 
 def _apply(board: Storyboard | None, args: AssembleVideoInput, out: AssembleVideoOutput) -> Storyboard:
     assert board is not None
-    board.final = FinalCut(video=out.video, subtitles=out.subtitles, timings=out.timings)
+    board.final = FinalCut(video=out.video, subtitles=out.subtitles, timings=out.timings, transition=out.transition,
+                           overlap=out.overlap)
     return board
 
 
@@ -105,11 +124,6 @@ def write_srt(cues: list[tuple[float, float, str]]) -> str:
         lines = "\n".join(textwrap.wrap(" ".join(text.split()), width=42)) or " "
         blocks.append(f"{n}\n{srt_time(start)} --> {srt_time(end)}\n{lines}\n")
     return "\n".join(blocks)
-
-
-def quote_concat(path: Path) -> str:
-    """A path inside single quotes for ffmpeg's concat list."""
-    return path.as_posix().replace("'", "'\\''")
 
 
 def matches(p: Probe, width: int, height: int, fps: int) -> bool:
@@ -137,6 +151,16 @@ def normalise(src: Path, dest: Path, *, width: int, height: int, fps: int, durat
 
 SEGMENT_VERSION = "1"  # bump when normalise() changes what it writes
 SOUND_VERSION = "1"  # bump when SoundGraph changes what it mixes
+MUSIC_VERSION = "1"  # bump when the music bed's mix (gain, ducking, fades, loudness) changes
+MUSIC_GAIN = 0.2
+"""The bed's level before ducking: about -14 dB, so between the lines it sits well under the voice."""
+DUCKING = "threshold=0.02:ratio=8:attack=30:release=450:makeup=1"
+"""Under speech the bed drops by about 10 dB more; it comes back up in the pauses."""
+MUSIC_FADE_IN, MUSIC_FADE_OUT, MUSIC_CROSSFADE = 1.5, 2.5, 2.0
+LOUDNESS_LUFS, TRUE_PEAK_DBTP = -16.0, -1.0
+"""Integrated loudness and the true-peak ceiling of a mix with music."""
+LOUDNORM = f"I={LOUDNESS_LUFS:g}:TP={TRUE_PEAK_DBTP - 1:g}:LRA=11"
+"""loudnorm aims 1 dB under the ceiling: the AAC encode can add a few tenths of a dB of peak."""
 
 
 def segment(clip: Path, clip_sha: str, workspace: Workspace, *, width: int, height: int, fps: int, length: float,
@@ -164,7 +188,10 @@ def scene_seconds(sc: dict[str, Any], fps: int) -> float:
 class SoundGraph:
     """Inputs and filters for the sound track, one labelled stream per scene."""
 
-    def __init__(self) -> None:
+    def __init__(self, overlap: float = 0.0) -> None:
+        self.overlap = overlap
+        """Seconds each stream overlaps the next (a transition): streams are laid at their starts and
+        summed, a source's own sound fading across the overlap; 0 joins them end to end."""
         self.inputs: list[str] = []
         self.filters: list[str] = []
         self.next = 0
@@ -176,12 +203,22 @@ class SoundGraph:
         self.next += 1
         return self.next - 1
 
+    def silence(self, n: int, length: float) -> None:
+        """A stretch with no voice (a title or end card); the music bed, if any, plays under it."""
+        self.described.append({"card": round(length, 6)})
+        i = self.add_input("-f", "lavfi", "-t", f"{length:.6f}", "-i", f"anullsrc=r={AUDIO_RATE}:cl=stereo")
+        self.filters.append(f"[{i}:a]{STEREO},apad,atrim=0:{length:.6f},asetpts=N/SR/TB[a{n}]")
+
     def scene(self, n: int, length: float, voice: Path | None, source: dict[str, Any] | None,
               source_path: str | None, source_has_audio: bool, hashes: tuple[str | None, str | None]) -> None:
         self.described.append({"length": round(length, 6), "voice": hashes[0], "source": source,
                                "source_video": hashes[1], "source_audio": source_has_audio})
         end = f"apad,atrim=0:{length:.6f},asetpts=N/SR/TB"
         delay = f"adelay={int(SPEECH_LEAD * 1000)}:all=1"
+        fades = ""  # with a transition, the shot's own sound crossfades with its neighbours' across it
+        if self.overlap:
+            d = self.overlap
+            fades = f",afade=t=in:d={d:.6f}:curve=tri,afade=t=out:st={length - d:.6f}:d={d:.6f}:curve=tri"
         src_label = None
         if source is not None:
             if source_has_audio and source_path:
@@ -196,30 +233,86 @@ class SoundGraph:
             else:
                 self.filters += [
                     f"[{v}:a]{STEREO},{delay},{end},asplit=2[v{n}a][v{n}b]",
-                    f"{src_label}{STEREO},{end}[s{n}]",
+                    f"{src_label}{STEREO},{end}{fades}[s{n}]",
                     f"[s{n}][v{n}a]sidechaincompress=threshold=0.015:ratio=12:attack=20:release=400[d{n}]",
                     f"[d{n}][v{n}b]amix=inputs=2:normalize=0:duration=first,{end}[a{n}]",
                 ]
         elif src_label is not None:
-            self.filters.append(f"{src_label}{STEREO},{end}[a{n}]")
+            self.filters.append(f"{src_label}{STEREO},{end}{fades}[a{n}]")
         else:
             raise ToolArgumentError(f"scene {n} has no sound to assemble")
 
-    def track(self, workspace: Workspace) -> Path:
+    def track(self, workspace: Workspace, music: tuple[Path, str] | None = None) -> Path:
         """The whole sound track as AAC in .m4a, mixed once per distinct set of inputs and cached.
 
         A change to a scene's picture leaves the sound alone, so re-assembling
-        after it joins both streams by copy and encodes nothing.
+        after it joins both streams by copy and encodes nothing. With a music bed
+        (path, sha256) the bed goes under the voices, ducked, and the whole mix is
+        normalised to LOUDNESS (two passes of loudnorm: measure, then a linear gain).
         """
         n = len(self.described)
-        graph = ";".join(self.filters) + ";" + "".join(f"[a{i}]" for i in range(1, n + 1)) + \
-            f"concat=n={n}:v=0:a=1[aout]"
+        lengths = [d.get("length", d.get("card", 0.0)) for d in self.described]
+        seconds = sum(lengths) - self.overlap * (n - 1)
+        if self.overlap and n > 1:
+            # Each stream at its start in the overlapped cut (in samples, so nothing drifts), summed.
+            starts = [sum(lengths[:i]) - self.overlap * i for i in range(n)]
+            placed = [f"[a{i + 1}]adelay={round(s * AUDIO_RATE)}S:all=1[p{i + 1}]" for i, s in enumerate(starts)]
+            total = round(seconds * AUDIO_RATE)
+            graph = ";".join(self.filters + placed) + ";" + "".join(f"[p{i}]" for i in range(1, n + 1)) + \
+                f"amix=inputs={n}:normalize=0:duration=longest,apad=whole_len={total},atrim=end_sample={total}[aout]"
+        else:
+            graph = ";".join(self.filters) + ";" + "".join(f"[a{i}]" for i in range(1, n + 1)) + \
+                f"concat=n={n}:v=0:a=1[aout]"
+        described: list[dict[str, Any]] = self.described + ([{"overlap": round(self.overlap, 6)}] if self.overlap else [])
+        if music is None:
+            def make(tmp: Path) -> None:
+                run_ffmpeg([*self.inputs, "-filter_complex", graph, "-map", "[aout]", "-c:a", "aac", "-b:a", "160k",
+                            "-ar", str(AUDIO_RATE), str(tmp)], what="mix the sound track")
 
-        def make(tmp: Path) -> None:
-            run_ffmpeg([*self.inputs, "-filter_complex", graph, "-map", "[aout]", "-c:a", "aac", "-b:a", "160k",
-                        "-ar", str(AUDIO_RATE), str(tmp)], what="mix the sound track")
+            return workspace.cached("sound", {"v": SOUND_VERSION, "scenes": described}, ".m4a", make)
 
-        return workspace.cached("sound", {"v": SOUND_VERSION, "scenes": self.described}, ".m4a", make)
+        def make_with_music(tmp: Path) -> None:
+            inputs, mixed = self.with_bed(graph.replace("[aout]", "[voice]"), music[0], seconds)
+            measure = f"{mixed};[mix]loudnorm={LOUDNORM}:print_format=json[aout]"
+            printed = run_ffmpeg([*inputs, "-filter_complex", measure, "-map", "[aout]", "-f", "null", "-"],
+                                 what="measure the mix's loudness", loglevel="info")
+            found = json.loads(printed[printed.rindex("{"):printed.rindex("}") + 1])
+            second = (f"{mixed};[mix]loudnorm={LOUDNORM}:measured_I={found['input_i']}:measured_TP={found['input_tp']}"
+                      f":measured_LRA={found['input_lra']}:measured_thresh={found['input_thresh']}"
+                      f":offset={found['target_offset']}:linear=true,aresample={AUDIO_RATE},"
+                      f"apad=whole_len={round(seconds * AUDIO_RATE)},atrim=end_sample={round(seconds * AUDIO_RATE)}[aout]")
+            run_ffmpeg([*inputs, "-filter_complex", second, "-map", "[aout]", "-c:a", "aac", "-b:a", "160k",
+                        "-ar", str(AUDIO_RATE), str(tmp)], what="mix the sound track with music")
+
+        key = {"v": SOUND_VERSION, "scenes": described, "music": music[1], "bed": MUSIC_VERSION}
+        return workspace.cached("sound", key, ".m4a", make_with_music)
+
+    def with_bed(self, voices: str, music: Path, seconds: float) -> tuple[list[str], str]:
+        """Inputs and a graph ending in [mix]: the voices over the bed, looped with crossfades to
+        `seconds`, faded in and out, and ducked by a sidechain compressor keyed on the voices."""
+        length = probe(music).duration or 0.0
+        if length <= 0.5:
+            raise MediaError(f"the music track {music.name} is too short to use ({length:.2f} s)")
+        fade = min(MUSIC_CROSSFADE, length / 4)
+        copies = 1 if length >= seconds else math.ceil((seconds - fade) / (length - fade))
+        first = self.next  # the number of inputs so far: the copies of the bed come after them
+        inputs = [*self.inputs]
+        for _ in range(copies):
+            inputs += ["-i", str(music)]
+        chain = [f"[{first + i}:a]{STEREO}[m{i}]" for i in range(copies)]
+        label = "m0"
+        for i in range(1, copies):
+            chain.append(f"[{label}][m{i}]acrossfade=d={fade:.3f}:c1=tri:c2=tri[x{i}]")
+            label = f"x{i}"
+        out = max(0.0, seconds - MUSIC_FADE_OUT)
+        chain += [
+            f"[{label}]atrim=0:{seconds:.6f},asetpts=N/SR/TB,volume={MUSIC_GAIN},"
+            f"afade=t=in:d={MUSIC_FADE_IN},afade=t=out:st={out:.3f}:d={MUSIC_FADE_OUT}[bed]",
+            "[voice]asplit=2[key][over]",
+            f"[bed][key]sidechaincompress={DUCKING}[ducked]",
+            "[over][ducked]amix=inputs=2:normalize=0:duration=first[mix]",
+        ]
+        return inputs, voices + ";" + ";".join(chain)
 
 
 @dataclass
@@ -231,6 +324,13 @@ class SoundPlan:
     timings: list[SceneTiming]
     cues: list[tuple[float, float, str]]
     seconds: float
+    music: tuple[Path, str] | None = None
+    """The music bed (path, sha256), when the run has one."""
+    overlap: int = 0
+    """Frames each piece (card or scene) overlaps the next: the transition's length; 0 for cuts."""
+
+    def track(self, workspace: Workspace) -> Path:
+        return self.sound.track(workspace, self.music)
 
 
 def plan_sound(inputs: Mapping[str, Any], store: AssetStore, fps: int) -> SoundPlan:
@@ -238,11 +338,21 @@ def plan_sound(inputs: Mapping[str, Any], store: AssetStore, fps: int) -> SoundP
     footage: dict[int, dict[str, Any]] = inputs["footage"]
     timings: list[SceneTiming] = []
     cues: list[tuple[float, float, str]] = []
-    sound = SoundGraph()
     transcripts: dict[int, list[dict[str, Any]]] = {}
     lengths = [scene_seconds(sc, fps) for sc in scenes]
-    start = 0.0
-    for n, (sc, length) in enumerate(zip(scenes, lengths), start=1):
+    cards = inputs.get("cards") or {}
+    pieces = [CARD_SECONDS] * bool(cards.get("title")) + lengths + [CARD_SECONDS] * bool(cards.get("end"))
+    transition = inputs.get("transition")
+    overlap = overlap_frames(transition["seconds"], fps, [round(p * fps) for p in pieces]) if transition else 0
+    step = overlap / fps  # each piece starts this much before the one before it ends
+    sound = SoundGraph(step)
+    start, n = 0.0, 0
+    if cards.get("title"):
+        n += 1
+        sound.silence(n, CARD_SECONDS)
+        start = CARD_SECONDS - step
+    for sc, length in zip(scenes, lengths):
+        n += 1
         voice: AssetRef | None = sc["audio"]
         source = sc["source"]
         video = footage.get(source["video"]) if source else None
@@ -265,14 +375,20 @@ def plan_sound(inputs: Mapping[str, Any], store: AssetStore, fps: int) -> SoundP
                     b = start + min(length, cue["end"] - source["start"])
                     if b - a > 0.2:
                         cues.append((round(a, 3), round(b, 3), cue["text"]))
-        start += length
+        start += length - step
+    if cards.get("end"):
+        sound.silence(n + 1, CARD_SECONDS)
+        start += CARD_SECONDS - step
+    start += step  # the last piece plays to its end
     if not cues:  # a trailer of silent footage still gets a (title) subtitle track
         cues.append((0.0, min(3.0, start), str(inputs["title"])))
-    return SoundPlan(sound, lengths, timings, cues, start)
+    bed: AssetRef | None = inputs.get("music")
+    music = (store.path(bed), bed.sha256) if bed is not None else None
+    return SoundPlan(sound, lengths, timings, cues, start, music, overlap)
 
 
 @tool(capability=None, gated=True, version="3", needs=_needs, apply=_apply, renders=True,
-      reads=("story", "clip", "audio", "transcript", "sound"), writes=("final",))
+      reads=("story", "clip", "audio", "transcript", "sound", "music"), writes=("final",))
 def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoOutput:
     """Join every scene's clip and sound into the final video, with subtitles. Call once every scene has a clip."""
     fps, width, height = ctx.settings.fps, *ASPECT_SIZES[args.aspect]
@@ -283,27 +399,65 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
     # The sound track (cached, or made by mix_sound already) and any segments that
     # need normalising are made side by side.
     workspace, jobs = ctx.store.workspace, ctx.settings.render_jobs
+    captions = ctx.inputs.get("captions") or {"mode": "soft"}
+    burn, soft = captions["mode"] in ("burn", "both"), captions["mode"] in ("soft", "both")
+
+    def scene_segment(sc: dict[str, Any], length: float) -> Path:
+        crf, preset = ctx.settings.crf, ctx.settings.x264_preset
+        seg = segment(ctx.store.path(sc["clip"]), sc["clip"].sha256, workspace, width=width, height=height, fps=fps,
+                      length=length, crf=crf, preset=preset, jobs=jobs)
+        if not burn or sc["audio"] is None:  # a trailer shot with its own sound has no narration to caption
+            return seg
+        words = narration_words(ctx.store.path(sc["audio"]), sc["narration"], workspace, sc["audio"].sha256)
+        document = ass_document(words, offset=SPEECH_LEAD, length=length, size=(width, height),
+                                karaoke=captions.get("style") == "karaoke")
+        source = {"clip": sc["clip"].sha256, "length": round(length, 6), "size": [width, height], "fps": fps}
+        return burned(seg, source, document, workspace, crf=crf, preset=preset, jobs=jobs)
+
+    cards = ctx.inputs.get("cards") or {}
+
+    def card_segment(text: str, at_end: bool) -> Path:
+        sc = scenes[-1] if at_end else scenes[0]
+        return card(ctx.store.path(sc["clip"]), sc["clip"].sha256, text, workspace, at_end=at_end,
+                    size=(width, height), fps=fps, crf=ctx.settings.crf, preset=ctx.settings.x264_preset, jobs=jobs)
+
+    transition = ctx.inputs.get("transition")
+
+    def blend(step: list[Part]) -> Part:
+        if len(step) == 1:
+            return step[0]  # a body: copied as it is
+        return boundary(step, plan.overlap, transition["kind"], workspace, size=(width, height), fps=fps,
+                        crf=ctx.settings.crf, preset=ctx.settings.x264_preset, jobs=jobs)
+
     with ThreadPoolExecutor(max_workers=jobs + 1) as pool:
-        track = pool.submit(sound.track, workspace)
-        segments = list(pool.map(
-            lambda sc, length: segment(ctx.store.path(sc["clip"]), sc["clip"].sha256, workspace,
-                                       width=width, height=height, fps=fps, length=length, crf=ctx.settings.crf,
-                                       preset=ctx.settings.x264_preset, jobs=jobs),
-            scenes, lengths))
+        track = pool.submit(plan.track, workspace)
+        title = pool.submit(card_segment, cards["title"], False) if cards.get("title") else None
+        end = pool.submit(card_segment, cards["end"], True) if cards.get("end") else None
+        segments = list(pool.map(scene_segment, scenes, lengths))
+        segments = ([title.result()] if title else []) + segments + ([end.result()] if end else [])
+        pieces = [Piece(s, frames_of(s, fps)[0]) for s in segments]
+        steps = plan_join(pieces, plan.overlap, fps)
+        if plan.overlap:
+            ctx.report(f"blending {sum(len(s) > 1 for s in steps)} {transition['kind']} transitions")
+        parts = list(pool.map(blend, steps))
         sound_track = track.result()
     try:
         ctx.report(f"joining {len(segments)} scenes")
         srt_tmp = ctx.store.temp_path(".srt")
         srt_tmp.write_text(write_srt(cues), encoding="utf-8")
         temps.append(srt_tmp)
-        concat = ctx.store.temp_path(".txt")
-        temps.append(concat)
-        concat.write_text("".join(f"file '{quote_concat(s)}'\n" for s in segments), encoding="utf-8")
+        picture = ctx.store.temp_path(".mp4")
+        temps.append(picture)
+        frames = join(parts, picture, fps)
+        expected = sum(p.frames for p in pieces) - plan.overlap * (len(pieces) - 1)
+        if frames != expected:
+            raise MediaError(f"the joined picture has {frames} frames; the pieces add up to {expected}")
         out = ctx.store.temp_path(".mp4")
         run_ffmpeg(
-            ["-f", "concat", "-safe", "0", "-i", str(concat), "-i", str(sound_track), "-i", str(srt_tmp),
-             "-map", "0:v", "-map", "1:a", "-map", "2:s", "-c:v", "copy", "-c:a", "copy",
-             "-c:s", "mov_text", "-metadata:s:s:0", "language=eng",
+            ["-i", str(picture), "-i", str(sound_track),
+             *(["-i", str(srt_tmp)] if soft else []), "-map", "0:v", "-map", "1:a",
+             *(["-map", "2:s", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng"] if soft else []),
+             "-c:v", "copy", "-c:a", "copy",
              "-metadata", f"title={ctx.inputs['title']}", "-movflags", "+faststart", str(out)],
             what="assemble the final video",
         )
@@ -312,7 +466,9 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
             raise MediaError(f"final video is {got.duration} s long; the scenes add up to {start:.2f} s")
         video_ref = ctx.store.put(out, "video")
         subtitles = ctx.store.put(srt_tmp, "subtitles")
-        return AssembleVideoOutput(video=video_ref, subtitles=subtitles, timings=timings)
+        return AssembleVideoOutput(video=video_ref, subtitles=subtitles, timings=timings,
+                                   transition=transition["kind"] if plan.overlap else "cut",
+                                   overlap=round(plan.overlap / fps, 6))
     finally:
         for t in temps:
             t.unlink(missing_ok=True)

@@ -45,7 +45,7 @@ def _estimate(args: CreateImageInput, inputs: object, model: str, prices: Prices
     return prices.images(model) or prices.tokens(model, 400, 1_290)
 
 
-@tool(capability="image", needs=_needs, apply=_apply, estimate=_estimate,
+@tool(capability="image", usual_for=("story",), needs=_needs, apply=_apply, estimate=_estimate,
       reads=("story",), writes=("image",), clears=("clip", "final"))
 def create_image(args: CreateImageInput, ctx: ToolContext) -> CreateImageOutput:
     """Create the still image for one scene from a text prompt, at the size the aspect ratio needs (16:9 1280x720, 9:16 720x1280, 1:1 1024x1024). Images for different scenes can be made in the same turn."""

@@ -44,7 +44,7 @@ def _estimate(args: EditImageInput, inputs: object, model: str, prices: Prices) 
     return prices.images(model) or prices.tokens(model, 1_600, 1_290)
 
 
-@tool(capability="edit", version="1", needs=_needs, apply=_apply, estimate=_estimate,
+@tool(capability="edit", usual_for=("trailer",), version="1", needs=_needs, apply=_apply, estimate=_estimate,
       reads=("story", "image", "frame"), writes=("image",), clears=("clip", "final"))
 def edit_image(args: EditImageInput, ctx: ToolContext) -> EditImageOutput:
     """Edit a scene's source frame (or its current image) by instruction, e.g. restyle a film frame as a tilt-shift miniature diorama, and make it the scene's image. Offline it understands: tilt-shift miniature, cartoon, sketch, black-and-white, warmer, cooler, brighter, darker."""

@@ -32,9 +32,9 @@ def _needs(args: MixSoundInput, state: DirectorState) -> dict[str, object]:
 
 
 @tool(capability=None, version="1", needs=_needs, renders=True,
-      reads=("story", "audio", "transcript"), writes=("sound",))
+      reads=("story", "audio", "transcript", "music"), writes=("sound",))
 def mix_sound(args: MixSoundInput, ctx: ToolContext) -> MixSoundOutput:
     """Mix the sound track of the whole cut once every scene has its narration (or source window), so assemble_video only has to join. Optional; it can run while the clips are being made."""
     plan = plan_sound(ctx.inputs, ctx.store, ctx.settings.fps)
-    plan.sound.track(ctx.store.workspace)
+    plan.track(ctx.store.workspace)
     return MixSoundOutput(seconds=round(plan.seconds, 3), scenes=len(plan.lengths))

@@ -38,7 +38,7 @@ def _estimate(args: NarrateInput, inputs: object, model: str, prices: Prices) ->
     return prices.tokens(model, len(args.text) // 3, int(seconds * AUDIO_TOKENS_PER_SECOND))
 
 
-@tool(capability="voice", gated=True, needs=_needs, apply=_apply, estimate=_estimate,
+@tool(capability="voice", gated=True, usual_for=("story", "trailer"), needs=_needs, apply=_apply, estimate=_estimate,
       reads=("story",), writes=("audio",), clears=("clip", "final"))
 def narrate(args: NarrateInput, ctx: ToolContext) -> NarrateOutput:
     """Record the narration for one scene as speech. The recording's length decides how long the scene stays on screen. Narrations for different scenes can be made in the same turn."""

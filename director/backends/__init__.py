@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from director.config import Settings
-from director.errors import ConfigError
+from director.errors import ConfigError, NeedsVertex
 from director.state import StoryDraft
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,17 @@ class Vision(Protocol):
         """Timed speech cues and where they came from."""
 
 
-CAPABILITIES = ("story", "image", "edit", "voice", "motion", "vision")
+@runtime_checkable
+class MusicMaker(Protocol):
+    name: str
+    model: str
+
+    def make_music(self, prompt: str, *, mood: str, seed: int, out: Path) -> str:
+        """Write an instrumental bed to `out` (any audio format ffmpeg reads); a short note of what it is.
+        Any length of a few seconds or more: the mix loops it with crossfades, or trims it, to the cut."""
+
+
+CAPABILITIES = ("story", "image", "edit", "voice", "motion", "vision", "music")
 
 
 @dataclass
@@ -133,8 +143,9 @@ class Backends:
     motion: Animator
     edit: Editor
     vision: Vision
+    music: MusicMaker
 
-    def for_capability(self, capability: str) -> StoryWriter | ImageMaker | Voice | Animator | Editor | Vision:
+    def for_capability(self, capability: str) -> StoryWriter | ImageMaker | Voice | Animator | Editor | Vision | MusicMaker:
         if capability not in CAPABILITIES:
             raise ConfigError(f"no backend capability named {capability!r}")
         return getattr(self, capability)  # type: ignore[no-any-return]
@@ -174,104 +185,212 @@ class Providers:
         return getattr(self.brain, "name", "local") != "local" or any(n != "local" for n in names)
 
 
-def build_providers(settings: Settings, family: str, limits: object, *, cache_dir: Path | None = None) -> Providers:
-    """Pick a provider per capability: the family's default unless a DIRECTOR_*_BACKEND says otherwise."""
-    from director.backends.local import KenBurns, LocalIllustrator, LocalStoryWriter, PiperVoiceBackend
+@dataclass
+class Wiring:
+    """What a provider factory may use: the settings, the shared google-genai client, the
+    providers built so far (an editor may reuse the image maker), and notes for the user."""
 
-    cloud = family in ("gemini", "vertex")
-    clients: dict[bool, object] = {}
-    notes: list[str] = []
+    settings: Settings
+    family: str
+    limits: object
+    cache_dir: Path | None
+    built: dict[str, object] = field(default_factory=dict)
+    clients: dict[bool, object] = field(default_factory=dict)
 
-    def google() -> object:
+    def google(self) -> object:
         from director.backends.gemini import GoogleClient
 
-        vertex = family == "vertex" or (family == "local" and settings.use_vertexai)
-        if vertex not in clients:
-            clients[vertex] = GoogleClient(settings, vertex=vertex, limits=limits)  # type: ignore[arg-type]
-        return clients[vertex]
+        vertex = self.family == "vertex" or (self.family == "local" and self.settings.use_vertexai)
+        if vertex not in self.clients:
+            self.clients[vertex] = GoogleClient(self.settings, vertex=vertex, limits=self.limits)  # type: ignore[arg-type]
+        return self.clients[vertex]
 
-    story_choice = settings.story_backend or ("gemini" if cloud else "local")
-    if story_choice == "gemini":
-        from director.backends.gemini import GeminiStoryWriter
 
-        story: StoryWriter = GeminiStoryWriter(google(), settings.story_model)  # type: ignore[arg-type]
-    else:
-        story = LocalStoryWriter()
+Factory = Callable[[Wiring], object]
+ROLES = ("story", "image", "voice", "motion", "edit", "vision", "music", "brain")
+"""Everything a run talks to, in the order it is built (the editor after the image maker)."""
+REGISTRY: dict[tuple[str, str], Factory] = {}
+"""(role, provider name) -> factory. A new provider is its module plus one @provider entry here;
+DIRECTOR_<ROLE>_BACKEND=<name> then picks it."""
+CLOUD_DEFAULTS = {"story": "gemini", "image": "gemini", "voice": "gemini", "motion": "veo", "edit": "gemini",
+                  "vision": "gemini", "music": "local", "brain": "gemini"}
+"""The provider of each role in the gemini and vertex families; the local family uses "local" throughout."""
+VERTEX_DEFAULTS = {**CLOUD_DEFAULTS, "music": "lyria"}
+"""Vertex has what the Gemini API lacks: Lyria composes the bed (in the gemini family it stays the library)."""
 
-    image_choice = settings.image_backend or ("gemini" if cloud else "local")
-    image: ImageMaker
-    if image_choice == "gemini":
-        from director.backends.gemini import GeminiImageMaker
 
-        image = GeminiImageMaker(google(), settings.image_model)  # type: ignore[arg-type]
-    elif image_choice == "imagen":
-        from director.backends.vertex import ImagenImageMaker
+def provider(role: str, name: str) -> Callable[[Factory], Factory]:
+    def register(factory: Factory) -> Factory:
+        REGISTRY[(role, name)] = factory
+        return factory
+    return register
 
-        image = ImagenImageMaker(google(), settings.imagen_model)  # type: ignore[arg-type]
-    elif image_choice == "reve":
-        from director.backends.reve import ReveImageMaker
 
-        image = ReveImageMaker(settings, limits)  # type: ignore[arg-type]
-    else:
-        image = LocalIllustrator()
+def provider_names(role: str) -> list[str]:
+    return [name for (r, name) in REGISTRY if r == role]
 
-    voice_choice = settings.voice_backend or ("gemini" if cloud else "local")
-    if voice_choice == "gemini":
-        from director.backends.gemini import GeminiVoice
 
-        voice: Voice = GeminiVoice(google(), settings.tts_model, default_voice=settings.tts_voice)  # type: ignore[arg-type]
-    else:
-        voice = PiperVoiceBackend(default_voice=settings.voice, cache_dir=cache_dir)
+@provider("story", "local")
+def _local_story(w: Wiring) -> object:
+    from director.backends.local import LocalStoryWriter
 
-    motion_choice = settings.motion_backend or ("veo" if cloud else "local")
-    motion: Animator = KenBurns(crf=settings.crf, preset=settings.x264_preset, jobs=settings.render_jobs)
-    if motion_choice == "veo":
-        from director.backends.vertex import VeoAnimator
+    return LocalStoryWriter()
 
+
+@provider("story", "gemini")
+def _gemini_story(w: Wiring) -> object:
+    from director.backends.gemini import GeminiStoryWriter
+
+    return GeminiStoryWriter(w.google(), w.settings.story_model)  # type: ignore[arg-type]
+
+
+@provider("image", "local")
+def _local_image(w: Wiring) -> object:
+    from director.backends.local import LocalIllustrator
+
+    return LocalIllustrator()
+
+
+@provider("image", "gemini")
+def _gemini_image(w: Wiring) -> object:
+    from director.backends.gemini import GeminiImageMaker
+
+    return GeminiImageMaker(w.google(), w.settings.image_model)  # type: ignore[arg-type]
+
+
+@provider("image", "imagen")
+def _imagen(w: Wiring) -> object:
+    from director.backends.vertex import ImagenImageMaker
+
+    return ImagenImageMaker(w.google(), w.settings.imagen_model)  # type: ignore[arg-type]
+
+
+@provider("image", "reve")
+def _reve_image(w: Wiring) -> object:
+    from director.backends.reve import ReveImageMaker
+
+    return ReveImageMaker(w.settings, w.limits)  # type: ignore[arg-type]
+
+
+@provider("voice", "local")
+def _piper(w: Wiring) -> object:
+    from director.backends.local import PiperVoiceBackend
+
+    return PiperVoiceBackend(default_voice=w.settings.voice, cache_dir=w.cache_dir)
+
+
+@provider("voice", "gemini")
+def _gemini_voice(w: Wiring) -> object:
+    from director.backends.gemini import GeminiVoice
+
+    return GeminiVoice(w.google(), w.settings.tts_model, default_voice=w.settings.tts_voice)  # type: ignore[arg-type]
+
+
+@provider("motion", "local")
+def _ken_burns(w: Wiring) -> object:
+    from director.backends.local import KenBurns
+
+    return KenBurns(crf=w.settings.crf, preset=w.settings.x264_preset, jobs=w.settings.render_jobs)
+
+
+@provider("motion", "veo")
+def _veo(w: Wiring) -> object:
+    from director.backends.vertex import VeoAnimator
+
+    return VeoAnimator(w.google(), w.settings.video_model, poll_s=w.settings.veo_poll_s,  # type: ignore[arg-type]
+                       timeout_s=w.settings.veo_timeout_s)
+
+
+@provider("edit", "local")
+def _local_edit(w: Wiring) -> object:
+    from director.backends.local.edit import LocalEditor
+
+    return LocalEditor()
+
+
+@provider("edit", "gemini")
+def _gemini_edit(w: Wiring) -> object:
+    from director.backends.gemini import GeminiImageMaker
+
+    image = w.built.get("image")
+    return image if isinstance(image, GeminiImageMaker) else GeminiImageMaker(w.google(), w.settings.image_model)  # type: ignore[arg-type]
+
+
+@provider("edit", "reve")
+def _reve_edit(w: Wiring) -> object:
+    from director.backends.reve import ReveImageMaker
+
+    image = w.built.get("image")
+    return image if isinstance(image, ReveImageMaker) else ReveImageMaker(w.settings, w.limits)  # type: ignore[arg-type]
+
+
+@provider("vision", "local")
+def _local_vision(w: Wiring) -> object:
+    from director.backends.local.vision import LocalVision
+
+    return LocalVision()
+
+
+@provider("vision", "gemini")
+def _gemini_vision(w: Wiring) -> object:
+    from director.backends.gemini import GeminiVision
+
+    return GeminiVision(w.google(), w.settings.vision_model)  # type: ignore[arg-type]
+
+
+@provider("music", "local")
+def _music_library(w: Wiring) -> object:
+    from director.backends.local.music import LibraryMusic
+
+    return LibraryMusic()
+
+
+@provider("music", "lyria")
+def _lyria(w: Wiring) -> object:
+    from director.backends.vertex import LyriaMusic
+
+    return LyriaMusic(w.google(), w.settings.music_model)  # type: ignore[arg-type]
+
+
+@provider("brain", "local")
+def _local_brain(w: Wiring) -> object:
+    from director.brain.local import LocalBrain
+
+    return LocalBrain()
+
+
+@provider("brain", "gemini")
+def _gemini_brain(w: Wiring) -> object:
+    from director.backends.gemini import GeminiChat
+    from director.brain.gemini import GeminiBrain
+
+    return GeminiBrain(GeminiChat(w.google(), w.settings.brain_model), retries=w.settings.brain_retries)  # type: ignore[arg-type]
+
+
+def build_providers(settings: Settings, family: str, limits: object, *, cache_dir: Path | None = None) -> Providers:
+    """Pick a provider per role from the registry: the family's default unless DIRECTOR_<ROLE>_BACKEND
+    says otherwise. With --fallback local, a family default that needs Vertex (Veo in Gemini API-key
+    mode) is swapped for the local provider, with a note; a provider named explicitly never is."""
+    wiring = Wiring(settings, family, limits, cache_dir)
+    notes: list[str] = []
+    for role in ROLES:
+        chosen = getattr(settings, f"{role}_backend")
+        name = chosen or {"gemini": CLOUD_DEFAULTS, "vertex": VERTEX_DEFAULTS}.get(family, {}).get(role, "local")
+        factory = REGISTRY.get((role, name))
+        if factory is None:
+            raise ConfigError(f"unknown {role} backend {name!r}; use one of: {', '.join(provider_names(role))}")
         try:
-            motion = VeoAnimator(google(), settings.video_model, poll_s=settings.veo_poll_s,  # type: ignore[arg-type]
-                                 timeout_s=settings.veo_timeout_s)
-        except ConfigError as exc:
-            if settings.fallback != "local":
-                raise ConfigError(f"{exc}; or pass --fallback local to animate with local Ken Burns motion") from None
-            notes.append("motion: local Ken Burns (Veo needs Vertex AI; --fallback local)")
-
-    edit_choice = settings.edit_backend or ("gemini" if cloud else "local")
-    if edit_choice == "gemini":
-        from director.backends.gemini import GeminiImageMaker
-
-        edit: Editor = (image if isinstance(image, GeminiImageMaker)  # type: ignore[assignment]
-                        else GeminiImageMaker(google(), settings.image_model))  # type: ignore[arg-type]
-    elif edit_choice == "reve":
-        from director.backends.reve import ReveImageMaker
-
-        edit = image if isinstance(image, ReveImageMaker) else ReveImageMaker(settings, limits)  # type: ignore[arg-type,assignment]
-    else:
-        from director.backends.local.edit import LocalEditor
-
-        edit = LocalEditor()
-
-    vision_choice = settings.vision_backend or ("gemini" if cloud else "local")
-    if vision_choice == "gemini":
-        from director.backends.gemini import GeminiVision
-
-        vision: Vision = GeminiVision(google(), settings.vision_model)  # type: ignore[arg-type]
-    else:
-        from director.backends.local.vision import LocalVision
-
-        vision = LocalVision()
-
-    brain_choice = settings.brain_backend or ("gemini" if cloud else "local")
-    if brain_choice == "gemini":
-        from director.backends.gemini import GeminiChat
-        from director.brain.gemini import GeminiBrain
-
-        brain: object = GeminiBrain(GeminiChat(google(), settings.brain_model), retries=settings.brain_retries)  # type: ignore[arg-type]
-    else:
-        from director.brain.local import LocalBrain
-
-        brain = LocalBrain()
-    for c in clients.values():
+            wiring.built[role] = factory(wiring)
+        except NeedsVertex as exc:
+            if chosen or settings.fallback != "local":
+                hint = "" if chosen else f"; or pass --fallback local to use the local {role} backend"
+                raise ConfigError(f"{exc}{hint}") from None
+            wiring.built[role] = REGISTRY[(role, "local")](wiring)
+            notes.append(f"{role}: local instead of {name} ({name} needs Vertex AI; --fallback local)")
+    for c in wiring.clients.values():
         notes.insert(0, f"google-genai: {getattr(c, 'mode', '')}")
-    return Providers(Backends(family=family, story=story, image=image, voice=voice, motion=motion, edit=edit,
-                              vision=vision), brain, notes)
+    built = wiring.built
+    return Providers(Backends(family=family, story=built["story"], image=built["image"], voice=built["voice"],  # type: ignore[arg-type]
+                              motion=built["motion"], edit=built["edit"], vision=built["vision"],  # type: ignore[arg-type]
+                              music=built["music"]),  # type: ignore[arg-type]
+                     built["brain"], notes)

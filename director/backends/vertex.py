@@ -16,8 +16,8 @@ from pathlib import Path
 from google.genai import types
 
 from director.backends.gemini import GoogleClient, aspect_of
-from director.errors import ConfigError, ProviderError, SafetyBlocked
-from director.limits import record_images, record_video, veo_audio, veo_seconds
+from director.errors import ConfigError, NeedsVertex, ProviderError, SafetyBlocked
+from director.limits import record_clips, record_images, record_video, veo_audio, veo_seconds
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ VERTEX_HELP = ("set GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT and
 
 def require_vertex(client: GoogleClient, what: str) -> None:
     if client.provider != "vertex":
-        raise ConfigError(f"{what} needs Vertex AI: google-genai refuses it in Gemini API-key mode; {VERTEX_HELP}")
+        raise NeedsVertex(f"{what} needs Vertex AI: google-genai refuses it in Gemini API-key mode; {VERTEX_HELP}")
 
 
 class ImagenImageMaker:
@@ -145,3 +145,74 @@ class VeoAnimator:
             raise ProviderError(f"Veo returned a damaged clip ({type(exc).__name__}); the scene can be made "
                                 f"again with director resume", provider=self.name, model=self.model) from None
         log.info("veo %s: %d s clip after %d polls", self.model, seconds, polls)
+
+
+LYRIA_NEGATIVE = "vocals, singing, speech, lyrics, sudden loud drums"
+"""What the bed must not have: it plays under a voice."""
+
+
+class LyriaMusic:
+    """Lyria 2 (`lyria-002`) on Vertex: one :predict per track, about 30 s of 48 kHz instrumental WAV.
+
+    google-genai has no method for Lyria 2, so the request goes through the SDK's own API client
+    (its auth, base URL, project path and retries), with the body Vertex documents:
+    `instances: [{prompt, negative_prompt, seed}]`. A seed and `sample_count` may not be sent
+    together; Director sends the seed, so the same run gets the same music.
+    """
+
+    name = "lyria"
+
+    def __init__(self, client: GoogleClient, model: str) -> None:
+        require_vertex(client, "Lyria music (DIRECTOR_MUSIC_BACKEND=lyria)")
+        self.client, self.model = client, model
+
+    def make_music(self, prompt: str, *, mood: str, seed: int, out: Path) -> str:
+        import base64
+        import binascii
+        import json
+
+        body = {"instances": [{"prompt": prompt, "negative_prompt": LYRIA_NEGATIVE, "seed": seed}], "parameters": {}}
+
+        def predict() -> bytes:
+            api = self.client.client._api_client  # noqa: SLF001 - the SDK's client, for a model it has no method for
+            response = api.request("post", f"publishers/google/models/{self.model}:predict", body)
+            try:
+                answer = json.loads(response.body or "{}")
+            except json.JSONDecodeError as exc:
+                raise ProviderError(f"{self.model}: the answer was not JSON ({exc})", provider=self.name,
+                                    model=self.model, retryable=True) from None
+            predictions = [p for p in answer.get("predictions") or [] if isinstance(p, dict)]
+            if not predictions or not predictions[0].get("bytesBase64Encoded"):
+                reason = next((p.get("raiFilteredReason") for p in predictions if p.get("raiFilteredReason")), None)
+                raise SafetyBlocked(f"Lyria returned no music ({reason or 'no audio in the answer'}); say the "
+                                    f"music differently or use --music with a mood", provider=self.name,
+                                    model=self.model)
+            record_clips(self.model, 1)  # billed, whole or not
+            try:
+                data = base64.b64decode(predictions[0]["bytesBase64Encoded"], validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ProviderError(f"{self.model}: the audio came back damaged ({exc})", provider=self.name,
+                                    model=self.model, retryable=True) from None
+            whole_audio(data, provider=self.name, model=self.model)
+            return data
+
+        out.write_bytes(self.client.call(self.model, predict))
+        return f"{self.model} ({mood})"
+
+
+def whole_audio(data: bytes, *, provider: str, model: str) -> None:
+    """Refuse a WAV that is cut short of what its header says, or holds under a second: retryable."""
+    import io
+    import wave
+
+    try:
+        with wave.open(io.BytesIO(data)) as w:
+            frames, width = w.getnframes(), w.getsampwidth() * w.getnchannels()
+            got = len(w.readframes(frames)) // max(1, width)
+            seconds = frames / float(w.getframerate() or 1)
+    except (wave.Error, EOFError) as exc:
+        raise ProviderError(f"{model}: the music is not a WAV Director can read ({exc})", provider=provider,
+                            model=model, retryable=True) from None
+    if got < frames or seconds < 1.0:
+        raise ProviderError(f"{model}: the music came back damaged ({got} of {frames} samples)", provider=provider,
+                            model=model, retryable=True)

@@ -41,7 +41,8 @@ class GeminiBrain:
         goal = state.goal
         footage = state.storyboard.footage if state.storyboard else []
         system = render("system.md", goal=goal.text, scenes=goal.scenes, aspect=goal.aspect, mode=goal.mode,
-                        style=goal.style or "diorama", audio=goal.audio, sources=footage, approve=goal.approve)
+                        style=goal.style or "diorama", audio=goal.audio, sources=footage, approve=goal.approve,
+                        music=goal.music)
         messages = list(state.messages)
         turn = self.chat.turn(system=system, messages=messages, declarations=declarations())
         tries = 1

@@ -115,6 +115,10 @@ class LocalBrain:
             batch += [call("animate_image", scene=s.index, aspect=aspect(state), **move)
                       for s in live if s.clip is None]
             if board.final is None and not broken and "assemble_video" not in failed_now:
+                if goal.music != "none" and board.music is None:
+                    if "make_music" in failed_now:
+                        return Decision(give_up=f"make_music failed: {failed_now['make_music']}")
+                    batch.append(call("make_music"))
                 # The sound is mixed while the clips render, so assembly only joins.
                 batch.append(call("mix_sound", audio=goal.audio))
                 batch.append(call("assemble_video", aspect=aspect(state), audio=goal.audio))

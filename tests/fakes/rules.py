@@ -232,3 +232,44 @@ def refuse(body: Any, model: str, issued: set[str]) -> str | None:
     if model.startswith("gemini-3"):
         return signatures(contents, issued)
     return None
+
+
+# --- Lyria 2 (lyria-002:predict) --------------------------------------------------------
+# cloud.google.com/vertex-ai/generative-ai/docs/model-reference/lyria-music-generation:
+# instances: [{prompt (required, US English), negative_prompt, seed (integer)}],
+# parameters: {sample_count (integer)}; "seed ... cannot be used with sample_count" in the same request.
+# instances and parameters are protobuf Values, so the model's own handler checks these names;
+# the fake refuses a name it does not document, in either spelling it does not use.
+LYRIA_INSTANCE = ("prompt", "negative_prompt", "seed")
+LYRIA_PARAMETERS = ("sample_count",)
+
+
+def lyria_problem(body: dict[str, Any]) -> str | None:
+    """Why Lyria 2 would refuse this :predict body, or None."""
+    instances = body.get("instances")
+    if not isinstance(instances, list) or not instances:
+        return "instances must hold one instance with a prompt"
+    parameters = body.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        return "parameters must be an object"
+    for name in parameters:
+        if name not in LYRIA_PARAMETERS:
+            return f'Invalid parameter "{name}" for lyria-002; known: {", ".join(LYRIA_PARAMETERS)}'
+    count = parameters.get("sample_count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+        return "sample_count must be a positive integer"
+    for instance in instances:
+        if not isinstance(instance, dict):
+            return "each instance must be an object"
+        for name in instance:
+            if name not in LYRIA_INSTANCE:
+                return f'Invalid field "{name}" in instance for lyria-002; known: {", ".join(LYRIA_INSTANCE)}'
+        prompt = instance.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            return "prompt is required"
+        seed = instance.get("seed")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32):
+            return "seed must be an unsigned 32-bit integer"
+        if seed is not None and count is not None:
+            return "seed and sample_count cannot be used together in the same request"
+    return None

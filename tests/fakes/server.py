@@ -119,6 +119,23 @@ def pcm_tone(seconds: float, rate: int = 24_000) -> bytes:
     return (wave * 32767).astype("<i2").tobytes()
 
 
+def music_wav(seed: str, seconds: float = 30.0, rate: int = 48_000) -> bytes:
+    """An instrumental stand-in: a soft three-note chord, its root from the seed, as 16-bit stereo WAV."""
+    import wave
+
+    root = 110 * 2 ** ((hashlib.sha256(seed.encode()).digest()[0] % 12) / 12)
+    t = np.arange(int(seconds * rate)) / rate
+    chord = sum(np.sin(2 * np.pi * root * r * t) for r in (1.0, 1.25, 1.5)) / 3
+    pcm = (0.25 * chord * (0.7 + 0.3 * np.sin(2 * np.pi * 0.5 * t)) * 32767).astype("<i2")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.repeat(pcm, 2).tobytes())
+    return buf.getvalue()
+
+
 _mp4_cache: dict[int, bytes] = {}
 _mp4_lock = threading.Lock()
 
@@ -280,6 +297,13 @@ class FakeGoogle:
                 req.kind = method
                 self.refusals.append((method, problem))
                 return Reply(400, google_error(400, problem))
+            if method == "predict" and (req.model or "").startswith("lyria"):
+                req.kind = "lyria"
+                problem = rules.lyria_problem(req.body or {})
+                if problem:
+                    self.refusals.append(("lyria", problem))
+                    return Reply(400, google_error(400, problem))
+                return self._respond(req, self._lyria)
             if method == "predict":
                 req.kind = "imagen"
                 return self._respond(req, self._imagen)
@@ -352,7 +376,7 @@ class FakeGoogle:
         plain = reply
         if reply.status == 200 and reply.raw is None:
             reply = self._chaotic(req, reply)
-        if plain.status == 200 and plain.raw is None and req.kind in ("image", "imagen", "tts"):
+        if plain.status == 200 and plain.raw is None and req.kind in ("image", "imagen", "tts", "lyria"):
             whole = reply is plain or (reply.raw is None and reply.status == 200)
             key = hashlib.sha256(json.dumps(req.body, sort_keys=True).encode()).hexdigest()
             with self.lock:  # what a provider would bill: every answer that carried media, whole or not
@@ -461,6 +485,12 @@ class FakeGoogle:
         prompt = ((req.body or {}).get("instances") or [{}])[0].get("prompt", "")
         return Reply(body={"predictions": [{"bytesBase64Encoded": base64.b64encode(png(w, h, prompt)).decode(),
                                             "mimeType": "image/png"}]})
+
+    def _lyria(self, req: Request) -> Reply:
+        """30 s of 48 kHz stereo WAV, as Lyria 2 returns: a chord that changes with the prompt and seed."""
+        instance = (req.body or {})["instances"][0]
+        return Reply(body={"predictions": [{"bytesBase64Encoded": base64.b64encode(music_wav(
+            f"{instance['prompt']}|{instance.get('seed')}")).decode(), "mimeType": "audio/wav"}]})
 
     def _veo_start(self, req: Request, path: str, m: re.Match[str]) -> Reply:
         resource = path.split("/", 2)[2].rsplit(":", 1)[0]
@@ -578,6 +608,8 @@ def trailer_policy(system: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     batch = [call("animate_image", scene=i, aspect=aspect) for i in scenes if i not in ok["animate_image"]]
     if batch:
         return batch
+    if "make_music once" in system and not ok["make_music"]:
+        return [call("make_music")]
     if not ok["assemble_video"]:
         return [call("assemble_video", aspect=aspect, audio=audio)]
     return [{"text": "The trailer is assembled."}]
@@ -613,6 +645,8 @@ def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
     aspect = m.group(1) if (m := re.search(r"Aspect ratio: ([0-9:]+)", system)) else "16:9"
     goal = m.group(1).strip() if (m := re.search(r"The run's goal: (.+)", system)) else "a story"
     approve_first = "approves paid work first" in system
+    wants_music = "make_music once" in system  # the system prompt asks for the bed (--music, not none)
+    music = False
     calls: dict[str, dict[str, Any]] = {}
     story: dict[str, Any] | None = None
     done: dict[str, set[int]] = defaultdict(set)
@@ -657,6 +691,8 @@ def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
                         done["animate_image"].discard(n)
                 elif fr["name"] == "assemble_video" and ok:
                     assembled = True
+                elif fr["name"] == "make_music" and ok:
+                    music = True
                 elif isinstance(scene, int):
                     (done if ok else failed)[fr["name"]].add(scene)
                     if ok:
@@ -693,6 +729,8 @@ def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
     if batch:
         return batch
     if all(i in done["animate_image"] for i in pending):
+        if wants_music and not music:
+            return [call("make_music")]
         if not assembled:
             return [call("assemble_video", aspect=aspect)]
         return [{"text": "The video is assembled."}]

