@@ -29,6 +29,7 @@ VARIABLES = {
     "lighting": "soft daylight",
     "palette": "green, sky blue",
     "mood": "calm",
+    "about": "a 3-scene bedtime story about a cat and a dog",
     "problem": "MALFORMED_FUNCTION_CALL",
     "detail": "no candidates",
 }
