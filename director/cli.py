@@ -257,6 +257,7 @@ def make(
     end_card: Annotated[Optional[str], typer.Option("--end-card", metavar="TEXT", help="Close on TEXT over a blurred last scene.")] = None,
     transition: TransitionOpt = None,
     transition_seconds: TransitionSecondsOpt = None,
+    duration: Annotated[Optional[float], typer.Option("--duration", metavar="SECONDS", help="Target length, 5-600 s (default: one the goal states, like 'a 30-second ad', else the story's own); sets the scene count when the goal gives none.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
     """Make a video from a goal (a story), or from source videos (a trailer). The last line printed is the path of final.mp4."""
@@ -267,7 +268,7 @@ def make(
                           run_id=run_id, budget=budget, sources=source, title=title, plot=plot, style=style,
                           audio=audio, approve=approve, motion=motion, music=music, captions=captions,
                           caption_style=caption_style, title_card=title_card, end_card=end_card,
-                          transition=transition, transition_seconds=transition_seconds, on_event=Progress(err, quiet=quiet))
+                          transition=transition, transition_seconds=transition_seconds, duration=duration, on_event=Progress(err, quiet=quiet))
     _finish(run)
 
 

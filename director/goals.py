@@ -21,6 +21,31 @@ MAX_SEED = 2**31 - 1  # the models' seed fields are int32
 TRAILER_SCENES = 6
 
 
+DURATION_IN_GOAL = re.compile(
+    r"\b(?P<n>\d+(?:\.\d+)?|an?|half an?|" + "|".join(NUMBER_WORDS) + r")[\s-]*"
+    r"(?P<unit>seconds?|secs?|s|minutes?|mins?)\b(?P<what>[\s-]*(?:long|ad|advert|video|spot|clip|story|film|"
+    r"explainer|documentary|promo|trailer|short|reel|tutorial|commercial)\b)?", re.I)
+MIN_SECONDS, MAX_SECONDS = 5.0, 600.0
+SECONDS_PER_SCENE = 6.5
+"""The length a scene is planned at when only a duration is asked for: a sentence or two of narration."""
+
+
+def duration_from_goal(text: str) -> float | None:
+    """'a 30-second ad' -> 30; 'a one-minute explainer' -> 60; 'a 2 min video' -> 120; else None.
+
+    A length counts only when it is written as one: hyphenated ('30-second') or followed by 'long' or
+    a word for the video ('45 seconds long', 'a 90 s promo'), so 'runs 5 minutes late' is not one."""
+    for m in DURATION_IN_GOAL.finditer(text):
+        word, unit = m["n"].lower(), m["unit"].lower()
+        if "-" not in text[m.end("n"):m.start("unit")] and not m["what"]:
+            continue
+        number = {"a": 1.0, "an": 1.0, "half a": 0.5, "half an": 0.5}.get(word)
+        if number is None:
+            number = float(word) if word[0].isdigit() else float(NUMBER_WORDS[word])
+        return number * (60.0 if unit.startswith("min") else 1.0)
+    return None
+
+
 def scenes_from_goal(text: str) -> int | None:
     """'a 5-scene story' -> 5; 'in three scenes' -> 3; None when the goal does not say."""
     m = SCENES_IN_GOAL.search(text)
@@ -40,9 +65,13 @@ def make_goal(
     default_scenes: int,
     approve: bool = False,
     motion: str = "auto",
+    duration: float | None = None,
     **finish: Any,
 ) -> Goal:
     """Validate what the user asked for; InputError names the problem in one line.
+
+    duration (seconds; else one the goal states, like "a 30-second ad") sets the scene count when
+    the goal gives none, and the writer aims the narration at it.
 
     `finish` takes the finishing options (FINISH_OPTIONS: music, captions, caption_style,
     title_card, end_card, transition, transition_seconds); None means the default."""
@@ -51,8 +80,13 @@ def make_goal(
         raise InputError("the goal is empty: say what the video should be about")
     if len(text) > 2000:
         raise InputError(f"the goal is {len(text)} characters long; keep it under 2000")
+    if duration is None:
+        duration = duration_from_goal(text)
+    if duration is not None and not (isinstance(duration, (int, float)) and MIN_SECONDS <= duration <= MAX_SECONDS):
+        raise InputError(f"duration must be from {MIN_SECONDS:g} to {MAX_SECONDS:g} seconds (got {duration})")
     if scenes is None:
-        scenes = scenes_from_goal(text) or default_scenes
+        scenes = scenes_from_goal(text) or (
+            min(MAX_SCENES, max(1, round(duration / SECONDS_PER_SCENE))) if duration else default_scenes)
     if not 1 <= scenes <= MAX_SCENES:
         raise InputError(f"scenes must be between 1 and {MAX_SCENES} (got {scenes})")
     if aspect not in ASPECT_SIZES:
@@ -62,7 +96,7 @@ def make_goal(
     if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InputError(f"seed must be a whole number from 0 to {MAX_SEED} (got {seed})")
     return Goal(text=text, scenes=scenes, aspect=aspect, seed=seed, voice=voice, approve=approve,  # type: ignore[arg-type]
-                motion=motion, **check_finish(**finish))  # type: ignore[arg-type]
+                motion=motion, duration=float(duration) if duration else None, **check_finish(**finish))  # type: ignore[arg-type]
 
 
 FINISH_OPTIONS = ("music", "captions", "caption_style", "title_card", "end_card", "transition", "transition_seconds")

@@ -179,6 +179,7 @@ class Lifecycle:
         style: str | None = None,
         audio: str | None = None,
         motion: str = "auto",
+        duration: float | None = None,
         backend: str | None = None,
         on_event: OnEvent | None = None,
         background: bool = True,
@@ -189,6 +190,8 @@ class Lifecycle:
         backend overrides this Lifecycle's choice for this run (the server's per-request choice);
         finish holds the finishing options (goals.FINISH_OPTIONS)."""
         early: list[Event] = []
+        if sources and duration is not None:
+            raise InputError("--duration applies to stories; a trailer's length comes from its shots (--max-scenes)")
         if sources:
             spec = make_trailer_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice, style=style,
                                      audio=audio, approve=approve, motion=motion, **finish)
@@ -198,21 +201,23 @@ class Lifecycle:
             if extras:
                 raise InputError(f"{', '.join(extras)} apply to trailers: add --source VIDEO")
             spec = make_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice,
-                             default_scenes=self.settings.default_scenes, approve=approve, motion=motion, **finish)
+                             default_scenes=self.settings.default_scenes, approve=approve, motion=motion,
+                             duration=duration, **finish)
         check_run_id(run_id)
         budget = budget if budget is not None else self.settings.budget_usd
         if budget is not None and budget < 0:
             raise InputError(f"budget must be zero or more dollars (got {budget})")
         family, reason = choose_family(self.settings, backend or self.requested_backend)
         board = None
+
+        def warn(message: str) -> None:
+            event = {"type": "warning", "message": message}
+            early.append(event)
+            if on_event:
+                on_event(event)
+
         if sources:
             from director.sources import load_sources
-
-            def warn(message: str) -> None:
-                event = {"type": "warning", "message": message}
-                early.append(event)
-                if on_event:
-                    on_event(event)
 
             footage = load_sources(sources, title=title, plot=plot, warn=warn)
             titles = list(dict.fromkeys(f.title for f in footage))
@@ -222,6 +227,10 @@ class Lifecycle:
         run_id = run_id or new_run_id()
         if session.catalog.get_run(run_id) is not None:
             raise RunStateError(f"run {run_id!r} already exists in {self.workspace.root}; pick another --run-id")
+        notes = getattr(session.providers.backends.story, "notes", None)
+        if notes is not None and not sources:  # what the writer will not do with this goal, said up front
+            for line in notes(spec.text):
+                warn(line)
         default_cap = budget is None and session.providers.paid
         if default_cap:
             budget = self.settings.default_budget_usd  # no surprise bills: a quote past it asks first

@@ -92,6 +92,7 @@ class RunRequest(Strict):
     title_card: bool = Field(False, description="Open on the title over a blurred first scene.")
     end_card: str | None = Field(None, min_length=1, max_length=120, description="Close on this text over a blurred "
                                                                                  "last scene.")
+    duration: float | None = Field(None, ge=5, le=600, description="Target length in seconds (stories).")
     transition: Transition | None = Field(None, description="Between scenes: cut (default), crossfade, fade or slide.")
     transition_seconds: float | None = Field(None, ge=0.1, le=SPEECH_LEAD + SPEECH_TAIL,
                                              description="Length of each transition in seconds (default 0.5).")

@@ -261,6 +261,8 @@ class Goal(BaseModel):
     style: str | None = Field(None, description="Trailer style: a prompt file in prompts/styles/.")
     audio: AudioMode = Field("narration", description="Trailer sound: narration, source audio, or both.")
     approve: bool = Field(False, description="Stop for approval, with a cost quote, before paid narration and motion.")
+    duration: float | None = Field(None, description="Target length of the video in seconds (--duration, or one the "
+                                                     "goal states); None lets the story set it.")
     motion: Motion = Field("auto", description="Camera move for every clip: auto varies it; still holds the picture.")
     music: str = Field("none", description="Music bed: auto (a mood from the story), none, a mood name, or an "
                                            "absolute path to the user's own audio file.")

@@ -29,6 +29,7 @@ VARIABLES = {
     "lighting": "soft daylight",
     "palette": "green, sky blue",
     "mood": "calm",
+    "duration": 30.0,
     "about": "a 3-scene bedtime story about a cat and a dog",
     "problem": "MALFORMED_FUNCTION_CALL",
     "detail": "no candidates",
@@ -58,6 +59,8 @@ def test_system_prompt_for_stories_and_trailers():
     trailer = render("system.md", **VARIABLES)
     assert "write_story" in story and "plan_trailer" not in story
     assert "make_music once" in story and "make_music" not in render("system.md", **{**VARIABLES, "music": "none"})
+    assert "and seconds 30 (the length the user asked for)" in story
+    assert "seconds" not in render("system.md", **{**VARIABLES, "mode": "story", "duration": None}).split("2.")[0]
     assert "plan_trailer" in trailer and '1. "Big Buck Bunny" (5 s; plot: A rabbit.)' in trailer
 
 

@@ -13,6 +13,9 @@ from director.tooling import ToolContext, tool
 class WriteStoryInput(BaseModel):
     goal: str = Field(min_length=1, max_length=4000, description="What the video is about, in the user's words.")
     scenes: int = Field(ge=1, le=50, description="Exactly how many scenes the story has.")
+    seconds: float | None = Field(None, ge=5, le=600, description="Target length of the whole video in seconds, "
+                                                                  "when the user asked for one; the narration is "
+                                                                  "sized to it.")
 
 
 def _apply(board: Storyboard | None, args: WriteStoryInput, out: StoryDraft) -> Storyboard:
@@ -31,7 +34,7 @@ def _estimate(args: WriteStoryInput, inputs: object, model: str, prices: Prices)
 @tool(capability="story", usual_for=("story",), apply=_apply, estimate=_estimate, writes=("story",))
 def write_story(args: WriteStoryInput, ctx: ToolContext) -> StoryDraft:
     """Write the story for the video: a title, one art style, a cast with stable looks, and for each scene an image prompt and one or two sentences of narration. Call this first, once."""
-    draft = ctx.backends.story.write_story(args.goal, scenes=args.scenes, seed=ctx.seed)
+    draft = ctx.backends.story.write_story(args.goal, scenes=args.scenes, seed=ctx.seed, seconds=args.seconds)
     if len(draft.scenes) < args.scenes:
         raise ProviderError(
             f"the story came back with {len(draft.scenes)} scenes; {args.scenes} were asked for",

@@ -313,8 +313,11 @@ class GeminiStoryWriter:
     def __init__(self, client: GoogleClient, model: str) -> None:
         self.client, self.model, self.name = client, model, client.provider
 
-    def write_story(self, goal: str, *, scenes: int, seed: int) -> StoryDraft:
-        prompt = render("story.md", goal=goal, scenes=scenes, seconds_per_scene=5)
+    def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None) -> StoryDraft:
+        from director.backends.local.story import speech_seconds_per_scene
+
+        per_scene = speech_seconds_per_scene(seconds, scenes) if seconds else 5
+        prompt = render("story.md", goal=goal, scenes=scenes, seconds_per_scene=round(per_scene))
         config = types.GenerateContentConfig(response_mime_type="application/json", response_schema=StoryDraft,
                                              seed=seed, temperature=0.9)
         response = self.client.generate(self.model, prompt, config)

@@ -62,7 +62,8 @@ class LocalBrain:
         if board is None:
             if "write_story" in failed_now:
                 return Decision(give_up=f"write_story failed: {failed_now['write_story']}")
-            return Decision(calls=[call("write_story", goal=goal.text, scenes=goal.scenes)],
+            return Decision(calls=[call("write_story", goal=goal.text, scenes=goal.scenes,
+                                        **({"seconds": goal.duration} if goal.duration else {}))],
                             say=f"Writing a {goal.scenes}-scene story.")
         live = [s for s in board.scenes if not s.errors]
         batch = [call("create_image", scene=s.index, prompt=s.image_prompt, aspect=aspect(state))

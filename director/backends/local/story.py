@@ -1,9 +1,13 @@
 """Local story writer: template beats seeded by the goal.
 
-No model is involved. The goal's words pick a genre (beats), a setting
-(places, obstacle, treasure) and a cast (species and names the goal mentions);
-a seeded RNG fills the rest. The same goal and seed always give the same
-story; different goals give visibly different ones.
+No model is involved. The goal's words pick a genre (beats): the picture-book ones here
+(bedtime, adventure, friendship), or one written around the goal's own subject
+(documentary, ad, spooky, science fiction, how-to: director/backends/local/subjects.py). They
+also pick a setting (places, obstacle, treasure) and a cast (species, roles and names the goal
+mentions); a seeded RNG fills the rest. With a target length the narration is sized to it,
+sentence by sentence. The same goal and seed always give the same story; different goals give
+visibly different ones. What the writer cannot do (facts, other languages) it says in
+notes(), which the CLI prints as warnings.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import random
 import re
 from dataclasses import dataclass
 
+from director.backends.local import subjects
+from director.media import SPEECH_LEAD, SPEECH_TAIL
 from director.state import Character, ScenePlan, StoryDraft
 
 # --- vocabulary -----------------------------------------------------------------
@@ -222,12 +228,40 @@ def _rng(goal: str, seed: int) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+EMOJI = {"🐱": "cat", "🐈": "cat", "😺": "cat", "🐶": "dog", "🐕": "dog", "🦊": "fox", "🦉": "owl", "🐰": "rabbit",
+         "🐇": "rabbit", "🐻": "bear", "🐭": "mouse", "🐦": "bird", "🦆": "duck", "🐧": "penguin", "🐢": "turtle",
+         "🐸": "frog", "🐉": "dragon", "🐲": "dragon", "🤖": "robot", "🦄": "unicorn", "🐘": "elephant", "🦁": "lion",
+         "🐯": "tiger", "🐼": "panda", "🐷": "pig", "🐴": "horse", "🐵": "monkey", "🐿": "squirrel", "🦔": "hedgehog",
+         "🦕": "dinosaur", "🦖": "dinosaur", "🐟": "fish", "🐳": "whale", "🐋": "whale", "🌙": "night", "🌛": "night",
+         "⭐": "stars", "🌟": "stars", "😴": "sleep", "💤": "sleep", "🚀": "rocket", "🏖": "beach", "🌊": "ocean",
+         "❄": "snow", "⛄": "snow", "🏰": "castle", "🌲": "forest", "🌳": "forest", "👻": "ghost", "🎃": "halloween",
+         "☕": "coffee", "🗺": "map", "🏴‍☠️": "pirate", "👧": "girl", "👦": "boy"}
+FOREIGN = {  # the animals and a few genre words of the languages goals most often come in
+    "chat": "cat", "chats": "cat", "chien": "dog", "chiens": "dog", "renard": "fox", "hibou": "owl",
+    "chouette": "owl", "lapin": "rabbit", "ours": "bear", "souris": "mouse", "oiseau": "bird", "canard": "duck",
+    "dragon": "dragon", "gato": "cat", "gatos": "cat", "perro": "dog", "perros": "dog", "zorro": "fox",
+    "búho": "owl", "buho": "owl", "conejo": "rabbit", "oso": "bear", "ratón": "mouse", "pájaro": "bird",
+    "katze": "cat", "hund": "dog", "fuchs": "fox", "eule": "owl", "hase": "rabbit", "bär": "bear", "gatto": "cat",
+    "cane": "dog", "volpe": "fox", "cão": "dog", "cachorro": "dog", "raposa": "fox", "coruja": "owl",
+    "dormir": "sleep", "nuit": "night", "noche": "night", "nacht": "night", "notte": "night", "noite": "night",
+    "fantôme": "ghost", "fantasma": "ghost", "gespenst": "ghost", "plage": "beach", "playa": "beach",
+    "forêt": "forest", "bosque": "forest", "wald": "forest", "espace": "space", "espacio": "space",
+}
+
+
 def _words(goal: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", goal.lower())
+    """The goal's words, lower-case, with emoji and a few foreign words read as the English ones."""
+    found = [FOREIGN.get(w, w) for w in re.findall(r"[^\W_]+(?:'[^\W_]+)?", goal.lower())]
+    return found + [EMOJI[ch] for ch in goal if ch in EMOJI]
 
 
-def _pick_genre(words: list[str], rng: random.Random) -> str:
+def _pick_genre(goal: str, words: list[str]) -> str:
+    """The genre the goal's words name most; a tie goes to a goal-led genre (more specific), then
+    in table order. No genre word at all: friendship."""
     scores = {g: sum(w in spec["words"] for w in words) for g, spec in GENRES.items()}  # type: ignore[operator]
+    led, score = subjects.pick_goal_genre(goal, words)
+    if led is not None and score >= max(scores.values()):
+        return led
     best = max(scores.values())
     if best == 0:
         return DEFAULT_GENRE
@@ -303,15 +337,38 @@ def _arc(beats: tuple[Beat, ...], n: int) -> list[Beat | int]:
     return arc
 
 
-def write_local_story(goal: str, *, scenes: int, seed: int) -> StoryDraft:
+WORDS_PER_SECOND = 3.2
+"""Words per second the offline voice (Piper en_US-joe-medium) reads this writer's sentences at:
+3.2 over twenty scenes of five contrasting goals; tests/test_story_goals.py renders three runs
+asked for a length and checks they come within 10% of it."""
+
+
+def speech_seconds_per_scene(seconds: float, scenes: int) -> float:
+    """How long each scene's narration should run for the video to last `seconds`: every scene
+    also holds a short lead before its words and a pause after them."""
+    return max(1.5, seconds / max(1, scenes) - (SPEECH_LEAD + SPEECH_TAIL))
+
+
+def write_local_story(goal: str, *, scenes: int, seed: int, seconds: float | None = None) -> StoryDraft:
     rng = _rng(goal, seed)
     words = _words(goal)
-    genre = _pick_genre(words, rng)
+    genre = _pick_genre(goal, words)
+    if genre in subjects.GOAL_GENRES:
+        draft, fillers = _goal_story(goal, genre, words, scenes, rng)
+    else:
+        draft, fillers = _picture_book(goal, genre, words, scenes, rng)
+    if seconds:
+        draft = _fit(draft, fillers, round(speech_seconds_per_scene(seconds, scenes) * WORDS_PER_SECOND))
+    return draft
+
+
+def _picture_book(goal: str, genre: str, words: list[str], scenes: int,
+                  rng: random.Random) -> tuple[StoryDraft, list[str]]:
     spec = GENRES[genre]
     setting = _pick_setting(words, genre, rng)
     cast = _cast(goal, words, setting, rng)
     a, b = cast[0], cast[1]
-    style = next((STYLE_WORDS[w] for w in words if w in STYLE_WORDS), None) or rng.choice(spec["styles"])  # type: ignore[arg-type]
+    style = _style(words) or rng.choice(spec["styles"])  # type: ignore[arg-type]
     beats: tuple[Beat, ...] = spec["beats"]  # type: ignore[assignment]
     places = list(setting.places)
     rng.shuffle(places)
@@ -336,14 +393,186 @@ def write_local_story(goal: str, *, scenes: int, seed: int) -> StoryDraft:
         light = "" if time_of_day.split()[-1] in who else f", {time_of_day}"
         plans.append(ScenePlan(image_prompt=f"{who}{light}", narration=narration.format(**local)))
     title = rng.choice(spec["titles"]).format(**fill)  # type: ignore[union-attr]
-    return StoryDraft(title=title, art_style=style, characters=cast, scenes=plans)
+    fillers = [n.format(**dict(fill, p=places[i % len(places)])) for i, (_, n) in enumerate(INTERLUDES)]
+    return StoryDraft(title=title, art_style=style, characters=cast, scenes=plans), fillers
+
+
+def _style(words: list[str]) -> str | None:
+    return next((STYLE_WORDS[w] for w in words if w in STYLE_WORDS), None)
+
+
+def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
+                rng: random.Random) -> tuple[StoryDraft, list[str]]:
+    """A story written around the goal's subject: its topic, brand, product and lead."""
+    spec = subjects.GOAL_GENRES[genre]
+    subject = subjects.subject_of(goal)
+    topic = subjects.topic_of(subject)
+    kind, product = subjects.business_of(topic)
+    where = rng.choice(("around the corner", "in the heart of town", "on the high street"))
+    named = subjects.brand_of(goal)
+    if named:
+        brand, pitch = named, (f"the {kind} {where}" if kind else f"made for people who love {product}")
+    else:
+        brand = f"the {kind} {where}" if kind else f"our {topic}"
+        pitch = f"where good {product} always comes first"
+    cast: list[Character] = []
+    lead = subjects.lead_of(topic)
+    place = re.search(r"\b(?:on|to|from|at|in|near)\s+(.+)$", topic)
+    species = [FOREIGN.get(w, w) for w in words if PLURALS.get(w, w) in SPECIES]
+    if genre in ("spooky", "scifi"):
+        setting = _pick_setting(words, "adventure", rng)
+        if lead:
+            name = subjects.brand_of(goal) or f"the {lead}"
+            cast.append(Character(name=name, kind=lead, look=rng.choice(ROLE_LOOKS)))
+        elif species:
+            cast = _cast(goal, words, setting, rng)[:1]
+        else:
+            role = "astronaut" if genre == "scifi" else "lighthouse keeper"
+            cast.append(Character(name=f"the {role}", kind=role, look=rng.choice(ROLE_LOOKS)))
+        places = list(setting.places)
+        rng.shuffle(places)
+    else:
+        places = [""] * 6
+    a = cast[0].name if cast else ""
+    fill = {"topic": topic, "Topic": _title_case(topic), "question": subjects.question_of(topic), "brand": brand,
+            "Brand": _title_case(brand.removeprefix("the ").removeprefix("our ")), "product": product,
+            "product_one": product, "pitch": pitch, "A": a,
+            "Lead": ("the " + _title_case(a.removeprefix("the ")) if a.startswith("the ") else a) if a
+            else _title_case(topic),
+            "topic_where": place.group(1) if place else "the edge of the galaxy",
+            "recap": topic if topic.lower().startswith("how") else f"all there is to {topic}", "Tagline": _title_case(f"good {product}"),
+            **{f"p{i}": places[i % len(places)] for i in range(6)}}
+    plans: list[ScenePlan] = []
+    time_of_day = "morning"
+    steps = 0
+    for item in _arc(spec.beats, scenes):
+        if isinstance(item, int):
+            action, narration = spec.fillers[item % len(spec.fillers)]
+            local = dict(fill, p=places[(item + 1) % len(places)])
+        else:
+            action, narration, time_of_day = item
+            local = fill
+        if "{step}" in narration:  # the steps a how-to keeps are numbered in the order they are shown
+            steps += 1
+            local = dict(local, step=f"Step {ORDINALS[steps - 1] if steps <= len(ORDINALS) else steps}:")
+        image = " ".join(action.format(**local).split())
+        light = "" if time_of_day.split()[-1] in image else f", {time_of_day}"
+        plans.append(ScenePlan(image_prompt=f"{image}{light}", narration=_sentences(narration.format(**local))))
+    title = rng.choice(spec.titles).format(**fill)
+    title = title[:1].upper() + title[1:]
+    style = _style(words) or rng.choice(spec.styles)
+    fillers = [_sentences(n.format(**dict(fill, p=places[i % len(places)]))) for i, (_, n) in enumerate(spec.fillers)]
+    return StoryDraft(title=title, art_style=style, characters=cast, scenes=plans), fillers
+
+
+ORDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+ROLE_LOOKS = ("a weathered face, a thick navy wool coat and a knitted grey cap",
+              "round glasses, a long green scarf and a brass lantern",
+              "a yellow oilskin coat, tall boots and a kind, tired smile",
+              "a silver suit with an orange stripe and a clear round helmet")
+
+
+SMALL_WORDS = {"the", "of", "a", "an", "and", "to", "in", "on", "for", "at", "by", "or"}
+
+
+def _title_case(text: str) -> str:
+    """Headline capitals, with the small words lower-case except at the start."""
+    return " ".join(w if (i and w.lower() in SMALL_WORDS) else w[:1].upper() + w[1:]
+                    for i, w in enumerate(text.split()))
+
+
+def _sentences(text: str) -> str:
+    """Each sentence starting with a capital (a subject put at the front of one may not), spaces tidied."""
+    text = " ".join(text.split())
+    return re.sub(r"(^|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
+
+
+def _fit(draft: StoryDraft, fillers: list[str], words: int) -> StoryDraft:
+    """Each scene's narration brought to about `words` words: short ones gain filler sentences
+    (each used once in the story while any is left), long ones lose their later sentences."""
+    used: set[str] = set()
+    plans = []
+    for plan in draft.scenes:
+        sentences = re.findall(r"[^.!?]+[.!?]+[\"”]?", plan.narration) or [plan.narration]
+        sentences = [s.strip() for s in sentences]
+        while len(sentences) > 1 and _count(sentences) > words + 3:
+            sentences.pop()
+        pool = [f for f in fillers if f not in used and f not in sentences] or \
+            [f for f in fillers if f not in sentences]
+        while pool and _count(sentences) < words - 3:
+            pick = min(pool, key=lambda f: abs(_count(sentences) + _count([f]) - words))
+            if abs(_count(sentences) + _count([pick]) - words) >= abs(_count(sentences) - words):
+                break
+            sentences.insert(len(sentences) - 1 if len(sentences) > 1 else len(sentences), pick)
+            used.add(pick)
+            pool.remove(pick)
+        plans.append(plan.model_copy(update={"narration": " ".join(sentences)}))
+    return draft.model_copy(update={"scenes": plans})
+
+
+def _count(sentences: list[str]) -> int:
+    return sum(len(s.split()) for s in sentences)
+
+
+LANGUAGES = {"fr": "French", "es": "Spanish", "de": "German", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
+             "pl": "Polish", "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "tr": "Turkish",
+             "ru": "Russian", "uk": "Ukrainian", "el": "Greek", "ja": "Japanese", "zh": "Chinese", "ko": "Korean",
+             "ar": "Arabic", "hi": "Hindi", "he": "Hebrew", "cs": "Czech", "ro": "Romanian", "hu": "Hungarian",
+             "id": "Indonesian", "vi": "Vietnamese", "th": "Thai", "ca": "Catalan", "en": "English"}
+
+
+def language_of(text: str) -> str | None:
+    """The goal's language when py3langid is confident of it (a short goal often is not), else None."""
+    letters = re.sub(r"[\W\d_]+", " ", text).strip()
+    if len(letters) < 12:
+        return None
+    identify = _identifier()
+    code, confidence = identify.classify(letters)
+    return code if confidence >= 0.8 else None
+
+
+_IDENTIFIER = None
+
+
+def _identifier():  # noqa: ANN202 - py3langid's own class
+    global _IDENTIFIER
+    if _IDENTIFIER is None:
+        import py3langid.langid as langid
+
+        ident = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
+        ident.set_languages(list(LANGUAGES))
+        _IDENTIFIER = ident
+    return _IDENTIFIER
+
+
+def goal_notes(goal: str) -> list[str]:
+    """What the offline writer will not do with this goal, one line each (printed as warnings)."""
+    notes = []
+    code = language_of(goal)
+    if code and code != "en":
+        notes.append(f"the goal reads as {LANGUAGES.get(code, code)}; the offline writer and voice work in English, "
+                     f"so the story and its narration will be in English (a Gemini key writes and speaks in yours)")
+    words = _words(goal)
+    genre = _pick_genre(goal, words)
+    if genre in subjects.GOAL_GENRES and not subjects.GOAL_GENRES[genre].has_facts:
+        topic = subjects.topic_of(subjects.subject_of(goal))
+        notes.append(f"the offline writer knows no facts about {topic!r}: this {genre} follows your words with a "
+                     f"generic hook, steps and recap; a Gemini key writes the real content")
+    elif genre == DEFAULT_GENRE and not any(PLURALS.get(w, w) in SPECIES for w in words) \
+            and not any(w in GENRES[DEFAULT_GENRE]["words"] for w in words):  # type: ignore[operator]
+        notes.append("the offline writer found no genre, animal or role it knows in the goal, so it tells a generic "
+                     "friendship story about two animals; a Gemini key writes one from your goal")
+    return notes
 
 
 class LocalStoryWriter:
     """Template beats seeded by the goal."""
 
     name = "local"
-    model = "template-beats-v1"
+    model = "template-beats-v2"
 
-    def write_story(self, goal: str, *, scenes: int, seed: int) -> StoryDraft:
-        return write_local_story(goal, scenes=scenes, seed=seed)
+    def notes(self, goal: str) -> list[str]:
+        return goal_notes(goal)
+
+    def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None) -> StoryDraft:
+        return write_local_story(goal, scenes=scenes, seed=seed, seconds=seconds)
