@@ -41,6 +41,36 @@ def _scene(board: Storyboard, number: str) -> int:
     return n
 
 
+# A change that names a time of day (or weather) replaces the one the prompt had, rather than
+# being appended to it: "make scene 2 at night" must not leave "afternoon" in to win.
+TIMES = ("dawn", "sunrise", "morning", "midday", "noon", "afternoon", "late-afternoon", "sunset", "dusk", "evening",
+         "twilight", "night", "midnight", "nighttime", "daytime", "daylight", "moonlight", "moonlit", "sunlight",
+         "sun", "moon", "stars", "star")
+WEATHER = ("rain", "rainy", "raining", "snow", "snowy", "snowing", "storm", "stormy", "fog", "foggy", "mist", "misty",
+           "sunny", "clear", "cloudy", "windy", "thunder", "puddles")
+LIGHT_PHRASE = r"(?:\b(?:in|at|under|during|beneath)\s+)?(?:\b(?:the|a|an)\s+)?" \
+               r"(?:\b(?:golden|warm|soft|bright|late|early|pale|rising|setting|full|first|cold|grey|gray|dark|heavy|" \
+               r"gentle|lavender|clear|blue|crisp)[\s-]+){{0,3}}" \
+               r"\b(?:{words})\b(?:[\s-]+(?:light|sun|sunshine|glow|sky|skies|air))*"
+
+
+def _replace_light(base: str, change: str) -> str:
+    """`base` with `change` in place of its time of day and weather, where the change names them."""
+    said = set(re.findall(r"[a-z]+", change.lower()))
+    for vocab in (TIMES, WEATHER):
+        if said & set(vocab):
+            words = "|".join(sorted((w for w in vocab if w not in ("sun", "moon", "star", "stars", "clear")),
+                                    key=len, reverse=True))
+            parts = [p for p in (p.strip() for p in base.split(",")) if p]
+            kept = []
+            for i, part in enumerate(parts):
+                if i and re.search(rf"\b(?:{words})\b", part, re.I):
+                    continue  # a trailing ", afternoon" or ", rain falling": dropped whole
+                kept.append(re.sub(LIGHT_PHRASE.format(words=words), "", part, flags=re.I).strip())
+            base = ", ".join(" ".join(p.split()) for p in kept if p)
+    return f"{base}, {change}" if base else change
+
+
 def _names(board: Storyboard) -> str:
     names = [c.name for c in board.characters]
     return " and ".join(names[:2]) if names else "they"
@@ -82,7 +112,7 @@ def parse(message: str, board: Storyboard) -> dict[str, Any] | None:
         n = _scene(board, m.group(1))
         change = m.group(2).strip().rstrip(".")
         base = board.scene(n).image_prompt
-        return {"updates": [{"scene": n, "image_prompt": f"{base}, {change}" if base else change}]}
+        return {"updates": [{"scene": n, "image_prompt": _replace_light(base, change)}]}
     if m := re.match(r"^(?:use\s+|change\s+the\s+|set\s+the\s+)?voice\s+(?:to\s+)?([\w.-]+)[.!]?$", text, re.I):
         return {"voice": m.group(1)}
     if m := re.search(r"\b(shorter|longer)\b.*\bnarration\b|\bnarration\b.*\b(shorter|longer)\b", low):

@@ -20,7 +20,8 @@ def board() -> Storyboard:
 
 
 @pytest.mark.parametrize("message,expected", [
-    ("make scene 2 at night", {"updates": [{"scene": 2, "image_prompt": "Bristle and Flicker watch the sunset, at night"}]}),
+    ("make scene 2 at night", {"updates": [{"scene": 2, "image_prompt": "Bristle and Flicker watch, at night"}]}),
+    ("make scene 1 at dusk", {"updates": [{"scene": 1, "image_prompt": "Bristle sits by the pond, at dusk"}]}),
     ("Scene 1: Bristle wears a hat", {"updates": [{"scene": 1, "image_prompt": "Bristle sits by the pond, morning, Bristle wears a hat"}]}),
     ('scene 2 says "Goodnight, moon."', {"updates": [{"scene": 2, "narration": "Goodnight, moon."}]}),
     ("remove scene 1", {"remove": [1]}),
@@ -33,6 +34,29 @@ def board() -> Storyboard:
 ])
 def test_grammar(board, message, expected):
     assert parse(message, board) == expected
+
+
+@pytest.mark.parametrize("prompt", [
+    "Luna and Biscuit play together in the sunny garden in golden late-afternoon light",
+    "Luna chases Biscuit by the flower beds, leaves swirling in the warm sunset glow, sunset",
+    "Luna and Biscuit discover an old map at the edge of the forest in bright morning sun, morning",
+])
+def test_a_new_time_of_day_replaces_the_old_one_and_the_sky_goes_dark(prompt):
+    """'make scene 1 at night' used to leave 'afternoon' in the prompt, and the painter kept the sun up."""
+    import numpy as np
+
+    from director.backends.local.image import paint
+
+    story = Storyboard(title="T", art_style="s", scenes=[Scene(index=1, image_prompt=prompt, narration="x")])
+    [update] = parse("make scene 1 at night", story)["updates"]
+    new = update["image_prompt"]
+    assert new.endswith(", at night") and not any(w in new for w in ("afternoon", "sunset", "morning"))
+    assert ("garden" in new) == ("garden" in prompt) and ("forest" in new) == ("forest" in prompt)  # the place stays
+
+    def sky(p: str) -> float:
+        return float(np.asarray(paint(p, width=320, height=180, seed=1).convert("L"))[:40].mean())
+
+    assert sky(new) < 0.5 * sky(prompt)
 
 
 def test_add_a_scene_names_the_cast(board):
