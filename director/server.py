@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from director import __version__
 from director.errors import ConfigError, DirectorError, InputError, RunStateError, UnknownRun
 from director.backends.local.music import MOODS
-from director.goals import MAX_SCENES, MAX_SEED, RUN_ID
+from director.goals import MAX_SCENES, MAX_SECONDS, MAX_SEED, MIN_SECONDS, RUN_ID
 from director.lease import effective_status
 from director.secrets import register, scrub
 from director.store import Catalog
@@ -92,7 +92,8 @@ class RunRequest(Strict):
     title_card: bool = Field(False, description="Open on the title over a blurred first scene.")
     end_card: str | None = Field(None, min_length=1, max_length=120, description="Close on this text over a blurred "
                                                                                  "last scene.")
-    duration: float | None = Field(None, ge=5, le=600, description="Target length in seconds (stories).")
+    duration: float | None = Field(None, ge=MIN_SECONDS, le=MAX_SECONDS, description="Target length in seconds "
+                                                                                  "(stories).")
     transition: Transition | None = Field(None, description="Between scenes: cut (default), crossfade, fade or slide.")
     transition_seconds: float | None = Field(None, ge=0.1, le=SPEECH_LEAD + SPEECH_TAIL,
                                              description="Length of each transition in seconds (default 0.5).")

@@ -112,12 +112,10 @@ def plan_join(pieces: list[Piece], overlap: int, fps: int) -> list[list[Part]]:
 
 def boundary(parts: list[Part], overlap: int, kind: str, workspace: Workspace, *, size: tuple[int, int], fps: int,
              crf: int, preset: str, jobs: int) -> Part:
-    """The parts blended into one cached clip (the whole of it, as a Part)."""
+    """Two or more parts blended into one cached clip (the whole of it, as a Part)."""
     from director.media import render_slot, run_ffmpeg, x264
 
     frames = sum(p.end - p.start for p in parts) - overlap * (len(parts) - 1)
-    if len(parts) == 1:  # a first or last piece too short for a body: copied whole after all
-        return parts[0]
     key = {"v": TRANSITION_VERSION, "kind": kind, "overlap": overlap, "fps": fps, "size": list(size), "crf": crf,
            "preset": preset, "parts": [[p.path.name, p.start, p.end] for p in parts]}
 

@@ -63,6 +63,18 @@ def test_the_offline_story_follows_the_goal(goal, scenes, words, title, warning)
         assert len(notes) == 1 and warning in notes[0] and "\n" not in notes[0]
 
 
+def test_an_english_goal_does_not_load_the_language_model():
+    """The model takes 0.8 s to load; a plain English goal is known without it, at every make."""
+    from director.backends.local.story import _identifier, language_of
+
+    _identifier.cache_clear()
+    assert language_of("a 3-scene bedtime story about a cat and a dog") == "en"
+    assert goal_notes("a 30-second ad for a coffee shop") == []
+    assert _identifier.cache_info().currsize == 0
+    assert language_of("une histoire de chat et de chien pour dormir") == "fr"
+    assert _identifier.cache_info().currsize == 1
+
+
 def test_different_goals_never_share_their_narration():
     narrations = {goal: " ".join(s.narration for s in story_for(goal, scenes)[1].scenes)
                   for goal, scenes, *_ in GOALS}

@@ -184,9 +184,9 @@ class LyriaMusic:
             predictions = [p for p in answer.get("predictions") or [] if isinstance(p, dict)]
             if not predictions or not predictions[0].get("bytesBase64Encoded"):
                 reason = next((p.get("raiFilteredReason") for p in predictions if p.get("raiFilteredReason")), None)
-                raise SafetyBlocked(f"Lyria returned no music ({reason or 'no audio in the answer'}); say the "
-                                    f"music differently or use --music with a mood", provider=self.name,
-                                    model=self.model)
+                raise SafetyBlocked(f"Lyria returned no music ({reason or 'no audio in the answer'}); resume "
+                                    f"with DIRECTOR_MUSIC_BACKEND=local for the offline library, or --music none",
+                                    provider=self.name, model=self.model)
             record_clips(self.model, 1)  # billed, whole or not
             try:
                 data = base64.b64decode(predictions[0]["bytesBase64Encoded"], validate=True)

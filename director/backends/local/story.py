@@ -16,6 +16,7 @@ import hashlib
 import random
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from director.backends.local import subjects
 from director.media import SPEECH_LEAD, SPEECH_TAIL
@@ -418,7 +419,7 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
     cast: list[Character] = []
     lead = subjects.lead_of(topic)
     place = re.search(r"\b(?:on|to|from|at|in|near)\s+(.+)$", topic)
-    species = [FOREIGN.get(w, w) for w in words if PLURALS.get(w, w) in SPECIES]
+    species = [w for w in words if PLURALS.get(w, w) in SPECIES]
     if genre in ("spooky", "scifi"):
         setting = _pick_setting(words, "adventure", rng)
         if lead:
@@ -436,7 +437,7 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
     a = cast[0].name if cast else ""
     fill = {"topic": topic, "Topic": _title_case(topic), "question": subjects.question_of(topic), "brand": brand,
             "Brand": _title_case(brand.removeprefix("the ").removeprefix("our ")), "product": product,
-            "product_one": product, "pitch": pitch, "A": a,
+            "pitch": pitch, "A": a,
             "Lead": ("the " + _title_case(a.removeprefix("the ")) if a.startswith("the ") else a) if a
             else _title_case(topic),
             "topic_where": place.group(1) if place else "the edge of the galaxy",
@@ -521,28 +522,30 @@ LANGUAGES = {"fr": "French", "es": "Spanish", "de": "German", "it": "Italian", "
              "id": "Indonesian", "vi": "Vietnamese", "th": "Thai", "ca": "Catalan", "en": "English"}
 
 
+ENGLISH_MARKERS = frozenset(("the", "about", "of", "and", "story", "with", "for", "video", "is", "my", "our", "how",
+                             "ad", "scene", "scenes"))
+"""Words that mark a plain-ASCII goal as English without loading the language model (0.8 s)."""
+
+
 def language_of(text: str) -> str | None:
-    """The goal's language when py3langid is confident of it (a short goal often is not), else None."""
+    """The goal's language when py3langid is confident of it (a short goal often is not), else None.
+    A plain-ASCII goal with common English words is English at once: most goals, and no model load."""
+    if text.isascii() and ENGLISH_MARKERS & set(re.findall(r"[a-z]+", text.lower())):
+        return "en"
     letters = re.sub(r"[\W\d_]+", " ", text).strip()
     if len(letters) < 12:
         return None
-    identify = _identifier()
-    code, confidence = identify.classify(letters)
+    code, confidence = _identifier().classify(letters)
     return code if confidence >= 0.8 else None
 
 
-_IDENTIFIER = None
-
-
+@lru_cache(maxsize=1)
 def _identifier():  # noqa: ANN202 - py3langid's own class
-    global _IDENTIFIER
-    if _IDENTIFIER is None:
-        import py3langid.langid as langid
+    import py3langid.langid as langid
 
-        ident = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
-        ident.set_languages(list(LANGUAGES))
-        _IDENTIFIER = ident
-    return _IDENTIFIER
+    ident = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
+    ident.set_languages(list(LANGUAGES))
+    return ident
 
 
 def goal_notes(goal: str) -> list[str]:
