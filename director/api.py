@@ -73,7 +73,8 @@ class Director:
         """Begin a run and return its Run at once (background=True), with live events().
 
         Options: scenes, aspect, seed, voice, run_id, budget, approve, motion; finishing: music,
-        captions, caption_style, title_card, end_card, transition, transition_seconds; for a
+        captions, caption_style, title_card, end_card, transition, transition_seconds; likeness:
+        continuity (the score under which a still is redrawn), retakes (at most, per still); for a
         trailer sources, title, plot, style, audio; on_event gets every event as it happens.
         Bad input raises InputError here, before anything is written.
         """

@@ -141,6 +141,11 @@ TransitionOpt = Annotated[Optional[str], typer.Option(
     help="Between scenes: cut (default), crossfade, fade (through black) or slide. Only the joins are re-encoded.")]
 TransitionSecondsOpt = Annotated[Optional[float], typer.Option(
     "--transition-seconds", metavar="S", help="Length of each transition, 0.1-0.8 s (default 0.5); the scenes overlap by it.")]
+ContinuityOpt = Annotated[Optional[float], typer.Option(
+    "--continuity", metavar="SCORE", help="Stories: redraw a still whose likeness to its characters' reference sheets "
+                                          "scores under this, 0-1 (default 0.6; 0 turns the check off).")]
+RetakesOpt = Annotated[Optional[int], typer.Option(
+    "--retakes", metavar="N", help="Stories: at most N redraws of one still for its likeness, 0-5 (default 1).")]
 WaitOpt = Annotated[bool, typer.Option("--wait", help="If another command is working on the run, wait for it "
                                                      "instead of stopping.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -257,6 +262,8 @@ def make(
     end_card: Annotated[Optional[str], typer.Option("--end-card", metavar="TEXT", help="Close on TEXT over a blurred last scene.")] = None,
     transition: TransitionOpt = None,
     transition_seconds: TransitionSecondsOpt = None,
+    continuity: ContinuityOpt = None,
+    retakes: RetakesOpt = None,
     duration: Annotated[Optional[float], typer.Option("--duration", metavar="SECONDS", help="Target length, 5-600 s (default: one the goal states, like 'a 30-second ad', else the story's own); sets the scene count when the goal gives none.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
 ) -> None:
@@ -268,7 +275,8 @@ def make(
                           run_id=run_id, budget=budget, sources=source, title=title, plot=plot, style=style,
                           audio=audio, approve=approve, motion=motion, music=music, captions=captions,
                           caption_style=caption_style, title_card=title_card, end_card=end_card,
-                          transition=transition, transition_seconds=transition_seconds, duration=duration, on_event=Progress(err, quiet=quiet))
+                          transition=transition, transition_seconds=transition_seconds, continuity=continuity,
+                          retakes=retakes, duration=duration, on_event=Progress(err, quiet=quiet))
     _finish(run)
 
 

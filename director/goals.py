@@ -99,13 +99,16 @@ def make_goal(
                 motion=motion, duration=float(duration) if duration else None, **check_finish(**finish))  # type: ignore[arg-type]
 
 
-FINISH_OPTIONS = ("music", "captions", "caption_style", "title_card", "end_card", "transition", "transition_seconds")
-"""How the cut is finished: the keyword options every face (CLI, Python, HTTP) passes through to make_goal."""
+FINISH_OPTIONS = ("music", "captions", "caption_style", "title_card", "end_card", "transition", "transition_seconds",
+                  "continuity", "retakes")
+"""How the cut is finished (and how closely its stills must match the characters' sheets): the keyword
+options every face (CLI, Python, HTTP) passes through to make_goal."""
 
 
 def check_finish(music: str | None = None, captions: str | None = None, caption_style: str | None = None,
                  title_card: bool = False, end_card: str | None = None, transition: str | None = None,
-                 transition_seconds: float | None = None) -> dict[str, Any]:
+                 transition_seconds: float | None = None, continuity: float | None = None,
+                 retakes: int | None = None) -> dict[str, Any]:
     """The finishing options as Goal fields, defaults filled in; InputError names a bad one."""
     captions, caption_style = captions or "soft", caption_style or "plain"
     if captions not in ("soft", "burn", "both"):
@@ -117,7 +120,13 @@ def check_finish(music: str | None = None, captions: str | None = None, caption_
         if not end_card or len(end_card) > 120:
             raise InputError("the end card needs some text, at most 120 characters")
     transition, transition_seconds = check_transition(transition, transition_seconds)
-    return {"music": check_music(music or "auto"), "captions": captions, "caption_style": caption_style,
+    continuity = 0.6 if continuity is None else continuity
+    if not isinstance(continuity, (int, float)) or not 0.0 <= continuity <= 1.0:
+        raise InputError(f"continuity must be a score from 0 to 1 (0 turns the check off; got {continuity})")
+    retakes = 1 if retakes is None else retakes
+    if not isinstance(retakes, int) or not 0 <= retakes <= 5:
+        raise InputError(f"retakes must be a whole number from 0 to 5 (got {retakes})")
+    return {"continuity": float(continuity), "retakes": retakes, "music": check_music(music or "auto"), "captions": captions, "caption_style": caption_style,
             "title_card": bool(title_card), "end_card": end_card, "transition": transition,
             "transition_seconds": transition_seconds}
 

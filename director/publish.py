@@ -23,7 +23,7 @@ from director.backends import Backends
 from director.brain import Brain
 from director.config import Settings
 from director.errors import DirectorError
-from director.state import AssetRef, DirectorState, Storyboard
+from director.state import AssetRef, Character, DirectorState, Storyboard
 from director.store import AssetStore, Catalog, Workspace
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,13 @@ class Publisher:
                     "clip": _asset(s.clip),
                     "start": t.start if t else None,
                     "duration": t.duration if t else None,
+                    # The reference sheets the still was drawn from, and how well it matched them.
+                    "references": [{"character": c.name, **(_asset(c.sheet) or {})}
+                                   for c in board.cast_of(s.index) if c.sheet is not None],
+                    "continuity": {"score": s.continuity.score, "passed": s.continuity.passed,
+                                   "reasons": s.continuity.reasons, "retakes": s.retakes,
+                                   "threshold": state.goal.continuity}
+                    if s.continuity and s.image and s.continuity.image == s.image.sha256 else None,
                     "error": s.error,
                 })
         executed = [c for c in calls if not c.reused and c.error is None]
@@ -214,13 +221,26 @@ def storyboard_html(board: Storyboard, state: DirectorState, run_dir: Path, work
                  else f'<img src="{e(image)}" alt="scene {s.index}">' if image else '<div class="missing">no image yet</div>')
         when = f"{t.start:.2f}s – {t.start + t.duration:.2f}s" if t else ""
         error = f'<p class="error">{e(s.error)}</p>' if s.error else ""
+        verdict = s.continuity if s.continuity and s.image and s.continuity.image == s.image.sha256 else None
+        check = ""
+        if verdict is not None:
+            names = ", ".join(c.name for c in board.cast_of(s.index) if c.sheet is not None)
+            redrawn = f", redrawn {s.retakes}×" if s.retakes else ""
+            reasons = "".join(f"<li>{e(r)}</li>" for r in verdict.reasons)
+            check = (f'<p class="continuity {"ok" if verdict.passed else "low"}"><b>Continuity</b> with {e(names)}: '
+                     f'{verdict.score:.2f}{" ✓" if verdict.passed else " (under " + format(state.goal.continuity, ".2f") + ")"}'
+                     f'{redrawn}</p>' + (f'<ul class="reasons">{reasons}</ul>' if reasons else ""))
         cards.append(f"""<section class="scene">
   {media}
   <h2>Scene {s.index} <small>{e(when)}</small></h2>
   <p class="narration">{e(s.narration)}</p>
-  <p class="prompt"><b>Prompt:</b> {e(s.image_prompt)}</p>{error}
+  <p class="prompt"><b>Prompt:</b> {e(s.image_prompt)}</p>{check}{error}
 </section>""")
-    cast = "".join(f"<li><b>{e(c.name)}</b> ({e(c.kind)}): {e(c.look)}</li>" for c in board.characters)
+    def member(c: Character) -> str:
+        sheet = f'<img class="sheet" src="{e(rel(c.sheet) or "")}" alt="{e(c.name)}\'s reference sheet">' if c.sheet else ""
+        return f"<li>{sheet}<b>{e(c.name)}</b> ({e(c.kind)}): {e(c.look)}</li>"
+
+    cast = "".join(member(c) for c in board.characters)
     final = '<p><a href="final.mp4">▶ final.mp4</a> · <a href="subtitles.srt">subtitles.srt</a> · <a href="manifest.json">manifest.json</a></p>' if board.final else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(board.title)} · storyboard</title>
@@ -231,10 +251,13 @@ body{{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;padd
 .scene img,.scene video{{width:100%;border-radius:4px;background:#000}}
 .scene h2{{font-size:1.05rem;margin:.5rem 0 .2rem}} small{{color:#777;font-weight:normal}}
 .narration{{font-style:italic}} .prompt{{color:#555;font-size:.9em}} .error{{color:#b00}}
+.cast{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1rem}} .cast li{{max-width:260px}}
+.sheet{{display:block;width:160px;height:160px;border-radius:6px;border:1px solid #ddd;margin-bottom:.3rem}}
+.continuity{{font-size:.9em}} .continuity.ok{{color:#176b2c}} .continuity.low{{color:#9a5b00}} .reasons{{font-size:.85em;color:#555}}
 </style></head><body>
 <h1>{e(board.title)}</h1>
 <p><b>Goal:</b> {e(state.goal.text)}<br><b>Art style:</b> {e(board.art_style)}<br><b>Run:</b> {e(state.run_id)}</p>
-<ul>{cast}</ul>
+<ul class="cast">{cast}</ul>
 {final}
 <div class="grid">
 {chr(10).join(cards)}

@@ -7,6 +7,8 @@ Understood, case-insensitively:
     add a scene [after scene N] <what happens>   "add a scene where they nap"
     remove scene N                   also delete / drop / cut
     now 9:16 / 16:9 / 1:1            or "for a phone", "vertical", "square", "widescreen"
+    <Name>'s <thing> <colour>        a character's look: "make Pip's scarf blue"; also "give Pip a red
+                                     hat", "Pip wears a red hat", "make Pip a grey cat"
     voice <name>                     e.g. "voice en_US-joe-medium" (Gemini: "voice Puck")
     shorter / longer narration       first sentence only / one more sentence per scene
     faster / slower narration        speaking pace
@@ -24,7 +26,7 @@ from director.errors import InputError
 from director.state import Storyboard
 
 HELP = ("I can change: 'scene N <change>' (e.g. 'make scene 2 at night'), 'scene N says \"...\"', "
-        "'add a scene where ...', 'remove scene N', the shape ('now 9:16', 'square', 'widescreen'), "
+        "'add a scene where ...', 'remove scene N', a look (\"make Pip's scarf blue\"), the shape ('now 9:16', 'square', 'widescreen'), "
         "'voice <name>', 'shorter/longer narration', 'faster/slower narration'.")
 
 ASPECTS = [
@@ -76,6 +78,48 @@ def _names(board: Storyboard) -> str:
     return " and ".join(names[:2]) if names else "they"
 
 
+COLOUR_WORDS = ("red", "orange", "yellow", "gold", "golden", "green", "blue", "purple", "pink", "brown", "black",
+                "white", "grey", "gray", "silver", "ginger", "cream", "lavender", "navy", "teal")
+
+
+def _look(text: str, board: Storyboard) -> dict[str, str] | None:
+    """A change to one character's look: {"name", "look"} with the whole new look, or None.
+
+    "make Pip's scarf blue", "Pip's scarf is red", "give Pip a yellow hat", "Pip wears a red hat",
+    "make Pip a grey cat", "Pip looks like a tall grey cat in boots"."""
+    if not board.characters:
+        return None
+    names = "|".join(re.escape(c.name) for c in sorted(board.characters, key=lambda c: -len(c.name)))
+    colours = "|".join(COLOUR_WORDS)
+    low = text.rstrip(".!")
+    if m := re.match(rf"^(?:please\s+)?(?:make|change|turn|paint|colou?r)?\s*({names})['’]s?\s+([a-z -]+?)\s+"
+                     rf"(?:(?:to|into|be|is|are|now)\s+)*({colours})(?:\s+instead)?$", low, re.I):
+        name, item, colour = m.group(1), m.group(2).strip().lower(), m.group(3).lower()
+        look = board.character(name).look
+        said = re.compile(rf"\b(?:(?:{colours})[\s-]+)*(?:[a-z-]+\s+)?{re.escape(item)}\b", re.I)
+        if re.search(rf"\b{re.escape(item)}\b", look, re.I):
+            new = said.sub(lambda _: f"{colour} {item}", look, count=1)
+        else:
+            new = f"{look}, with a {colour} {item}"
+        return {"name": board.character(name).name, "look": new}
+    if m := re.match(rf"^(?:please\s+)?(?:give\s+({names})\s+|({names})\s+(?:now\s+)?(?:wears|is wearing|has)\s+)"
+                     rf"(?:a|an|some)\s+(.+)$", low, re.I):
+        name = m.group(1) or m.group(2)
+        thing = m.group(3).strip()
+        noun = thing.split()[-1].lower()
+        look = board.character(name).look
+        if re.search(rf"\b{re.escape(noun)}\b", look, re.I):
+            new = re.sub(rf"\b(?:[a-z-]+\s+){{0,2}}{re.escape(noun)}\b", thing, look, count=1, flags=re.I)
+        else:
+            new = f"{look}, with a {thing}"
+        return {"name": board.character(name).name, "look": new}
+    if m := re.match(rf"^(?:please\s+)?(?:make\s+)?({names})\s+(?:look\s+like|looks\s+like|should\s+look\s+like|"
+                     rf"is\s+now|should\s+be|now\s+looks\s+like)\s+(.+)$", low, re.I) or \
+            re.match(rf"^(?:please\s+)?make\s+({names})\s+((?:a|an)\s+.+)$", low, re.I):
+        return {"name": board.character(m.group(1)).name, "look": m.group(2).strip()}
+    return None
+
+
 def parse(message: str, board: Storyboard) -> dict[str, Any] | None:
     """revise_storyboard arguments for a message, or None if it asks for nothing this grammar knows."""
     text = " ".join(message.strip().split())
@@ -113,6 +157,8 @@ def parse(message: str, board: Storyboard) -> dict[str, Any] | None:
         change = m.group(2).strip().rstrip(".")
         base = board.scene(n).image_prompt
         return {"updates": [{"scene": n, "image_prompt": _replace_light(base, change)}]}
+    if (look := _look(text, board)) is not None:
+        return {"characters": [look]}
     if m := re.match(r"^(?:use\s+|change\s+the\s+|set\s+the\s+)?voice\s+(?:to\s+)?([\w.-]+)[.!]?$", text, re.I):
         return {"voice": m.group(1)}
     if m := re.search(r"\b(shorter|longer)\b.*\bnarration\b|\bnarration\b.*\b(shorter|longer)\b", low):

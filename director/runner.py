@@ -25,7 +25,7 @@ from director.backends import Backends
 from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError, StorageError
 from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices
-from director.state import DirectorState, Scene, Storyboard, ToolCall, ToolResult
+from director.state import Character, DirectorState, Scene, Storyboard, ToolCall, ToolResult
 from director.store import AssetStore, Catalog, CallRow, canonical_json, disk_full
 from director.tooling import Tool, ToolContext, asset_refs, key_view
 
@@ -48,8 +48,8 @@ def validation_message(tool: Tool, exc: ValidationError) -> str:
     return f"bad arguments for {tool.name}: " + "; ".join(problems)
 
 
-def overlaps(a: tuple[str, int] | None, b: tuple[str, int] | None) -> bool:
-    """Whether two call scopes can touch the same thing (scenes and videos are not comparable)."""
+def overlaps(a: tuple[str, int | str] | None, b: tuple[str, int | str] | None) -> bool:
+    """Whether two call scopes can touch the same thing (scenes, videos and characters are not comparable)."""
     return a is None or b is None or a[0] != b[0] or a == b
 
 
@@ -138,10 +138,15 @@ class Runner:
             usd[tool.name] = usd.get(tool.name, 0.0) + cost
 
         aspect = (board.aspect if board else None) or state.goal.aspect
+        for character in board.characters if board else []:
+            if character.sheet is None:
+                add("sheet", character=character.name)
         for scene in board.scenes if board else []:
             if scene.image is None:
                 add("image", scene=scene.index, prompt=scene.image_prompt, instruction=scene.image_prompt,
                     picture="frame", aspect=aspect)
+                if state.goal.continuity > 0 and board is not None and board.cast_of(scene.index):
+                    add("continuity", scene=scene.index)
             needs_voice = state.goal.audio in ("narration", "mix") or mode == "story"
             if needs_voice and scene.audio is None and scene.narration:
                 add("audio", scene=scene.index, text=scene.narration, voice=None, pace=board.pace)
@@ -158,8 +163,10 @@ class Runner:
         if state.storyboard is not None and state.storyboard.scenes:
             return self.quote(state)
         typical = " ".join(["word"] * 20)  # about 8 s of speech: one or two sentences
-        board = Storyboard(title="", art_style="", scenes=[Scene(index=i, image_prompt="a scene", narration=typical)
-                                                           for i in range(1, state.goal.scenes + 1)])
+        cast = [Character(name=name, kind="", look="") for name in ("A", "B")] if state.goal.mode == "story" else []
+        board = Storyboard(title="", art_style="", characters=cast,  # a story's usual two, in every scene
+                           scenes=[Scene(index=i, image_prompt="A and B", narration=typical)
+                                   for i in range(1, state.goal.scenes + 1)])
         quote = self.quote(state, board)
         for story in (t for t in self.tools.values() if state.goal.mode in t.usual_for and "story" in t.writes):
             cost = self._estimate(story, story.input.model_construct(goal=state.goal.text, scenes=state.goal.scenes), {})

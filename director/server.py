@@ -97,6 +97,11 @@ class RunRequest(Strict):
     transition: Transition | None = Field(None, description="Between scenes: cut (default), crossfade, fade or slide.")
     transition_seconds: float | None = Field(None, ge=0.1, le=SPEECH_LEAD + SPEECH_TAIL,
                                              description="Length of each transition in seconds (default 0.5).")
+    continuity: float | None = Field(None, ge=0.0, le=1.0, description="Stories: a still scoring under this "
+                                                                     "against its characters' sheets is redrawn "
+                                                                     "(default 0.6; 0 turns the check off).")
+    retakes: int | None = Field(None, ge=0, le=5, description="Stories: at most this many redraws per still "
+                                                              "(default 1).")
 
 
 class Answer(Strict):

@@ -40,7 +40,11 @@ def inspect_source(path: Path, index: int, *, title: str | None, plot: str | Non
     import av
 
     shown = str(path)
-    if not path.exists():
+    try:
+        found = path.exists()
+    except (OSError, ValueError) as exc:  # a name too long for the file system, or with a NUL in it
+        raise InputError(f"source {shown[:80]!r}: not a usable path ({getattr(exc, 'strerror', None) or exc})") from None
+    if not found:
         raise InputError(f"source {shown}: no such file")
     if path.is_dir():
         raise InputError(f"source {shown}: is a directory, not a video")

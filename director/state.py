@@ -8,6 +8,7 @@ AssetRefs that point at it.
 from __future__ import annotations
 
 import operator
+import re
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field
@@ -48,6 +49,7 @@ class Character(BaseModel):
     name: str = Field(description="What the story calls them.")
     kind: str = Field(description="Species or role, e.g. 'cat', 'girl', 'robot'.")
     look: str = Field(description="Stable visual description: colours, clothes, features.")
+    sheet: AssetRef | None = Field(None, description="The reference picture every scene draws them from, once made.")
 
 
 class Shot(BaseModel):
@@ -94,6 +96,16 @@ class SourceWindow(BaseModel):
     transcript: str = Field("", description="What is said in the window, from the transcript.")
 
 
+class Continuity(BaseModel):
+    """How well a still matches the reference sheets of the characters in it."""
+
+    score: float = Field(ge=0.0, le=1.0, description="0 (nothing matches) to 1 (every character as on its sheet).")
+    reasons: list[str] = Field(default_factory=list, description="What differs, one line per finding.")
+    passed: bool = Field(description="The score reached the run's threshold.")
+    image: str = Field(description="sha256 of the still that was scored.")
+    references: dict[str, str] = Field(default_factory=dict, description="Character name -> sha256 of its sheet.")
+
+
 class Scene(BaseModel):
     """One beat of the story and the media made for it so far."""
 
@@ -106,6 +118,8 @@ class Scene(BaseModel):
     image: AssetRef | None = Field(None, description="The still, once made.")
     audio: AssetRef | None = Field(None, description="The narration WAV, once made.")
     clip: AssetRef | None = Field(None, description="The animated still, once made.")
+    continuity: Continuity | None = Field(None, description="The last continuity check of the still, once made.")
+    retakes: int = Field(0, description="How many times the still was redrawn to fix its continuity.")
     errors: dict[str, str] = Field(
         default_factory=dict,
         description="The part a failed tool makes (image, audio, clip...) -> that tool and why it failed here."
@@ -182,12 +196,46 @@ class Storyboard(BaseModel):
     def character_sheet(self) -> str:
         return "; ".join(f"{c.name} ({c.kind}): {c.look}" for c in self.characters)
 
+    def character(self, name: str) -> Character:
+        for c in self.characters:
+            if c.name.lower() == name.strip().lower():
+                return c
+        raise KeyError(name)
+
+    def cast_of(self, index: int) -> list[Character]:
+        """The characters a scene shows: those its picture or narration names."""
+        scene = self.scene(index)
+        text = f"{scene.image_prompt} {scene.narration}"
+        return [c for c in self.characters if re.search(rf"(?<!\w){re.escape(c.name)}(?!\w)", text, re.I)]
+
+    def set_sheet(self, name: str, ref: AssetRef) -> None:
+        """A character's reference picture: the stills of the scenes it is in are redrawn from the new one."""
+        character = self.character(name)
+        if character.sheet is None or character.sheet.sha256 != ref.sha256:
+            self._redraw(character.name)
+        character.sheet = ref
+
+    def set_look(self, name: str, look: str) -> None:
+        """A new look: the sheet and the stills of that character's scenes are made again, nothing else."""
+        character = self.character(name)
+        if character.look != look:
+            character.sheet = None
+            self._redraw(character.name)
+        character.look = look
+
+    def _redraw(self, name: str) -> None:
+        for scene in self.scenes:
+            if any(c.name == name for c in self.cast_of(scene.index)) and scene.image is not None:
+                scene.image = scene.clip = scene.continuity = None
+                scene.retakes = 0
+                self.final = None
+
     # Setting an asset invalidates what was derived from the old one, so a
     # changed image can never be assembled with a stale clip.
     def set_image(self, index: int, ref: AssetRef) -> None:
         scene = self.scene(index)
         if scene.image is None or scene.image.sha256 != ref.sha256:
-            scene.clip = None
+            scene.clip = scene.continuity = None
             self.final = None
         scene.image = ref
         scene.errors.pop("image", None)
@@ -212,7 +260,8 @@ class Storyboard(BaseModel):
     def set_description(self, index: int, text: str) -> None:
         scene = self.scene(index)
         if scene.image_prompt != text:
-            scene.image = scene.clip = None
+            scene.image = scene.clip = scene.continuity = None
+            scene.retakes = 0
             self.final = None
         scene.image_prompt = text
         scene.errors.pop("prompt", None)
@@ -221,7 +270,8 @@ class Storyboard(BaseModel):
         """A new image prompt: the old image, clip and cut no longer match it."""
         scene = self.scene(index)
         if scene.image_prompt != text:
-            scene.image = scene.clip = None
+            scene.image = scene.clip = scene.continuity = None
+            scene.retakes = 0
             self.final = None
         scene.image_prompt = text
 
@@ -275,6 +325,9 @@ class Goal(BaseModel):
     transition: Transition = Field("cut", description="Between scenes: a cut, a crossfade, a fade through black, "
                                                       "or a slide.")
     transition_seconds: float = Field(0.5, description="How long each transition lasts; the scenes overlap by it.")
+    continuity: float = Field(0.6, ge=0.0, le=1.0, description="A still whose continuity score is under this is "
+                                                               "redrawn with the reasons (0 turns the check off).")
+    retakes: int = Field(1, ge=0, le=5, description="At most this many redraws of one still for its continuity.")
 
 
 class ToolCall(BaseModel):

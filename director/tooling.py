@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from director.store import AssetStore
 
 STORY_PARTS = frozenset({"story", "image", "frame", "prompt", "audio", "clip", "sound", "final", "shots",
-                         "transcript", "music"})
+                         "transcript", "music", "sheet", "continuity"})
 """The parts of a storyboard a tool can read or write; see Tool.reads/writes."""
 
 Needs = Callable[[Any, DirectorState], dict[str, Any]]
@@ -84,14 +84,17 @@ class Tool:
     the one part it writes: the cost quote counts a call of it for each scene still missing that
     part (for "story", one per run)."""
 
-    def scope(self, args: BaseModel) -> tuple[str, int] | None:
-        """The scene or source video a call is confined to; None for the whole storyboard."""
+    def scope(self, args: BaseModel) -> tuple[str, int | str] | None:
+        """The scene, source video or character a call is confined to; None for the whole storyboard."""
         if self.whole_board:
             return None
         for name in ("scene", "video"):
             value = getattr(args, name, None)
             if isinstance(value, int):
                 return name, value
+        character = getattr(args, "character", None)
+        if isinstance(character, str):
+            return "character", character.strip().lower()
         return None
 
     def declaration(self) -> dict[str, Any]:

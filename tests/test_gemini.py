@@ -40,22 +40,28 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
     declared = {d["name"] for d in brain[0].body["tools"][0]["functionDeclarations"]}
     assert declared == set(registry())
     assert "The run's goal: a 3-scene bedtime story" in brain[0].body["systemInstruction"]["parts"][0]["text"]
-    # One model turn asked for all six stills and narrations; their answers went back in one turn.
-    second_reply_parts = brain[2].body["contents"][-1]["parts"]
-    responses = [p["functionResponse"] for p in second_reply_parts]
-    assert sorted(r["name"] for r in responses) == ["create_image"] * 3 + ["narrate"] * 3
+    # The reference sheets came first, in one turn; then one turn asked for all the stills, their
+    # continuity checks and the narrations, and their answers went back in one turn.
+    sheets_turn = [p["functionResponse"]["name"] for p in brain[2].body["contents"][-1]["parts"]]
+    assert sheets_turn == ["draw_character"] * 2
+    third_reply_parts = brain[3].body["contents"][-1]["parts"]
+    responses = [p["functionResponse"] for p in third_reply_parts]
+    assert sorted(r["name"] for r in responses) == ["check_continuity"] * 3 + ["create_image"] * 3 + ["narrate"] * 3
     assert all("output" in r["response"] and r["id"].startswith("fc-") for r in responses)
-    calls_turn = brain[2].body["contents"][-2]
-    assert calls_turn["role"] == "model" and len(calls_turn["parts"]) == 6
+    calls_turn = brain[3].body["contents"][-2]
+    assert calls_turn["role"] == "model" and len(calls_turn["parts"]) == 9
 
     [story] = fake.calls("story")
     config = story.body["generationConfig"]
     assert config["responseMimeType"] == "application/json"
     assert set(config["responseSchema"]["properties"]) == {"title", "art_style", "characters", "scenes"}
     images = fake.calls("image")
-    assert len(images) == 3
-    assert all(r.body["generationConfig"]["imageConfig"]["aspectRatio"] == "16:9" for r in images)
-    assert all("Characters, drawn the same way in every scene: Pip (cat)" in r.text for r in images)
+    assert len(images) == 2 + 3  # two reference sheets, three stills
+    sheets = [r for r in images if "Character reference sheet of" in r.text]
+    stills = [r for r in images if r not in sheets]
+    assert len(sheets) == 2 and all(r.body["generationConfig"]["imageConfig"]["aspectRatio"] == "1:1" for r in sheets)
+    assert all(r.body["generationConfig"]["imageConfig"]["aspectRatio"] == "16:9" for r in stills)
+    assert all("Characters, drawn the same way in every scene: Pip (cat)" in r.text for r in stills)
     tts = fake.calls("tts")
     # google-genai 3.x sends this nested config with snake_case keys, which proto-JSON accepts.
     assert {r.body["generationConfig"]["speechConfig"]["voice_config"]["prebuilt_voice_config"]["voice_name"]
@@ -72,7 +78,7 @@ def test_vertex_express_with_imagen_and_veo(fake, capsys, workspace, fast, monke
     result = make(capsys, workspace, "--backend", "vertex", "--aspect", "9:16", "--run-id", "veo")
     # Three Veo clips cost more than the default cap: the run quotes first and stops before any media.
     assert result.code == 0, result.err
-    assert "quote: about $4.99 for 3 scenes" in result.err and "cap $2.00 (DIRECTOR_DEFAULT_BUDGET_USD" in result.err
+    assert "quote: about $5.08 for 3 scenes (draw_character $0.08" in result.err and "cap $2.00 (DIRECTOR_DEFAULT_BUDGET_USD" in result.err
     assert "make_music $0.06" in result.err  # Lyria composes the bed on Vertex, at its price per track
     assert "paused before spending" in result.err and "past the $2.00 cap" in result.err
     assert not fake.calls("imagen") and not fake.calls("veo")
@@ -138,11 +144,12 @@ def test_429_waits_for_retry_delay_then_succeeds(fake, capsys, workspace, fast):
 
 
 def test_a_burst_of_500s_is_retried(fake, capsys, workspace, fast):
-    fake.fail("image", 500, times=3)
+    still = lambda r: "Character reference sheet" not in r.text  # noqa: E731 - the scene's picture, not a sheet
+    fake.fail("image", 500, times=3, when=still)
     result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
                      "--workspace", str(workspace))
     assert result.code == 0, result.err
-    assert len(fake.calls("image")) == 4
+    assert len([r for r in fake.calls("image") if still(r)]) == 4
     [(attempts,)] = db_rows(workspace / "director.db", "SELECT attempts FROM tool_calls WHERE tool='create_image'")
     assert attempts == 4
 
@@ -187,8 +194,8 @@ def test_safety_block_fails_one_scene_and_resume_redoes_only_it(fake, capsys, wo
                      f"SELECT tool, args_json, reused FROM tool_calls WHERE run_id='safe' AND tool!='brain' AND id>{mark}")
     executed = [(t, json.loads(a).get("scene")) for t, a, reused in redone if not reused]
     # The music bed comes once every scene has its clip, so it is made now too (it was never reached).
-    assert sorted(executed, key=str) == sorted([("create_image", 2), ("animate_image", 2), ("make_music", None),
-                                                ("assemble_video", None)], key=str)
+    assert sorted(executed, key=str) == sorted([("create_image", 2), ("check_continuity", 2), ("animate_image", 2),
+                                                ("make_music", None), ("assemble_video", None)], key=str)
     check_final(Path(result.last_line), cues=3)
 
 
@@ -299,10 +306,15 @@ def test_reve_images_with_retry_after_and_credits(fake, capsys, workspace, fast,
     result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "local", "--workspace", str(workspace),
                      "--run-id", "r1")
     assert result.code == 0, result.err
-    first, second = fake.calls("reve_create")
-    assert second.at - first.at >= 1.0
+    creates = fake.calls("reve_create")  # the characters' sheets: the first was refused once, then made
+    retried = [(a, b) for i, a in enumerate(creates) for b in creates[i + 1:] if a.body["prompt"] == b.body["prompt"]]
+    first, second = next((a, b) for a, b in retried if b.at - a.at >= 1.0)  # Retry-After: 1 was obeyed
     assert second.headers["authorization"] == "Bearer reve-secret-key"
-    assert second.body["aspect_ratio"] == "16:9" and "Characters" in second.body["prompt"]
+    assert second.body["aspect_ratio"] == "1:1" and "Character reference sheet" in second.body["prompt"]
+    # The still is a remix with the sheet as its reference picture.
+    remix = fake.calls("reve_remix")[0]
+    assert remix.body["aspect_ratio"] == "16:9" and "Characters" in remix.body["prompt"]
+    assert len(remix.body["reference_images"]) >= 1 and "<img>0</img>" in remix.body["prompt"]
     manifest = json.loads((workspace / "runs" / "r1" / "manifest.json").read_text())
     assert manifest["backends"]["image"]["backend"] == "reve"
     assert "reve-secret-key" not in (workspace / "director.db").read_bytes().decode("latin-1")

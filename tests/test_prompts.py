@@ -33,6 +33,12 @@ VARIABLES = {
     "about": "a 3-scene bedtime story about a cat and a dog",
     "problem": "MALFORMED_FUNCTION_CALL",
     "detail": "no candidates",
+    "character": "Luna",
+    "kind": "cat",
+    "look": "a ginger cat with a blue scarf",
+    "references": ["Luna", "Biscuit"],
+    "fix": "Luna: her scarf is red, the sheet has blue",
+    "count": 2,
 }
 
 
@@ -65,7 +71,8 @@ def test_system_prompt_for_stories_and_trailers():
 
 
 def test_image_prompt_carries_style_and_cast():
-    text = render("image.md", art_style="soft watercolour", scene="Luna naps", characters="Luna (cat): a ginger cat")
+    text = render("image.md", art_style="soft watercolour", scene="Luna naps", characters="Luna (cat): a ginger cat",
+                  references=[], fix=None)
     assert text.startswith("soft watercolour. Luna naps")
     assert "Luna (cat): a ginger cat" in text
     assert "No text" in text

@@ -28,10 +28,11 @@ def director_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "director", *args]
 
 
-def executed(ws: Path, run: str, after: int = 0) -> list[tuple[str, int | None]]:
+def executed(ws: Path, run: str, after: int = 0, sheets: bool = False) -> list[tuple[str, int | None]]:
     rows = db_rows(ws / "director.db", "SELECT tool, args_json FROM tool_calls WHERE run_id=? AND reused=0 "
                    f"AND error IS NULL AND tool!='brain' AND id>{after} ORDER BY id".replace("?", f"'{run}'"))
-    return [(t, json.loads(a).get("scene")) for t, a in rows]
+    # The characters' reference sheets are left out: tests/test_continuity.py follows them.
+    return [(t, json.loads(a).get("scene")) for t, a in rows if sheets or t != "draw_character"]
 
 
 def mark(ws: Path) -> int:
@@ -62,7 +63,8 @@ def test_fork_with_a_new_scene_2_differs_only_in_scene_2(base_run, capsys, fast)
                      "--workspace", str(ws))
     assert result.code == 0, result.err
     assert sorted(executed(ws, "night", before), key=str) == sorted(
-        [("revise_storyboard", None), ("create_image", 2), ("animate_image", 2), ("assemble_video", None)], key=str)
+        [("revise_storyboard", None), ("create_image", 2), ("check_continuity", 2), ("animate_image", 2),
+         ("assemble_video", None)], key=str)
     parent = json.loads((ws / "runs" / "base" / "manifest.json").read_text())
     child = json.loads((ws / "runs" / "night" / "manifest.json").read_text())
     for a, b in zip(parent["scenes"], child["scenes"]):
@@ -89,10 +91,8 @@ def test_replay_from_a_mid_run_checkpoint_executes_nothing(base_run, capsys, fas
     assert executed(ws, "base", before) == []
     assert "all reused from memo: nothing was executed" in result.err
     reused = db_rows(ws / "director.db", f"SELECT tool FROM tool_calls WHERE run_id='base' AND id>{before}")
-    # That checkpoint planned the whole media batch: stills, narration, clips and the cut.
-    assert sorted(t for (t,) in reused) == \
-        ["animate_image"] * 3 + ["assemble_video"] + ["create_image"] * 3 + ["make_music"] + ["mix_sound"] + \
-        ["narrate"] * 3
+    # That checkpoint planned the clips and the cut (the stills, their checks and the voices came a turn before).
+    assert sorted(t for (t,) in reused) == ["animate_image"] * 3 + ["assemble_video"] + ["make_music"] + ["mix_sound"]
 
 
 def test_kill_9_then_resume_finishes_without_redoing(tmp_path, capsys, fast):
@@ -125,7 +125,7 @@ def test_kill_9_then_resume_finishes_without_redoing(tmp_path, capsys, fast):
     keys_before = set(db_rows(ws / "director.db", "SELECT key FROM tool_calls WHERE run_id='crash' AND reused=0 "
                               f"AND id<={mark(ws)}"))
     assert not set(after) & set(done_before)  # nothing that finished before the kill ran again
-    assert len(keys_before) == len(executed(ws, "crash"))
+    assert len(keys_before) == len(executed(ws, "crash", sheets=True))
     probe = ffprobe(Path(result.last_line))
     assert probe.video and probe.audio and probe.subtitle
     assets_intact(ws)
@@ -138,7 +138,8 @@ def test_approval_gate_yes_and_no(tmp_path, capsys, fast):
     assert result.code == 0, result.err
     assert "paused for approval: the remaining paid steps will cost about $0.00" in result.err
     assert result.last_line == str(ws / "runs" / "gated" / "storyboard.html")
-    assert sorted(t for t, _ in executed(ws, "gated")) == ["create_image", "create_image", "write_story"]
+    assert sorted(t for t, _ in executed(ws, "gated")) == ["check_continuity"] * 2 + ["create_image"] * 2 + \
+        ["write_story"]
     assert json.loads(run_cli(capsys, "runs", "--workspace", str(ws), "--json").out)[0]["status"] == "paused"
     assert "waiting for approval" in run_cli(capsys, "history", "gated", "--workspace", str(ws)).out
     refused = run_cli(capsys, "resume", "gated", "--workspace", str(ws))
@@ -175,18 +176,20 @@ def test_chat_through_piped_stdin(tmp_path):
     assert replies[6].startswith("director: I can't do that offline: 'make it pop'. I can change:")
     [(run_id,)] = db_rows(ws / "director.db", "SELECT id FROM runs")
     calls = executed(ws, run_id)
-    first_round = calls[:3]
-    assert sorted(first_round, key=str) == [("create_image", 1), ("create_image", 2), ("write_story", None)]
-    rest = calls[3:]
+    first_round = calls[:5]
+    assert sorted(first_round, key=str) == [("check_continuity", 1), ("check_continuity", 2), ("create_image", 1),
+                                            ("create_image", 2), ("write_story", None)]
+    rest = calls[5:]
     approved = rest[:7]
     assert sorted(approved, key=str) == sorted([("narrate", 1), ("narrate", 2), ("animate_image", 1),
                                                 ("animate_image", 2), ("make_music", None), ("mix_sound", None),
                                                 ("assemble_video", None)], key=str)
-    night = rest[7:11]  # the sound did not change: the music and mix_sound came from the memo
-    assert sorted(night, key=str) == sorted([("revise_storyboard", None), ("create_image", 2),
+    night = rest[7:12]  # the sound did not change: the music and mix_sound came from the memo
+    assert sorted(night, key=str) == sorted([("revise_storyboard", None), ("create_image", 2), ("check_continuity", 2),
                                              ("animate_image", 2), ("assemble_video", None)], key=str)
-    portrait = rest[11:]
+    portrait = rest[12:]  # the sheets are square whatever the shape: they are kept
     assert sorted(portrait, key=str) == sorted([("revise_storyboard", None), ("create_image", 1), ("create_image", 2),
+                                                ("check_continuity", 1), ("check_continuity", 2),
                                                 ("animate_image", 1), ("animate_image", 2),
                                                 ("assemble_video", None)], key=str)
     probe = ffprobe(ws / "runs" / run_id / "final.mp4")
@@ -204,7 +207,7 @@ def test_two_runs_at_once_in_one_workspace(tmp_path, capsys):
     listing = {r["id"]: r for r in json.loads(run_cli(capsys, "runs", "--workspace", str(ws), "--json").out)}
     assert listing["one"]["status"] == listing["two"]["status"] == "done"
     for rid in ("one", "two"):
-        assert len(executed(ws, rid)) == 10  # story, 2 stills, 2 voices, 2 clips, music, mix, cut
+        assert len(executed(ws, rid)) == 12  # story, 2 stills and their checks, 2 voices, 2 clips, music, mix, cut
         assert ffprobe(ws / "runs" / rid / "final.mp4").video
         assert Director(workspace=ws).history(rid)[0]["node"] == "finish"
     assets_intact(ws)

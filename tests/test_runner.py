@@ -20,8 +20,11 @@ def runner(workspace):
                   catalog=session.catalog, tools=registry())
 
 
-def state_with_story(runner: Runner, scenes: int = 2) -> DirectorState:
-    state = DirectorState(run_id="t", goal=Goal(text="a cat and a dog in the garden", scenes=scenes))
+def state_with_story(runner: Runner, scenes: int = 2, continuity: float = 0.0) -> DirectorState:
+    """A written story. The continuity check is off unless asked for: with it, a scene's clip waits
+    for the check of its still, a turn later."""
+    state = DirectorState(run_id="t", goal=Goal(text="a cat and a dog in the garden", scenes=scenes,
+                                                continuity=continuity))
     call = ToolCall(id="1", name="write_story", args={"goal": state.goal.text, "scenes": scenes})
     [result] = runner.run_batch(state, [call], lambda e: None)
     assert result.ok, result.error
@@ -117,27 +120,30 @@ def test_brain_batches_independent_calls_then_gives_up_on_failed_scenes(runner):
     state = state_with_story(runner, scenes=3)
     decision = LocalBrain().decide(state)
     names = sorted(c.name for c in decision.calls)
-    assert names == ["animate_image"] * 3 + ["assemble_video"] + ["create_image"] * 3 + ["mix_sound"] + \
-        ["narrate"] * 3
-    assert len({c.id for c in decision.calls}) == 11
+    assert names == ["animate_image"] * 3 + ["assemble_video"] + ["create_image"] * 3 + ["draw_character"] * 2 + \
+        ["mix_sound"] + ["narrate"] * 3
+    assert len({c.id for c in decision.calls}) == 13
     # The runner orders the batch by what each call reads and writes.
     deps = runner.depends(decision.calls)
-    label = {c.id: (c.name, c.args.get("scene")) for c in decision.calls}
+    label = {c.id: (c.name, c.args.get("scene") or c.args.get("character")) for c in decision.calls}
+    sheets = sorted(label[c.id] for c in decision.calls if c.name == "draw_character")
     for c in decision.calls:
         wants = sorted(label[d] for d in deps[c.id])
-        if c.name in ("create_image", "narrate"):
+        if c.name in ("draw_character", "narrate"):  # two sheets are drawn at once, and every voice
             assert wants == [], c
+        elif c.name == "create_image":  # a still waits for the sheets it is drawn from
+            assert wants == sheets, c
         elif c.name == "animate_image":
-            assert wants == [("create_image", c.args["scene"]), ("narrate", c.args["scene"])]
+            assert wants == sorted([("create_image", c.args["scene"]), ("narrate", c.args["scene"])] + sheets)
         elif c.name == "mix_sound":  # the sound waits for the voices only, not for any picture
             assert sorted(n for n, _ in wants) == ["narrate"] * 3
         else:
-            assert sorted(n for n, _ in wants) == \
-                ["animate_image"] * 3 + ["create_image"] * 3 + ["mix_sound"] + ["narrate"] * 3
+            assert sorted(n for n, _ in wants) == ["animate_image"] * 3 + ["create_image"] * 3 + \
+                ["draw_character"] * 2 + ["mix_sound"] + ["narrate"] * 3
     board = state.storyboard.model_copy(deep=True)
     board.scene(2).errors["image"] = "create_image: blocked"
     decision = LocalBrain().decide(state.model_copy(update={"storyboard": board}))
-    assert all(c.args["scene"] != 2 for c in decision.calls)
+    assert all(c.args.get("scene") != 2 for c in decision.calls)
     for s in board.scenes:  # pretend everything else finished
         if s.index != 2:
             s.image = s.audio = s.clip = board.scene(1).image or _ref()
@@ -210,7 +216,7 @@ def test_a_failed_call_skips_what_depends_on_it_and_nothing_else(runner, fast):
     state = state_with_story(runner, scenes=3)
     calls = LocalBrain().decide(state).calls
     for c in calls:
-        if c.name == "narrate" and c.args["scene"] == 2:
+        if c.name == "narrate" and c.args.get("scene") == 2:
             c.args["voice"] = "no-such-voice"
     results = {(r.name, (c.args.get("scene"))): r for c, r in zip(calls, runner.run_batch(state, calls, lambda e: None))}
     assert not results[("narrate", 2)].ok

@@ -49,7 +49,7 @@ def test_storyboard_and_manifest_describe_the_run(story_run):
     html = (run.run_dir / "storyboard.html").read_text()
     manifest = run.manifest()
     assert manifest["goal"]["text"] == "a 3-scene bedtime story about a cat and a dog"
-    assert manifest["backends"]["image"] == {"backend": "local", "model": "procedural-illustrator-v1"}
+    assert manifest["backends"]["image"] == {"backend": "local", "model": "procedural-illustrator-v2"}
     assert manifest["backends"]["voice"]["model"] == "piper:en_US-joe-medium"
     assert {c["kind"] for c in manifest["characters"]} >= {"cat", "dog"}
     for scene in manifest["scenes"]:
@@ -61,10 +61,12 @@ def test_storyboard_and_manifest_describe_the_run(story_run):
         for character in manifest["characters"]:
             assert character["look"] in scene["full_image_prompt"]  # the cast rides along in every prompt
     tools = sorted(c["tool"] for c in manifest["calls"])
-    assert tools == sorted(["write_story"] + ["create_image"] * 3 + ["narrate"] * 3 + ["animate_image"] * 3
+    sheets = len(manifest["characters"])
+    assert tools == sorted(["write_story"] + ["draw_character"] * sheets + ["create_image"] * 3
+                           + ["check_continuity"] * 3 + ["narrate"] * 3 + ["animate_image"] * 3
                            + ["make_music", "mix_sound", "assemble_video"])
     assert all(isinstance(c["ms"], int) for c in manifest["calls"])
-    assert manifest["totals"]["executed"] == 13 and manifest["totals"]["reused"] == 0
+    assert manifest["totals"]["executed"] == 13 + sheets + 3 and manifest["totals"]["reused"] == 0
 
 
 def test_images_differ_per_scene(story_run):
@@ -76,7 +78,7 @@ def test_images_differ_per_scene(story_run):
 def test_progress_is_reported_per_tool_call(story_run):
     _run, events, _ws = story_run
     finished = [e for e in events if e["type"] == "tool_finished"]
-    assert len(finished) == 13
+    assert len(finished) == 18  # 13, and two reference sheets and three continuity checks
     assert {e["label"] for e in finished} >= {"create_image scene 1", "narrate scene 3", "assemble_video"}
     assert events[0]["type"] == "run_started" and events[-1]["type"] == "run_finished"
 
@@ -86,10 +88,10 @@ def test_same_goal_again_executes_nothing(story_run, capsys):
     result = run_cli(capsys, "make", "a 3-scene bedtime story about a cat and a dog",
                      "--workspace", str(ws), "--backend", "local", "--run-id", "again")
     assert result.code == 0, result.err
-    assert "13 tool calls, all reused from memo: nothing was executed" in result.err
+    assert "18 tool calls, all reused from memo: nothing was executed" in result.err
     assert result.last_line == str(ws / "runs" / "again" / "final.mp4")
     rows = db_rows(ws / "director.db", "SELECT reused, COUNT(*) FROM tool_calls WHERE run_id='again' GROUP BY reused")
-    assert rows == [(1, 13)]
+    assert rows == [(1, 18)]
     first = json.loads((ws / "runs" / "story" / "manifest.json").read_text())
     second = json.loads((ws / "runs" / "again" / "manifest.json").read_text())
     assert first["final"]["sha256"] == second["final"]["sha256"]
@@ -99,13 +101,14 @@ def test_history_has_a_checkpoint_per_super_step_and_no_media(story_run, capsys)
     run, _events, ws = story_run
     rows = Director(workspace=ws).history(run.id)
     nodes = [r["node"] for r in reversed(rows)]
-    # brain, tools x2 batches (the story; then stills, voice, clips and the cut), brain, finish
-    assert nodes.count("tools") == 2 and nodes.count("brain") == 3 and nodes[-1] == "finish"
+    # brain, tools x3 batches (the story; the sheets, stills, their checks and the voices; the clips and
+    # the cut), brain, finish
+    assert nodes.count("tools") == 3 and nodes.count("brain") == 4 and nodes[-1] == "finish"
     steps = [r["step"] for r in rows]
     assert steps == sorted(steps, reverse=True) and len(set(steps)) == len(steps)
     assert "story “" in " ".join(r["change"] for r in rows)
     result = run_cli(capsys, "history", run.id, "--workspace", str(ws))
-    assert result.code == 0 and rows[0]["checkpoint"] in result.out and "planned 3×create_image, 3×narrate" in result.out
+    assert result.code == 0 and rows[0]["checkpoint"] in result.out and "planned 2×draw_character, 3×create_image" in result.out
 
     blobs = db_rows(ws / "director.db", f"SELECT type, checkpoint FROM checkpoints WHERE thread_id='{run.id}'")
     assert len(blobs) >= len(rows)

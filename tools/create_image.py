@@ -10,6 +10,8 @@ from director.limits import Prices
 from director.media import cover, write_png
 from director.prompting import render
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
+from director.backends import draw
+from director.errors import ToolArgumentError
 from director.tooling import ToolContext, require_board, require_scene, tool
 
 
@@ -21,6 +23,8 @@ class CreateImageInput(BaseModel):
         description="What the picture shows. The story's art style and character sheet are added automatically.",
     )
     aspect: Aspect = Field(description="Frame shape: 16:9 landscape, 9:16 portrait or 1:1 square.")
+    fix: str | None = Field(None, max_length=1000, description="Only to redraw a still that failed check_continuity: "
+                                                              "what the check found, so the new picture fixes it.")
 
 
 class CreateImageOutput(BaseModel):
@@ -29,15 +33,28 @@ class CreateImageOutput(BaseModel):
 
 
 def _needs(args: CreateImageInput, state: DirectorState) -> dict[str, object]:
-    require_scene(state, args.scene)
+    scene = require_scene(state, args.scene)
     board = require_board(state)
-    return {"art_style": board.art_style, "characters": board.character_sheet()}
+    if args.fix is not None and scene.retakes >= state.goal.retakes:
+        raise ToolArgumentError(f"scene {args.scene}'s still was redrawn {scene.retakes} time(s) for its continuity, "
+                                f"the most this run allows (--retakes {state.goal.retakes}); keep it")
+    # The sheets of the characters the scene shows are inputs: a new sheet means a new still.
+    cast = [c for c in board.cast_of(args.scene) if c.sheet is not None]
+    # A redraw is a new take: its own memo key and seed, so the same reasons twice still give a new picture.
+    take = scene.retakes + 1 if args.fix is not None else 0
+    return {"art_style": board.art_style, "characters": board.character_sheet(),
+            "references": {c.name: c.sheet for c in cast}, **({"take": take} if take else {})}
 
 
 def _apply(board: Storyboard | None, args: CreateImageInput, out: CreateImageOutput) -> Storyboard:
     assert board is not None
-    board.scene(args.scene).image_prompt = args.prompt
+    scene = board.scene(args.scene)
+    if scene.image_prompt != args.prompt:
+        scene.retakes = 0
+    scene.image_prompt = args.prompt
     board.set_image(args.scene, out.image)
+    if args.fix is not None:
+        scene.retakes += 1
     return board
 
 
@@ -45,14 +62,17 @@ def _estimate(args: CreateImageInput, inputs: object, model: str, prices: Prices
     return prices.images(model) or prices.tokens(model, 400, 1_290)
 
 
-@tool(capability="image", usual_for=("story",), needs=_needs, apply=_apply, estimate=_estimate,
-      reads=("story",), writes=("image",), clears=("clip", "final"))
+@tool(capability="image", version="2", usual_for=("story",), needs=_needs, apply=_apply, estimate=_estimate,
+      reads=("story", "sheet"), writes=("image",), clears=("clip", "continuity", "final"))
 def create_image(args: CreateImageInput, ctx: ToolContext) -> CreateImageOutput:
-    """Create the still image for one scene from a text prompt, at the size the aspect ratio needs (16:9 1280x720, 9:16 720x1280, 1:1 1024x1024). Images for different scenes can be made in the same turn."""
-    full = render("image.md", art_style=ctx.inputs["art_style"], scene=args.prompt, characters=ctx.inputs["characters"])
+    """Create the still image for one scene from a text prompt, at the size the aspect ratio needs (16:9 1280x720, 9:16 720x1280, 1:1 1024x1024). The reference sheets of the characters the scene names are passed to the image model automatically. Images for different scenes can be made in the same turn."""
+    references: dict[str, AssetRef] = dict(ctx.inputs.get("references") or {})
+    full = render("image.md", art_style=ctx.inputs["art_style"], scene=args.prompt, characters=ctx.inputs["characters"],
+                  references=list(references), fix=args.fix)
     width, height = ASPECT_SIZES[args.aspect]
     tmp = ctx.store.temp_path(".png")
-    ctx.backends.image.create_image(full, width=width, height=height, seed=ctx.seed, out=tmp)
+    draw(ctx.backends.image, full, width=width, height=height, seed=ctx.seed + int(ctx.inputs.get("take", 0)), out=tmp,
+         references=[ctx.store.path(r) for r in references.values()])
     fit_image(tmp, width, height)
     return CreateImageOutput(image=ctx.store.put(tmp, "image"), prompt=full)
 

@@ -15,6 +15,13 @@ class SceneUpdate(BaseModel):
     narration: str | None = Field(None, min_length=1, description="New narration; empty keeps it.")
 
 
+class CharacterUpdate(BaseModel):
+    name: str = Field(min_length=1, description="The character, as the cast names them.")
+    look: str = Field(min_length=1, max_length=500, description="Their whole new look (colours, clothes, features); "
+                                                                "their reference sheet and the stills they are in "
+                                                                "are made again.")
+
+
 class NewScene(BaseModel):
     after: int = Field(ge=0, description="Insert after this scene number (0 = first).")
     image_prompt: str = Field(min_length=1, description="What the new scene's picture shows.")
@@ -23,6 +30,7 @@ class NewScene(BaseModel):
 
 class ReviseStoryboardInput(BaseModel):
     updates: list[SceneUpdate] = Field(default_factory=list, description="Scenes to change.")
+    characters: list[CharacterUpdate] = Field(default_factory=list, description="Characters whose look changes.")
     add: list[NewScene] = Field(default_factory=list, description="Scenes to insert.")
     remove: list[int] = Field(default_factory=list, description="Scene numbers to delete.")
     aspect: Aspect | None = Field(None, description="New frame shape for everything; every picture is redone.")
@@ -43,11 +51,19 @@ def _needs(args: ReviseStoryboardInput, state: DirectorState) -> dict[str, objec
             raise ToolArgumentError(f"there is no scene {n}; the story has scenes 1..{count}")
     if args.remove and len(set(args.remove)) >= count and not args.add:
         raise ToolArgumentError("that would remove every scene")
+    for c in args.characters:
+        try:
+            board.character(c.name)
+        except KeyError:
+            names = ", ".join(x.name for x in board.characters) or "nobody"
+            raise ToolArgumentError(f"there is no character {c.name!r}; the cast is: {names}") from None
     return {"scenes": count}
 
 
 def _apply(board: Storyboard | None, args: ReviseStoryboardInput, out: ReviseStoryboardOutput) -> Storyboard:
     assert board is not None
+    for c in args.characters:
+        board.set_look(c.name, c.look)
     for u in args.updates:
         if u.image_prompt:
             board.set_prompt(u.scene, u.image_prompt)
@@ -76,16 +92,17 @@ def _apply(board: Storyboard | None, args: ReviseStoryboardInput, out: ReviseSto
 
 
 @tool(capability=None, version="1", needs=_needs, apply=_apply,
-      reads=("story",), writes=("story", "image", "frame", "prompt", "audio", "clip", "final"))
+      reads=("story",), writes=("story", "sheet", "image", "frame", "prompt", "audio", "clip", "continuity", "final"))
 def revise_storyboard(args: ReviseStoryboardInput, ctx: ToolContext) -> ReviseStoryboardOutput:
-    """Change the plan after it exists: rewrite a scene's picture or narration, add or remove scenes, or change the frame shape, voice or pace. Only what a change touches is made again; call the other tools afterwards to fill in what is missing."""
+    """Change the plan after it exists: rewrite a scene's picture or narration, change a character's look, add or remove scenes, or change the frame shape, voice or pace. Only what a change touches is made again; call the other tools afterwards to fill in what is missing."""
     changed = [f"scene {u.scene}: " + " and ".join(k for k in ("image_prompt", "narration") if getattr(u, k))
                for u in args.updates]
+    changed += [f"{c.name}'s look" for c in args.characters]
     changed += [f"new scene after {a.after}" for a in args.add]
     changed += [f"removed scene {n}" for n in args.remove]
     changed += [f"{k} -> {getattr(args, k)}" for k in ("aspect", "voice", "pace") if getattr(args, k) is not None]
     if not changed:
-        raise ToolArgumentError("nothing to change: give updates, add, remove, aspect, voice or pace")
+        raise ToolArgumentError("nothing to change: give updates, characters, add, remove, aspect, voice or pace")
     if args.voice is not None and args.voice not in (known := ctx.backends.voice.voices()):
         raise ToolArgumentError(f"unknown voice {args.voice!r}; use one of: {', '.join(known)}")
     count = int(ctx.inputs["scenes"]) + len(args.add) - len(set(args.remove))

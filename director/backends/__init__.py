@@ -48,8 +48,28 @@ class ImageMaker(Protocol):
     name: str
     model: str
 
-    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path) -> None:
-        """Write a PNG of exactly width x height to `out`."""
+    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path,
+                     references: list[Path] | None = None) -> None:
+        """Write a PNG of exactly width x height to `out`. `references` are pictures the prompt names as
+        <img>N</img> (characters' reference sheets); a model that takes no images gets the words only."""
+
+
+def draw(backend: ImageMaker, prompt: str, *, width: int, height: int, seed: int, out: Path,
+         references: list[Path]) -> None:
+    """create_image with reference pictures, for a provider that takes them; the words alone for one
+    written before they existed (a plugin whose create_image has no `references`)."""
+    import inspect
+
+    if references and "references" in inspect.signature(backend.create_image).parameters:
+        backend.create_image(prompt, width=width, height=height, seed=seed, out=out, references=references)
+    else:
+        backend.create_image(prompt if not references else without_references(prompt), width=width, height=height,
+                             seed=seed, out=out)
+
+
+def without_references(prompt: str) -> str:
+    """A prompt for a model that takes no reference pictures: the line that points at them removed."""
+    return "\n".join(line for line in prompt.splitlines() if not line.startswith("Reference pictures:"))
 
 
 @runtime_checkable
@@ -118,6 +138,9 @@ class Vision(Protocol):
 
     def transcribe(self, video: Path, *, start: float | None = None, end: float | None = None) -> tuple[list, str]:
         """Timed speech cues and where they came from."""
+
+    def check_continuity(self, image: Path, references: list[tuple[str, Path]]) -> dict[str, tuple[float, str]]:
+        """For each (name, reference sheet): how closely the still shows them, 0..1, and what differs ("" if nothing)."""
 
 
 @runtime_checkable

@@ -357,8 +357,10 @@ class GeminiImageMaker:
             raise SafetyBlocked(f"{what}: {reason}", provider=self.name, model=self.model)
         save_png(blobs[0][0], out)
 
-    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path) -> None:
-        self._image(prompt, aspect_of(width, height), seed, out, "image")
+    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path,
+                     references: list[Path] | None = None) -> None:
+        contents = remix_contents(references, prompt) if references else prompt
+        self._image(contents, aspect_of(width, height), seed, out, "image")
 
     def edit_image(self, image: Path, instruction: str, *, out: Path) -> None:
         self._image([image_part(image), instruction], None, None, out, "edit")
@@ -423,6 +425,16 @@ class Transcript(BaseModel):
     cues: list[TranscriptCue] = Field(description="Speech in order; empty when nobody speaks.")
 
 
+class CharacterVerdict(BaseModel):
+    name: str = Field(description="The character, as the reference sheet names them.")
+    score: float = Field(description="0 (not recognisable) to 1 (exactly as on the sheet).")
+    reason: str = Field(description="What differs from the sheet; empty when nothing does.")
+
+
+class ContinuityVerdict(BaseModel):
+    characters: list[CharacterVerdict] = Field(description="One verdict per reference sheet, in order.")
+
+
 class GeminiVision:
     """Multimodal understanding: describe a frame (<= 640 px), transcribe audio with timings."""
 
@@ -440,6 +452,34 @@ class GeminiVision:
             raise SafetyBlocked(f"describe: {blocked_reason(response) or 'empty reply'}", provider=self.name,
                                 model=self.model)
         return response.text.strip()
+
+    def check_continuity(self, image: Path, references: list[tuple[str, Path]]) -> dict[str, tuple[float, str]]:
+        names = [name for name, _ in references]
+        prompt = render("continuity.md", count=len(references), references=names)
+        contents: list[Any] = [prompt]
+        for n, (name, path) in enumerate(references):
+            contents += [f"picture {n} ({name}):", image_part(path, max_side=768)]
+        contents += ["the still:", image_part(image, max_side=1024)]
+        config = types.GenerateContentConfig(response_mime_type="application/json", response_schema=ContinuityVerdict,
+                                             temperature=0.0)
+        response = self.client.generate(self.model, contents, config)
+        try:
+            verdict = ContinuityVerdict.model_validate_json(response.text or "")
+        except ValidationError:
+            raise ProviderError(f"continuity check: {blocked_reason(response) or 'the verdict came back malformed'}",
+                                provider=self.name, model=self.model) from None
+        found: dict[str, tuple[float, str]] = {}
+        for v in verdict.characters:
+            name = next((n for n in names if n.lower() == v.name.strip().lower()), None)
+            if name is None or not 0.0 <= v.score <= 1.0:
+                raise ProviderError(f"continuity check: the verdict scored {v.name[:40]!r} {v.score}; "
+                                    f"expected {', '.join(names)} from 0 to 1", provider=self.name, model=self.model)
+            found[name] = (v.score, v.reason.strip()[:300])
+        missing = [n for n in names if n not in found]
+        if missing:
+            raise ProviderError(f"continuity check: no verdict for {', '.join(missing)}", provider=self.name,
+                                model=self.model)
+        return found
 
     def transcribe(self, video: Path, *, start: float | None = None, end: float | None = None) -> tuple[list[Any], str]:
         from director.backends.local.vision import Cue

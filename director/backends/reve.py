@@ -72,7 +72,11 @@ class ReveImageMaker:
         save_png(data, out)
         record_images("reve", 1)
 
-    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path) -> None:
+    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path,
+                     references: list[Path] | None = None) -> None:
+        if references:  # remix takes reference pictures named <img>N</img>, as the prompt does
+            self.remix_images(references, prompt, width=width, height=height, out=out)
+            return
         self._post("/v1/image/create", {"prompt": prompt, "aspect_ratio": aspect_of(width, height)}, out)
 
     def edit_image(self, image: Path, instruction: str, *, out: Path) -> None:

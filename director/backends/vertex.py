@@ -15,6 +15,7 @@ from pathlib import Path
 
 from google.genai import types
 
+from director.backends import without_references
 from director.backends.gemini import GoogleClient, aspect_of
 from director.errors import ConfigError, NeedsVertex, ProviderError, SafetyBlocked
 from director.limits import record_clips, record_images, record_video, veo_audio, veo_seconds
@@ -39,7 +40,11 @@ class ImagenImageMaker:
         require_vertex(client, "Imagen (DIRECTOR_IMAGE_BACKEND=imagen)")
         self.client, self.model = client, model
 
-    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path) -> None:
+    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path,
+                     references: list[Path] | None = None) -> None:
+        # Imagen 4's generate takes no pictures (subject references are Imagen 3 capability's
+        # edit_image): the character sheet in words carries the looks.
+        prompt = without_references(prompt)
         config = types.GenerateImagesConfig(number_of_images=1, aspect_ratio=aspect_of(width, height),
                                             output_mime_type="image/png", include_rai_reason=True)
         from director.backends.gemini import save_png, whole_image

@@ -66,12 +66,46 @@ class LocalBrain:
                                         **({"seconds": goal.duration} if goal.duration else {}))],
                             say=f"Writing a {goal.scenes}-scene story.")
         live = [s for s in board.scenes if not s.errors]
-        batch = [call("create_image", scene=s.index, prompt=s.image_prompt, aspect=aspect(state))
-                 for s in live if s.image is None]
-        hold = bool(batch) and awaiting_approval(state)  # with --approve the stills come first, alone
+        # Reference sheets first, for the characters of scenes still to draw: every still is drawn
+        # from them (the runner starts the stills once the sheets are done). One that fails is left
+        # out, and those scenes are drawn from the words alone.
+        drawing = {s.index for s in live if s.image is None}
+        wanted = {c.name for i in drawing for c in board.cast_of(i)}
+        batch = [] if "draw_character" in failed_now else [
+            call("draw_character", character=c.name) for c in board.characters if c.sheet is None and c.name in wanted]
+        sheets = {c.name for c in board.characters if c.sheet is not None} | {c.args["character"] for c in batch}
+        checking = goal.continuity > 0 and "check_continuity" not in failed_now
+
+        def checked(index: int) -> bool:
+            """Whether a scene's still is checked against its characters' sheets before it moves."""
+            return checking and any(c.name in sheets for c in board.cast_of(index))
+
+        ready: set[int] = set()
+        for s in live:
+            if s.image is None:
+                batch.append(call("create_image", scene=s.index, prompt=s.image_prompt, aspect=aspect(state)))
+                if checked(s.index):
+                    batch.append(call("check_continuity", scene=s.index))
+                else:
+                    ready.add(s.index)  # its clip follows the still in this turn
+            elif s.clip is None and checked(s.index):
+                verdict = s.continuity if s.continuity and s.continuity.image == s.image.sha256 else None
+                if verdict is None:
+                    batch.append(call("check_continuity", scene=s.index))
+                elif not verdict.passed and s.retakes < goal.retakes:
+                    batch.append(call("create_image", scene=s.index, prompt=s.image_prompt, aspect=aspect(state),
+                                      fix="; ".join(verdict.reasons) or f"it scored {verdict.score:.2f}"))
+                    batch.append(call("check_continuity", scene=s.index))
+                else:
+                    ready.add(s.index)  # passed, or kept after its redraws
+            else:
+                ready.add(s.index)
+        if not checking:  # nothing waits for a check: a clip starts as soon as its still exists
+            ready = {s.index for s in live}
+        hold = bool(drawing) and awaiting_approval(state)  # with --approve the stills come first, alone
         if not hold:
             batch += [narrate(call, state, s.index, s.narration) for s in live if s.audio is None]
-        return self._finish(state, call, board, batch, failed_now, hold)
+        return self._finish(state, call, board, batch, failed_now, hold, ready)
 
     def _trailer(self, state: DirectorState, call: Call, failed_now: dict[str, str | None]) -> Decision:
         goal, board = state.goal, state.storyboard
@@ -103,19 +137,21 @@ class LocalBrain:
         hold = bool(batch) and awaiting_approval(state)
         if goal.audio in ("narration", "mix") and not hold:
             batch += [narrate(call, state, s.index, s.narration) for s in live if s.audio is None and s.narration]
-        return self._finish(state, call, board, batch, failed_now, hold)
+        return self._finish(state, call, board, batch, failed_now, hold, {s.index for s in live})
 
     def _finish(self, state: DirectorState, call: Call, board: Storyboard, batch: list[ToolCall],
-                failed_now: dict[str, str | None], hold: bool) -> Decision:
-        """Add the clips and the assembly to `batch` (unless held for approval); give up or finish."""
+                failed_now: dict[str, str | None], hold: bool, ready: set[int]) -> Decision:
+        """Add the clips of the `ready` scenes and the assembly to `batch` (unless held for approval);
+        give up or finish."""
         goal = state.goal
         live = [s for s in board.scenes if not s.errors]
         broken = [s for s in board.scenes if s.errors]
         if not hold:
             move = {} if goal.motion == "auto" else {"motion": goal.motion}
             batch += [call("animate_image", scene=s.index, aspect=aspect(state), **move)
-                      for s in live if s.clip is None]
-            if board.final is None and not broken and "assemble_video" not in failed_now:
+                      for s in live if s.clip is None and s.index in ready]
+            waiting = any(s.clip is None and s.index not in ready for s in live)
+            if board.final is None and not broken and not waiting and "assemble_video" not in failed_now:
                 if goal.music != "none" and board.music is None:
                     if "make_music" in failed_now:
                         return Decision(give_up=f"make_music failed: {failed_now['make_music']}")

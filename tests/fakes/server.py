@@ -328,6 +328,8 @@ class FakeGoogle:
         config = body.get("generationConfig") or {}
         if config.get("responseMimeType") == "application/json":
             properties = (config.get("responseSchema") or {}).get("properties") or {}
+            if "characters" in properties and "scenes" not in properties:
+                return "continuity"
             return "transcript" if "cues" in properties else "story"
         modalities = [m.upper() for m in config.get("responseModalities") or []]
         if "AUDIO" in modalities:
@@ -450,6 +452,15 @@ class FakeGoogle:
             cues = [{"start": 0.2, "end": 0.9, "text": "Words heard by the fake."}] if has_audio else []
             return Reply(body={"candidates": [{"content": {"role": "model", "parts": [
                 {"text": json.dumps({"cues": cues})}]}, "finishReason": "STOP"}], "usageMetadata": self._usage(req, 30)})
+        if req.kind == "continuity":
+            # A model that finds every character as drawn; a test enqueues a worse verdict.
+            names = re.findall(r"picture \d+ \(([^)]+)\):", req.text)
+            images = [p for p in req.inline_parts() if p.get("mimeType", "").startswith("image/")]
+            if len(images) != len(names) + 1:
+                return Reply(400, google_error(400, f"expected {len(names) + 1} images, got {len(images)}"))
+            verdict = {"characters": [{"name": n, "score": 0.93, "reason": ""} for n in names]}
+            return Reply(body={"candidates": [{"content": {"role": "model", "parts": [{"text": json.dumps(verdict)}]},
+                                               "finishReason": "STOP"}], "usageMetadata": self._usage(req, 40)})
         if req.kind == "tts":
             text = req.text
             seconds = max(0.6, 0.055 * len(text))
@@ -540,8 +551,10 @@ def fake_story(prompt: str) -> dict[str, Any]:
         "art_style": "gouache picture-book illustration, warm palette",
         "characters": [{"name": "Pip", "kind": "cat", "look": "a small ginger cat with a blue scarf"},
                        {"name": "Rolo", "kind": "dog", "look": "a brown puppy with floppy ears"}],
-        "scenes": [{"image_prompt": f"Pip and Rolo, scene {i}, in the garden at golden hour",
-                    "narration": f"This is scene {i}, where Pip and Rolo share a quiet moment."}
+        # Both in every scene but the third, which is Rolo's alone.
+        "scenes": [{"image_prompt": f"{'Rolo' if i == 3 else 'Pip and Rolo'}, scene {i}, in the garden at golden hour",
+                    "narration": f"This is scene {i}, where {'Rolo' if i == 3 else 'Pip and Rolo'} "
+                                 f"{'has' if i == 3 else 'share'} a quiet moment."}
                    for i in range(1, n + 1)],
     }
 
@@ -618,8 +631,15 @@ def trailer_policy(system: str, body: dict[str, Any]) -> list[dict[str, Any]]:
 REVISION_AT = re.compile(r"scene (\d+)[: ]+(.+)", re.I)
 
 
-def revision_args(text: str) -> dict[str, Any] | None:
+def revision_args(text: str, story: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """What a model would pass to revise_storyboard for a few kinds of change."""
+    if m := re.match(r"^make (\w+)'s (\w+) (\w+)$", text.strip().rstrip(".")):
+        name, item, colour = m.groups()
+        for c in (story or {}).get("characters", []):
+            if c["name"].lower() == name.lower():
+                look = re.sub(rf"\b\w+ {item}\b", f"{colour} {item}", c["look"])
+                return {"characters": [{"name": c["name"], "look": look}]}
+        return {"characters": [{"name": name, "look": f"with a {colour} {item}"}]}
     if m := re.search(r"\b(9:16|16:9|1:1)\b", text):
         return {"aspect": m.group(1)}
     if m := REVISION_AT.search(text):
@@ -654,6 +674,8 @@ def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
     assembled = False
     revision: str | None = None
     said_goal = False
+    sheets: set[str] = set()  # characters with a reference sheet
+    verdicts: dict[int, dict[str, Any]] = {}  # scene -> its still's last continuity check
     for content in body.get("contents", []):
         for part in content.get("parts", []):
             if "functionCall" in part:
@@ -673,13 +695,33 @@ def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
                 if fr["name"] == "write_story" and ok:
                     story = fr["response"]["output"]
                     done.clear()
+                    sheets.clear()
+                    verdicts.clear()
                     assembled = False
+                elif fr["name"] == "draw_character":
+                    if ok:
+                        sheets.add(args["character"])
+                    else:
+                        failed["draw_character"].add(0)
+                elif fr["name"] == "check_continuity" and ok:
+                    verdicts[scene] = response["output"]
+                    done["check_continuity"].add(scene)
                 elif fr["name"] == "revise_storyboard" and ok and story is not None:
                     assembled = False
                     if args.get("aspect"):
                         aspect = args["aspect"]
                         for tool in ("create_image", "animate_image"):
                             done[tool].clear()
+                    for change in args.get("characters") or []:
+                        sheets.discard(change["name"])
+                        for c in story["characters"]:
+                            if c["name"] == change["name"]:
+                                c["look"] = change["look"]
+                        for n, sc in enumerate(story["scenes"], start=1):
+                            if change["name"].lower() in sc["image_prompt"].lower():
+                                for tool in ("create_image", "check_continuity", "animate_image"):
+                                    done[tool].discard(n)
+                                verdicts.pop(n, None)
                     for update in args.get("updates") or []:
                         n = update["scene"]
                         if update.get("image_prompt"):
@@ -697,11 +739,13 @@ def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
                     (done if ok else failed)[fr["name"]].add(scene)
                     if ok:
                         failed[fr["name"]].discard(scene)
+                    if ok and fr["name"] == "create_image":
+                        verdicts.pop(scene, None)  # a new still: its check is to come
             elif "text" in part and content.get("role") == "user":
                 text = part["text"].strip()
                 if text.startswith("Resume"):
                     failed.clear()  # the user asked to try again
-                elif said_goal and revision_args(text) is not None:
+                elif said_goal and revision_args(text, story) is not None:
                     revision = text  # acted on once the story exists
                 said_goal = True
     counter = iter(range(1, 1000))
@@ -713,11 +757,27 @@ def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
     if story is None:
         return [call("write_story", goal=goal, scenes=scenes_n)]
     if revision is not None:
-        return [call("revise_storyboard", **(revision_args(revision) or {}))]
+        return [call("revise_storyboard", **(revision_args(revision, story) or {}))]
     scenes = story["scenes"]
     pending = range(1, len(scenes) + 1)
-    batch = [call("create_image", scene=i, prompt=s["image_prompt"], aspect=aspect)
-             for i, s in enumerate(scenes, start=1) if i not in done["create_image"] | failed["create_image"]]
+
+    def cast(i: int) -> list[str]:
+        return [c["name"] for c in story["characters"] if c["name"].lower() in scenes[i - 1]["image_prompt"].lower()]
+
+    unsheeted = [c["name"] for c in story["characters"] if c["name"] not in sheets]
+    if unsheeted and not failed["draw_character"]:
+        return [call("draw_character", character=name) for name in unsheeted]
+    batch = []
+    for i, s in enumerate(scenes, start=1):
+        checked = bool(set(cast(i)) & sheets)
+        if i not in done["create_image"] | failed["create_image"]:
+            batch.append(call("create_image", scene=i, prompt=s["image_prompt"], aspect=aspect))
+            if checked:
+                batch.append(call("check_continuity", scene=i))
+        elif checked and i in verdicts and verdicts[i].get("retake"):
+            fix = "; ".join(verdicts[i].get("reasons") or []) or "the characters do not match their sheets"
+            batch.append(call("create_image", scene=i, prompt=s["image_prompt"], aspect=aspect, fix=fix))
+            batch.append(call("check_continuity", scene=i))
     if not (approve_first and batch):
         batch += [call("narrate", scene=i, text=s["narration"])
                   for i, s in enumerate(scenes, start=1) if i not in done["narrate"] | failed["narrate"]]

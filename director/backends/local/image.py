@@ -31,6 +31,9 @@ COLOURS: dict[str, RGB] = {
     "blue": (70, 120, 210), "green": (80, 168, 90), "purple": (140, 90, 190), "calico": (230, 170, 110),
     "spotted": (236, 232, 224), "cream": (240, 226, 196), "lavender": (180, 160, 220),
 }
+WORN = ("scarf", "collar", "bandana", "hat", "cap", "coat", "raincoat", "jumper", "sweater", "cloak", "cape", "boots",
+        "bow", "ribbon", "waistcoat", "vest", "overalls", "dress", "shirt", "jacket", "backpack", "helmet", "suit",
+        "stripe", "robe", "apron", "glasses", "spectacles", "tie", "necklace", "crown", "tiara", "bell")
 SKIN = ((241, 200, 170), (214, 160, 120), (160, 110, 80), (110, 72, 50))
 
 SPECIES_DEFAULT: dict[str, RGB] = {
@@ -66,6 +69,9 @@ class Cast:
     name: str
     kind: str
     look: str
+    body: RGB | None = None
+    accent: RGB | None = None
+    """Colours read from the character's reference sheet; None takes them from the look's words."""
 
 
 @dataclass
@@ -75,6 +81,8 @@ class Scene:
     words: set[str]
     text: str
     cast: list[Cast] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    """Names of the characters whose sheets came with the prompt, in <img>N</img> order."""
 
     def has(self, *words: str) -> bool:
         return any(w in self.words for w in words)
@@ -83,17 +91,41 @@ class Scene:
         return any(p in self.text for p in phrases)
 
 
+SHEET = "Character reference sheet of "
+CAST_LINE = "Characters, drawn the same way in every scene:"
+REFERENCE_LINE = "Reference pictures:"
+
+
 def parse_prompt(prompt: str) -> Scene:
-    text = prompt.lower()
-    head, _, sheet = prompt.partition("Characters, drawn the same way in every scene:")
+    """The scene's own words (not the cast's looks: a "snowy white owl" must not bring snow) and its cast."""
+    head, sheet, references = [], "", ""
+    for line in prompt.splitlines():
+        if line.startswith(CAST_LINE):
+            sheet = line[len(CAST_LINE):]
+        elif line.startswith(REFERENCE_LINE):
+            references = line
+        elif not line.startswith(("A check of the last attempt", "No text")):
+            head.append(line)
     cast_all = [Cast(m[1].strip(), m[2].strip().lower(), m[3].strip().lower())
-                for m in re.finditer(r"([A-Z][\w' -]*?) \(([\w -]+)\): ([^;]+?)(?=;|\.\s*(?:No text|$)|$)", sheet)]
-    scene_text = head.lower()
+                for m in re.finditer(r"(?:^|;\s*)([^;()]+?) \(([^;()]+)\): ([^;]+?)(?=;|\.\s*$|$)", sheet.strip())]
+    scene_text = " ".join(head).lower()
     cast = [c for c in cast_all if c.name.lower() in scene_text] or cast_all
     if not cast:
         kinds = [k for k in ARCHETYPE if re.search(rf"\b{k}s?\b", scene_text)]
         cast = [Cast(k, k, k) for k in kinds[:3]]
-    return Scene(words=set(re.findall(r"[a-z]+", scene_text + " " + text)), text=scene_text, cast=cast)
+    order = [m.group(1).strip() for m in re.finditer(r"(?:^|; )(?:Reference pictures: )?(.+?) is <img>\d+</img>", references)]
+    return Scene(words=set(re.findall(r"[a-z]+", scene_text)), text=scene_text, cast=cast, references=order)
+
+
+def archetype(kind: str) -> str:
+    """The body the painter draws for a species or role: a role it does not know is a person."""
+    words = re.findall(r"[a-z]+", kind.lower())
+    for word in [kind.lower()] + words[::-1]:
+        if word in ARCHETYPE:
+            return ARCHETYPE[word]
+        if word.endswith("s") and word[:-1] in ARCHETYPE:
+            return ARCHETYPE[word[:-1]]
+    return "person"
 
 
 # --- colour helpers ---------------------------------------------------------------
@@ -163,6 +195,22 @@ def ground_colour(s: Scene, look: Look) -> RGB:
     return shade(base, 0.55 + 0.45 * look.light) if look.night else base
 
 
+class Traced:
+    """An ImageDraw that also paints every shape, opaque, into a mask: where a figure went."""
+
+    def __init__(self, draw: ImageDraw.ImageDraw, mask: ImageDraw.ImageDraw) -> None:
+        self._draw, self._mask = draw, mask
+
+    def __getattr__(self, name: str) -> object:
+        real, shadow = getattr(self._draw, name), getattr(self._mask, name)
+
+        def both(*args: object, **kw: object) -> None:
+            real(*args, **kw)
+            shadow(*args, **{k: (255 if k in ("fill", "outline") and v is not None else v) for k, v in kw.items()})
+
+        return both
+
+
 class Painter:
     def __init__(self, scene: Scene, width: int, height: int, rng: random.Random) -> None:
         self.s = scene
@@ -173,6 +221,8 @@ class Painter:
         self.d = ImageDraw.Draw(self.img, "RGBA")
         self.unit = min(self.w, self.h)
         self.indoor = scene.has("living", "kitchen", "bedroom", "fireplace", "basket", "blanket", "fort", "hall") or scene.phrase("window seat")
+        self.boxes: dict[str, list[int]] = {}
+        """Where each character was drawn: name -> [x0, y0, x1, y1] in output pixels."""
         portrait = self.h > self.w
         self.horizon = int(self.h * (rng.uniform(0.58, 0.68) if portrait else rng.uniform(0.56, 0.66)))
 
@@ -466,21 +516,45 @@ class Painter:
                 # together in the basket that props() drew
                 x = self.w * (0.5 + (i - (n - 1) / 2) * 0.16)
                 y = self.horizon + (self.h - self.horizon) * 0.68
-            size = self.unit * self.rng.uniform(0.27, 0.33) * (1.0 if ARCHETYPE.get(c.kind) != "firefly" else 0.3)
-            if ARCHETYPE.get(c.kind) == "firefly":
+            firefly = archetype(c.kind) == "firefly"
+            size = self.unit * self.rng.uniform(0.27, 0.33) * (0.3 if firefly else 1.0)
+            if firefly:
                 y = self.horizon * self.rng.uniform(0.6, 1.0)
             self.figure(c, x, y, size, facing=1 if i < n / 2 else -1, asleep=sleeping)
 
-    def figure(self, c: Cast, x: float, y: float, s: float, *, facing: int, asleep: bool) -> None:
+    def colours(self, c: Cast) -> tuple[RGB, RGB]:
+        """Body and accent colour: the sheet's when there is one, else the look's words, else the species'.
+
+        The accent is the colour of what the character wears ("a blue scarf"), when the look says."""
         cols = colours_in(c.look)
-        body = cols[0] if cols else SPECIES_DEFAULT.get(c.kind, (200, 160, 120))
-        accent = cols[1] if len(cols) > 1 else (220, 60, 60)
+        body = c.body or (cols[0] if cols else SPECIES_DEFAULT.get(c.kind.split()[-1] if c.kind else "", (200, 160, 120)))
+        worn = re.search(rf"\b({'|'.join(COLOURS)})\s+(?:[a-z-]+\s+)?(?:{'|'.join(WORN)})\b", c.look)
+        accent = c.accent or (COLOURS[worn.group(1)] if worn else cols[1] if len(cols) > 1 else (220, 60, 60))
+        return body, accent
+
+    def figure(self, c: Cast, x: float, y: float, s: float, *, facing: int, asleep: bool, shadow: bool = True) -> None:
+        """Draw one character, and note the box it covers (output pixels) in self.boxes."""
+        body, accent = self.colours(c)
         dim = 0.6 + 0.4 * self.look.light
         body, accent = shade(body, dim), shade(accent, dim)
-        d = self.d
-        d.ellipse((x - s * 0.5, y - s * 0.06, x + s * 0.5, y + s * 0.08), fill=(0, 0, 0, 50))  # shadow
-        kind = ARCHETYPE.get(c.kind, "quad")
-        getattr(self, f"_{kind}")(c, x, y, s, body, accent, facing, asleep)
+        if shadow:
+            self.d.ellipse((x - s * 0.5, y - s * 0.06, x + s * 0.5, y + s * 0.08), fill=(0, 0, 0, 50))
+        mask = Image.new("L", (self.w, self.h), 0)
+        plain = self.d
+        self.d = Traced(plain, ImageDraw.Draw(mask))  # type: ignore[assignment]
+        try:
+            kind = archetype(c.kind)
+            species = c.kind.split()[-1] if c.kind else c.kind
+            getattr(self, f"_{kind}")(Cast(c.name, species, c.look, c.body, c.accent), x, y, s, body, accent,
+                                      facing, asleep)
+        finally:
+            self.d = plain
+        box = mask.getbbox()
+        if box:
+            x0, y0, x1, y1 = (max(0, box[0] // SS), max(0, box[1] // SS),
+                              min(self.w // SS, -(-box[2] // SS)), min(self.h // SS, -(-box[3] // SS)))
+            if x1 > x0 and y1 > y0:
+                self.boxes[c.name] = [x0, y0, x1, y1]
 
     def _eyes(self, x: float, y: float, s: float, spread: float, asleep: bool, big: bool = False) -> None:
         r = s * (0.07 if big else 0.045)
@@ -665,15 +739,15 @@ class Painter:
         for side in (-1, 1):
             d.ellipse((x + side * s * 0.2 - s * 0.18, y - s * 0.5, x + side * s * 0.2 + s * 0.18, y - s * 0.1), fill=(230, 240, 255, 150))
 
-    def finish(self, style: str) -> Image.Image:
+    def finish(self, style: str, *, vignette: bool = True) -> Image.Image:
         img = self.img
         w, h = self.w, self.h
-        # vignette
-        mask = Image.new("L", (w // 8, h // 8), 0)
-        ImageDraw.Draw(mask).ellipse((-w // 40, -h // 40, w // 8 + w // 40, h // 8 + h // 40), fill=255)
-        mask = mask.filter(ImageFilter.GaussianBlur(w // 60)).resize((w, h))
-        dark = Image.new("RGB", (w, h), shade(self.look.sky_top, 0.5))
-        img = Image.composite(img, Image.blend(img, dark, 0.45), mask)
+        if vignette:
+            mask = Image.new("L", (w // 8, h // 8), 0)
+            ImageDraw.Draw(mask).ellipse((-w // 40, -h // 40, w // 8 + w // 40, h // 8 + h // 40), fill=255)
+            mask = mask.filter(ImageFilter.GaussianBlur(w // 60)).resize((w, h))
+            dark = Image.new("RGB", (w, h), shade(self.look.sky_top, 0.5))
+            img = Image.composite(img, Image.blend(img, dark, 0.45), mask)
         if any(k in style for k in ("watercolour", "watercolor", "gouache", "soft")):
             img = img.filter(ImageFilter.GaussianBlur(SS * 1.2))
             # Seeded grain (PIL's effect_noise draws from C's unseeded rand(): a different picture every time).
@@ -690,24 +764,107 @@ class Painter:
         return img.resize((w // SS, h // SS), Image.LANCZOS)
 
 
-def paint(prompt: str, *, width: int, height: int, seed: int) -> Image.Image:
+SHEET_BACKGROUND: RGB = (226, 226, 230)
+FIGURE_KEY, BOXES_KEY = "director:figure", "director:boxes"
+"""PNG text chunks the painter writes: a sheet's figure (kind and colours), and where each character is."""
+
+
+def sheet_spec(path: Path) -> dict[str, object]:
+    """What a reference sheet shows: its figure's kind and colours.
+
+    A sheet this painter made says so in a PNG text chunk. Any other sheet (another
+    backend's, or one a user drew) gives its dominant colour as the body.
+    """
+    import json
+
+    with Image.open(path) as im:
+        text = getattr(im, "text", {}) or {}
+        if FIGURE_KEY in text:
+            return dict(json.loads(text[FIGURE_KEY]))
+        pixels = np.asarray(im.convert("RGB"))
+    from director.backends.local.vision import figure_signature
+
+    signature = figure_signature(pixels, None)
+    return {"body": list(signature[0][0]) if signature else None, "accent": None, "kind": None}
+
+
+def paint(prompt: str, *, width: int, height: int, seed: int, references: list[Path] | None = None) -> Image.Image:
+    return compose(prompt, width=width, height=height, seed=seed, references=references)[0]
+
+
+def compose(prompt: str, *, width: int, height: int, seed: int, references: list[Path] | None = None
+            ) -> tuple[Image.Image, dict[str, str]]:
+    """The picture and the PNG text chunks that go with it."""
+    import json
+
     digest = hashlib.sha256(f"{seed}\x00{prompt}".encode()).digest()
     rng = random.Random(int.from_bytes(digest[:8], "big"))
+    if prompt.split(". ", 1)[-1].startswith(SHEET):
+        return paint_sheet(prompt, width=width, height=height, rng=rng)
     scene = parse_prompt(prompt)
+    for name, path in zip(scene.references, references or []):
+        spec = sheet_spec(path)
+        for c in scene.cast:
+            if c.name.lower() == name.lower():
+                c.body = tuple(spec["body"]) if spec.get("body") else None  # type: ignore[arg-type]
+                c.accent = tuple(spec["accent"]) if spec.get("accent") else None  # type: ignore[arg-type]
+                c.kind = str(spec.get("kind") or c.kind)
     painter = Painter(scene, width, height, rng)
     painter.sky()
     painter.far()
     painter.ground()
     painter.props()
     painter.characters()
-    return painter.finish(prompt.lower().split(".")[0])
+    info = {BOXES_KEY: json.dumps(painter.boxes, sort_keys=True)} if painter.boxes else {}
+    return painter.finish(prompt.lower().split(".")[0]), info
+
+
+def paint_sheet(prompt: str, *, width: int, height: int, rng: random.Random) -> tuple[Image.Image, dict[str, str]]:
+    """A reference sheet: the character alone, standing, centred on a plain background."""
+    import json
+
+    style, _, rest = prompt.partition(". " + SHEET)
+    m = re.match(r"(.+?), ([^:]+): (.+?)\.(?:\n|$)", rest)
+    name, kind, look = (m.group(1), m.group(2).strip().lower(), m.group(3).strip().lower()) if m else ("figure", "cat", rest)
+    cast = Cast(name, kind, look)
+    scene = Scene(words=set(re.findall(r"[a-z]+", style.lower())), text=style.lower(), cast=[cast])
+    painter = Painter(scene, width, height, rng)
+    painter.d.rectangle((0, 0, painter.w, painter.h), fill=SHEET_BACKGROUND)
+    size = painter.unit * 0.5
+    painter.figure(cast, painter.w / 2, painter.h * 0.8, size, facing=1, asleep=False, shadow=False)
+    body, accent = painter.colours(cast)
+    spec = {"name": name, "kind": kind, "body": list(body), "accent": list(accent)}
+    info = {FIGURE_KEY: json.dumps(spec, sort_keys=True), BOXES_KEY: json.dumps(painter.boxes, sort_keys=True)}
+    return painter.finish(style.lower(), vignette=False), info
+
+
+def save_png(image: Image.Image, info: dict[str, str], out: Path) -> None:
+    from PIL.PngImagePlugin import PngInfo
+
+    meta = PngInfo()
+    for key, value in info.items():
+        meta.add_text(key, value)
+    image.save(out, format="PNG", optimize=False, pnginfo=meta)
+
+
+def boxes_of(image: Image.Image) -> dict[str, list[int]]:
+    """Where the painter drew each character in this picture (empty for any other picture)."""
+    import json
+
+    text = getattr(image, "text", {}) or {}
+    try:
+        return {str(k): [int(v) for v in box] for k, box in json.loads(text.get(BOXES_KEY, "{}")).items()}
+    except (ValueError, TypeError, AttributeError):
+        return {}
 
 
 class LocalIllustrator:
-    """Procedural illustrations; deterministic per (prompt, seed)."""
+    """Procedural illustrations; deterministic per (prompt, seed, references)."""
 
     name = "local"
-    model = "procedural-illustrator-v1"
+    model = "procedural-illustrator-v2"
 
-    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path) -> None:
-        paint(prompt, width=width, height=height, seed=seed).save(out, format="PNG", optimize=False)
+    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path,
+                     references: list[Path] | None = None) -> None:
+        image, info = compose(prompt, width=width, height=height, seed=seed, references=references)
+        save_png(image, info, out)

@@ -25,23 +25,70 @@ def _ease(p: float) -> float:
     return p * p * (3 - 2 * p)
 
 
-def camera(motion: str, p: float, w: int, h: int) -> tuple[float, float, float]:
-    """Zoom and view centre at progress p in [0, 1] for a motion."""
-    e = _ease(p)
-    if motion == "zoom_in":
-        return 1.0 + (ZOOM - 1.0) * e, w / 2, h / 2
-    if motion == "zoom_out":
-        return ZOOM - (ZOOM - 1.0) * e, w / 2, h / 2
+Box = tuple[float, float, float, float]
+
+
+def _window(z: float, cx: float, cy: float, w: int, h: int) -> Box:
+    return cx - w / (2 * z), cy - h / (2 * z), cx + w / (2 * z), cy + h / (2 * z)
+
+
+def _fit(z: float, cx: float, cy: float, w: int, h: int, keep: Box) -> tuple[float, float, float]:
+    """The view (zoom, centre) nearest the one asked for that shows all of `keep` and stays in the picture."""
+    z = max(1.0, min(z, w / max(1.0, keep[2] - keep[0]), h / max(1.0, keep[3] - keep[1])))
+    half_w, half_h = w / (2 * z), h / (2 * z)
+    cx = min(max(cx, keep[2] - half_w, half_w), keep[0] + half_w, w - half_w)
+    cy = min(max(cy, keep[3] - half_h, half_h), keep[1] + half_h, h - half_h)
+    return z, cx, cy
+
+
+def ends(motion: str, w: int, h: int, keep: Box | None = None) -> tuple[Box, Box]:
+    """The first and last view of a move, as (x0, y0, x1, y1) windows of the picture.
+
+    With `keep` (the box around every character), both ends are moved and zoomed out
+    as little as needed to show all of it."""
     slack_x, slack_y = (w - w / ZOOM) / 2, (h - h / ZOOM) / 2
-    if motion == "pan_right":
-        return ZOOM, w / 2 - slack_x + 2 * slack_x * e, h / 2
-    if motion == "pan_left":
-        return ZOOM, w / 2 + slack_x - 2 * slack_x * e, h / 2
-    if motion == "pan_down":
-        return ZOOM, w / 2, h / 2 - slack_y + 2 * slack_y * e
-    if motion == "pan_up":
-        return ZOOM, w / 2, h / 2 + slack_y - 2 * slack_y * e
-    raise ValueError(f"unknown motion {motion!r}")
+    views = {
+        "zoom_in": ((1.0, w / 2, h / 2), (ZOOM, w / 2, h / 2)),
+        "zoom_out": ((ZOOM, w / 2, h / 2), (1.0, w / 2, h / 2)),
+        "pan_right": ((ZOOM, w / 2 - slack_x, h / 2), (ZOOM, w / 2 + slack_x, h / 2)),
+        "pan_left": ((ZOOM, w / 2 + slack_x, h / 2), (ZOOM, w / 2 - slack_x, h / 2)),
+        "pan_down": ((ZOOM, w / 2, h / 2 - slack_y), (ZOOM, w / 2, h / 2 + slack_y)),
+        "pan_up": ((ZOOM, w / 2, h / 2 + slack_y), (ZOOM, w / 2, h / 2 - slack_y)),
+    }
+    if motion not in views:
+        raise ValueError(f"unknown motion {motion!r}")
+    first, last = views[motion]
+    if keep is not None:
+        first, last = _fit(*first, w, h, keep), _fit(*last, w, h, keep)
+    return _window(*first, w, h), _window(*last, w, h)
+
+
+def camera(motion: str, p: float, w: int, h: int, keep: Box | None = None) -> tuple[float, float, float]:
+    """Zoom and view centre at progress p in [0, 1] for a motion.
+
+    The view's edges travel in straight lines from the first window to the last, so a box
+    that both ends show is shown all the way (a zoom that moved its centre in a straight
+    line could cut a corner off in between)."""
+    e = _ease(p)
+    (a0, b0, a1, b1), (c0, d0, c1, d1) = ends(motion, w, h, keep)
+    x0, y0, x1, y1 = a0 + (c0 - a0) * e, b0 + (d0 - b0) * e, a1 + (c1 - a1) * e, b1 + (d1 - b1) * e
+    return w / (x1 - x0), (x0 + x1) / 2, (y0 + y1) / 2
+
+
+def keep_box(boxes: dict[str, list[int]], source: tuple[int, int], size: tuple[int, int],
+             margin: float = 0.04) -> Box | None:
+    """The box around every character, mapped from the still's pixels to the covered frame, with a margin."""
+    if not boxes:
+        return None
+    (sw, sh), (w, h) = source, size
+    scale = max(w / sw, h / sh)  # media.cover: scale to cover, crop the middle
+    dx, dy = (sw * scale - w) / 2, (sh * scale - h) / 2
+    x0 = min(b[0] for b in boxes.values()) * scale - dx
+    y0 = min(b[1] for b in boxes.values()) * scale - dy
+    x1 = max(b[2] for b in boxes.values()) * scale - dx
+    y1 = max(b[3] for b in boxes.values()) * scale - dy
+    pad = margin * min(w, h)
+    return max(0.0, x0 - pad), max(0.0, y0 - pad), min(float(w), x1 + pad), min(float(h), y1 + pad)
 
 
 def render_kenburns(
@@ -54,6 +101,7 @@ def render_kenburns(
     crf: int,
     preset: str,
     report: Callable[[str], None] | None = None,
+    keep: Box | None = None,
 ) -> None:
     from director.media import encode_frames
 
@@ -62,7 +110,7 @@ def render_kenburns(
     marks = {round(total * q) for q in (0.25, 0.5, 0.75)}
 
     def frames() -> Iterator[np.ndarray]:
-        for index, frame in enumerate(kenburns_frames(still, motion, total)):
+        for index, frame in enumerate(kenburns_frames(still, motion, total, keep)):
             if report and index in marks:
                 report(f"{motion} {round(100 * index / total)}%")
             yield frame
@@ -70,7 +118,7 @@ def render_kenburns(
     encode_frames(frames(), out, size=(w, h), fps=fps, crf=crf, preset=preset, what=f"render {motion}")
 
 
-def kenburns_frames(still: np.ndarray, motion: str, total: int) -> Iterator[np.ndarray]:
+def kenburns_frames(still: np.ndarray, motion: str, total: int, keep: Box | None = None) -> Iterator[np.ndarray]:
     """The move's frames as I420, warped plane by plane.
 
     The still is converted to I420 once; each frame warps the luma plane and
@@ -96,7 +144,7 @@ def kenburns_frames(still: np.ndarray, motion: str, total: int) -> Iterator[np.n
     (sy, su, sv), (dy, du, dv) = planes(src), planes(dst)
     flags, border = cv2.INTER_LINEAR, cv2.BORDER_REFLECT
     for index in range(total):
-        z, cx, cy = camera(motion, index / max(1, total - 1), w, h)
+        z, cx, cy = camera(motion, index / max(1, total - 1), w, h, keep)
         x0, y0 = cx - w / (2 * z), cy - h / (2 * z)
         luma = np.array([[z, 0.0, -x0 * z], [0.0, z, -y0 * z]])
         chroma = np.array([[z, 0.0, (z * (0.5 - x0) - 0.5) / 2], [0.0, z, (z * (0.5 - y0) - 0.5) / 2]])
@@ -110,7 +158,7 @@ class KenBurns:
     """Pan/zoom over the still; no model."""
 
     name = "local"
-    model = "kenburns-v1"
+    model = "kenburns-v2"
 
     def __init__(self, *, crf: int, preset: str, jobs: int | None = None) -> None:
         self.crf = crf
@@ -133,8 +181,11 @@ class KenBurns:
 
         from director.media import render_slot
 
+        from director.backends.local.image import boxes_of
+
         with render_slot(self.jobs):
             with Image.open(image) as im:
+                keep = keep_box(boxes_of(im), im.size, size)  # where the painter drew the characters
                 still = cover(np.asarray(im.convert("RGB")), size)
             render_kenburns(still, out, duration=duration, motion=motion, fps=fps, crf=self.crf,
-                            preset=self.preset, report=report)
+                            preset=self.preset, report=report, keep=keep)

@@ -1,0 +1,58 @@
+"""draw_character: a character's reference sheet, which every scene's still is drawn from."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from director.limits import Prices
+from director.prompting import render
+from director.state import ASPECT_SIZES, AssetRef, DirectorState, Storyboard
+from director.tooling import ToolContext, require_board, tool
+from director.tools.create_image import fit_image
+
+SHEET_ASPECT = "1:1"
+
+
+class DrawCharacterInput(BaseModel):
+    character: str = Field(min_length=1, max_length=200, description="The character's name, as the cast lists it.")
+
+
+class DrawCharacterOutput(BaseModel):
+    sheet: AssetRef = Field(description="The reference picture: the character alone on a plain background.")
+    prompt: str = Field(description="The full prompt the image model received.")
+
+
+def _needs(args: DrawCharacterInput, state: DirectorState) -> dict[str, object]:
+    from director.errors import ToolArgumentError
+
+    board = require_board(state)
+    try:
+        character = board.character(args.character)
+    except KeyError:
+        names = ", ".join(c.name for c in board.characters) or "nobody"
+        raise ToolArgumentError(f"there is no character {args.character!r}; the cast is: {names}") from None
+    return {"art_style": board.art_style, "name": character.name, "kind": character.kind, "look": character.look}
+
+
+def _apply(board: Storyboard | None, args: DrawCharacterInput, out: DrawCharacterOutput) -> Storyboard:
+    assert board is not None
+    board.set_sheet(args.character, out.sheet)
+    return board
+
+
+def _estimate(args: DrawCharacterInput, inputs: object, model: str, prices: Prices) -> float:
+    return prices.images(model) or prices.tokens(model, 300, 1_290)
+
+
+@tool(capability="image", usual_for=("story",), needs=_needs, apply=_apply, estimate=_estimate,
+      reads=("story",), writes=("sheet",), clears=("image", "clip", "continuity", "final"))
+def draw_character(args: DrawCharacterInput, ctx: ToolContext) -> DrawCharacterOutput:
+    """Draw one character's reference sheet (alone, full body, neutral pose, plain background) from the cast's description. Call it for every character after write_story and before create_image: each scene's still is then drawn with the sheets of the characters it shows, so they look the same in every shot. Sheets for different characters can be drawn in the same turn."""
+    inputs = ctx.inputs
+    full = render("character.md", art_style=inputs["art_style"], character=inputs["name"], kind=inputs["kind"],
+                  look=inputs["look"])
+    width, height = ASPECT_SIZES[SHEET_ASPECT]
+    tmp = ctx.store.temp_path(".png")
+    ctx.backends.image.create_image(full, width=width, height=height, seed=ctx.seed, out=tmp)
+    fit_image(tmp, width, height)
+    return DrawCharacterOutput(sheet=ctx.store.put(tmp, "image"), prompt=full)
