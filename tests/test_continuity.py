@@ -337,3 +337,24 @@ def test_a_look_revision_offline(tmp_path):
         {"name": "Rolo", "look": "a brown puppy with floppy ears, with a yellow hat"}]}
     assert parse("Rolo looks like a white poodle", board) == {"characters": [{"name": "Rolo", "look": "a white poodle"}]}
     assert [c.name for c in board.cast_of(2)] == ["Rolo"]
+
+
+def test_ads_documentaries_and_how_tos_show_their_subject(tmp_path):
+    """The painter draws what a goal without characters is about: people, a shop, bees, a volcano."""
+    from director.backends.local.image import boxes_of
+
+    def near(path: Path, colour: tuple[int, int, int], tolerance: int = 30) -> int:
+        with Image.open(path) as im:
+            pixels = np.asarray(im.convert("RGB")).astype(int)
+        return int((np.abs(pixels - np.array(colour)).max(axis=2) < tolerance).sum())
+
+    meadow = still("a green meadow, midday", "", tmp_path / "meadow.png")
+    customers = still("smiling customers enjoying coffee at Bean There, afternoon", "", tmp_path / "c.png")
+    with Image.open(customers) as im:
+        assert len([n for n in boxes_of(im) if n.startswith("person")]) >= 2
+    bees = still("a close-up that introduces how bees make honey, morning", "", tmp_path / "bees.png")
+    assert near(bees, (226, 170, 70)) > 400 > near(meadow, (226, 170, 70))  # the hive
+    volcano = still("a detailed view of the first stage of volcanoes, midday", "", tmp_path / "v.png")
+    assert near(volcano, (240, 90, 30)) > 400 > near(meadow, (240, 90, 30))  # its lava
+    shop = still("the front of Bean There on a sunny street, morning", "", tmp_path / "shop.png")
+    assert near(shop, (236, 222, 200), 8) > 20_000 > near(meadow, (236, 222, 200), 8)  # the shop's wall

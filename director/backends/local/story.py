@@ -402,6 +402,10 @@ def _style(words: list[str]) -> str | None:
     return next((STYLE_WORDS[w] for w in words if w in STYLE_WORDS), None)
 
 
+MASS_NOUNS = frozenset(("coffee", "tea", "bread", "food", "pizza", "beer", "wine", "ice cream", "chocolate", "fish",
+                        "furniture", "clothing", "jewellery", "jewelry", "music", "art", "software"))
+
+
 def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
                 rng: random.Random) -> tuple[StoryDraft, list[str]]:
     """A story written around the goal's subject: its topic, brand, product and lead."""
@@ -411,6 +415,17 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
     kind, product = subjects.business_of(topic)
     where = rng.choice(("around the corner", "in the heart of town", "on the high street"))
     named = subjects.brand_of(goal)
+    if not named and not kind and re.fullmatch(r"(?:[A-Z0-9][\w'&.-]*)(?:\s+[A-Z0-9][\w'&.-]*)*", topic.strip()):
+        # "an ad for Sunny Bikes, a bicycle shop": a name in capitals is the brand, and what the
+        # rest of the goal calls it ("a bicycle shop") is the business.
+        named = topic.strip()
+        rest = goal[goal.find(named) + len(named):]
+        found = re.search(r"\b(?:a|an|the)\s+([a-z][\w -]*)", rest)
+        kind, product = subjects.business_of(found.group(1)) if found else (None, named)
+        if not kind or product == "what we make":
+            product = named
+        elif " " not in product and not product.endswith("s") and product not in MASS_NOUNS:
+            product += "s"  # a bicycle shop sells bicycles
     if named:
         brand, pitch = named, (f"the {kind} {where}" if kind else f"made for people who love {product}")
     else:
@@ -437,6 +452,8 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
     a = cast[0].name if cast else ""
     fill = {"topic": topic, "Topic": _title_case(topic), "question": subjects.question_of(topic), "brand": brand,
             "Brand": _title_case(brand.removeprefix("the ").removeprefix("our ")), "product": product,
+            "Product": product[:1].upper() + product[1:],
+            "is": "are" if product.endswith("s") and not product.endswith("ss") and product != named else "is",
             "pitch": pitch, "A": a,
             "Lead": ("the " + _title_case(a.removeprefix("the ")) if a.startswith("the ") else a) if a
             else _title_case(topic),
