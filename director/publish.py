@@ -136,7 +136,7 @@ class Publisher:
                     "duration": t.duration if t else None,
                     # The reference sheets the still was drawn from, and how well it matched them.
                     "references": [{"character": c.name, **(_asset(c.sheet) or {})}
-                                   for c in board.cast_of(s.index) if c.sheet is not None],
+                                   for c in board.references_of(s.index)],
                     "continuity": {"score": s.continuity.score, "passed": s.continuity.passed,
                                    "reasons": s.continuity.reasons, "retakes": s.retakes,
                                    "threshold": state.goal.continuity}
@@ -224,7 +224,7 @@ def storyboard_html(board: Storyboard, state: DirectorState, run_dir: Path, work
         verdict = s.continuity if s.continuity and s.image and s.continuity.image == s.image.sha256 else None
         check = ""
         if verdict is not None:
-            names = ", ".join(c.name for c in board.cast_of(s.index) if c.sheet is not None)
+            names = ", ".join(c.name for c in board.references_of(s.index))
             redrawn = f", redrawn {s.retakes}×" if s.retakes else ""
             reasons = "".join(f"<li>{e(r)}</li>" for r in verdict.reasons)
             check = (f'<p class="continuity {"ok" if verdict.passed else "low"}"><b>Continuity</b> with {e(names)}: '

@@ -230,9 +230,14 @@ def describe_run(row: Any, state: DirectorState | None, asked: dict[str, Any] | 
     for s in board.scenes if board else []:
         scene_status = ("failed" if s.errors else "animated" if s.clip else "drawn" if s.image
                         else "written")
+        verdict = s.continuity if s.continuity and s.image and s.continuity.image == s.image.sha256 else None
         scenes.append({"number": s.index, "prompt": s.image_prompt, "narration": s.narration,
                        "status": scene_status, "error": s.error, "image": asset_url(s.image and s.image.sha256),
-                       "audio": asset_url(s.audio and s.audio.sha256), "clip": asset_url(s.clip and s.clip.sha256)})
+                       "audio": asset_url(s.audio and s.audio.sha256), "clip": asset_url(s.clip and s.clip.sha256),
+                       "continuity": {"score": verdict.score, "passed": verdict.passed, "reasons": verdict.reasons,
+                                      "retakes": s.retakes} if verdict else None})
+    characters = [{"name": c.name, "kind": c.kind, "look": c.look, "sheet": asset_url(c.sheet and c.sheet.sha256)}
+                  for c in (board.characters if board else [])]
     final = board.final if board else None
     pending = None
     if asked is not None:
@@ -245,7 +250,7 @@ def describe_run(row: Any, state: DirectorState | None, asked: dict[str, Any] | 
         "created": row.created.isoformat(timespec="seconds"), "error": row.error if status != "done" else None,
         "cost_usd": round(cost, 4), "budget_usd": row.budget_usd,
         "parent": row.parent_run, "parent_checkpoint": row.parent_checkpoint,
-        "scenes": scenes, "pending": pending,
+        "characters": characters, "scenes": scenes, "pending": pending,
         "final": asset_url(final.video.sha256) if final else None,
         "subtitles": f"/api/runs/{row.id}/subtitles.vtt" if final else None,
     }

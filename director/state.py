@@ -23,6 +23,9 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "9:16": (720, 1280),
     "1:1": (1024, 1024),
 }
+MAX_REFERENCES = 3
+"""Sheets sent with one still: gemini-2.5-flash-image works best with up to three input pictures. A scene with
+more characters passes the first three as pictures; the words of the character sheet carry every one."""
 AssetKind = Literal["image", "audio", "video", "subtitles", "document"]
 RunStatus = Literal["running", "done", "failed", "cancelled"]
 """In the catalog a run can also be "paused" (waiting for approval), "stopped" (budget) or "interrupted"."""
@@ -207,6 +210,10 @@ class Storyboard(BaseModel):
         scene = self.scene(index)
         text = f"{scene.image_prompt} {scene.narration}"
         return [c for c in self.characters if re.search(rf"(?<!\w){re.escape(c.name)}(?!\w)", text, re.I)]
+
+    def references_of(self, index: int) -> list[Character]:
+        """The characters whose sheets a scene's still is drawn from (and checked against)."""
+        return [c for c in self.cast_of(index) if c.sheet is not None][:MAX_REFERENCES]
 
     def set_sheet(self, name: str, ref: AssetRef) -> None:
         """A character's reference picture: the stills of the scenes it is in are redrawn from the new one."""

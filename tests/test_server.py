@@ -99,6 +99,9 @@ def test_a_run_through_the_api_approval_player_revision_and_fork(client):
     done = wait_for(client, run_id, "done")
     assert done["pending"] is None and done["error"] is None
     assert all(s["status"] == "animated" and s["clip"] and s["audio"] for s in done["scenes"])
+    # Each still was checked against the cast's reference sheets, which are assets too.
+    assert all(s["continuity"]["passed"] and 0 <= s["continuity"]["score"] <= 1 for s in done["scenes"])
+    assert done["characters"] and all(client.get(c["sheet"]).status_code == 200 for c in done["characters"])
     rest = sse(client, f"/api/runs/{run_id}/events?after={events[-1]['id']}")
     assert rest[0]["type"] == "run_started" and rest[-1]["type"] == "run_finished" and rest[-1]["status"] == "done"
 

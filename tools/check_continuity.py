@@ -34,7 +34,7 @@ def _needs(args: CheckContinuityInput, state: DirectorState) -> dict[str, object
     assert state.storyboard is not None
     if scene.image is None:
         raise ToolArgumentError(f"scene {args.scene} has no still yet; make it with create_image first")
-    sheets = {c.name: c.sheet for c in state.storyboard.cast_of(args.scene) if c.sheet is not None}
+    sheets = {c.name: c.sheet for c in state.storyboard.references_of(args.scene)}
     if not sheets:
         raise ToolArgumentError(f"scene {args.scene} shows no character with a reference sheet; "
                                 f"draw_character first, or there is nothing to check")
@@ -46,7 +46,7 @@ def _apply(board: Storyboard | None, args: CheckContinuityInput, out: CheckConti
     assert board is not None
     scene = board.scene(args.scene)
     assert scene.image is not None
-    sheets = {c.name: c.sheet.sha256 for c in board.cast_of(args.scene) if c.sheet is not None}
+    sheets = {c.name: c.sheet.sha256 for c in board.references_of(args.scene) if c.sheet is not None}
     scene.continuity = Continuity(score=out.score, reasons=out.reasons, passed=out.passed, image=scene.image.sha256,
                                   references=sheets)
     return board

@@ -39,7 +39,7 @@ def _needs(args: CreateImageInput, state: DirectorState) -> dict[str, object]:
         raise ToolArgumentError(f"scene {args.scene}'s still was redrawn {scene.retakes} time(s) for its continuity, "
                                 f"the most this run allows (--retakes {state.goal.retakes}); keep it")
     # The sheets of the characters the scene shows are inputs: a new sheet means a new still.
-    cast = [c for c in board.cast_of(args.scene) if c.sheet is not None]
+    cast = board.references_of(args.scene)
     # A redraw is a new take: its own memo key and seed, so the same reasons twice still give a new picture.
     take = scene.retakes + 1 if args.fix is not None else 0
     return {"art_style": board.art_style, "characters": board.character_sheet(),

@@ -135,6 +135,10 @@ function render(run) {
       el("div", {}, el("b", { text: `Scene ${s.number} ` }), el("span", { class: `badge ${s.status}`, text: s.status })),
       el("p", { class: "prompt", text: s.prompt }),
       el("p", { class: "narration", text: s.narration ? `“${s.narration}”` : "" }),
+      s.continuity ? el("p", { class: `likeness ${s.continuity.passed ? "ok" : "low"}`,
+        title: (s.continuity.reasons || []).join("\n"),
+        text: `Likeness to the cast's sheets: ${Number(s.continuity.score).toFixed(2)}` +
+          (s.continuity.retakes ? ` (redrawn ${s.continuity.retakes}×)` : "") }) : null,
       s.error ? el("p", { class: "error", text: s.error }) : null))));
 
   const player = $("player");
