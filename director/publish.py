@@ -23,7 +23,7 @@ from director.backends import Backends
 from director.brain import Brain
 from director.config import Settings
 from director.errors import DirectorError
-from director.state import AssetRef, Character, DirectorState, Storyboard
+from director.state import AssetRef, Character, DirectorState, Place, Storyboard
 from director.store import AssetStore, Catalog, Workspace
 
 log = logging.getLogger(__name__)
@@ -135,8 +135,8 @@ class Publisher:
                     "start": t.start if t else None,
                     "duration": t.duration if t else None,
                     # The reference sheets the still was drawn from, and how well it matched them.
-                    "references": [{"character": c.name, **(_asset(c.sheet) or {})}
-                                   for c in board.references_of(s.index)],
+                    "references": [{"character" if isinstance(c, Character) else "place": c.name,
+                                    **(_asset(c.sheet) or {})} for c in board.references_of(s.index)],
                     "continuity": {"score": s.continuity.score, "passed": s.continuity.passed,
                                    "reasons": s.continuity.reasons, "retakes": s.retakes,
                                    "threshold": state.goal.continuity}
@@ -166,6 +166,7 @@ class Publisher:
             "title": board.title if board else None,
             "art_style": board.art_style if board else None,
             "characters": [c.model_dump() for c in board.characters] if board else [],
+            "places": [p.model_dump() for p in board.places] if board else [],
             "music": _asset(board.music) if board else None,
             "scenes": scenes,
             "outputs": {name: {"path": rel, **_file_info(self.workspace.abspath(rel))} for name, rel in outputs.items()
@@ -224,7 +225,7 @@ def storyboard_html(board: Storyboard, state: DirectorState, run_dir: Path, work
         verdict = s.continuity if s.continuity and s.image and s.continuity.image == s.image.sha256 else None
         check = ""
         if verdict is not None:
-            names = ", ".join(c.name for c in board.references_of(s.index))
+            names = ", ".join(c.name for c in board.references_of(s.index) if isinstance(c, Character))
             redrawn = f", redrawn {s.retakes}×" if s.retakes else ""
             reasons = "".join(f"<li>{e(r)}</li>" for r in verdict.reasons)
             check = (f'<p class="continuity {"ok" if verdict.passed else "low"}"><b>Continuity</b> with {e(names)}: '
@@ -236,11 +237,12 @@ def storyboard_html(board: Storyboard, state: DirectorState, run_dir: Path, work
   <p class="narration">{e(s.narration)}</p>
   <p class="prompt"><b>Prompt:</b> {e(s.image_prompt)}</p>{check}{error}
 </section>""")
-    def member(c: Character) -> str:
+    def member(c: Character | Place) -> str:
         sheet = f'<img class="sheet" src="{e(rel(c.sheet) or "")}" alt="{e(c.name)}\'s reference sheet">' if c.sheet else ""
-        return f"<li>{sheet}<b>{e(c.name)}</b> ({e(c.kind)}): {e(c.look)}</li>"
+        kind = c.kind if isinstance(c, Character) else "place"
+        return f"<li>{sheet}<b>{e(c.name)}</b> ({e(kind)}): {e(c.look)}</li>"
 
-    cast = "".join(member(c) for c in board.characters)
+    cast = "".join(member(m) for m in [*board.characters, *board.places])
     final = '<p><a href="final.mp4">▶ final.mp4</a> · <a href="subtitles.srt">subtitles.srt</a> · <a href="manifest.json">manifest.json</a></p>' if board.final else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(board.title)} · storyboard</title>

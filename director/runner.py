@@ -138,9 +138,9 @@ class Runner:
             usd[tool.name] = usd.get(tool.name, 0.0) + cost
 
         aspect = (board.aspect if board else None) or state.goal.aspect
-        for character in board.characters if board else []:
-            if character.sheet is None:
-                add("sheet", character=character.name)
+        for member in [*board.characters, *board.places] if board else []:
+            if member.sheet is None:
+                add("sheet", character=member.name)
         for scene in board.scenes if board else []:
             if scene.image is None:
                 add("image", scene=scene.index, prompt=scene.image_prompt, instruction=scene.image_prompt,

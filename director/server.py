@@ -238,6 +238,8 @@ def describe_run(row: Any, state: DirectorState | None, asked: dict[str, Any] | 
                                       "retakes": s.retakes} if verdict else None})
     characters = [{"name": c.name, "kind": c.kind, "look": c.look, "sheet": asset_url(c.sheet and c.sheet.sha256)}
                   for c in (board.characters if board else [])]
+    characters += [{"name": p.name, "kind": "place", "look": p.look, "sheet": asset_url(p.sheet and p.sheet.sha256)}
+                   for p in (board.places if board else [])]
     final = board.final if board else None
     pending = None
     if asked is not None:

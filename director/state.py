@@ -46,12 +46,17 @@ class AssetRef(BaseModel):
     duration: float | None = Field(None, description="Seconds, for audio and video.")
 
 
-class Character(BaseModel):
-    """One member of the cast, carried into every image prompt."""
+class CastPlan(BaseModel):
+    """One member of the cast as a writer plans it (the story's schema: no assets)."""
 
     name: str = Field(description="What the story calls them.")
     kind: str = Field(description="Species or role, e.g. 'cat', 'girl', 'robot'.")
     look: str = Field(description="Stable visual description: colours, clothes, features.")
+
+
+class Character(CastPlan):
+    """One member of the cast, carried into every image prompt."""
+
     sheet: AssetRef | None = Field(None, description="The reference picture every scene draws them from, once made.")
 
 
@@ -154,6 +159,19 @@ class FinalCut(BaseModel):
     overlap: float = Field(0.0, description="Seconds each piece overlaps the next: the transition's length.")
 
 
+class PlacePlan(BaseModel):
+    """A place the story returns to, as a writer plans it."""
+
+    name: str = Field(description="What the story calls it, as the image prompts name it, e.g. 'the lighthouse'.")
+    look: str = Field(description="Stable visual description: shape, colours, landmarks.")
+
+
+class Place(PlacePlan):
+    """A recurring place, drawn the same way in every scene that names it."""
+
+    sheet: AssetRef | None = Field(None, description="The reference picture every scene draws it from, once made.")
+
+
 class ScenePlan(BaseModel):
     """One scene as a writer plans it: picture and words."""
 
@@ -166,7 +184,9 @@ class StoryDraft(BaseModel):
 
     title: str = Field(description="Short title of the piece.")
     art_style: str = Field(description="One concrete art style for every image.")
-    characters: list[Character] = Field(description="Recurring characters with stable looks.")
+    characters: list[CastPlan] = Field(description="Recurring characters with stable looks.")
+    places: list[PlacePlan] = Field(default_factory=list, description="A place two or more scenes return to, with a "
+                                                                      "stable look; empty when there is none.")
     scenes: list[ScenePlan] = Field(description="The scenes, in order.")
 
 
@@ -176,6 +196,7 @@ class Storyboard(BaseModel):
     title: str = Field(description="Title of the piece.")
     art_style: str = Field(description="One art style for every image.")
     characters: list[Character] = Field(default_factory=list, description="The cast.")
+    places: list[Place] = Field(default_factory=list, description="Places the story returns to.")
     scenes: list[Scene] = Field(default_factory=list, description="Scenes in order.")
     footage: list[Footage] = Field(default_factory=list, description="Trailers: the source videos.")
     aspect: Aspect | None = Field(None, description="Frame shape after a revision; None keeps the goal's.")
@@ -205,34 +226,53 @@ class Storyboard(BaseModel):
                 return c
         raise KeyError(name)
 
+    def member(self, name: str) -> Character | Place:
+        """A character, or a recurring place, by name: what has a reference sheet."""
+        for m in [*self.characters, *self.places]:
+            if m.name.lower() == name.strip().lower():
+                return m
+        raise KeyError(name)
+
+    def places_of(self, index: int) -> list[Place]:
+        """The recurring places a scene's picture names ("the lighthouse" also matches "a striped lighthouse")."""
+        prompt = self.scene(index).image_prompt
+        found = []
+        for p in self.places:
+            bare = re.sub(r"^(?:the|a|an|our)\s+", "", p.name.strip(), flags=re.I)
+            if bare and re.search(rf"(?<!\w){re.escape(bare)}(?!\w)", prompt, re.I):
+                found.append(p)
+        return found
+
     def cast_of(self, index: int) -> list[Character]:
         """The characters a scene shows: those its picture or narration names."""
         scene = self.scene(index)
         text = f"{scene.image_prompt} {scene.narration}"
         return [c for c in self.characters if re.search(rf"(?<!\w){re.escape(c.name)}(?!\w)", text, re.I)]
 
-    def references_of(self, index: int) -> list[Character]:
-        """The characters whose sheets a scene's still is drawn from (and checked against)."""
-        return [c for c in self.cast_of(index) if c.sheet is not None][:MAX_REFERENCES]
+    def references_of(self, index: int) -> list[Character | Place]:
+        """The sheets a scene's still is drawn from: its characters', then its places'."""
+        members: list[Character | Place] = [*self.cast_of(index), *self.places_of(index)]
+        return [m for m in members if m.sheet is not None][:MAX_REFERENCES]
 
     def set_sheet(self, name: str, ref: AssetRef) -> None:
-        """A character's reference picture: the stills of the scenes it is in are redrawn from the new one."""
-        character = self.character(name)
-        if character.sheet is None or character.sheet.sha256 != ref.sha256:
-            self._redraw(character.name)
-        character.sheet = ref
+        """A reference picture: the stills of the scenes its character or place is in are redrawn from the new one."""
+        member = self.member(name)
+        if member.sheet is None or member.sheet.sha256 != ref.sha256:
+            self._redraw(member.name)
+        member.sheet = ref
 
     def set_look(self, name: str, look: str) -> None:
-        """A new look: the sheet and the stills of that character's scenes are made again, nothing else."""
-        character = self.character(name)
-        if character.look != look:
-            character.sheet = None
-            self._redraw(character.name)
-        character.look = look
+        """A new look: the sheet and the stills of that character's (or place's) scenes are made again, nothing else."""
+        member = self.member(name)
+        if member.look != look:
+            member.sheet = None
+            self._redraw(member.name)
+        member.look = look
 
     def _redraw(self, name: str) -> None:
         for scene in self.scenes:
-            if any(c.name == name for c in self.cast_of(scene.index)) and scene.image is not None:
+            members = [*self.cast_of(scene.index), *self.places_of(scene.index)]
+            if any(m.name == name for m in members) and scene.image is not None:
                 scene.image = scene.clip = scene.continuity = None
                 scene.retakes = 0
                 self.final = None

@@ -72,23 +72,28 @@ def test_every_still_carries_the_sheets_of_its_characters(fake, capsys, workspac
     manifest = check_final(Path(result.last_line), cues=3)
     sheets = {c["name"]: c["sheet"]["sha256"] for c in manifest["characters"]}
     assert set(sheets) == {"Pip", "Rolo"}
-    pixels = {c["name"]: picture_hash((workspace / c["sheet"]["path"]).read_bytes()) for c in manifest["characters"]}
+    [garden] = manifest["places"]
+    assert garden["name"] == "the garden" and garden["sheet"]
+    pixels = {m["name"]: picture_hash((workspace / m["sheet"]["path"]).read_bytes())
+              for m in manifest["characters"] + manifest["places"]}
+    sheets["the garden"] = garden["sheet"]["sha256"]
 
     requests = fake.calls("image")
-    sheet_requests = [r for r in requests if "Character reference sheet of" in r.text]
-    assert len(sheet_requests) == 2 and all(image_parts(r) == [] for r in sheet_requests)
+    sheet_requests = [r for r in requests if "Character reference sheet of" in r.text
+                      or "Reference picture of the place the garden" in r.text]
+    assert len(sheet_requests) == 3 and all(image_parts(r) == [] for r in sheet_requests)
     stills = {int(r.text.split("scene ")[1].split(",")[0]): r for r in requests if r not in sheet_requests}
     assert sorted(stills) == [1, 2, 3]
-    # Scenes 1 and 2 show both (Pip is image 0, Rolo image 1); scene 3 shows Rolo alone.
-    for n, names in ((1, ["Pip", "Rolo"]), (2, ["Pip", "Rolo"]), (3, ["Rolo"])):
+    # Scenes 1 and 2 show both (Pip is image 0, Rolo image 1) in the garden (image 2); scene 3 shows Rolo alone.
+    for n, names in ((1, ["Pip", "Rolo", "the garden"]), (2, ["Pip", "Rolo", "the garden"]), (3, ["Rolo", "the garden"])):
         sent = [picture_hash(b) for b in image_parts(stills[n])]  # sent as PNG, re-encoded: the same pixels
         assert sent == [pixels[name] for name in names], n
         assert "; ".join(f"{name} is image {i}" for i, name in enumerate(names)) in stills[n].text
         scene = manifest["scenes"][n - 1]
-        assert [r["character"] for r in scene["references"]] == names
+        assert [r.get("character") or r.get("place") for r in scene["references"]] == names
         assert [r["sha256"] for r in scene["references"]] == [sheets[name] for name in names]
         assert scene["continuity"]["score"] == pytest.approx(0.93) and scene["continuity"]["passed"]
-    # The continuity check saw the sheets first, then the still.
+    # The continuity check saw the characters' sheets first (places are not scored), then the still.
     checks = fake.calls("continuity")
     assert len(checks) == 3
     for r in checks:
@@ -358,3 +363,28 @@ def test_ads_documentaries_and_how_tos_show_their_subject(tmp_path):
     assert near(volcano, (240, 90, 30)) > 400 > near(meadow, (240, 90, 30))  # its lava
     shop = still("the front of Bean There on a sunny street, morning", "", tmp_path / "shop.png")
     assert near(shop, (236, 222, 200), 8) > 20_000 > near(meadow, (236, 222, 200), 8)  # the shop's wall
+
+
+def test_a_recurring_place_gets_a_sheet_and_looks_the_same_offline(tmp_path, fast):
+    """An ad's shop is named in most scenes: it gets a reference picture, and every scene that names it
+    draws its awning in the sheet's colour."""
+    from director.api import Director
+    from director.backends.local.image import sheet_spec
+
+    ws = tmp_path / "ws"
+    run = Director(workspace=ws, backend="local").submit("a 4-scene ad for a coffee shop called Bean There",
+                                                          run_id="ad", motion="still", music="none")
+    assert run.status == "done", run.error
+    manifest = run.manifest()
+    [place] = manifest["places"]
+    assert place["name"] == "Bean There" and place["sheet"]
+    colour = tuple(sheet_spec(ws / place["sheet"]["path"])["accent"])
+    named = [s for s in manifest["scenes"] if "Bean There" in s["image_prompt"]]
+    assert len(named) >= 2
+    for scene in named:
+        assert [r.get("place") for r in scene["references"]] == ["Bean There"]
+        with Image.open(ws / scene["image"]["path"]) as im:
+            pixels = np.asarray(im.convert("RGB")).astype(int)
+        assert (np.abs(pixels - np.array(colour)).max(axis=2) < 12).sum() > 3000, scene["index"]  # its awning
+    html = (run.run_dir / "storyboard.html").read_text()
+    assert "<b>Bean There</b> (place)" in html

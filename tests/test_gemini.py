@@ -43,7 +43,7 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
     # The reference sheets came first, in one turn; then one turn asked for all the stills, their
     # continuity checks and the narrations, and their answers went back in one turn.
     sheets_turn = [p["functionResponse"]["name"] for p in brain[2].body["contents"][-1]["parts"]]
-    assert sheets_turn == ["draw_character"] * 2
+    assert sheets_turn == ["draw_character"] * 3  # Pip, Rolo and the garden
     third_reply_parts = brain[3].body["contents"][-1]["parts"]
     responses = [p["functionResponse"] for p in third_reply_parts]
     assert sorted(r["name"] for r in responses) == ["check_continuity"] * 3 + ["create_image"] * 3 + ["narrate"] * 3
@@ -54,12 +54,12 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
     [story] = fake.calls("story")
     config = story.body["generationConfig"]
     assert config["responseMimeType"] == "application/json"
-    assert set(config["responseSchema"]["properties"]) == {"title", "art_style", "characters", "scenes"}
+    assert set(config["responseSchema"]["properties"]) == {"title", "art_style", "characters", "places", "scenes"}
     images = fake.calls("image")
-    assert len(images) == 2 + 3  # two reference sheets, three stills
-    sheets = [r for r in images if "Character reference sheet of" in r.text]
+    assert len(images) == 3 + 3  # three reference sheets (two characters, a place), three stills
+    sheets = [r for r in images if "Character reference sheet of" in r.text or "Reference picture of the place" in r.text]
     stills = [r for r in images if r not in sheets]
-    assert len(sheets) == 2 and all(r.body["generationConfig"]["imageConfig"]["aspectRatio"] == "1:1" for r in sheets)
+    assert len(sheets) == 3 and all(r.body["generationConfig"]["imageConfig"]["aspectRatio"] == "1:1" for r in sheets)
     assert all(r.body["generationConfig"]["imageConfig"]["aspectRatio"] == "16:9" for r in stills)
     assert all("Characters, drawn the same way in every scene: Pip (cat)" in r.text for r in stills)
     tts = fake.calls("tts")
@@ -144,7 +144,7 @@ def test_429_waits_for_retry_delay_then_succeeds(fake, capsys, workspace, fast):
 
 
 def test_a_burst_of_500s_is_retried(fake, capsys, workspace, fast):
-    still = lambda r: "Character reference sheet" not in r.text  # noqa: E731 - the scene's picture, not a sheet
+    still = lambda r: "Reference picture of the place" not in r.text and "Character reference sheet" not in r.text  # noqa: E731
     fake.fail("image", 500, times=3, when=still)
     result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
                      "--workspace", str(workspace))

@@ -34,6 +34,7 @@ VARIABLES = {
     "problem": "MALFORMED_FUNCTION_CALL",
     "detail": "no candidates",
     "character": "Luna",
+    "place": "the lighthouse",
     "kind": "cat",
     "look": "a ginger cat with a blue scarf",
     "references": ["Luna", "Biscuit"],

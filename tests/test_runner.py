@@ -28,7 +28,13 @@ def state_with_story(runner: Runner, scenes: int = 2, continuity: float = 0.0) -
     call = ToolCall(id="1", name="write_story", args={"goal": state.goal.text, "scenes": scenes})
     [result] = runner.run_batch(state, [call], lambda e: None)
     assert result.ok, result.error
-    return state.model_copy(update={"storyboard": fold(None, [call], [result], runner.tools)})
+    state = state.model_copy(update={"storyboard": fold(None, [call], [result], runner.tools)})
+    # The reference sheets come first, in a turn of their own (with the voices): draw them here.
+    sheets = [c for c in LocalBrain().decide(state).calls if c.name == "draw_character"]
+    assert sheets
+    results = runner.run_batch(state, sheets, lambda e: None)
+    assert all(r.ok for r in results), [r.error for r in results]
+    return state.model_copy(update={"storyboard": fold(state.storyboard, sheets, results, runner.tools)})
 
 
 def run(runner: Runner, state: DirectorState, name: str, **args):
@@ -120,26 +126,23 @@ def test_brain_batches_independent_calls_then_gives_up_on_failed_scenes(runner):
     state = state_with_story(runner, scenes=3)
     decision = LocalBrain().decide(state)
     names = sorted(c.name for c in decision.calls)
-    assert names == ["animate_image"] * 3 + ["assemble_video"] + ["create_image"] * 3 + ["draw_character"] * 2 + \
-        ["mix_sound"] + ["narrate"] * 3
-    assert len({c.id for c in decision.calls}) == 13
+    assert names == ["animate_image"] * 3 + ["assemble_video"] + ["create_image"] * 3 + ["mix_sound"] + \
+        ["narrate"] * 3
+    assert len({c.id for c in decision.calls}) == 11
     # The runner orders the batch by what each call reads and writes.
     deps = runner.depends(decision.calls)
-    label = {c.id: (c.name, c.args.get("scene") or c.args.get("character")) for c in decision.calls}
-    sheets = sorted(label[c.id] for c in decision.calls if c.name == "draw_character")
+    label = {c.id: (c.name, c.args.get("scene")) for c in decision.calls}
     for c in decision.calls:
         wants = sorted(label[d] for d in deps[c.id])
-        if c.name in ("draw_character", "narrate"):  # two sheets are drawn at once, and every voice
+        if c.name in ("create_image", "narrate"):
             assert wants == [], c
-        elif c.name == "create_image":  # a still waits for the sheets it is drawn from
-            assert wants == sheets, c
         elif c.name == "animate_image":
-            assert wants == sorted([("create_image", c.args["scene"]), ("narrate", c.args["scene"])] + sheets)
+            assert wants == [("create_image", c.args["scene"]), ("narrate", c.args["scene"])]
         elif c.name == "mix_sound":  # the sound waits for the voices only, not for any picture
             assert sorted(n for n, _ in wants) == ["narrate"] * 3
         else:
-            assert sorted(n for n, _ in wants) == ["animate_image"] * 3 + ["create_image"] * 3 + \
-                ["draw_character"] * 2 + ["mix_sound"] + ["narrate"] * 3
+            assert sorted(n for n, _ in wants) == \
+                ["animate_image"] * 3 + ["create_image"] * 3 + ["mix_sound"] + ["narrate"] * 3
     board = state.storyboard.model_copy(deep=True)
     board.scene(2).errors["image"] = "create_image: blocked"
     decision = LocalBrain().decide(state.model_copy(update={"storyboard": board}))

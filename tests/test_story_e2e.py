@@ -101,14 +101,14 @@ def test_history_has_a_checkpoint_per_super_step_and_no_media(story_run, capsys)
     run, _events, ws = story_run
     rows = Director(workspace=ws).history(run.id)
     nodes = [r["node"] for r in reversed(rows)]
-    # brain, tools x3 batches (the story; the sheets, stills, their checks and the voices; the clips and
-    # the cut), brain, finish
-    assert nodes.count("tools") == 3 and nodes.count("brain") == 4 and nodes[-1] == "finish"
+    # brain, tools x4 batches (the story; the sheets and the voices; the stills and their checks; the clips
+    # and the cut), brain, finish
+    assert nodes.count("tools") == 4 and nodes.count("brain") == 5 and nodes[-1] == "finish"
     steps = [r["step"] for r in rows]
     assert steps == sorted(steps, reverse=True) and len(set(steps)) == len(steps)
     assert "story “" in " ".join(r["change"] for r in rows)
     result = run_cli(capsys, "history", run.id, "--workspace", str(ws))
-    assert result.code == 0 and rows[0]["checkpoint"] in result.out and "planned 2×draw_character, 3×create_image" in result.out
+    assert result.code == 0 and rows[0]["checkpoint"] in result.out and "planned 2×draw_character, 3×narrate" in result.out
 
     blobs = db_rows(ws / "director.db", f"SELECT type, checkpoint FROM checkpoints WHERE thread_id='{run.id}'")
     assert len(blobs) >= len(rows)

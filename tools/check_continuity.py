@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from director.errors import ToolArgumentError
 from director.limits import Prices
-from director.state import AssetRef, Continuity, DirectorState, Storyboard
+from director.state import AssetRef, Character, Continuity, DirectorState, Storyboard
 from director.tooling import ToolContext, require_scene, tool
 
 
@@ -34,7 +34,7 @@ def _needs(args: CheckContinuityInput, state: DirectorState) -> dict[str, object
     assert state.storyboard is not None
     if scene.image is None:
         raise ToolArgumentError(f"scene {args.scene} has no still yet; make it with create_image first")
-    sheets = {c.name: c.sheet for c in state.storyboard.references_of(args.scene)}
+    sheets = {c.name: c.sheet for c in state.storyboard.references_of(args.scene) if isinstance(c, Character)}
     if not sheets:
         raise ToolArgumentError(f"scene {args.scene} shows no character with a reference sheet; "
                                 f"draw_character first, or there is nothing to check")
@@ -46,7 +46,8 @@ def _apply(board: Storyboard | None, args: CheckContinuityInput, out: CheckConti
     assert board is not None
     scene = board.scene(args.scene)
     assert scene.image is not None
-    sheets = {c.name: c.sheet.sha256 for c in board.references_of(args.scene) if c.sheet is not None}
+    sheets = {c.name: c.sheet.sha256 for c in board.references_of(args.scene)
+              if isinstance(c, Character) and c.sheet is not None}
     scene.continuity = Continuity(score=out.score, reasons=out.reasons, passed=out.passed, image=scene.image.sha256,
                                   references=sheets)
     return board
@@ -59,7 +60,7 @@ def _estimate(args: CheckContinuityInput, inputs: object, model: str, prices: Pr
 @tool(capability="vision", version="1", usual_for=("story",), needs=_needs, apply=_apply, estimate=_estimate,
       reads=("story", "sheet", "image"), writes=("continuity",))
 def check_continuity(args: CheckContinuityInput, ctx: ToolContext) -> CheckContinuityOutput:
-    """Score one scene's still against the reference sheets of the characters it shows: 0 to 1, with a reason for each difference. Call it after each create_image of a scene with characters. When the result says retake, call create_image again for that scene with the same prompt and the reasons as fix; a still that passes, or has used its redraws, is kept."""
+    """Score one scene's still against the reference sheets of the characters it shows (places are drawn from their sheets but not scored): 0 to 1, with a reason for each difference. Call it after each create_image of a scene with characters. When the result says retake, call create_image again for that scene with the same prompt and the reasons as fix; a still that passes, or has used its redraws, is kept."""
     refs: dict[str, AssetRef] = dict(ctx.inputs["references"])
     found = ctx.backends.vision.check_continuity(ctx.store.path(ctx.inputs["image"]),
                                                  [(name, ctx.store.path(ref)) for name, ref in refs.items()])

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from director.limits import Prices
 from director.prompting import render
-from director.state import ASPECT_SIZES, AssetRef, DirectorState, Storyboard
+from director.state import ASPECT_SIZES, AssetRef, Character, DirectorState, Storyboard
 from director.tooling import ToolContext, require_board, tool
 from director.tools.create_image import fit_image
 
@@ -14,7 +14,8 @@ SHEET_ASPECT = "1:1"
 
 
 class DrawCharacterInput(BaseModel):
-    character: str = Field(min_length=1, max_length=200, description="The character's name, as the cast lists it.")
+    character: str = Field(min_length=1, max_length=200, description="The name of a character of the cast, or of one "
+                                                                   "of the story's recurring places.")
 
 
 class DrawCharacterOutput(BaseModel):
@@ -27,11 +28,12 @@ def _needs(args: DrawCharacterInput, state: DirectorState) -> dict[str, object]:
 
     board = require_board(state)
     try:
-        character = board.character(args.character)
+        member = board.member(args.character)
     except KeyError:
-        names = ", ".join(c.name for c in board.characters) or "nobody"
-        raise ToolArgumentError(f"there is no character {args.character!r}; the cast is: {names}") from None
-    return {"art_style": board.art_style, "name": character.name, "kind": character.kind, "look": character.look}
+        names = ", ".join(m.name for m in [*board.characters, *board.places]) or "nobody"
+        raise ToolArgumentError(f"there is no character or place {args.character!r}; the story has: {names}") from None
+    kind = member.kind if isinstance(member, Character) else "place"
+    return {"art_style": board.art_style, "name": member.name, "kind": kind, "look": member.look}
 
 
 def _apply(board: Storyboard | None, args: DrawCharacterInput, out: DrawCharacterOutput) -> Storyboard:
@@ -47,10 +49,13 @@ def _estimate(args: DrawCharacterInput, inputs: object, model: str, prices: Pric
 @tool(capability="image", usual_for=("story",), needs=_needs, apply=_apply, estimate=_estimate,
       reads=("story",), writes=("sheet",), clears=("image", "clip", "continuity", "final"))
 def draw_character(args: DrawCharacterInput, ctx: ToolContext) -> DrawCharacterOutput:
-    """Draw one character's reference sheet (alone, full body, neutral pose, plain background) from the cast's description. Call it for every character after write_story and before create_image: each scene's still is then drawn with the sheets of the characters it shows, so they look the same in every shot. Sheets for different characters can be drawn in the same turn."""
+    """Draw one character's reference sheet (alone, full body, neutral pose, plain background) from the cast's description, or a recurring place's (a wide view, nobody in it). Call it for every character and place after write_story and before create_image: each scene's still is then drawn with the sheets of the characters and places it shows, so they look the same in every shot. Sheets can be drawn in the same turn."""
     inputs = ctx.inputs
-    full = render("character.md", art_style=inputs["art_style"], character=inputs["name"], kind=inputs["kind"],
-                  look=inputs["look"])
+    if inputs["kind"] == "place":
+        full = render("place.md", art_style=inputs["art_style"], place=inputs["name"], look=inputs["look"])
+    else:
+        full = render("character.md", art_style=inputs["art_style"], character=inputs["name"], kind=inputs["kind"],
+                      look=inputs["look"])
     width, height = ASPECT_SIZES[SHEET_ASPECT]
     tmp = ctx.store.temp_path(".png")
     ctx.backends.image.create_image(full, width=width, height=height, seed=ctx.seed, out=tmp)

@@ -16,7 +16,7 @@ class SceneUpdate(BaseModel):
 
 
 class CharacterUpdate(BaseModel):
-    name: str = Field(min_length=1, description="The character, as the cast names them.")
+    name: str = Field(min_length=1, description="The character (or recurring place), as the story names them.")
     look: str = Field(min_length=1, max_length=500, description="Their whole new look (colours, clothes, features); "
                                                                 "their reference sheet and the stills they are in "
                                                                 "are made again.")
@@ -30,7 +30,8 @@ class NewScene(BaseModel):
 
 class ReviseStoryboardInput(BaseModel):
     updates: list[SceneUpdate] = Field(default_factory=list, description="Scenes to change.")
-    characters: list[CharacterUpdate] = Field(default_factory=list, description="Characters whose look changes.")
+    characters: list[CharacterUpdate] = Field(default_factory=list, description="Characters (or recurring places) "
+                                                                               "whose look changes.")
     add: list[NewScene] = Field(default_factory=list, description="Scenes to insert.")
     remove: list[int] = Field(default_factory=list, description="Scene numbers to delete.")
     aspect: Aspect | None = Field(None, description="New frame shape for everything; every picture is redone.")
@@ -53,10 +54,10 @@ def _needs(args: ReviseStoryboardInput, state: DirectorState) -> dict[str, objec
         raise ToolArgumentError("that would remove every scene")
     for c in args.characters:
         try:
-            board.character(c.name)
+            board.member(c.name)
         except KeyError:
-            names = ", ".join(x.name for x in board.characters) or "nobody"
-            raise ToolArgumentError(f"there is no character {c.name!r}; the cast is: {names}") from None
+            names = ", ".join(x.name for x in [*board.characters, *board.places]) or "nobody"
+            raise ToolArgumentError(f"there is no character or place {c.name!r}; the story has: {names}") from None
     return {"scenes": count}
 
 

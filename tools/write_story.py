@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from director.errors import ProviderError
 from director.limits import Prices
-from director.state import Scene, StoryDraft, Storyboard
+from director.state import Character, Place, Scene, StoryDraft, Storyboard
 from director.tooling import ToolContext, tool
 
 
@@ -22,7 +22,9 @@ def _apply(board: Storyboard | None, args: WriteStoryInput, out: StoryDraft) -> 
     return Storyboard(
         title=out.title,
         art_style=out.art_style,
-        characters=out.characters,
+        # Only what a writer plans: a sheet is made by draw_character, never taken from a model's reply.
+        characters=[Character(name=c.name, kind=c.kind, look=c.look) for c in out.characters],
+        places=[Place(name=p.name, look=p.look) for p in out.places],
         scenes=[Scene(index=i + 1, image_prompt=s.image_prompt, narration=s.narration) for i, s in enumerate(out.scenes)],
     )
 

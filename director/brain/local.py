@@ -66,14 +66,18 @@ class LocalBrain:
                                         **({"seconds": goal.duration} if goal.duration else {}))],
                             say=f"Writing a {goal.scenes}-scene story.")
         live = [s for s in board.scenes if not s.errors]
-        # Reference sheets first, for the characters of scenes still to draw: every still is drawn
-        # from them (the runner starts the stills once the sheets are done). One that fails is left
-        # out, and those scenes are drawn from the words alone.
+        # Reference sheets first, for the characters and places of scenes still to draw: every still
+        # is drawn from them. One that fails is left out, and those scenes are drawn from the words alone.
         drawing = {s.index for s in live if s.image is None}
-        wanted = {c.name for i in drawing for c in board.cast_of(i)}
+        wanted = {m.name for i in drawing for m in [*board.cast_of(i), *board.places_of(i)]}
         batch = [] if "draw_character" in failed_now else [
-            call("draw_character", character=c.name) for c in board.characters if c.sheet is None and c.name in wanted]
-        sheets = {c.name for c in board.characters if c.sheet is not None} | {c.args["character"] for c in batch}
+            call("draw_character", character=m.name) for m in [*board.characters, *board.places]
+            if m.sheet is None and m.name in wanted]
+        if batch:  # in a turn of their own (with the voices), so a sheet that fails holds no still back
+            hold = awaiting_approval(state)
+            batch += [] if hold else [narrate(call, state, s.index, s.narration) for s in live if s.audio is None]
+            return Decision(calls=batch, say=summarize(batch))
+        sheets = {c.name for c in board.characters if c.sheet is not None}
         checking = goal.continuity > 0 and "check_continuity" not in failed_now
 
         def checked(index: int) -> bool:

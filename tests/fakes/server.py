@@ -551,6 +551,7 @@ def fake_story(prompt: str) -> dict[str, Any]:
         "art_style": "gouache picture-book illustration, warm palette",
         "characters": [{"name": "Pip", "kind": "cat", "look": "a small ginger cat with a blue scarf"},
                        {"name": "Rolo", "kind": "dog", "look": "a brown puppy with floppy ears"}],
+        "places": [{"name": "the garden", "look": "a cottage garden with a red gate, sunflowers and a round pond"}],
         # Both in every scene but the third, which is Rolo's alone.
         "scenes": [{"image_prompt": f"{'Rolo' if i == 3 else 'Pip and Rolo'}, scene {i}, in the garden at golden hour",
                     "narration": f"This is scene {i}, where {'Rolo' if i == 3 else 'Pip and Rolo'} "
@@ -764,7 +765,7 @@ def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
     def cast(i: int) -> list[str]:
         return [c["name"] for c in story["characters"] if c["name"].lower() in scenes[i - 1]["image_prompt"].lower()]
 
-    unsheeted = [c["name"] for c in story["characters"] if c["name"] not in sheets]
+    unsheeted = [m["name"] for m in story["characters"] + story.get("places", []) if m["name"] not in sheets]
     if unsheeted and not failed["draw_character"]:
         return [call("draw_character", character=name) for name in unsheeted]
     batch = []

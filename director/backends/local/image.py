@@ -36,6 +36,7 @@ PEOPLE = {"person": 1, "someone": 1, "man": 1, "woman": 1, "barista": 1, "baker"
           "friends": 2, "family": 3, "crowd": 4, "visitors": 3, "couple": 2, "team": 3, "children": 3, "kids": 3}
 HAIR = ("brown", "black", "golden", "red", "grey")
 CLOTHES = ("blue", "green", "red", "yellow", "purple", "orange")
+PLACE_COLOURS: tuple[RGB, ...] = ((200, 70, 60), (60, 120, 180), (60, 140, 90), (220, 150, 50), (130, 80, 150))
 WORN = ("scarf", "collar", "bandana", "hat", "cap", "coat", "raincoat", "jumper", "sweater", "cloak", "cape", "boots",
         "bow", "ribbon", "waistcoat", "vest", "overalls", "dress", "shirt", "jacket", "backpack", "helmet", "suit",
         "stripe", "robe", "apron", "glasses", "spectacles", "tie", "necklace", "crown", "tiara", "bell")
@@ -233,6 +234,8 @@ class Painter:
         self.d = ImageDraw.Draw(self.img, "RGBA")
         self.unit = min(self.w, self.h)
         self.indoor = scene.has("living", "kitchen", "bedroom", "fireplace", "basket", "blanket", "fort", "hall") or scene.phrase("window seat")
+        self.place_colour: RGB | None = None
+        """A recurring place's accent (a shop's awning), from its reference picture."""
         self.boxes: dict[str, list[int]] = {}
         """Where each character was drawn: name -> [x0, y0, x1, y1] in output pixels."""
         portrait = self.h > self.w
@@ -568,8 +571,8 @@ class Painter:
         """A shop or café: wall, striped awning, a lit window and a door (a sign, but no letters)."""
         rng, u = self.rng, self.unit
         w, h = u * 0.8, u * 0.5
-        palette = ((200, 70, 60), (60, 120, 180), (60, 140, 90), (220, 150, 50), (130, 80, 150))
-        stripe = palette[int(hashlib.sha256(self.s.text.encode()).hexdigest(), 16) % len(palette)]
+        stripe = self.place_colour or PLACE_COLOURS[int(hashlib.sha256(self.s.text.encode()).hexdigest(), 16)
+                                                    % len(PLACE_COLOURS)]
         self.d.rectangle((x - w / 2, base - h, x + w / 2, base), fill=shade((236, 222, 200), dim))
         self.d.rectangle((x - w / 2, base - h - u * 0.05, x + w / 2, base - h), fill=shade((120, 90, 70), dim))
         sign = (x - w * 0.3, base - h + u * 0.03, x + w * 0.3, base - h + u * 0.1)
@@ -951,15 +954,23 @@ def compose(prompt: str, *, width: int, height: int, seed: int, references: list
     rng = random.Random(int.from_bytes(digest[:8], "big"))
     if prompt.split(". ", 1)[-1].startswith(SHEET):
         return paint_sheet(prompt, width=width, height=height, rng=rng)
+    if PLACE_SHEET in prompt:
+        return paint_place(prompt, width=width, height=height, rng=rng)
     scene = parse_prompt(prompt)
+    place_colour: RGB | None = None
     for name, path in zip(scene.references, references or []):
         spec = sheet_spec(path)
+        if spec.get("place"):  # a recurring place: its colours, and its shop front, come from its sheet
+            place_colour = tuple(spec["accent"]) if spec.get("accent") else None  # type: ignore[assignment]
+            scene.words |= set(spec.get("words") or [])
+            continue
         for c in scene.cast:
             if c.name.lower() == name.lower():
                 c.body = tuple(spec["body"]) if spec.get("body") else None  # type: ignore[arg-type]
                 c.accent = tuple(spec["accent"]) if spec.get("accent") else None  # type: ignore[arg-type]
                 c.kind = str(spec.get("kind") or c.kind)
     painter = Painter(scene, width, height, rng)
+    painter.place_colour = place_colour
     painter.sky()
     painter.far()
     painter.ground()
@@ -968,6 +979,33 @@ def compose(prompt: str, *, width: int, height: int, seed: int, references: list
     painter.characters()
     info = {BOXES_KEY: json.dumps(painter.boxes, sort_keys=True)} if painter.boxes else {}
     return painter.finish(prompt.lower().split(".")[0]), info
+
+
+PLACE_SHEET = ". Reference picture of the place "
+LANDMARK_WORDS = frozenset(("shop", "cafe", "bakery", "store", "lighthouse", "castle", "barn", "windmill", "street",
+                            "sea", "beach", "shore"))
+
+
+def paint_place(prompt: str, *, width: int, height: int, rng: random.Random) -> tuple[Image.Image, dict[str, str]]:
+    """A recurring place's reference picture: the place from its description, nobody in it. Its
+    accent colour (a shop's awning) is chosen here, once, and every scene that names it takes it."""
+    import json
+
+    style, _, rest = prompt.partition(PLACE_SHEET)
+    m = re.match(r"(.+?): (.+?)\.(?:\n|$)", rest)
+    name, look = (m.group(1), m.group(2)) if m else ("the place", rest)
+    scene = Scene(words=set(re.findall(r"[a-z]+", f"{style} {look}".lower())) - {"people", "person"},
+                  text=f"{style}. {look}".lower())
+    painter = Painter(scene, width, height, rng)
+    painter.place_colour = PLACE_COLOURS[int(hashlib.sha256(name.lower().encode()).hexdigest(), 16) % len(PLACE_COLOURS)]
+    painter.sky()
+    painter.far()
+    painter.ground()
+    painter.props()
+    painter.subjects()
+    spec = {"place": True, "name": name, "accent": list(painter.place_colour),
+            "words": sorted(scene.words & LANDMARK_WORDS)}  # what a scene naming it draws of it
+    return painter.finish(style.lower()), {FIGURE_KEY: json.dumps(spec, sort_keys=True)}
 
 
 def paint_sheet(prompt: str, *, width: int, height: int, rng: random.Random) -> tuple[Image.Image, dict[str, str]]:

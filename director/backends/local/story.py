@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from director.backends.local import subjects
 from director.media import SPEECH_LEAD, SPEECH_TAIL
-from director.state import Character, ScenePlan, StoryDraft
+from director.state import Character, PlacePlan, ScenePlan, StoryDraft
 
 # --- vocabulary -----------------------------------------------------------------
 
@@ -360,7 +360,38 @@ def write_local_story(goal: str, *, scenes: int, seed: int, seconds: float | Non
         draft, fillers = _picture_book(goal, genre, words, scenes, rng)
     if seconds:
         draft = _fit(draft, fillers, round(speech_seconds_per_scene(seconds, scenes) * WORDS_PER_SECOND))
-    return draft
+    return draft.model_copy(update={"places": recurring_places(draft)})
+
+
+LANDMARKS: dict[str, str] = {
+    "lighthouse": "a tall red-and-white striped lighthouse on a sandy shore by the sea",
+    "castle": "a grey stone castle with tall towers and purple roofs on a green hill",
+    "barn": "a big red barn with a white door on a farm, green fields around it",
+    "windmill": "an old windmill with white sails in a flowery meadow",
+    "treehouse": "a wooden treehouse in a big oak tree in a garden",
+}
+
+
+def recurring_places(draft: StoryDraft) -> list[PlacePlan]:
+    """The place two or more scenes return to: a name in capitals that is nobody in the cast (an ad's
+    shop, "Bean There"), else a landmark ("the lighthouse"). At most one."""
+    prompts = [s.image_prompt for s in draft.scenes]
+    cast = {c.name.lower() for c in draft.characters}
+    names: dict[str, int] = {}
+    for prompt in prompts:
+        for name in set(re.findall(r"\b[A-Z][\w'&]*(?:\s+[A-Z][\w'&]*)*", prompt)):
+            name = re.sub(r"^(?:The|A|An|At|In|On|By|Then|Now)\s+", "", name)  # a sentence's first word
+            if name.lower() not in cast and not any(name.lower() in c for c in cast) and len(name) > 2 \
+                    and name not in ("The", "Then", "Now", "Next", "Finally", "First"):
+                names[name] = names.get(name, 0) + 1
+    for name, count in sorted(names.items(), key=lambda kv: -kv[1]):
+        if count >= 2:
+            return [PlacePlan(name=name, look=f"{name}, a shop with a striped awning, a lit window and a door, "
+                                              f"on a sunny street")]
+    for word, look in LANDMARKS.items():
+        if sum(bool(re.search(rf"\b{word}\b", p, re.I)) for p in prompts) >= 2:
+            return [PlacePlan(name=f"the {word}", look=look)]
+    return []
 
 
 def _picture_book(goal: str, genre: str, words: list[str], scenes: int,
