@@ -9,6 +9,10 @@ Understood, case-insensitively:
     now 9:16 / 16:9 / 1:1            or "for a phone", "vertical", "square", "widescreen"
     <Name>'s <thing> <colour>        a character's look: "make Pip's scarf blue"; also "give Pip a red
                                      hat", "Pip wears a red hat", "make Pip a grey cat"
+    no music / calm music / add music   the bed: none, a mood, or one from the story
+    use crossfades / fade to black / slide transitions / hard cuts      how the scenes join
+    burn the captions / karaoke captions / soft captions                captions
+    add a title card / no title card / end card: "Goodnight!" / no end card
     voice <name>                     e.g. "voice en_US-joe-medium" (Gemini: "voice Puck")
     shorter / longer narration       first sentence only / one more sentence per scene
     faster / slower narration        speaking pace
@@ -27,7 +31,9 @@ from director.state import Storyboard
 
 HELP = ("I can change: 'scene N <change>' (e.g. 'make scene 2 at night'), 'scene N says \"...\"', "
         "'add a scene where ...', 'remove scene N', a look (\"make Pip's scarf blue\"), the shape ('now 9:16', 'square', 'widescreen'), "
-        "'voice <name>', 'shorter/longer narration', 'faster/slower narration'.")
+        "'voice <name>', 'shorter/longer narration', 'faster/slower narration', the music ('no music', "
+        "'calm music'), the joins ('use crossfades', 'hard cuts'), captions ('burn the captions', 'karaoke'), "
+        "cards ('add a title card', 'end card: Goodnight!').")
 
 ASPECTS = [
     (re.compile(r"\b(9:16|phone|vertical|portrait|tiktok|reels?|shorts)\b"), "9:16"),
@@ -120,6 +126,43 @@ def _look(text: str, board: Storyboard) -> dict[str, str] | None:
     return None
 
 
+MOOD_WORDS = ("calm", "energetic", "happy", "nostalgic", "tender")
+
+
+def _finish(low: str) -> dict[str, Any] | None:
+    """A change to how the cut is finished: music, captions, cards, transitions; None if it is none of these."""
+    low = re.sub(r"^(?:please\s+|now\s+|and\s+)+", "", low).strip()
+    moods = "|".join(MOOD_WORDS)
+    if re.fullmatch(r"(?:no|remove the|drop the|without|turn off the|lose the) music|music off|silence the music", low):
+        return {"music": "none"}
+    if m := re.search(rf"\b({moods})\s+music\b|\bmusic\s+(?:to\s+|that is\s+|more\s+)?({moods})\b", low):
+        return {"music": m.group(1) or m.group(2)}
+    if re.fullmatch(r"(?:add|put|use|with)(?: some| a)?(?: background)? music(?: back)?|music on", low):
+        return {"music": "auto"}
+    if re.search(r"\bkaraoke\b", low):
+        return {"captions": "burn", "caption_style": "karaoke"}
+    if re.search(r"\b(?:burn(?:ed)?(?: in)?(?: the)? (?:captions|subtitles)|(?:captions|subtitles) (?:burned|burnt) in|"
+                 r"burn(?:ed)?-in (?:captions|subtitles))\b", low):
+        return {"captions": "burn"}
+    if re.search(r"\b(?:soft|no burned|unburn(?:ed)?) (?:captions|subtitles)\b", low):
+        return {"captions": "soft"}
+    if re.search(r"\b(?:cross-?fades?|dissolves?)\b", low):
+        return {"transition": "crossfade"}
+    if re.search(r"\bfades? (?:to|through) black\b|\bfade between\b|\bfades between\b", low):
+        return {"transition": "fade"}
+    if re.search(r"\bslides? between\b|\bslide transitions?\b|\bslides?$", low):
+        return {"transition": "slide"}
+    if re.fullmatch(r"(?:use |just )?(?:hard |plain |straight )?cuts(?: between (?:the )?scenes)?|no transitions", low):
+        return {"transition": "cut"}
+    if re.fullmatch(r"(?:no|remove the|drop the|without the?) title card", low):
+        return {"title_card": False}
+    if re.fullmatch(r"(?:add |open (?:on|with) |put |use )?(?:a |the )?title card", low):
+        return {"title_card": True}
+    if re.fullmatch(r"(?:no|remove the|drop the|without the?) end card", low):
+        return {"end_card": ""}
+    return None
+
+
 def parse(message: str, board: Storyboard) -> dict[str, Any] | None:
     """revise_storyboard arguments for a message, or None if it asks for nothing this grammar knows."""
     text = " ".join(message.strip().split())
@@ -159,6 +202,15 @@ def parse(message: str, board: Storyboard) -> dict[str, Any] | None:
         return {"updates": [{"scene": n, "image_prompt": _replace_light(base, change)}]}
     if (look := _look(text, board)) is not None:
         return {"characters": [look]}
+    if m := re.match(r"^(?:please\s+)?(?:add\s+an?\s+|close\s+(?:on|with)\s+an?\s+)?end\s+card\s*(?::|saying|that says|with)?\s*[\"“']?(.+?)[\"”']?\s*$",
+                     text, re.I):
+        words = " ".join(m.group(1).split())
+        if words.lower() not in ("", "no", "none"):
+            if len(words) > 120:
+                raise InputError("an end card holds at most 120 characters")
+            return {"finish": {"end_card": words}}
+    if (finish := _finish(low)) is not None:
+        return {"finish": finish}
     if m := re.match(r"^(?:use\s+|change\s+the\s+|set\s+the\s+)?voice\s+(?:to\s+)?([\w.-]+)[.!]?$", text, re.I):
         return {"voice": m.group(1)}
     if m := re.search(r"\b(shorter|longer)\b.*\bnarration\b|\bnarration\b.*\b(shorter|longer)\b", low):

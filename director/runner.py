@@ -25,7 +25,7 @@ from director.backends import Backends
 from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError, StorageError
 from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices
-from director.state import Character, DirectorState, Scene, Storyboard, ToolCall, ToolResult
+from director.state import Character, DirectorState, Scene, Storyboard, ToolCall, ToolResult, finishing
 from director.store import AssetStore, Catalog, CallRow, canonical_json, disk_full
 from director.tooling import Tool, ToolContext, asset_refs, key_view
 
@@ -154,7 +154,7 @@ class Runner:
                 seconds = scene.audio.duration if scene.audio else len(scene.narration.split()) / 2.5
                 inputs = {"length": scene.length} if scene.length else {"speech_seconds": seconds}
                 add("clip", scene=scene.index, aspect=aspect, motion=state.goal.motion, inputs=inputs)
-        if state.goal.music != "none" and board is not None and board.music is None:
+        if finishing(state.goal, board).music != "none" and board is not None and board.music is None:
             add("music", mood="auto", prompt="")
         return {"usd": round(sum(usd.values()), 4), "steps": steps, "by_tool": {k: round(v, 4) for k, v in usd.items()}}
 

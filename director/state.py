@@ -190,6 +190,17 @@ class StoryDraft(BaseModel):
     scenes: list[ScenePlan] = Field(description="The scenes, in order.")
 
 
+class FinishChange(BaseModel):
+    """Finishing options a revision changed after the goal set them; None keeps the goal's."""
+
+    music: str | None = Field(None, description="auto, none, or a mood (calm, energetic, happy, nostalgic, tender).")
+    captions: Literal["soft", "burn", "both"] | None = Field(None, description="Subtitle track, burned in, or both.")
+    caption_style: Literal["plain", "karaoke"] | None = Field(None, description="Burned captions' style.")
+    title_card: bool | None = Field(None, description="Open on a title card.")
+    end_card: str | None = Field(None, max_length=120, description="Close on this text; empty removes the end card.")
+    transition: Transition | None = Field(None, description="How the scenes join.")
+
+
 class Storyboard(BaseModel):
     """The plan: title, cast, style and scenes, plus what has been made."""
 
@@ -203,6 +214,7 @@ class Storyboard(BaseModel):
     voice: str | None = Field(None, description="Narration voice after a revision; None keeps the goal's.")
     pace: float = Field(1.0, description="Narration speed after a revision (1 = normal).")
     music: AssetRef | None = Field(None, description="The music bed under the whole cut, once chosen or made.")
+    finish: FinishChange = Field(default_factory=FinishChange, description="Finishing changed by a revision.")
     final: FinalCut | None = Field(None, description="The assembled cut, once made.")
 
     def video(self, index: int) -> Footage:
@@ -377,6 +389,16 @@ class Goal(BaseModel):
     retakes: int = Field(1, ge=0, le=5, description="At most this many redraws of one still for its continuity.")
 
 
+def finishing(goal: Goal, board: Storyboard | None) -> Goal:
+    """The goal with the finishing options a revision changed ("no music", "use crossfades") in place."""
+    if board is None:
+        return goal
+    changed = {k: v for k, v in board.finish.model_dump().items() if v is not None}
+    if changed.get("end_card") == "":
+        changed["end_card"] = None
+    return goal.model_copy(update=changed) if changed else goal
+
+
 class ToolCall(BaseModel):
     """One call the brain asked for."""
 
@@ -449,3 +471,8 @@ class DirectorState(BaseModel):
     outputs: dict[str, str] = Field(
         default_factory=dict, description="Published files of the run: name -> workspace path."
     )
+
+    @property
+    def finish(self) -> Goal:
+        """The goal as the cut is finished now: with any revision's music, captions, cards and transition."""
+        return finishing(self.goal, self.storyboard)

@@ -31,6 +31,18 @@ def board() -> Storyboard:
     ("voice en_US-joe-medium", {"voice": "en_US-joe-medium"}),
     ("faster narration", {"pace": 1.25}),
     ("shorter narration", {"updates": [{"scene": 1, "narration": "Bristle sat."}]}),
+    ("no music", {"finish": {"music": "none"}}),
+    ("calm music please", {"finish": {"music": "calm"}}),
+    ("use crossfades", {"finish": {"transition": "crossfade"}}),
+    ("fade to black between scenes", {"finish": {"transition": "fade"}}),
+    ("hard cuts", {"finish": {"transition": "cut"}}),
+    ("burn the captions", {"finish": {"captions": "burn"}}),
+    ("karaoke captions", {"finish": {"captions": "burn", "caption_style": "karaoke"}}),
+    ("add a title card", {"finish": {"title_card": True}}),
+    ('end card: "Goodnight, Bristle!"', {"finish": {"end_card": "Goodnight, Bristle!"}}),
+    ("no end card", {"finish": {"end_card": ""}}),
+    ("cut scene 2", {"remove": [2]}),
+    ("make Bristle's hat red", {"characters": [{"name": "Bristle", "look": "brown, with a red hat"}]}),
 ])
 def test_grammar(board, message, expected):
     assert parse(message, board) == expected
@@ -73,3 +85,38 @@ def test_what_it_cannot_do(board):
         parse("make scene 9 at night", board)
     with pytest.raises(InputError, match="there is no scene 3"):
         parse("add a scene after scene 3 with a picnic", board)
+
+
+def test_finishing_changes_redo_only_the_cut(tmp_path, capsys, fast):
+    """'use crossfades' re-joins the clips; 'calm music' makes a new bed and re-mixes; 'no music' drops it.
+    No still, voice or clip is made again."""
+    import json
+
+    from tests.helpers import db_rows, run_cli
+
+    ws = tmp_path / "ws"
+
+    def say(message: str) -> dict:
+        mark = db_rows(ws / "director.db", "SELECT COALESCE(MAX(id), 0) FROM tool_calls")[0][0]
+        result = run_cli(capsys, "say", "r", message, "--workspace", str(ws))
+        assert result.code == 0, result.err
+        made = db_rows(ws / "director.db", f"SELECT tool FROM tool_calls WHERE run_id='r' AND reused=0 AND "
+                                           f"error IS NULL AND tool!='brain' AND id>{mark}")
+        manifest = json.loads((ws / "runs" / "r" / "manifest.json").read_text())
+        return {"made": sorted(t for (t,) in made), "manifest": manifest}
+
+    result = run_cli(capsys, "make", "a 2-scene story about a fox", "--backend", "local", "--motion", "still",
+                     "--workspace", str(ws), "--run-id", "r")
+    assert result.code == 0, result.err
+    first = json.loads((ws / "runs" / "r" / "manifest.json").read_text())
+    assert first["music"] is not None and first["transition"]["kind"] == "cut"
+    after = say("use crossfades")  # the scenes now overlap, so the sound is placed again too
+    assert after["made"] == ["assemble_video", "mix_sound", "revise_storyboard"]
+    assert after["manifest"]["transition"]["kind"] == "crossfade"
+    after = say("calm music")
+    assert after["made"] == ["assemble_video", "make_music", "mix_sound", "revise_storyboard"]
+    assert after["manifest"]["music"]["sha256"] != first["music"]["sha256"]
+    after = say("no music")
+    assert after["made"] == ["assemble_video", "mix_sound", "revise_storyboard"]
+    assert after["manifest"]["music"] is None and after["manifest"]["transition"]["kind"] == "crossfade"
+    assert [s["image"] for s in after["manifest"]["scenes"]] == [s["image"] for s in first["scenes"]]

@@ -76,16 +76,17 @@ def scene_inputs(state: DirectorState, audio: str, *, clips: bool) -> dict[str, 
     footage = {f.index: {"path": f.path, "sha256": f.sha256, "has_audio": f.has_audio, "transcript": f.transcript}
                for f in board.footage}
     extra: dict[str, object] = {}
-    if state.goal.music != "none":
+    goal = state.finish  # the goal's finishing, with any revision's changes
+    if goal.music != "none":
         if board.music is None:
             raise ToolArgumentError("the music bed is not made yet: call make_music first")
         extra["music"] = board.music  # only then: a run without music keeps today's inputs and memo keys
-    if state.goal.captions != "soft":
-        extra["captions"] = {"mode": state.goal.captions, "style": state.goal.caption_style}
-    if state.goal.title_card or state.goal.end_card:
-        extra["cards"] = {"title": board.title if state.goal.title_card else None, "end": state.goal.end_card}
-    if state.goal.transition != "cut":
-        extra["transition"] = {"kind": state.goal.transition, "seconds": state.goal.transition_seconds}
+    if goal.captions != "soft":
+        extra["captions"] = {"mode": goal.captions, "style": goal.caption_style}
+    if goal.title_card or goal.end_card:
+        extra["cards"] = {"title": board.title if goal.title_card else None, "end": goal.end_card}
+    if goal.transition != "cut":
+        extra["transition"] = {"kind": goal.transition, "seconds": goal.transition_seconds}
     return {
         **extra,
         "title": board.title,

@@ -39,7 +39,7 @@ class MakeMusicOutput(BaseModel):
 
 def _needs(args: MakeMusicInput, state: DirectorState) -> dict[str, object]:
     board = require_board(state)
-    choice = state.goal.music
+    choice = state.finish.music
     if choice == "none":
         raise ToolArgumentError("this run has no music (--music none)")
     words = " ".join([state.goal.text, board.title, *(s.narration for s in board.scenes)])

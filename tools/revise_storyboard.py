@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from director.backends.local.music import MOODS
 from director.errors import ToolArgumentError
-from director.state import Aspect, DirectorState, Scene, Storyboard
+from director.state import Aspect, DirectorState, FinishChange, Scene, Storyboard
 from director.tooling import ToolContext, require_board, tool
 
 
@@ -37,6 +38,9 @@ class ReviseStoryboardInput(BaseModel):
     aspect: Aspect | None = Field(None, description="New frame shape for everything; every picture is redone.")
     voice: str | None = Field(None, description="New narration voice; every narration is redone.")
     pace: float | None = Field(None, ge=0.5, le=2.0, description="New speaking speed (1 is normal).")
+    finish: FinishChange | None = Field(None, description="New finishing: music (auto, none or a mood), captions, "
+                                                          "caption style, title card, end card (empty removes it) or "
+                                                          "transition; only the cut (and, for music, the bed) is redone.")
 
 
 class ReviseStoryboardOutput(BaseModel):
@@ -52,6 +56,8 @@ def _needs(args: ReviseStoryboardInput, state: DirectorState) -> dict[str, objec
             raise ToolArgumentError(f"there is no scene {n}; the story has scenes 1..{count}")
     if args.remove and len(set(args.remove)) >= count and not args.add:
         raise ToolArgumentError("that would remove every scene")
+    if args.finish is not None and args.finish.music is not None and args.finish.music not in ("auto", "none", *MOODS):
+        raise ToolArgumentError(f"music {args.finish.music!r}: use auto, none or a mood ({', '.join(MOODS)})")
     for c in args.characters:
         try:
             board.member(c.name)
@@ -83,6 +89,14 @@ def _apply(board: Storyboard | None, args: ReviseStoryboardInput, out: ReviseSto
         for s in board.scenes:
             s.image = s.clip = None
         board.final = None
+    if args.finish is not None:
+        changed = {k: v for k, v in args.finish.model_dump().items() if v is not None}
+        merged = board.finish.model_copy(update=changed)
+        if merged != board.finish:
+            if "music" in changed and changed["music"] != (board.finish.music or ""):
+                board.music = None  # a new bed (or none) for the new choice
+            board.finish = merged
+            board.final = None
     if args.voice and args.voice != board.voice or args.pace and args.pace != board.pace:
         board.voice = args.voice or board.voice
         board.pace = args.pace or board.pace
@@ -93,17 +107,20 @@ def _apply(board: Storyboard | None, args: ReviseStoryboardInput, out: ReviseSto
 
 
 @tool(capability=None, version="1", needs=_needs, apply=_apply,
-      reads=("story",), writes=("story", "sheet", "image", "frame", "prompt", "audio", "clip", "continuity", "final"))
+      reads=("story",), writes=("story", "sheet", "image", "frame", "prompt", "audio", "clip", "continuity", "music",
+                                      "final"))
 def revise_storyboard(args: ReviseStoryboardInput, ctx: ToolContext) -> ReviseStoryboardOutput:
-    """Change the plan after it exists: rewrite a scene's picture or narration, change a character's look, add or remove scenes, or change the frame shape, voice or pace. Only what a change touches is made again; call the other tools afterwards to fill in what is missing."""
+    """Change the plan after it exists: rewrite a scene's picture or narration, change a character's look, add or remove scenes, or change the frame shape, voice, pace, music, captions, cards or transitions. Only what a change touches is made again; call the other tools afterwards to fill in what is missing."""
     changed = [f"scene {u.scene}: " + " and ".join(k for k in ("image_prompt", "narration") if getattr(u, k))
                for u in args.updates]
     changed += [f"{c.name}'s look" for c in args.characters]
     changed += [f"new scene after {a.after}" for a in args.add]
     changed += [f"removed scene {n}" for n in args.remove]
     changed += [f"{k} -> {getattr(args, k)}" for k in ("aspect", "voice", "pace") if getattr(args, k) is not None]
+    if args.finish is not None:
+        changed += [f"{k} -> {v if v != '' else 'none'}" for k, v in args.finish.model_dump().items() if v is not None]
     if not changed:
-        raise ToolArgumentError("nothing to change: give updates, characters, add, remove, aspect, voice or pace")
+        raise ToolArgumentError("nothing to change: give updates, characters, add, remove, aspect, voice, pace or finish")
     if args.voice is not None and args.voice not in (known := ctx.backends.voice.voices()):
         raise ToolArgumentError(f"unknown voice {args.voice!r}; use one of: {', '.join(known)}")
     count = int(ctx.inputs["scenes"]) + len(args.add) - len(set(args.remove))

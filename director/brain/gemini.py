@@ -42,7 +42,7 @@ class GeminiBrain:
         footage = state.storyboard.footage if state.storyboard else []
         system = render("system.md", goal=goal.text, scenes=goal.scenes, aspect=goal.aspect, mode=goal.mode,
                         style=goal.style or "diorama", audio=goal.audio, sources=footage, approve=goal.approve,
-                        music=goal.music, duration=goal.duration)
+                        music=state.finish.music, duration=goal.duration)
         messages = list(state.messages)
         turn = self.chat.turn(system=system, messages=messages, declarations=declarations())
         tries = 1

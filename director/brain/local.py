@@ -156,7 +156,7 @@ class LocalBrain:
                       for s in live if s.clip is None and s.index in ready]
             waiting = any(s.clip is None and s.index not in ready for s in live)
             if board.final is None and not broken and not waiting and "assemble_video" not in failed_now:
-                if goal.music != "none" and board.music is None:
+                if state.finish.music != "none" and board.music is None:
                     if "make_music" in failed_now:
                         return Decision(give_up=f"make_music failed: {failed_now['make_music']}")
                     batch.append(call("make_music"))

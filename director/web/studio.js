@@ -73,7 +73,7 @@ $("new-run").addEventListener("submit", async (event) => {
   fail($("form-error"), null);
   const body = { goal: $("goal").value, aspect: $("aspect").value, motion: $("motion").value,
     backend: $("backend").value, music: $("music").value, captions: $("captions").value,
-    approve: $("approve").checked };
+    continuity: Number($("continuity").value), approve: $("approve").checked };
   if ($("scenes").value) body.scenes = Number($("scenes").value);
   if ($("title-card").checked) body.title_card = true;
   if ($("end-card").value.trim()) body.end_card = $("end-card").value.trim();
