@@ -112,6 +112,20 @@ def ass_head(size: tuple[int, int], style: str) -> list[str]:
     ]
 
 
+def cue_words(cues: list[tuple[float, float, str]], start: float, length: float) -> list[Word]:
+    """The words of the subtitle cues inside [start, start + length], each cue's words spread over its time,
+    in seconds from `start`: what a shot with its own sound (a transcript, no narration) says when."""
+    words: list[Word] = []
+    for a, b, text in cues:
+        a, b = max(a, start) - start, min(b, start + length) - start
+        said = text.split()
+        if b - a <= 0.05 or not said:
+            continue
+        step = (b - a) / len(said)
+        words += [(a + i * step, a + (i + 1) * step, w) for i, w in enumerate(said)]
+    return words
+
+
 def ass_document(words: list[Word], *, offset: float, length: float, size: tuple[int, int], karaoke: bool) -> str:
     """An ASS script for one scene's clip: times from the clip's start (speech starts at `offset`)."""
     width, height = size

@@ -322,3 +322,38 @@ def test_trailer_flags_without_sources_are_refused(capsys, workspace):
     result = run_cli(capsys, "make", "a trailer", "--source", str(BUNNY), "--style", "cubist",
                      "--workspace", str(workspace))
     assert result.code == 2 and "unknown style 'cubist'" in result.err
+
+
+def test_burned_captions_on_shots_with_their_own_sound(clips, capsys, workspace, fast, tmp_path):
+    """A trailer with the sources' own sound burns what the transcript says in each shot: the caption box
+    differs from the soft-captioned cut at a cue, and the rest of the picture does not."""
+    import av
+
+    five = tmp_path / "five.mp4"
+    shutil.copy(clips["five"], five)
+    (tmp_path / "five.srt").write_text("1\n00:00:00,200 --> 00:00:00,900\nRed was here first.\n\n"
+                                       "2\n00:00:02,100 --> 00:00:02,800\nBlue keeps quiet.\n")
+    cuts = {}
+    for mode in ("soft", "burn"):
+        result = run_cli(capsys, "make", "a noir trailer", "--source", str(five), "--max-scenes", "2", "--audio",
+                         "source", "--captions", mode, "--workspace", str(workspace), "--run-id", mode)
+        assert result.code == 0, result.err
+        cuts[mode] = Path(result.last_line)
+    cues = parse_srt((cuts["burn"].parent / "subtitles.srt").read_text())
+    assert cues and {t for _, _, t in cues} <= {"Red was here first.", "Blue keeps quiet."}
+    start, end, _ = cues[0]
+
+    def frame(path: Path, at: float) -> np.ndarray:
+        with av.open(str(path)) as c:
+            best = None
+            for f in c.decode(video=0):
+                if f.time is not None and f.time <= at:
+                    best = f
+                else:
+                    break
+            return best.to_ndarray(format="rgb24").astype(float)
+
+    soft, burned = frame(cuts["soft"], (start + end) / 2), frame(cuts["burn"], (start + end) / 2)
+    h = soft.shape[0]
+    assert np.abs(soft - burned)[int(h * 0.7):].mean() > 2.0  # the caption box
+    assert np.abs(soft - burned)[: int(h * 0.5)].mean() < 1.0  # nothing else

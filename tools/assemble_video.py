@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from director.captions import CARD_SECONDS, ass_document, burned, card, narration_words
+from director.captions import CARD_SECONDS, ass_document, burned, card, cue_words, narration_words
 from director.errors import MediaError, ToolArgumentError
 from director.media import SPEECH_LEAD, Probe, probe, render_slot, run_ffmpeg, scene_length, x264
 from director.state import (ASPECT_SIZES, Aspect, AssetRef, AudioMode, DirectorState, FinalCut, SceneTiming,
@@ -407,10 +407,17 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
         crf, preset = ctx.settings.crf, ctx.settings.x264_preset
         seg = segment(ctx.store.path(sc["clip"]), sc["clip"].sha256, workspace, width=width, height=height, fps=fps,
                       length=length, crf=crf, preset=preset, jobs=jobs)
-        if not burn or sc["audio"] is None:  # a trailer shot with its own sound has no narration to caption
+        if not burn:
             return seg
-        words = narration_words(ctx.store.path(sc["audio"]), sc["narration"], workspace, sc["audio"].sha256)
-        document = ass_document(words, offset=SPEECH_LEAD, length=length, size=(width, height),
+        if sc["audio"] is not None:
+            words = narration_words(ctx.store.path(sc["audio"]), sc["narration"], workspace, sc["audio"].sha256)
+            offset = SPEECH_LEAD
+        else:  # a trailer shot with its own sound: what its transcript says there, as the subtitles have it
+            timing = next(t for t in timings if t.index == sc["index"])
+            words, offset = cue_words(cues, timing.start, length), 0.0
+            if not words:
+                return seg
+        document = ass_document(words, offset=offset, length=length, size=(width, height),
                                 karaoke=captions.get("style") == "karaoke")
         source = {"clip": sc["clip"].sha256, "length": round(length, 6), "size": [width, height], "fps": fps}
         return burned(seg, source, document, workspace, crf=crf, preset=preset, jobs=jobs)
