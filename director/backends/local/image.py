@@ -219,6 +219,9 @@ class Traced:
 
         def both(*args: object, **kw: object) -> None:
             real(*args, **kw)
+            fill = kw.get("fill")
+            if isinstance(fill, tuple) and len(fill) == 4 and fill[3] < 128:
+                return  # a faint glow or blush is not where the figure is
             shadow(*args, **{k: (255 if k in ("fill", "outline") and v is not None else v) for k, v in kw.items()})
 
         return both
