@@ -58,6 +58,10 @@ SPECIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "dinosaur": (("Rex", "Pebbles"), ("a friendly green dinosaur with orange spots",)),
     "fish": (("Bubbles", "Finn"), ("a little orange fish with shimmering fins",)),
     "whale": (("Big Blue", "Misty"), ("a gentle blue whale with a white belly",)),
+    "firefly": (("Flicker", "Glow", "Sparkle"), ("a tiny firefly with a glowing golden tail",)),
+    "crab": (("Pinch", "Coral"), ("a small red crab with one big claw",)),
+    "parrot": (("Kiwi", "Mango"), ("a bright green parrot with a red beak",)),
+    "pigeon": (("Coo", "Dusty"), ("a plump grey pigeon with a shiny green neck",)),
     "girl": (("Maya", "Rosa", "Lily", "Zoe"), ("a girl with curly black hair and a yellow raincoat", "a girl with red braids and green overalls")),
     "boy": (("Leo", "Sam", "Kai", "Theo"), ("a boy with messy brown hair and a striped jumper", "a boy with round glasses and a blue cap")),
     "princess": (("Aurora", "Isla"), ("a princess with a purple cloak and a small silver tiara",)),
@@ -67,7 +71,7 @@ SPECIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "astronaut": (("Nova", "Cosmo"), ("a little astronaut in a white suit with an orange stripe",)),
 }
 PLURALS = {f"{k}s": k for k in SPECIES} | {"puppies": "dog", "puppy": "dog", "kitten": "cat", "kittens": "cat",
-                                             "bunnies": "bunny", "mice": "mouse", "foxes": "fox", "ponies": "horse",
+                                             "bunnies": "bunny", "mice": "mouse", "foxes": "fox", "fireflies": "firefly", "crabs": "crab", "ponies": "horse",
                                              "pony": "horse", "children": "girl", "kid": "boy", "kids": "boy"}
 
 @dataclass(frozen=True)
