@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from director.errors import ToolArgumentError
+from director.errors import ProviderError, ToolArgumentError
 from director.limits import Prices
 from director.state import AssetRef, Character, Continuity, DirectorState, Storyboard
 from director.tooling import ToolContext, require_scene, tool
@@ -66,8 +66,9 @@ def check_continuity(args: CheckContinuityInput, ctx: ToolContext) -> CheckConti
                                                  [(name, ctx.store.path(ref)) for name, ref in refs.items()])
     scores = [CharacterScore(name=name, score=round(score, 3), reason=reason) for name, (score, reason) in found.items()]
     missing = sorted(set(refs) - set(found))
-    if missing:
-        raise ToolArgumentError(f"the continuity check gave no score for {', '.join(missing)}")
+    if missing:  # a vision backend's reply is input too
+        raise ProviderError(f"the continuity check gave no score for {', '.join(missing)}",
+                            provider=ctx.backends.vision.name, model=ctx.backends.vision.model)
     score = min(s.score for s in scores)
     passed = score >= float(ctx.inputs["threshold"])
     return CheckContinuityOutput(score=score, reasons=[f"{s.name}: {s.reason}" for s in scores if s.reason],
