@@ -17,7 +17,7 @@ from google.genai import types
 
 from director.backends import without_references
 from director.backends.gemini import GoogleClient, aspect_of
-from director.errors import ConfigError, NeedsVertex, ProviderError, SafetyBlocked
+from director.errors import NeedsVertex, ProviderError, SafetyBlocked
 from director.limits import record_clips, record_images, record_video, veo_audio, veo_seconds
 
 log = logging.getLogger(__name__)
