@@ -48,14 +48,7 @@ def narration_words(audio: Path, text: str, workspace: Workspace, sha: str) -> l
     if not heard:  # nothing recognised: spread the words over the speech by their length
         from director.media import probe
 
-        total = probe(audio).duration or 1.0
-        weights = [len(w) + 1 for w in ours]
-        out, at = [], 0.0
-        for w, n in zip(ours, weights):
-            span = total * n / sum(weights)
-            out.append((at, at + span, w))
-            at += span
-        return out
+        return spread(ours, 0.0, probe(audio).duration or 1.0)
     # Map our words onto the heard ones in order (counts may differ by a word or two).
     out = []
     for j, w in enumerate(ours):
@@ -112,17 +105,25 @@ def ass_head(size: tuple[int, int], style: str) -> list[str]:
     ]
 
 
+def spread(words: list[str], start: float, length: float) -> list[Word]:
+    """`words` timed over [start, start + length], each taking time by its length."""
+    weights = [len(w) + 1 for w in words]
+    out, at = [], start
+    for w, n in zip(words, weights):
+        span = length * n / sum(weights)
+        out.append((at, at + span, w))
+        at += span
+    return out
+
+
 def cue_words(cues: list[tuple[float, float, str]], start: float, length: float) -> list[Word]:
     """The words of the subtitle cues inside [start, start + length], each cue's words spread over its time,
     in seconds from `start`: what a shot with its own sound (a transcript, no narration) says when."""
     words: list[Word] = []
     for a, b, text in cues:
         a, b = max(a, start) - start, min(b, start + length) - start
-        said = text.split()
-        if b - a <= 0.05 or not said:
-            continue
-        step = (b - a) / len(said)
-        words += [(a + i * step, a + (i + 1) * step, w) for i, w in enumerate(said)]
+        if b - a > 0.05 and text.split():
+            words += spread(text.split(), a, b - a)
     return words
 
 

@@ -216,9 +216,8 @@ def _shares(tables: list[np.ndarray], box: Box) -> list[float]:
     return [float(t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0]) / area for t in tables]
 
 
-def likeness(sheet: np.ndarray, sheet_box: Box | None, still: np.ndarray, box: Box | None
-             ) -> tuple[float, str, Box | None]:
-    """How closely a region of `still` shows the figure of `sheet`: (0..1, what differs, the region).
+def likeness(sheet: np.ndarray, sheet_box: Box | None, still: np.ndarray, box: Box | None) -> tuple[float, str]:
+    """How closely a region of `still` shows the figure of `sheet`: (0..1, what differs).
 
     Each of the figure's main colours should cover at least half as much of the region as it
     covers of the figure's box on the sheet. Without a known region, the best window of the
@@ -229,13 +228,12 @@ def likeness(sheet: np.ndarray, sheet_box: Box | None, still: np.ndarray, box: B
     sheet_box = [v // step for v in sheet_box] if sheet_box else None
     signature = figure_signature(sheet, sheet_box)
     if not signature:
-        return 0.0, "its reference sheet shows no figure", box
+        return 0.0, "its reference sheet shows no figure"
     sheet_region = sheet_box or [0, 0, sheet.shape[1], sheet.shape[0]]
     expected = _shares([_integral(colour_matches(sheet, c)) for c, _ in signature], sheet_region)
     shrink = max(1, max(still.shape[:2]) // 320)
     still = still[::shrink, ::shrink]
     masks = [_integral(colour_matches(still, c)) for c, _ in signature]
-    found = box
     box = [v // shrink for v in box] if box else None
 
     def score(region: Box) -> tuple[float, list[float]]:
@@ -258,15 +256,14 @@ def likeness(sheet: np.ndarray, sheet_box: Box | None, still: np.ndarray, box: B
                     if value > best[0]:
                         best = (value, region)
         value, got = score(best[1])
-        found = [v * shrink for v in best[1]]
     else:
         value, got = score(box)
     if value >= 0.9:
-        return value, "", found
+        return value, ""
     worst = min(range(len(signature)), key=lambda i: got[i] / max(1e-6, expected[i]))
     colour = signature[worst][0]
     return value, (f"its {colour_name(np.array(colour))} ({', '.join(map(str, colour))}) covers {got[worst]:.0%} of "
-                   f"where it is drawn; {expected[worst]:.0%} of its sheet"), found
+                   f"where it is drawn; {expected[worst]:.0%} of its sheet")
 
 
 class LocalVision:
@@ -299,7 +296,7 @@ class LocalVision:
             if boxes and name not in boxes:
                 found[name] = (0.0, "not in the picture")
                 continue
-            value, reason, _ = likeness(sheet, sheet_box, still, boxes.get(name))
+            value, reason = likeness(sheet, sheet_box, still, boxes.get(name))
             found[name] = (value, reason)
         return found
 
