@@ -13,8 +13,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# setuptools' editable mode always prints a notice about same-named folders (a UserWarning);
 	@# the non-editable build is checked for real warnings by tests/test_install.py.
-	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e '.[dev,cluster]'
 	touch $(STAMP)
+
+# LangGraph's own server (`langgraph dev`) pins an older jsonschema-rs than schemathesis needs, so it
+# lives in a venv of its own that sees this one's packages (its own come first); the cluster test
+# tests/test_langgraph_server.py starts it from there. Without a registry it is skipped, saying so.
+LG_VENV := .venv-langgraph
+LG_STAMP := $(LG_VENV)/.installed
+
+$(LG_STAMP): $(STAMP)
+	$(PYTHON) -m venv $(LG_VENV)
+	echo "import site; site.addsitedir('$$($(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")')" \
+		> "$$($(LG_VENV)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/_director_venv.pth"
+	$(LG_VENV)/bin/python -m pip install --quiet 'langgraph-cli[inmem]>=0.4' 2>&1 | grep -v 'dependency\|schemathesis' || true
+	$(LG_VENV)/bin/langgraph --version >/dev/null && touch $(LG_STAMP) || echo "langgraph-cli did not install: its test is skipped"
 
 install: $(STAMP)
 
@@ -24,11 +37,11 @@ demo: $(STAMP)
 	@echo "  director runs --workspace $(DEMO_WORKSPACE)"
 	@echo "  director make \"a 3-scene story about a fox and an owl\" --approve"
 
-test: $(STAMP)
+test: $(STAMP) $(LG_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(DEMO_WORKSPACE) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(LG_VENV) $(DEMO_WORKSPACE) build dist *.egg-info .pytest_cache

@@ -48,7 +48,7 @@ class Director:
         **overrides: Any,
     ) -> None:
         self.settings = settings or load_settings(**overrides)
-        self.workspace = Workspace(Path(workspace) if workspace else self.settings.home)
+        self.workspace = Workspace.from_settings(Path(workspace) if workspace else self.settings.home, self.settings)
         self.lifecycle = Lifecycle(self.settings, self.workspace, backend=backend, explicit=set(overrides),
                                    executor=executor)
 

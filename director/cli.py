@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import re
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -20,7 +19,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 from typer import Abort
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
@@ -556,18 +554,29 @@ def main(argv: list[str] | None = None) -> None:
     except DirectorError as exc:
         err.print(f"error: {safe(str(exc))}")
         sys.exit(exc.exit_code)
-    except (OSError, sqlite3.Error, SQLAlchemyError) as exc:
+    except _storage_errors() as exc:
         # Storage trouble outside a run (creating one on a full disk, a broken database): one line.
+        from director.config import load_settings
         from director.store import Workspace, disk_full, storage_error
 
         if isinstance(exc, OSError) and not disk_full(exc) and not isinstance(exc, PermissionError):
             raise
-        where = Workspace(_workspace_of(argv))
+        try:
+            where = Workspace.from_settings(_workspace_of(argv), load_settings())
+        except DirectorError:
+            where = Workspace(_workspace_of(argv))
         err.print(f"error: {safe(str(storage_error(exc, where)))}")
         sys.exit(1)
     if code == 130:
         err.print("interrupted")  # typer turns Ctrl-C outside a run into exit 130 without a word
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    """What storage trouble raises (evaluated only when an exception reaches main's handlers)."""
+    from director.store import DATABASE_ERRORS
+
+    return (OSError, *DATABASE_ERRORS)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,17 @@ class Settings(BaseSettings):
     reve_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("REVE_API_KEY", "reve_api_key"), description="Reve key."
     )
+    database_url: SecretStr | None = Field(
+        None, description="Where the catalog, checkpoints, events and leases live: the workspace's director.db "
+                          "(SQLite) when unset, or a postgresql:// URL shared by every process (the cluster extra).")
+    assets_url: str | None = Field(
+        None, description="Where assets live: the workspace's assets/ folder when unset, a file:// folder on a "
+                          "shared volume, or s3://bucket/prefix (credentials from the usual AWS_* variables).")
+    assets_cache_mb: int = Field(
+        2048, ge=16, description="Local read cache for assets on s3:// (least recently used files go first).")
+    ray_address: str | None = Field(
+        None, description="Send each tool call to this Ray cluster as a task, with cluster-wide rate limits "
+                          "and budgets (the cluster extra); 'auto' joins the cluster this machine is part of.")
     token: SecretStr | None = Field(
         None, description="DIRECTOR_TOKEN: the bearer token `director serve` requires; needed to bind past loopback."
     )
@@ -143,6 +154,25 @@ class Settings(BaseSettings):
                 raise ValueError(f"rate limits must be JSON like {{\"model\": 10}}: {exc.msg}") from exc
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            scheme = value.get_secret_value().split(":", 1)[0].lower()
+            if scheme not in ("sqlite", "postgresql", "postgres", "postgresql+psycopg"):
+                raise ValueError(f"DIRECTOR_DATABASE_URL must be a postgresql:// or sqlite:/// URL, not {scheme}://")
+        return value or None
+
+    @field_validator("assets_url")
+    @classmethod
+    def _known_store(cls, value: str | None) -> str | None:
+        if value:
+            scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+            if scheme not in ("file", "s3"):
+                raise ValueError(f"DIRECTOR_ASSETS_URL must be a file:///shared/folder or s3://bucket/prefix URL, "
+                                 f"not {value.split('?')[0]!r}")
+        return value or None
+
     @field_validator("brain_backend", "story_backend", "image_backend", "voice_backend", "motion_backend",
                      "edit_backend", "vision_backend", "music_backend")
     @classmethod
@@ -159,8 +189,18 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value, so outputs can be checked against them."""
-        return [s.get_secret_value() for s in (self.gemini_api_key, self.reve_api_key, self.token)
-                if s and s.get_secret_value()]
+        values = [s.get_secret_value() for s in (self.gemini_api_key, self.reve_api_key, self.token,
+                                                 self.database_url) if s and s.get_secret_value()]
+        if self.database_url is not None:  # a password inside the URL is a secret of its own
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                password = make_url(self.database_url.get_secret_value()).password
+            except ArgumentError:
+                password = None
+            values += [str(password)] if password else []
+        return values
 
     def model_post_init(self, context: Any) -> None:
         from director.secrets import register

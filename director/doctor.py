@@ -51,10 +51,11 @@ def examine(workspace: Workspace, *, repair: bool = False) -> Report:
     if not workspace.has_db():
         report.problems.append(f"{workspace.db_path}: no database here (nothing has run in this workspace)")
         return report
-    db_issues = database_problems(workspace.db_path)
-    report.problems += db_issues
-    if db_issues:
-        return report  # reading the catalog further could make things worse
+    if not workspace.postgres:  # Postgres checks its own pages; SQLite's file gets its integrity check
+        db_issues = database_problems(workspace.db_path)
+        report.problems += db_issues
+        if db_issues:
+            return report  # reading the catalog further could make things worse
     catalog = Catalog.open(workspace, create=False)
     for row in catalog.list_assets():
         report.checked_assets += 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 
 from director.backends import Backends, Providers, build_providers, check_voice, choose_family
 from director.checkpoints import open_checkpointer, started
@@ -35,7 +33,7 @@ from director.limits import BudgetGuard, Limits, Prices
 from director.run import Event, OnEvent, Run
 from director.secrets import scrub
 from director.state import DirectorState, Goal, Message, Storyboard
-from director.store import AssetStore, Catalog, RunRow, Workspace, disk_full, storage_error
+from director.store import DATABASE_ERRORS, AssetStore, Catalog, RunRow, Workspace, disk_full, storage_error
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +130,7 @@ class Lifecycle:
         self.explicit = explicit or set()
         self.executor = executor
         self._active: dict[str, Run] = {}
+        self._sessions: dict[str, Session] = {}
         self._active_lock = threading.Lock()
 
     # -- choosing ----------------------------------------------------------------
@@ -524,9 +523,21 @@ class Lifecycle:
         return self._launch(job, on_event, background=background, deliver_from=len(early or []))
 
     # -- the engine --------------------------------------------------------------
-    def compile(self, family: str, *, checkpointer: Any) -> Any:
-        """The compiled agent graph for a backend family, on this workspace."""
-        return self._build(self._session(family), checkpointer, BudgetGuard(self.settings.budget_usd, 0.0))
+    def compile(self, family: str, *, checkpointer: Any, cached: bool = False) -> Any:
+        """The compiled agent graph for a backend family, on this workspace, with a budget of its own.
+
+        cached reuses the family's session (providers, catalog) from an earlier compile: a host
+        that compiles the graph for every run (LangGraph's server) builds them once."""
+        if cached:
+            with self._active_lock:
+                session = self._sessions.get(family)
+            if session is None:
+                session = self._session(family)
+                with self._active_lock:
+                    session = self._sessions.setdefault(family, session)
+        else:
+            session = self._session(family)
+        return self._build(session, checkpointer, BudgetGuard(self.settings.budget_usd, 0.0))
 
     def _build(self, session: Session, checkpointer: Any, budget: BudgetGuard,
                stop: threading.Event | None = None) -> Any:
@@ -557,7 +568,7 @@ class Lifecycle:
             # Every event is also a catalog row, so any process can follow the run (never fatal).
             try:
                 catalog.add_event(run.id, event)
-            except (sqlite3.Error, SQLAlchemyError, OSError):
+            except (*DATABASE_ERRORS, OSError):
                 log.debug("could not record an event of run %s", run.id, exc_info=True)
 
         for event in list(run._log):
@@ -657,7 +668,7 @@ class Lifecycle:
             self._mark(session, run, "interrupted", "interrupted by Ctrl-C or SIGTERM")
             raise Interrupted(f"interrupted: director resume {run.id}") from None
         except Exception as exc:
-            if not (disk_full(exc) or isinstance(exc, (sqlite3.Error, SQLAlchemyError))):
+            if not (disk_full(exc) or isinstance(exc, DATABASE_ERRORS)):
                 self._mark(session, run, "failed", scrub(f"{type(exc).__name__}: {exc}"))
                 raise
             # A full disk or a broken database: one line that names the file, the run left resumable.
@@ -686,7 +697,7 @@ class Lifecycle:
         run.status, run.error = status, error
         try:
             session.catalog.update_run(run.id, status=status, error=error)
-        except (sqlite3.Error, SQLAlchemyError, OSError):
+        except (*DATABASE_ERRORS, OSError):
             log.warning("could not record that run %s stopped (%s)", run.id, status)
 
     def _settle(self, session: Session, run: Run, values: dict[str, Any], mark: int) -> None:

@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,10 +25,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import BigInteger, Column, event, inspect, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from director.errors import DirectorError, InputError, StorageError, UnknownRun
@@ -36,6 +36,27 @@ from director.state import AssetKind, AssetRef
 log = logging.getLogger(__name__)
 
 SQLITE_TIMEOUT_S = 30.0
+
+try:  # the cluster extra: Postgres through psycopg
+    from psycopg import Error as _PostgresError
+except ImportError:  # pragma: no cover - the base install
+    class _PostgresError(Exception):  # type: ignore[no-redef]
+        """Stands in for psycopg.Error where psycopg is not installed (nothing raises it)."""
+
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, SQLAlchemyError, _PostgresError)
+"""What a broken or unreachable database raises, on either engine."""
+
+
+def postgres_url(url: str | None) -> bool:
+    return bool(url) and str(url).split(":", 1)[0].lower() in ("postgresql", "postgres", "postgresql+psycopg")
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit to print: no password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "the database URL"
 
 
 def utcnow() -> datetime:
@@ -76,7 +97,7 @@ class AssetRow(SQLModel, table=True):
     sha256: str = Field(primary_key=True)
     kind: str
     path: str
-    bytes: int
+    bytes: int = Field(sa_column=Column(BigInteger, nullable=False))  # Postgres' INTEGER stops at 2 GB
     width: int | None = None
     height: int | None = None
     duration: float | None = None
@@ -118,7 +139,7 @@ def m001_initial(engine: Engine) -> None:
 
 def _add_columns(engine: Engine, table: str, columns: dict[str, str]) -> None:
     with engine.begin() as conn:
-        have = {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
+        have = {column["name"] for column in inspect(conn).get_columns(table)}
         for name, ddl in columns.items():
             if name not in have:
                 conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
@@ -133,15 +154,17 @@ def m002_usage_and_budget(engine: Engine) -> None:
 
 def m003_asset_checks(engine: Engine) -> None:
     """The file state (size, mtime, inode) at which each asset last hashed to its name."""
-    _add_columns(engine, "assets", {"checked_size": "INTEGER", "checked_mtime_ns": "INTEGER",
-                                    "checked_ino": "INTEGER"})
+    _add_columns(engine, "assets", {"checked_size": "BIGINT", "checked_mtime_ns": "BIGINT",
+                                    "checked_ino": "BIGINT"})
 
 
 def m004_leases(engine: Engine) -> None:
     """One writer per run: who holds it, since when, until when unless renewed."""
     with engine.begin() as conn:
+        # DOUBLE PRECISION: epoch seconds in Postgres' 4-byte REAL would be 2 minutes coarse.
         conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS leases (run_id TEXT PRIMARY KEY, owner TEXT NOT NULL, "
-                             "pid INTEGER, host TEXT, command TEXT, since REAL NOT NULL, expires REAL NOT NULL)")
+                             "pid INTEGER, host TEXT, command TEXT, since DOUBLE PRECISION NOT NULL, "
+                             "expires DOUBLE PRECISION NOT NULL)")
 
 
 def m005_events(engine: Engine) -> None:
@@ -156,10 +179,12 @@ MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial, m002_usage_and_budge
 
 
 def _require_catalog(engine: Engine, workspace: Workspace) -> None:
-    """An existing director.db that holds a catalog (an empty file is not one)."""
+    """An existing database that holds a catalog (an empty file is not one)."""
     with engine.connect() as conn:
-        names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        names = set(inspect(conn).get_table_names())
     if "runs" not in names:
+        if workspace.postgres:
+            raise InputError(f"no Director runs in {shown_url(workspace.database_url)} (it holds no catalog)")
         raise InputError(f"no Director runs in {workspace.root} ({workspace.db_path.name} holds no catalog)")
 
 
@@ -187,7 +212,10 @@ def storage_error(exc: BaseException, workspace: Workspace) -> DirectorError:
     if readonly_problem(exc):
         return StorageError(f"{workspace.root} is read-only for this user: Director can list and show runs here, "
                             f"but not change them")
-    text = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    text = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
+    if workspace.postgres:
+        return StorageError(f"{shown_url(workspace.database_url)}: the database cannot be used ({text}); check "
+                            f"that its server is up and reachable from this machine")
     return StorageError(f"{workspace.db_path}: the database cannot be used ({text}); check it with "
                         f"director doctor --workspace {workspace.root}")
 
@@ -205,6 +233,7 @@ class LeaseHolder:
 
 
 def migrate(engine: Engine) -> None:
+    """Apply the numbered migrations not yet applied, in order; the same steps on SQLite and Postgres."""
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "CREATE TABLE IF NOT EXISTS _director_migrations (name TEXT PRIMARY KEY, applied TEXT)"
@@ -215,10 +244,23 @@ def migrate(engine: Engine) -> None:
             continue
         step(engine)
         with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT OR IGNORE INTO _director_migrations VALUES (?, ?)",
-                (step.__name__, utcnow().isoformat()),
-            )
+            conn.execute(text("INSERT INTO _director_migrations VALUES (:name, :at) ON CONFLICT DO NOTHING"),
+                         {"name": step.__name__, "at": utcnow().isoformat()})
+
+
+MIGRATION_LOCK_KEY = 0x6469726563746F72  # "director": the advisory lock every process migrates under
+
+
+@contextmanager
+def postgres_migration_lock(engine: Engine) -> Iterator[None]:
+    """A Postgres advisory lock (one per database) for the duration of a migration."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
 
 
 @contextmanager
@@ -243,11 +285,38 @@ def migration_lock(path: Path) -> Iterator[None]:
 class Workspace:
     """Paths of one workspace. Creating it checks that it is writable."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, database_url: str | None = None, assets_url: str | None = None) -> None:
         self.root = root.expanduser().resolve()
+        self._database_url = database_url or None
+        self.assets_url = assets_url or None
+        """Where assets live when not in assets/ (a file:// folder or s3://bucket/prefix); see assets.py."""
+
+    @classmethod
+    def from_settings(cls, root: Path, settings: Any) -> Workspace:
+        url = settings.database_url.get_secret_value() if settings.database_url is not None else None
+        return cls(root, database_url=url, assets_url=settings.assets_url)
+
+    @property
+    def database_url(self) -> str:
+        """The catalog's and checkpoints' database: a postgresql:// URL, or the workspace's SQLite file."""
+        return self._database_url or f"sqlite:///{self.db_path}"
+
+    @property
+    def postgres(self) -> bool:
+        return postgres_url(self._database_url)
+
+    @property
+    def where(self) -> str:
+        """The database, fit to print (no password)."""
+        return shown_url(self.database_url) if self.postgres else str(self.db_path)
 
     @property
     def db_path(self) -> Path:
+        """The SQLite file: director.db in the workspace, unless DIRECTOR_DATABASE_URL names another."""
+        if self._database_url and not self.postgres:
+            named = make_url(self._database_url).database
+            if named and named != ":memory:":
+                return Path(named).expanduser().resolve()
         return self.root / "director.db"
 
     @property
@@ -293,7 +362,8 @@ class Workspace:
         return self.root / rel
 
     def has_db(self) -> bool:
-        return self.db_path.is_file()
+        """Whether a catalog may be here (on Postgres, opening it tells)."""
+        return self.postgres or self.db_path.is_file()
 
     def _sweep_tmp(self, older_than_s: float = 3600.0) -> None:
         """Remove half-written files a killed process left in tmp/ (never in assets/)."""
@@ -327,6 +397,35 @@ class Workspace:
 
 # --- catalog ------------------------------------------------------------------
 
+_POSTGRES: dict[str, Engine] = {}
+_POSTGRES_MIGRATED: set[str] = set()
+_POSTGRES_LOCK = threading.Lock()
+
+
+def _postgres_engine(workspace: Workspace, *, create: bool) -> Engine:
+    """One pooled engine per Postgres URL per process, migrated once (under an advisory lock)."""
+    url = workspace.database_url
+    with _POSTGRES_LOCK:
+        engine = _POSTGRES.get(url)
+        if engine is None:
+            sa_url = make_url(url).set(drivername="postgresql+psycopg")
+            # UTC, so the catalog's naive timestamps mean the same on every machine.
+            engine = _POSTGRES[url] = create_engine(sa_url, pool_pre_ping=True, pool_size=5, max_overflow=20,
+                                                    connect_args={"options": "-c timezone=UTC",
+                                                                  "connect_timeout": 10})
+        try:
+            if url not in _POSTGRES_MIGRATED:
+                if create:
+                    with postgres_migration_lock(engine):
+                        migrate(engine)
+                    _POSTGRES_MIGRATED.add(url)
+                else:
+                    _require_catalog(engine, workspace)
+        except DATABASE_ERRORS as exc:
+            raise storage_error(exc, workspace) from None
+    return engine
+
+
 
 class Catalog:
     """Runs, assets and every tool call, in <workspace>/director.db."""
@@ -338,6 +437,8 @@ class Catalog:
 
     @classmethod
     def open(cls, workspace: Workspace, *, create: bool) -> Catalog:
+        if workspace.postgres:
+            return cls(_postgres_engine(workspace, create=create))
         if not create and not workspace.has_db():
             raise InputError(f"no Director runs in {workspace.root} (no director.db there)")
         engine = create_engine(
@@ -407,20 +508,26 @@ class Catalog:
     def add_asset(self, ref: AssetRef) -> None:
         # Two calls can make identical bytes at the same moment: first writer wins, quietly.
         row = {**ref.model_dump(exclude={"kind"}), "kind": ref.kind, "created": utcnow()}
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
         with self.engine.begin() as conn:
-            conn.execute(sqlite_insert(AssetRow.__table__).values(**row).on_conflict_do_nothing())  # type: ignore[attr-defined]
+            conn.execute(insert(AssetRow.__table__).values(**row).on_conflict_do_nothing())  # type: ignore[attr-defined]
 
     def asset_check(self, sha: str) -> tuple[int, int, int] | None:
         """(size, mtime_ns, inode) of the file when it last hashed right, if it ever did."""
         with self.engine.connect() as conn:
-            row = conn.exec_driver_sql("SELECT checked_size, checked_mtime_ns, checked_ino FROM assets "
-                                       "WHERE sha256 = ?", (sha,)).first()
+            row = conn.execute(text("SELECT checked_size, checked_mtime_ns, checked_ino FROM assets "
+                                    "WHERE sha256 = :sha"), {"sha": sha}).first()
         return tuple(row) if row and row[0] is not None else None  # type: ignore[return-value]
 
     def set_asset_check(self, sha: str, state: tuple[int, int, int] | None) -> None:
+        size, mtime, ino = state or (None, None, None)
         with self.engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE assets SET checked_size = ?, checked_mtime_ns = ?, checked_ino = ? "
-                                 "WHERE sha256 = ?", (*(state or (None, None, None)), sha))
+            conn.execute(text("UPDATE assets SET checked_size = :size, checked_mtime_ns = :mtime, "
+                              "checked_ino = :ino WHERE sha256 = :sha"),
+                         {"size": size, "mtime": mtime, "ino": ino, "sha": sha})
 
     def get_asset(self, sha: str) -> AssetRow | None:
         with self.session() as s:
@@ -433,19 +540,27 @@ class Catalog:
     # events
     def add_event(self, run_id: str, event: dict[str, Any]) -> int:
         """Append one event to the run's log; returns its number (1, 2, ...). Only the lease holder writes."""
-        with self.engine.begin() as conn:
-            seq = conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?",
-                                       (run_id,)).scalar_one()
-            conn.exec_driver_sql("INSERT INTO events VALUES (?, ?, ?, ?, ?)",
-                                 (run_id, seq, utcnow().isoformat(), str(event.get("type", "")),
-                                  canonical_json(event)))
-        return int(seq)
+        from sqlalchemy.exc import IntegrityError
+
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    seq = conn.execute(text("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = :run"),
+                                       {"run": run_id}).scalar_one()
+                    conn.execute(text("INSERT INTO events VALUES (:run, :seq, :at, :type, :body)"),
+                                 {"run": run_id, "seq": seq, "at": utcnow().isoformat(),
+                                  "type": str(event.get("type", "")), "body": canonical_json(event)})
+                return int(seq)
+            except IntegrityError:  # two threads took the same number (Postgres reads committed): the next one
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def events(self, run_id: str, *, after: int = 0) -> list[dict[str, Any]]:
         """The run's events numbered above `after`, in order, each with its "seq"."""
         with self.engine.connect() as conn:
-            rows = conn.exec_driver_sql("SELECT seq, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq",
-                                        (run_id, after)).all()
+            rows = conn.execute(text("SELECT seq, body FROM events WHERE run_id = :run AND seq > :after "
+                                     "ORDER BY seq"), {"run": run_id, "after": after}).all()
         return [{**json.loads(body), "seq": seq} for seq, body in rows]
 
     # leases
@@ -455,21 +570,22 @@ class Catalog:
         Each step is one atomic statement, so two processes can never both win: an insert
         that only replaces an expired lease, then a compare-and-swap on the owner token
         when the holder's process is known to be dead."""
-        values = (run_id, holder.owner, holder.pid, holder.host, holder.command, holder.since, holder.expires)
+        values = {"run": run_id, "owner": holder.owner, "pid": holder.pid, "host": holder.host,
+                  "command": holder.command, "since": holder.since, "expires": holder.expires}
         with self.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO leases VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET "
-                "owner = excluded.owner, pid = excluded.pid, host = excluded.host, command = excluded.command, "
-                "since = excluded.since, expires = excluded.expires "
-                "WHERE leases.expires < ? OR leases.owner = excluded.owner", (*values, time.time()))
+            conn.execute(text(
+                "INSERT INTO leases VALUES (:run, :owner, :pid, :host, :command, :since, :expires) "
+                "ON CONFLICT(run_id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, host = excluded.host, "
+                "command = excluded.command, since = excluded.since, expires = excluded.expires "
+                "WHERE leases.expires < :now OR leases.owner = excluded.owner"), {**values, "now": time.time()})
         current = self.lease_of(run_id)
         if current is None or current.owner == holder.owner:
             return None
         if not alive(current):
             with self.engine.begin() as conn:
-                taken = conn.exec_driver_sql(
-                    "UPDATE leases SET owner = ?, pid = ?, host = ?, command = ?, since = ?, expires = ? "
-                    "WHERE run_id = ? AND owner = ?", (*values[1:], run_id, current.owner)).rowcount
+                taken = conn.execute(text(
+                    "UPDATE leases SET owner = :owner, pid = :pid, host = :host, command = :command, since = :since, "
+                    "expires = :expires WHERE run_id = :run AND owner = :was"), {**values, "was": current.owner}).rowcount
             if taken:
                 return None
             current = self.lease_of(run_id)
@@ -477,18 +593,19 @@ class Catalog:
 
     def renew_lease(self, run_id: str, owner: str, expires: float) -> bool:
         with self.engine.begin() as conn:
-            done = conn.exec_driver_sql("UPDATE leases SET expires = ? WHERE run_id = ? AND owner = ?",
-                                        (expires, run_id, owner))
+            done = conn.execute(text("UPDATE leases SET expires = :expires WHERE run_id = :run AND owner = :owner"),
+                                {"expires": expires, "run": run_id, "owner": owner})
             return bool(done.rowcount)
 
     def drop_lease(self, run_id: str, owner: str) -> None:
         with self.engine.begin() as conn:
-            conn.exec_driver_sql("DELETE FROM leases WHERE run_id = ? AND owner = ?", (run_id, owner))
+            conn.execute(text("DELETE FROM leases WHERE run_id = :run AND owner = :owner"),
+                         {"run": run_id, "owner": owner})
 
     def lease_of(self, run_id: str) -> LeaseHolder | None:
         with self.engine.connect() as conn:
-            row = conn.exec_driver_sql("SELECT owner, pid, host, command, since, expires FROM leases WHERE run_id = ?",
-                                       (run_id,)).first()
+            row = conn.execute(text("SELECT owner, pid, host, command, since, expires FROM leases "
+                                    "WHERE run_id = :run"), {"run": run_id}).first()
         return LeaseHolder(*row) if row else None
 
     # tool calls

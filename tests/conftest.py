@@ -7,6 +7,7 @@ import pytest
 
 PROVIDER_ENV = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_CLOUD_PROJECT",
                 "GOOGLE_CLOUD_LOCATION", "REVE_API_KEY")
+CLUSTER_ENV = ("DIRECTOR_DATABASE_URL", "DIRECTOR_ASSETS_URL", "DIRECTOR_RAY_ADDRESS")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -22,6 +23,8 @@ def pytest_collection_modifyitems(config, items):
 def _isolated_env(request, tmp_path, monkeypatch):
     """No test writes to the developer's ~/.director or sees their provider keys (live tests keep them)."""
     monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    for name in CLUSTER_ENV:  # a developer's shared database or cluster is never touched by a test
+        monkeypatch.delenv(name, raising=False)
     if "live" in request.keywords:
         return
     for name in PROVIDER_ENV:
@@ -73,3 +76,25 @@ def fake(monkeypatch):
     monkeypatch.setenv("DIRECTOR_BACKOFF_MAX_S", "0.2")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on loopback for the session (Debian's postgresql), or a skip saying why not."""
+    from tests.servers import Postgres
+
+    why = Postgres.missing()
+    if why:
+        pytest.skip(why)
+    server = Postgres().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.cluster)])
+def engine(request, monkeypatch) -> str:
+    """Runs a test on both catalog engines: the workspace's SQLite file, and a fresh Postgres database
+    named by DIRECTOR_DATABASE_URL (which subprocesses inherit)."""
+    if request.param == "postgres":
+        monkeypatch.setenv("DIRECTOR_DATABASE_URL", request.getfixturevalue("postgres_server").create_database())
+    return request.param

@@ -39,6 +39,24 @@ def run_cli(capsys, *args: str) -> CliResult:
     return CliResult(code, captured.out, captured.err)
 
 
+def open_catalog(ws: Path, *, create: bool = False, url: str | None = None):
+    """The workspace's catalog on the engine the environment names (DIRECTOR_DATABASE_URL), as the CLI
+    opens it, or on the database `url`."""
+    from director.config import load_settings
+    from director.store import Catalog, Workspace
+
+    workspace = Workspace(ws, database_url=url) if url else Workspace.from_settings(ws, load_settings())
+    return Catalog.open(workspace, create=create)
+
+
+def catalog_rows(ws: Path, sql: str, params: dict[str, Any] | None = None, *, url: str | None = None) -> list[tuple]:
+    """Rows of a query on the workspace's catalog, on whichever engine the environment (or `url`) names."""
+    from sqlalchemy import text
+
+    with open_catalog(ws, url=url).engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(sql), params or {})]
+
+
 FAST = {"DIRECTOR_FPS": "12", "DIRECTOR_X264_PRESET": "ultrafast"}
 """Settings for end-to-end tests that check structure, not picture quality."""
 

@@ -1,4 +1,6 @@
-"""Every crash is resumable: a run killed (SIGKILL) at any moment finishes on resume, paying for nothing twice."""
+"""Every crash is resumable: a run killed (SIGKILL) at any moment finishes on resume, paying for nothing twice.
+
+The kill tests run on both catalog engines, SQLite and Postgres (the `engine` fixture)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FAST, check_final, db_rows
+from tests.helpers import FAST, catalog_rows, check_final
 
 KILLER = textwrap.dedent("""
     import os, signal, sys
@@ -36,35 +38,40 @@ KILLER = textwrap.dedent("""
 """)
 
 
-def run_killer(ws: Path, kill_at: int, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def run_killer(ws: Path, kill_at: int, tmp_path: Path, env: dict[str, str] | None = None
+               ) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "killer.py"
     script.write_text(KILLER)
     return subprocess.run([sys.executable, str(script), str(ws), str(kill_at)], capture_output=True, text=True,
-                          env={**os.environ, **FAST}, cwd=Path(__file__).resolve().parents[1], timeout=300)
+                          env=env or {**os.environ, **FAST}, cwd=Path(__file__).resolve().parents[1], timeout=300)
 
 
-def executed_twice(ws: Path) -> list[str]:
-    rows = db_rows(ws / "director.db", "SELECT key FROM tool_calls WHERE reused = 0 AND error IS NULL "
-                                       "AND tool != 'brain'")
+def executed_twice(ws: Path, url: str | None = None) -> list[str]:
+    rows = catalog_rows(ws, "SELECT key FROM tool_calls WHERE NOT reused AND error IS NULL AND tool != 'brain'",
+                        url=url)
     return [key for key, n in Counter(k for (k,) in rows).items() if n > 1]
 
 
-def test_a_run_killed_at_every_boundary_resumes_and_pays_nothing_twice(tmp_path):
+def test_a_run_killed_at_every_boundary_resumes_and_pays_nothing_twice(tmp_path, engine, request):
     whole = run_killer(tmp_path / "whole", -1, tmp_path)
     assert whole.returncode == 0, whole.stderr
     points = int(whole.stdout.split()[-1])
     assert points >= 6  # run_started, the first brain turn, and the super-steps after it
+    server = request.getfixturevalue("postgres_server") if engine == "postgres" else None
+
     def kill_and_resume(kill_at: int) -> None:
         ws = tmp_path / f"ws{kill_at}"
-        killed = run_killer(ws, kill_at, tmp_path)
+        # On Postgres each workspace gets a database of its own, as on SQLite it has a file of its own.
+        env = {**os.environ, **FAST, **({"DIRECTOR_DATABASE_URL": server.create_database()} if server else {})}
+        killed = run_killer(ws, kill_at, tmp_path, env)
         assert killed.returncode == -9, (kill_at, killed.stderr)
-        [(status,)] = db_rows(ws / "director.db", "SELECT status FROM runs")
+        [(status,)] = catalog_rows(ws, "SELECT status FROM runs", url=env.get("DIRECTOR_DATABASE_URL"))
         assert status in ("running", "done")  # as the dead process left it; "running" reads as interrupted
         resumed = subprocess.run([sys.executable, "-m", "director", "resume", "crash", "--workspace", str(ws)],
-                                 capture_output=True, text=True, env={**os.environ, **FAST}, timeout=300)
+                                 capture_output=True, text=True, env=env, timeout=300)
         assert resumed.returncode == 0, (kill_at, resumed.stderr)
         check_final(Path(resumed.stdout.strip().splitlines()[-1]), cues=2)
-        assert executed_twice(ws) == [], kill_at
+        assert executed_twice(ws, env.get("DIRECTOR_DATABASE_URL")) == [], kill_at
 
     # Two at a time (each in its own workspace): the load makes the kill points land at varied moments too.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -81,12 +88,12 @@ def test_runs_shows_a_killed_run_as_interrupted(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("kill_at", [0])
-def test_doctor_marks_a_dead_run_interrupted(tmp_path, capsys, kill_at):
+def test_doctor_marks_a_dead_run_interrupted(tmp_path, capsys, kill_at, engine):
     from tests.helpers import run_cli
 
     ws = tmp_path / "ws"
     assert run_killer(ws, kill_at, tmp_path).returncode == -9
     result = run_cli(capsys, "doctor", "--repair", "--workspace", str(ws))
     assert "run crash: left running by pid" in result.out
-    [(status,)] = db_rows(ws / "director.db", "SELECT status FROM runs")
+    [(status,)] = catalog_rows(ws, "SELECT status FROM runs")
     assert status == "interrupted"

@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     src = tmp_path_factory.mktemp("src") / "repo"
-    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "build", "dist",
-                                                             ".demo-workspace", "__pycache__", ".pytest_cache"))
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".venv", ".venv-langgraph", ".git", "*.egg-info", "build",
+                                                             "dist", ".demo-workspace", "__pycache__", ".pytest_cache"))
     out = tmp_path_factory.mktemp("wheel")
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                            "-w", str(out), str(src)], check=True, capture_output=True, text=True)

@@ -1,4 +1,6 @@
-"""One writer per run: a second command on a busy run stops with one line, or waits with --wait."""
+"""One writer per run: a second command on a busy run stops with one line, or waits with --wait.
+
+Every test runs on both catalog engines: SQLite and Postgres (the `engine` fixture)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from director.lease import Lease
-from director.store import Catalog, LeaseHolder, Workspace
-from tests.helpers import FAST, run_cli
+from director.store import Catalog, LeaseHolder
+from tests.helpers import FAST, open_catalog, run_cli
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 
 def director(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -24,7 +30,7 @@ def made(capsys, ws: Path, run_id: str = "r") -> Catalog:
     result = run_cli(capsys, "make", "a 1-scene story about an owl", "--backend", "local", "--workspace", str(ws),
                      "--run-id", run_id)
     assert result.code == 0, result.err
-    return Catalog.open(Workspace(ws), create=False)
+    return open_catalog(ws)
 
 
 def test_a_second_command_on_a_held_run_gets_one_line_and_exit_2(capsys, workspace, fast, tmp_path):
