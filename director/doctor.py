@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from director.store import Catalog, Workspace, sha256_file
+from director.store import AssetStore, Catalog, Workspace, sha256_file
 
 
 STALE_S = 3600.0
@@ -57,10 +57,17 @@ def examine(workspace: Workspace, *, repair: bool = False) -> Report:
         if db_issues:
             return report  # reading the catalog further could make things worse
     catalog = Catalog.open(workspace, create=False)
+    shared = AssetStore(workspace, catalog).shared
     for row in catalog.list_assets():
         report.checked_assets += 1
         path = workspace.abspath(row.path)
-        if not path.is_file():
+        if shared is not None:  # the store of record is shared: it must hold every asset; assets/ is a cache
+            if shared.size(row.path) != row.bytes:
+                report.problems.append(f"{shared.key(row.path)}: missing from {shared.url} ({row.kind}); the call "
+                                       f"that made it runs again when needed")
+            if not path.is_file():
+                continue  # not cached on this machine: nothing more to check here
+        elif not path.is_file():
             report.problems.append(f"{row.path}: missing ({row.kind}); the call that made it runs again when needed")
             continue
         if path.stat().st_size != row.bytes or sha256_file(path) != row.sha256:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -761,6 +762,16 @@ class Lifecycle:
     def _catalog(self) -> Catalog:
         """The catalog for reading; never creates a database."""
         return Catalog.open(self.workspace, create=False)
+
+    def asset_path(self, row: Any) -> Path:
+        """A catalogued asset's local file (fetched from a shared store when not cached here)."""
+        from director.state import AssetRef
+
+        return self.locate(AssetRef(sha256=row.sha256, kind=row.kind, path=row.path, bytes=row.bytes))
+
+    def locate(self, ref: Any) -> Path:
+        """An asset's local file (fetched from a shared store when not cached here)."""
+        return AssetStore(self.workspace, self._catalog()).path(ref)
 
     def runs_row(self, run_id: str) -> dict[str, Any]:
         row = self._catalog().require_run(run_id)

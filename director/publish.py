@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -71,7 +72,8 @@ class Publisher:
             status = "failed"
             error = state.error or "the run ended without a final video"
         if board is not None:
-            write_atomic(run_dir / "storyboard.html", storyboard_html(board, state, run_dir, self.workspace))
+            write_atomic(run_dir / "storyboard.html", storyboard_html(board, state, run_dir, self.workspace,
+                                                                         self.store.path))
             outputs["storyboard.html"] = f"runs/{state.run_id}/storyboard.html"
         outputs["manifest.json"] = f"runs/{state.run_id}/manifest.json"
         manifest = self.manifest(state, status, error, outputs)
@@ -89,7 +91,7 @@ class Publisher:
         from director.timeline import build_timeline, write_timeline
 
         try:
-            write_timeline(build_timeline(state, self.workspace, self.settings.fps), out)
+            write_timeline(build_timeline(state, self.workspace, self.settings.fps, self.store.path), out)
             return True
         except (DirectorError, OSError, ValueError) as exc:
             log.warning("no timeline.otio for run %s: %s", state.run_id, self.settings.redact(str(exc)))
@@ -103,7 +105,8 @@ class Publisher:
         run_dir = self.workspace.run_dir(state.run_id)
         run_dir.mkdir(parents=True, exist_ok=True)
         path = run_dir / "storyboard.html"
-        write_atomic(path, storyboard_html(state.storyboard, state, run_dir, self.workspace))
+        write_atomic(path, storyboard_html(state.storyboard, state, run_dir, self.workspace,
+                                                    self.store.path))
         return str(path)
 
     def manifest(self, state: DirectorState, status: str, error: str | None, outputs: dict[str, str]) -> dict[str, Any]:
@@ -209,9 +212,11 @@ def _file_info(path: Path) -> dict[str, Any]:
     return {"bytes": path.stat().st_size} if path.is_file() else {}
 
 
-def storyboard_html(board: Storyboard, state: DirectorState, run_dir: Path, workspace: Workspace) -> str:
+def storyboard_html(board: Storyboard, state: DirectorState, run_dir: Path, workspace: Workspace,
+                    locate: Callable[[AssetRef], Path] | None = None) -> str:
+    """The contact sheet; locate gives each asset's local file (fetching it from a shared store)."""
     def rel(ref: AssetRef | None) -> str | None:
-        return os.path.relpath(workspace.abspath(ref.path), run_dir) if ref else None
+        return os.path.relpath(locate(ref) if locate else workspace.abspath(ref.path), run_dir) if ref else None
 
     e = html.escape
     timings = {t.index: t for t in board.final.timings} if board.final else {}

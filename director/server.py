@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from director import __version__
-from director.errors import ConfigError, DirectorError, InputError, RunStateError, UnknownRun
+from director.errors import ConfigError, DirectorError, InputError, RunStateError, StorageError, UnknownRun
 from director.backends.local.music import MOODS
 from director.goals import MAX_SCENES, MAX_SECONDS, MAX_SEED, MIN_SECONDS, RUN_ID
 from director.lease import effective_status
@@ -418,9 +418,14 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         row = await call(director.lifecycle._catalog().get_asset, sha)
         if row is None:
             raise HTTPException(404, f"no asset {sha}")
-        path = director.workspace.abspath(row.path)
         root = director.workspace.assets_dir.resolve()
-        if not path.resolve().is_relative_to(root) or not path.is_file():
+        if not director.workspace.abspath(row.path).resolve().is_relative_to(root):
+            raise HTTPException(404, f"asset {sha} is missing from the store (director doctor)")
+        try:  # from a shared store, this machine fetches (and checks) what it has not cached
+            path = await call(director.lifecycle.asset_path, row)
+        except StorageError as exc:
+            raise HTTPException(404, f"asset {sha} is missing from the store ({exc})") from None
+        if not path.is_file():
             raise HTTPException(404, f"asset {sha} is missing from the store (director doctor)")
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=31536000, immutable"})

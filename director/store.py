@@ -285,16 +285,18 @@ def migration_lock(path: Path) -> Iterator[None]:
 class Workspace:
     """Paths of one workspace. Creating it checks that it is writable."""
 
-    def __init__(self, root: Path, *, database_url: str | None = None, assets_url: str | None = None) -> None:
+    def __init__(self, root: Path, *, database_url: str | None = None, assets_url: str | None = None,
+                 assets_cache_mb: int = 2048) -> None:
         self.root = root.expanduser().resolve()
         self._database_url = database_url or None
         self.assets_url = assets_url or None
-        """Where assets live when not in assets/ (a file:// folder or s3://bucket/prefix); see assets.py."""
+        """The store of record when not assets/ (a file:// folder or s3://bucket/prefix); see objects.py."""
+        self.assets_cache_mb = assets_cache_mb
 
     @classmethod
     def from_settings(cls, root: Path, settings: Any) -> Workspace:
         url = settings.database_url.get_secret_value() if settings.database_url is not None else None
-        return cls(root, database_url=url, assets_url=settings.assets_url)
+        return cls(root, database_url=url, assets_url=settings.assets_url, assets_cache_mb=settings.assets_cache_mb)
 
     @property
     def database_url(self) -> str:
@@ -654,21 +656,43 @@ def sha256_file(path: Path) -> str:
 
 
 class AssetStore:
-    """Files named by content hash. Writers fill a temp file, then put() renames it in."""
+    """Files named by content hash. Writers fill a temp file, then put() renames it in.
+
+    With DIRECTOR_ASSETS_URL the store of record is shared (director.objects): put() also
+    uploads, and assets/ becomes a bounded local read cache that path() fills on demand."""
 
     def __init__(self, workspace: Workspace, catalog: Catalog) -> None:
         self.workspace = workspace
         self.catalog = catalog
+        self.shared = None
+        if workspace.assets_url:
+            from director.objects import SharedAssets
+
+            self.shared = SharedAssets(workspace.assets_url, workspace.assets_dir, workspace.tmp_dir,
+                                       workspace.assets_cache_mb << 20)
 
     def temp_path(self, suffix: str) -> Path:
         return self.workspace.tmp_dir / f"{uuid.uuid4().hex}{suffix}"
 
     def path(self, ref: AssetRef) -> Path:
-        return self.workspace.abspath(ref.path)
+        """The asset's local file; from a shared store it is downloaded (and checked) first if not cached."""
+        local = self.workspace.abspath(ref.path)
+        if self.shared is None:
+            return local
+        if not self._whole(local, ref.sha256, size=ref.bytes):
+            self.shared.download(ref.path, local, ref.sha256)
+            st = local.stat()
+            self.catalog.set_asset_check(ref.sha256, (st.st_size, st.st_mtime_ns, st.st_ino))
+            self.shared.evict(keep=local)
+        self.shared.touch(local)
+        return local
 
     def verify(self, ref: AssetRef) -> bool:
-        """Whether the asset's file is there and still holds the bytes its name promises."""
-        return self._whole(self.path(ref), ref.sha256, size=ref.bytes)
+        """Whether the asset is there and still holds the bytes its name promises (in a shared store:
+        whole in the local cache, or an object of the right size that path() checks as it fetches it)."""
+        if self._whole(self.workspace.abspath(ref.path), ref.sha256, size=ref.bytes):
+            return True
+        return self.shared is not None and self.shared.size(ref.path) == ref.bytes
 
     def _whole(self, path: Path, sha: str, *, size: int | None = None) -> bool:
         """Hash the file unless it is unchanged (size, mtime, inode) since it last hashed right."""
@@ -704,8 +728,13 @@ class AssetStore:
             os.replace(src, dest)
         st = dest.stat()
         ref = AssetRef(sha256=sha, kind=kind, path=rel, bytes=st.st_size, **describe(dest, kind))
+        if self.shared is not None:  # in the store of record before anyone can name it
+            self.shared.upload(dest, rel)
         self.catalog.add_asset(ref)
         self.catalog.set_asset_check(sha, (st.st_size, st.st_mtime_ns, st.st_ino))
+        if self.shared is not None:
+            self.shared.touch(dest)
+            self.shared.evict(keep=dest)
         return ref
 
     def put_text(self, text: str, kind: AssetKind, suffix: str) -> AssetRef:
@@ -715,8 +744,8 @@ class AssetStore:
 
     def publish(self, ref: AssetRef, dest: Path) -> None:
         """Place an asset at a friendly path: a hard link when possible, else a copy."""
-        dest.parent.mkdir(parents=True, exist_ok=True)
         source = self.path(ref)
+        dest.parent.mkdir(parents=True, exist_ok=True)
         if dest.exists() and os.path.samefile(source, dest):
             return  # already this asset (renaming a link over its twin would leave the temp link behind)
         tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}")

@@ -18,6 +18,7 @@ adapters (the FCP X XML and CMX 3600 EDL adapters are installed with Director).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ def suffix_of(fmt: str) -> str:
     return FORMATS[fmt][1]
 
 
-def build_timeline(state: DirectorState, workspace: Workspace, fps: int) -> Any:
+def build_timeline(state: DirectorState, workspace: Workspace, fps: int,
+                   locate: Callable[[AssetRef], Path] | None = None) -> Any:
     """The OTIO Timeline of a run's final cut; InputError when it has none yet."""
     import opentimelineio as otio
 
@@ -53,7 +55,7 @@ def build_timeline(state: DirectorState, workspace: Workspace, fps: int) -> Any:
         return otio.opentime.TimeRange(rt(start), rt(duration))
 
     def media(ref: AssetRef, duration: float) -> Any:
-        path = workspace.abspath(ref.path)
+        path = locate(ref) if locate else workspace.abspath(ref.path)
         return otio.schema.ExternalReference(target_url=path.as_uri(), available_range=span(0, duration))
 
     timeline = otio.schema.Timeline(name=board.title or state.goal.text)
@@ -128,7 +130,7 @@ def build_timeline(state: DirectorState, workspace: Workspace, fps: int) -> Any:
                                           source_range=span(0, length)))
             placed += length
         timeline.tracks.append(music)
-    srt = workspace.abspath(board.final.subtitles.path)
+    srt = locate(board.final.subtitles) if locate else workspace.abspath(board.final.subtitles.path)
     for cue in parse_subtitles(srt.read_text(encoding="utf-8")) if srt.is_file() else []:
         timeline.tracks.markers.append(otio.schema.Marker(name=cue.text, marked_range=span(cue.start, cue.end - cue.start),
                                                           color=otio.schema.MarkerColor.YELLOW,

@@ -98,3 +98,33 @@ def engine(request, monkeypatch) -> str:
     if request.param == "postgres":
         monkeypatch.setenv("DIRECTOR_DATABASE_URL", request.getfixturevalue("postgres_server").create_database())
     return request.param
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's standalone S3 server on loopback for the session (a stand-in for a cloud store), or a skip."""
+    from tests.servers import S3Server
+
+    why = S3Server.missing()
+    if why:
+        pytest.skip(why)
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.cluster)])
+def assets_url(request, monkeypatch, tmp_path_factory) -> str:
+    """DIRECTOR_ASSETS_URL for a fresh shared store of each kind: a file:// folder, and a prefix in moto's S3."""
+    import uuid
+
+    if request.param == "s3":
+        server = request.getfixturevalue("s3_server")
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        url = f"s3://{server.bucket}/t{uuid.uuid4().hex[:10]}"
+    else:
+        pytest.importorskip("obstore", reason="the cluster extra is not installed")
+        url = (tmp_path_factory.mktemp("shared") / "assets").as_uri()
+    monkeypatch.setenv("DIRECTOR_ASSETS_URL", url)
+    return url
