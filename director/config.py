@@ -118,6 +118,13 @@ class Settings(BaseSettings):
     ray_address: str | None = Field(
         None, description="Send each tool call to this Ray cluster as a task, with cluster-wide rate limits "
                           "and budgets (the cluster extra); 'auto' joins the cluster this machine is part of.")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="Where tool calls run: threads of this process, or Ray tasks (--executor ray; "
+                             "set by DIRECTOR_RAY_ADDRESS, and joins the local cluster when that is unset).")
+
+    def ray(self) -> str | None:
+        """The Ray cluster tool calls go to, if any."""
+        return self.ray_address or ("auto" if self.executor == "ray" else None)
     token: SecretStr | None = Field(
         None, description="DIRECTOR_TOKEN: the bearer token `director serve` requires; needed to bind past loopback."
     )

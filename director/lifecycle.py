@@ -143,6 +143,10 @@ class Lifecycle:
         limits = Limits(rpm=self.settings.rate_limits(), max_attempts=self.settings.max_attempts,
                         backoff_base_s=self.settings.backoff_base_s, backoff_max_s=self.settings.backoff_max_s)
         prices = Prices(self.settings.file_config().get("prices"))
+        if self.settings.ray():  # tool calls become Ray tasks; rate limits and budgets go cluster-wide
+            from director import cluster
+
+            cluster.connect(self.settings.ray())
         providers = build_providers(self.settings, family, limits, cache_dir=self.workspace.cache_dir / "runtime")
         check_voice(providers.backends.voice, voice)  # before anything is written
         self.workspace.prepare()
@@ -554,8 +558,12 @@ class Lifecycle:
         from director.runner import Runner
         from director.tools import registry
 
+        submit = None
+        if self.settings.ray():
+            from director.cluster import submit
         return Runner(settings=self.settings, backends=session.backends, store=session.store,
-                      catalog=session.catalog, tools=registry(), prices=session.prices, budget=budget, stop=stop)
+                      catalog=session.catalog, tools=registry(), prices=session.prices, budget=budget, stop=stop,
+                      cluster=submit, family=session.family)
 
     def _launch(self, job: _Job, on_event: OnEvent | None, *, background: bool, deliver_from: int = 0) -> Run:
         run = job.run
@@ -618,6 +626,8 @@ class Lifecycle:
         config = {"configurable": {"thread_id": run.id, **job.config}, "recursion_limit": self.settings.max_steps}
         options = json.loads(session.catalog.require_run(run.id).options_json or "{}")
         guard = BudgetGuard(job.budget, session.catalog.run_spend(run.id), default=bool(options.get("default_cap")))
+        if self.settings.ray():
+            guard.share(run.id)  # one account for the run, whichever process reserves from it
         mark = session.catalog.last_call_id()
         try:
             with open_checkpointer(self.workspace) as saver, stop_on_signals():

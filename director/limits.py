@@ -238,7 +238,12 @@ class Limits:
     def throttle(self, model: str) -> None:
         rpm = self.rpm.get(model)
         if rpm:
-            _limiter_loop().acquire(model, rpm)
+            from director import cluster
+
+            if cluster.active():  # one limiter for every process of the Ray cluster
+                cluster.throttle(model, rpm)
+            else:
+                _limiter_loop().acquire(model, rpm)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -309,18 +314,46 @@ class BudgetGuard:
         """The limit is the settings' default cap, not one the user chose: a quote that passes it
         stops at the approval gate, and an approval raises it."""
         self.lock = threading.Lock()
+        self.remote: Any = None
+        """On a Ray cluster, the run's Budget actor (director.cluster): the one account for every process."""
+
+    def share(self, run_id: str) -> None:
+        """Keep this run's account in its cluster-wide Budget actor from now on."""
+        from director import cluster
+
+        self.remote = cluster.budget_actor(run_id, self.limit, self.spent, self.default)
+
+    def _pull(self) -> None:
+        import ray
+
+        self.limit, self.spent, self.reserved, self.default = ray.get(self.remote.state.remote())
 
     def over(self, quote: float) -> bool:
         """Whether spending `quote` more would pass a default cap (an explicit budget never asks)."""
+        if self.remote is not None:
+            self._pull()
         return self.default and self.limit is not None and self.spent + quote > self.limit + 1e-9
 
     def allow(self, quote: float) -> float:
         """The user approved `quote`: raise the cap to cover it, with a quarter more for brain turns and retries."""
+        if self.remote is not None:
+            import ray
+
+            self.limit = ray.get(self.remote.allow.remote(quote))
+            return self.limit
         with self.lock:
             self.limit = round(max(self.limit or 0.0, self.spent + quote * 1.25 + 0.05), 2)
             return self.limit
 
     def reserve(self, estimate: float, what: str) -> None:
+        if self.remote is not None:
+            import ray
+
+            ok, committed, limit = ray.get(self.remote.reserve.remote(estimate))
+            if not ok:
+                raise BudgetExceeded(f"{what} would cost about ${estimate:.3f}, and ${committed:.3f} of the "
+                                     f"${limit:.2f} budget is spent or committed")
+            return
         if self.limit is None or estimate <= 0:
             return
         with self.lock:
@@ -332,6 +365,12 @@ class BudgetGuard:
             self.reserved += estimate
 
     def settle(self, estimate: float, actual: float) -> None:
+        if self.remote is not None:
+            import ray
+
+            ray.get(self.remote.settle.remote(estimate, actual))
+            self._pull()
+            return
         with self.lock:
             if self.limit is not None and estimate > 0:
                 self.reserved -= estimate

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from director.backends import Backends
+from director.cluster import Executed
 from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError, StorageError
 from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices
@@ -97,6 +98,8 @@ class Runner:
         prices: Prices | None = None,
         budget: BudgetGuard | None = None,
         stop: threading.Event | None = None,
+        cluster: Callable[..., Executed] | None = None,
+        family: str = "local",
     ) -> None:
         self.settings = settings
         self.stop = stop
@@ -107,6 +110,9 @@ class Runner:
         self.tools = tools
         self.prices = prices or Prices()
         self.budget = budget or BudgetGuard(None, 0.0)
+        self.cluster = cluster
+        """Sends a call to the Ray cluster (director.cluster.submit), or None to run calls here."""
+        self.family = family
 
     def meter(self, emit: Emit, call_id: str, tool: str, label: str) -> CallMeter:
         return CallMeter(
@@ -371,31 +377,93 @@ class Runner:
         self.budget.reserve(estimate, label)  # BudgetExceeded: this call does not run
         emit({"type": "tool_started", "call_id": call.id, "tool": tool.name, "label": label,
               "estimate_usd": round(estimate, 4)})
-        meter = self.meter(emit, call.id, tool.name, label)
-        ctx = ToolContext(
-            settings=self.settings,
-            backends=self.backends,
-            store=self.store,
-            run_id=state.run_id,
-            seed=seed,
-            inputs=inputs,
-            report=meter.report,
-        )
+        try:
+            if self.cluster is not None:  # a Ray task: progress notes and retries arrive with the result
+                try:
+                    done = self.cluster(self.job(tool, args, inputs, key=key, run_id=state.run_id, call_id=call.id,
+                                                 seed=seed), cpus=self.cpus(tool))
+                except Exception as exc:  # Ray gave up on it (its workers kept dying, the cluster went away)
+                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+                    done = Executed(output=None, error=self.settings.redact(
+                        f"the cluster could not run {tool.name}: {type(exc).__name__}: {first}"))
+                meter = self.meter(emit, call.id, tool.name, label)
+                for note in done.notes:
+                    meter.report(note)
+                for info in done.retries:
+                    meter.on_retry(info)
+            else:
+                done = self.execute(tool, args, inputs, key=key, run_id=state.run_id, call_id=call.id, seed=seed,
+                                    meter=self.meter(emit, call.id, tool.name, label))
+        except BaseException:
+            self.budget.settle(estimate, 0.0)  # the call never came back: nothing was recorded as spent
+            raise
+        self.budget.settle(estimate, done.cost_usd)
+        if done.stop is not None:
+            kind, message = done.stop
+            raise BudgetExceeded(message) if kind == "budget" else StorageError(message)
+        if done.output is None:
+            emit({"type": "tool_failed", "call_id": call.id, "tool": tool.name, "label": label, "error": done.error,
+                  "ms": done.ms})
+            return ToolResult(call_id=call.id, name=tool.name, ok=False, error=done.error, ms=done.ms, key=key)
+        if done.reused:  # a Ray task run again after its worker died found its own first run's result
+            emit({"type": "tool_reused", "call_id": call.id, "tool": tool.name, "label": label})
+            return ToolResult(call_id=call.id, name=tool.name, ok=True, output=done.output, reused=True, key=key)
+        emit({"type": "tool_finished", "call_id": call.id, "tool": tool.name, "label": label, "ms": done.ms,
+              "cost_usd": round(done.cost_usd, 4), **({"node": done.node} if done.node else {})})
+        return ToolResult(call_id=call.id, name=tool.name, ok=True, output=done.output, ms=done.ms, key=key)
+
+    def cpus(self, tool: Tool) -> float:
+        """The Ray resource hint: an encode, or a model on the worker's own CPU, takes a core; a hosted
+        model's call waits on the network and takes none."""
+        return 1.0 if tool.renders or self.identity(tool)[0] == "local" else 0.0
+
+    def job(self, tool: Tool, args: BaseModel, inputs: Mapping[str, Any], *, key: str, run_id: str, call_id: str,
+            seed: int) -> dict[str, Any]:
+        """A tool call as plain data for a Ray task: no secrets (workers read their own keys)."""
+        settings = self.settings.model_dump(mode="json", exclude={n for n, f in type(self.settings).model_fields.items()
+                                                                  if "SecretStr" in str(f.annotation)})
+        from director.cluster import fingerprint
+
+        return {"settings": canonical_json(settings), "root": str(self.store.workspace.root), "family": self.family,
+                "database": fingerprint(self.store.workspace.database_url),
+                "tool": tool.name, "args": args.model_dump(mode="json"), "inputs": dict(inputs), "key": key,
+                "run_id": run_id, "call_id": call_id, "seed": seed}
+
+    def execute(self, tool: Tool, args: BaseModel, inputs: Mapping[str, Any], *, key: str, run_id: str,
+                call_id: str, seed: int, meter: CallMeter | None = None) -> Executed:
+        """Run one tool call here and record it in the catalog. On a Ray worker, a call whose key was
+        already recorded (its first worker died after finishing) is reused instead."""
+        backend, model = self.identity(tool)
+        args_json = canonical_json(args.model_dump(mode="json"))
+        if meter is None:  # on a Ray worker: notes and retries go back with the result
+            notes: list[str] = []
+            retries: list[dict[str, Any]] = []
+            meter = CallMeter(prices=self.prices, report=notes.append, on_retry=retries.append)
+            reused = self._reuse(tool, key)
+            if reused is not None:
+                self.catalog.record_call(CallRow(run_id=run_id, call_id=call_id, key=key, tool=tool.name,
+                                                 args_json=args_json, result_json=reused.model_dump_json(),
+                                                 backend=backend, model=model, ms=0, reused=True))
+                return Executed(output=reused.model_dump(mode="json"), error=None, reused=True)
+        else:
+            notes, retries = [], []
+        ctx = ToolContext(settings=self.settings, backends=self.backends, store=self.store, run_id=run_id, seed=seed,
+                          inputs=inputs, report=meter.report)
         started = time.perf_counter()
         output: BaseModel | None = None
         error: str | None = None
-        stop: DirectorError | None = None
+        stop: tuple[str, str] | None = None
         token = CURRENT_CALL.set(meter)
         try:
             output = tool(args, ctx)
         except BudgetExceeded as exc:  # e.g. a provider's credits ran out: stop the run, resumable
-            stop, error = exc, str(exc)
+            stop, error = ("budget", str(exc)), str(exc)
         except DirectorError as exc:
             error = str(exc)
         except Exception as exc:
             if disk_full(exc):  # every later call would fail the same way: stop the run, resumable
                 error = f"the disk is full writing {getattr(exc, 'filename', None) or self.store.workspace.root}"
-                stop = StorageError(f"{error}: free some space, then resume the run")
+                stop = ("storage", f"{error}: free some space, then resume the run")
             else:  # a bug in a tool or backend: keep the run alive, log the traceback
                 log.info("tool %s failed", tool.name, exc_info=True)  # the traceback only with -v
                 first = (str(exc).strip().splitlines() or [""])[0][:300]
@@ -403,24 +471,17 @@ class Runner:
                          f"(traceback in the log with -v)")
         finally:
             CURRENT_CALL.reset(token)
-            self.budget.settle(estimate, meter.cost_usd)
         error = self.settings.redact(error) if error else None
         ms = int((time.perf_counter() - started) * 1000)
         self.catalog.record_call(CallRow(
-            run_id=state.run_id, call_id=call.id, key=key, tool=tool.name, args_json=args_json,
+            run_id=run_id, call_id=call_id, key=key, tool=tool.name, args_json=args_json,
             result_json=output.model_dump_json() if output is not None else None,
             backend=backend, model=model, ms=ms, error=error, cost_usd=meter.cost_usd,
             input_tokens=meter.input_tokens, output_tokens=meter.output_tokens, attempts=1 + len(meter.retries),
             retry_log=canonical_json(meter.retries) if meter.retries else None,
         ))
-        if stop is not None:
-            raise stop
-        if output is None:
-            emit({"type": "tool_failed", "call_id": call.id, "tool": tool.name, "label": label, "error": error, "ms": ms})
-            return ToolResult(call_id=call.id, name=tool.name, ok=False, error=error, ms=ms, key=key)
-        emit({"type": "tool_finished", "call_id": call.id, "tool": tool.name, "label": label, "ms": ms,
-              "cost_usd": round(meter.cost_usd, 4)})
-        return ToolResult(call_id=call.id, name=tool.name, ok=True, output=output.model_dump(mode="json"), ms=ms, key=key)
+        return Executed(output=output.model_dump(mode="json") if output is not None else None, error=error,
+                        stop=stop, ms=ms, cost_usd=meter.cost_usd, notes=notes, retries=retries)
 
     def _refuse(self, call: ToolCall, label: str, error: str, emit: Emit) -> ToolResult:
         error = self.settings.redact(error)

@@ -128,3 +128,29 @@ def assets_url(request, monkeypatch, tmp_path_factory) -> str:
         url = (tmp_path_factory.mktemp("shared") / "assets").as_uri()
     monkeypatch.setenv("DIRECTOR_ASSETS_URL", url)
     return url
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(request):
+    """A local Ray cluster on loopback: a head that runs nothing and two one-CPU worker nodes. The workers'
+    environment holds the session's Postgres database, as a `director worker` machine's would."""
+    from tests.servers import RayCluster
+
+    why = RayCluster.missing()
+    if why:
+        pytest.skip(why)
+    server = request.getfixturevalue("postgres_server")
+    database = server.create_database()
+    cluster = RayCluster(workers=2, env={"DIRECTOR_DATABASE_URL": database, "DIRECTOR_FPS": "12",
+                                         "DIRECTOR_X264_PRESET": "ultrafast"}).start()
+    cluster.database = database
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def on_ray(ray_cluster, monkeypatch):
+    """This test's runs send their tool calls to the Ray cluster, over the cluster's Postgres catalog."""
+    monkeypatch.setenv("DIRECTOR_RAY_ADDRESS", ray_cluster.address)
+    monkeypatch.setenv("DIRECTOR_DATABASE_URL", ray_cluster.database)
+    return ray_cluster

@@ -152,12 +152,13 @@ class S3Server:
 class RayCluster:
     """A local Ray cluster on loopback: a head that runs no tasks, and `workers` worker nodes."""
 
-    def __init__(self, workers: int = 2, cpus: int = 1) -> None:
+    def __init__(self, workers: int = 2, cpus: int = 1, env: dict[str, str] | None = None) -> None:
         self.workers = workers
         self.cpus = cpus
         self.port = free_port()
         self.temp = Path(tempfile.mkdtemp(prefix="director-ray-", dir="/tmp"))
-        self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_DEDUP_LOGS": "0"}
+        # The workers' environment: what a `director worker` machine would have (keys, database URL).
+        self.env = {**os.environ, **(env or {}), "RAY_USAGE_STATS_ENABLED": "0", "RAY_DEDUP_LOGS": "0"}
 
     @staticmethod
     def missing() -> str | None:
@@ -189,6 +190,9 @@ class RayCluster:
                   "--disable-usage-stats")
 
     def stop(self) -> None:
+        ray = sys.modules.get("ray")
+        if ray is not None and ray.is_initialized():
+            ray.shutdown()  # this process leaves first, so it does not report the nodes going away
         try:
             subprocess.run([self.ray, "stop", "--force"], env=self.env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=120)

@@ -1,0 +1,253 @@
+"""Tool calls on a Ray cluster (DIRECTOR_RAY_ADDRESS or --executor ray), with limits that hold cluster-wide.
+
+Ray is the engine; nothing here queues or schedules work itself:
+
+- Each tool call goes to Ray as a task, with a resource hint: an encode, or a model that
+  runs on the worker's own CPU (the local backends), asks for one CPU; a call to a hosted
+  model asks for none (it waits on the network). The driver (the process that holds the
+  run's lease) validates the call, checks the memo and reserves its estimated cost before the
+  task is sent; the task runs the tool and records the call in the catalog itself, right
+  after it returns, so a worker that dies after that point cannot lose a paid result.
+- Worker death: Ray runs a task whose worker died again elsewhere (max_retries). The task
+  first looks up its memo key in the catalog, so a call that completed and was recorded is
+  reused, never paid for twice.
+- Rate limits live in one named, detached actor (`director-rate-limits`) that hands out
+  start times per model, 60/R seconds apart, to every process of the cluster: no 60-second
+  window holds more than R requests, however many servers and workers send them.
+- Budgets: each run's guard is a named actor (`director-budget-<run>`), so every reservation
+  of the run, from any process, is checked against one account.
+
+Workers need what the driver has: the same DIRECTOR_DATABASE_URL and DIRECTOR_ASSETS_URL
+(or, on one machine, the same workspace folder), and their own provider keys in their
+environment; keys never travel in a task.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from director.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "director"
+LIMITER = "director-rate-limits"
+MAX_RETRIES = 3
+"""Times Ray runs a task again after its worker died."""
+
+
+def active() -> bool:
+    """Whether this process is connected to a Ray cluster (a driver that joined one, or a Ray worker)."""
+    ray = sys.modules.get("ray")
+    return bool(ray is not None and ray.is_initialized())
+
+
+_connect_lock = threading.Lock()
+
+
+def connect(address: str) -> None:
+    """Join the cluster at `address` ('auto' for the one this machine is part of); ConfigError if it fails."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("DIRECTOR_RAY_ADDRESS needs the cluster extra: pip install 'director-video[cluster]'") from None
+    with _connect_lock:
+        if ray.is_initialized():
+            return
+        try:
+            ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING,
+                     configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ConfigError(f"cannot join the Ray cluster at {address}: {first}") from None
+
+
+# --- cluster-wide rate limits ----------------------------------------------------------------
+
+
+def _limiter_class() -> Any:
+    import ray
+
+    @ray.remote(num_cpus=0, max_restarts=-1)
+    class RateLimits:
+        """Start times per model, 60/R seconds apart, for every process of the cluster."""
+
+        def __init__(self) -> None:
+            self.next: dict[str, float] = {}
+
+        def slot(self, model: str, rpm: float) -> float:
+            """Seconds the caller waits before its request may start."""
+            now = time.time()
+            start = max(now, self.next.get(model, 0.0))
+            self.next[model] = start + 60.0 / rpm
+            return start - now
+
+    return RateLimits
+
+
+_limiter: Any = None
+
+
+def limiter() -> Any:
+    global _limiter
+    if _limiter is None:
+        _limiter = _limiter_class().options(name=LIMITER, namespace=NAMESPACE, get_if_exists=True,
+                                            lifetime="detached").remote()
+    return _limiter
+
+
+def throttle(model: str, rpm: float) -> None:
+    """Wait for this model's next cluster-wide start time."""
+    import ray
+
+    wait = ray.get(limiter().slot.remote(model, rpm))
+    if wait > 0:
+        time.sleep(wait)
+
+
+# --- cluster-wide budgets --------------------------------------------------------------------
+
+
+def _budget_class() -> Any:
+    import ray
+
+    @ray.remote(num_cpus=0)
+    class Budget:
+        """One run's account: the same rules as limits.BudgetGuard, in one place for the cluster."""
+
+        def __init__(self) -> None:
+            self.limit: float | None = None
+            self.spent = 0.0
+            self.reserved = 0.0
+            self.default = False
+
+        def reset(self, limit: float | None, spent: float, default: bool) -> None:
+            """A driver takes the run over: the catalog's spend is the truth; in-flight reservations are its own."""
+            self.limit, self.spent, self.reserved, self.default = limit, spent, 0.0, default
+
+        def reserve(self, estimate: float) -> tuple[bool, float, float | None]:
+            if self.limit is None or estimate <= 0:
+                return True, self.spent + self.reserved, self.limit
+            if self.spent + self.reserved + estimate > self.limit + 1e-9:
+                return False, self.spent + self.reserved, self.limit
+            self.reserved += estimate
+            return True, self.spent + self.reserved, self.limit
+
+        def settle(self, estimate: float, actual: float) -> None:
+            if self.limit is not None and estimate > 0:
+                self.reserved -= estimate
+            self.spent += actual
+
+        def allow(self, quote: float) -> float:
+            self.limit = round(max(self.limit or 0.0, self.spent + quote * 1.25 + 0.05), 2)
+            return self.limit
+
+        def state(self) -> tuple[float | None, float, float, bool]:
+            return self.limit, self.spent, self.reserved, self.default
+
+    return Budget
+
+
+def budget_actor(run_id: str, limit: float | None, spent: float, default: bool) -> Any:
+    import ray
+
+    actor = _budget_class().options(name=f"director-budget-{run_id}", namespace=NAMESPACE,
+                                    get_if_exists=True).remote()
+    ray.get(actor.reset.remote(limit, spent, default))
+    return actor
+
+
+# --- tool calls as tasks -----------------------------------------------------------------------
+
+
+@dataclass
+class Executed:
+    """What running one tool call came to, wherever it ran (plain data: it crosses the cluster)."""
+
+    output: dict[str, Any] | None
+    error: str | None
+    stop: tuple[str, str] | None = None
+    """('budget' | 'storage', message): the run stops after this call."""
+    ms: int = 0
+    cost_usd: float = 0.0
+    reused: bool = False
+    notes: list[str] = field(default_factory=list)
+    retries: list[dict[str, Any]] = field(default_factory=list)
+    node: str | None = None
+
+
+_workers: dict[tuple[str, str, str], Any] = {}
+_workers_lock = threading.Lock()
+
+
+def _worker_runner(settings_json: str, root: str, family: str) -> Any:
+    """This worker process's Runner for a driver's settings, workspace and backend family (built once)."""
+    import json
+    from pathlib import Path
+
+    from director.backends import build_providers
+    from director.config import load_settings
+    from director.limits import Limits, Prices
+    from director.runner import Runner
+    from director.store import AssetStore, Catalog, Workspace
+    from director.tools import registry
+
+    key = (settings_json, root, family)
+    with _workers_lock:
+        runner = _workers.get(key)
+        if runner is None:
+            settings = load_settings(**json.loads(settings_json))  # keys come from this worker's environment
+            workspace = Workspace.from_settings(Path(root), settings)
+            workspace.prepare()
+            catalog = Catalog.open(workspace, create=True)
+            limits = Limits(rpm=settings.rate_limits(), max_attempts=settings.max_attempts,
+                            backoff_base_s=settings.backoff_base_s, backoff_max_s=settings.backoff_max_s)
+            providers = build_providers(settings, family, limits, cache_dir=workspace.cache_dir / "runtime")
+            runner = _workers[key] = Runner(settings=settings, backends=providers.backends,
+                                            store=AssetStore(workspace, catalog), catalog=catalog, tools=registry(),
+                                            prices=Prices(settings.file_config().get("prices")))
+        return runner
+
+
+def fingerprint(url: str) -> str:
+    """Names a database without showing it: the driver's and a worker's must match."""
+    import hashlib
+
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def run_task(job: dict[str, Any]) -> Executed:
+    """The body of a tool call's Ray task (also callable in-process, for tests)."""
+    import ray
+
+    runner = _worker_runner(job["settings"], job["root"], job["family"])
+    mine = runner.store.workspace
+    if fingerprint(mine.database_url) != job["database"]:
+        # The database URL is a secret, so it never travels: each worker has its own, and it must be the driver's.
+        return Executed(output=None, error=f"this Ray worker's catalog ({mine.where}) is not the driver's: start it "
+                                           f"with the same DIRECTOR_DATABASE_URL")
+    tool = runner.tools[job["tool"]]
+    args = tool.input.model_validate(job["args"])
+    done = runner.execute(tool, args, job["inputs"], key=job["key"], run_id=job["run_id"], call_id=job["call_id"],
+                          seed=job["seed"])
+    if ray.is_initialized():
+        done.node = ray.get_runtime_context().get_node_id()
+    return done
+
+
+_remote_task: Any = None
+
+
+def submit(job: dict[str, Any], *, cpus: float) -> Executed:
+    """Run one tool call as a Ray task and wait for it (on the caller's thread)."""
+    import ray
+
+    global _remote_task
+    if _remote_task is None:
+        _remote_task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(run_task)
+    return ray.get(_remote_task.options(num_cpus=cpus, name=f"{job['tool']}:{job['call_id']}").remote(job))
