@@ -44,13 +44,13 @@ class Director:
         *,
         backend: str = "auto",
         settings: Settings | None = None,
-        executor: Executor | None = None,
+        pool: Executor | None = None,
         **overrides: Any,
     ) -> None:
         self.settings = settings or load_settings(**overrides)
         self.workspace = Workspace.from_settings(Path(workspace) if workspace else self.settings.home, self.settings)
         self.lifecycle = Lifecycle(self.settings, self.workspace, backend=backend, explicit=set(overrides),
-                                   executor=executor)
+                                   executor=pool)
 
     def choose_backend(self) -> tuple[str, str]:
         """(family, reason) for this Director's --backend choice."""

@@ -113,6 +113,12 @@ WorkspaceOpt = Annotated[
     Optional[Path],
     typer.Option("--workspace", "-w", metavar="DIR", help="Workspace folder (default: $DIRECTOR_HOME, else ~/.director)."),
 ]
+ExecutorOpt = Annotated[
+    Optional[str],
+    typer.Option("--executor", metavar=_choices(("local", "ray")),
+                 help="Where tool calls run: this process, or a Ray cluster (DIRECTOR_RAY_ADDRESS, else this "
+                      "machine's).", show_default=False),
+]
 BackendOpt = Annotated[
     str, typer.Option("--backend", "-b", metavar=_choices(("auto", "local", "gemini", "vertex")),
                       help="auto picks vertex when GOOGLE_GENAI_USE_VERTEXAI is set, gemini when a key is set, "
@@ -264,11 +270,12 @@ def make(
     retakes: RetakesOpt = None,
     duration: Annotated[Optional[float], typer.Option("--duration", metavar="SECONDS", help="Target length, 5-600 s (default: one the goal states, like 'a 30-second ad', else the story's own); sets the scene count when the goal gives none.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Make a video from a goal (a story), or from source videos (a trailer). The last line printed is the path of final.mp4."""
     if max_scenes is not None and not source:
         raise InputError("--max-scenes applies to trailers: add --source VIDEO (for stories use --scenes)")
-    director = _director(workspace, backend, fallback=fallback)
+    director = _director(workspace, backend, fallback=fallback, executor=executor)
     run = director.submit(goal, scenes=max_scenes if source else scenes, aspect=aspect, seed=seed, voice=voice,
                           run_id=run_id, budget=budget, sources=source, title=title, plot=plot, style=style,
                           audio=audio, approve=approve, motion=motion, music=music, captions=captions,
@@ -497,19 +504,55 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
     workspace: WorkspaceOpt = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, metavar="N", help="Runs that work at once; more wait their turn.")] = 2,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Serve the HTTP API under /api and the web studio at / (Ctrl-C stops it; runs in flight resume later)."""
     from director.config import load_settings
     from director.server import check_bind
     from director.server import serve as run_server
 
-    settings = load_settings()
+    settings = load_settings(**({"executor": executor} if executor else {}))
     token = settings.token.get_secret_value() if settings.token else None
     check_bind(host, token)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"Director studio on http://{safe(shown)}:{port}/ · workspace {safe(str(workspace or settings.home))}"
               + (" · token required" if token else ""))
-    run_server(host=host, port=port, workspace=workspace, workers=workers, token=token)
+    run_server(host=host, port=port, workspace=workspace, workers=workers, token=token,
+               **({"executor": executor} if executor else {}))
+
+
+@app.command()
+def worker(
+    address: Annotated[str | None, typer.Option("--address", metavar="HOST:PORT",
+                                                help="The Ray cluster's head (default: DIRECTOR_RAY_ADDRESS).")] = None,
+    cpus: Annotated[int | None, typer.Option("--cpus", min=1, max=512, metavar="N",
+                                             help="Cores this machine gives to tool calls (default: all).")] = None,
+) -> None:
+    """Join a Ray cluster as a worker node and run tool calls until stopped (Ray's own `ray start --block`).
+
+    The tool calls it runs read this machine's environment: its provider keys, DIRECTOR_DATABASE_URL
+    and DIRECTOR_ASSETS_URL, which must be the servers' (see README, "Running on a cluster")."""
+    import shutil
+
+    from director.config import load_settings
+
+    settings = load_settings()
+    address = address or settings.ray_address
+    if not address or address == "auto":
+        raise InputError("director worker needs the cluster's head: --address HOST:PORT or DIRECTOR_RAY_ADDRESS")
+    ray = shutil.which("ray", path=str(Path(sys.executable).parent)) or shutil.which("ray")
+    if ray is None:
+        raise InputError("director worker needs the cluster extra: pip install 'director-video[cluster]'")
+    if settings.database_url is None:
+        err.print("note: DIRECTOR_DATABASE_URL is unset, so this worker's calls go to the workspace's SQLite file; "
+                  "that is only right when every node shares this machine's disk")
+    argv = [ray, "start", f"--address={address}", "--block", "--disable-usage-stats"]
+    if cpus:
+        argv.append(f"--num-cpus={cpus}")
+    err.print(f"joining the Ray cluster at {safe(address)} as a worker; Ctrl-C leaves it")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(ray, argv)
 
 
 def _workspace_of(argv: list[str] | None) -> Path:

@@ -78,7 +78,7 @@ def examine(workspace: Workspace, *, repair: bool = False) -> Report:
                 catalog.set_asset_check(row.sha256, None)
                 report.repaired.append(line)
     for run in catalog.list_runs():
-        if run.status == "running" and effective_status(run) == "interrupted":
+        if run.status == "running" and effective_status(run, catalog) == "interrupted":
             line = f"run {run.id}: left running by pid {run.pid}, which is gone; director resume {run.id} goes on"
             report.problems.append(line)
             if repair:

@@ -44,9 +44,20 @@ def pid_alive(pid: int | None) -> bool:
     return True
 
 
-def effective_status(row: RunRow) -> str:
-    """'running' only while the process that runs it is alive; otherwise 'interrupted'."""
-    if row.status == "running" and not (row.pid == os.getpid() or pid_alive(row.pid)):
+def effective_status(row: RunRow, catalog: Catalog | None = None) -> str:
+    """'running' only while the process that runs it is alive; otherwise 'interrupted'.
+
+    On this host the process is looked up; a run driven from another host (servers sharing
+    Postgres) is running while its lease is renewed, which needs the catalog."""
+    if row.status != "running":
+        return row.status
+    host = getattr(row, "host", None)
+    if host and host != socket.gethostname():
+        if catalog is None:
+            return row.status
+        holder = catalog.lease_of(row.id)
+        return "running" if holder is not None and holder.expires > time.time() else "interrupted"
+    if not (row.pid == os.getpid() or pid_alive(row.pid)):
         return "interrupted"
     return row.status
 

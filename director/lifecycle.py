@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -241,7 +242,7 @@ class Lifecycle:
         options = {"goal": spec.model_dump(), "fallback": self.settings.fallback, "default_cap": default_cap,
                    "board": board.model_dump(mode="json") if board is not None else None}
         session.catalog.create_run(RunRow(
-            id=run_id, goal=spec.text, options_json=json.dumps(options), backend=family, pid=os.getpid(),
+            id=run_id, goal=spec.text, options_json=json.dumps(options), backend=family, pid=os.getpid(), host=socket.gethostname(),
             budget_usd=budget))
         lease = Lease(session.catalog, run_id, "make").acquire()
         state = DirectorState(run_id=run_id, goal=spec, storyboard=board,
@@ -310,7 +311,7 @@ class Lifecycle:
             return live
         catalog = self._catalog()
         row = catalog.require_run(run_id)
-        status = effective_status(row)
+        status = effective_status(row, catalog)
         if status == "paused":
             return self.resume(run_id, approve="no")
         if status == "running":
@@ -493,7 +494,7 @@ class Lifecycle:
             if as_node == "brain":
                 values["calls"] = []
             catalog.create_run(RunRow(id=new_id, goal=row.goal, options_json=row.options_json, backend=row.backend,
-                                      pid=os.getpid(), budget_usd=row.budget_usd, parent_run=run_id,
+                                      pid=os.getpid(), host=socket.gethostname(), budget_usd=row.budget_usd, parent_run=run_id,
                                       parent_checkpoint=source.config["configurable"]["checkpoint_id"]))
             lease = Lease(catalog, new_id, "fork").acquire()
             graph_input: Any = None
@@ -518,7 +519,8 @@ class Lifecycle:
                   background: bool, early: list[Event] | None = None) -> Run:
         """Mark the run running in this process, announce it, and drive the graph from `cont`."""
         catalog = cont.session.catalog
-        catalog.update_run(run_id, status="running", error=None, pid=os.getpid(), **cont.row)
+        catalog.update_run(run_id, status="running", error=None, pid=os.getpid(), host=socket.gethostname(),
+                           **cont.row)
         run = Run(run_id, self.workspace.root)
         for event in early or []:
             run._emit(event)
@@ -773,6 +775,48 @@ class Lifecycle:
         """The catalog for reading; never creates a database."""
         return Catalog.open(self.workspace, create=False)
 
+    def health(self) -> dict[str, Any]:
+        """Whether this process can reach what runs need: the database, the asset store and the cluster.
+        Each part says ok and where, never a password; `ok` is all of them."""
+        from director import cluster
+
+        parts: dict[str, dict[str, Any]] = {}
+        try:
+            catalog = Catalog.open(self.workspace, create=True)
+            with catalog.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            parts["database"] = {"ok": True, "engine": catalog.engine.dialect.name, "where": self.workspace.where}
+        except (DirectorError, *DATABASE_ERRORS, OSError) as exc:
+            parts["database"] = {"ok": False, "where": self.workspace.where, "error": scrub(str(exc).splitlines()[0])}
+            catalog = None
+        url = self.workspace.assets_url
+        try:
+            if url and catalog is not None:
+                # A lookup of a name nobody uses: the store is reachable and lets us in.
+                AssetStore(self.workspace, catalog).shared.size("assets/00/health-probe")  # type: ignore[union-attr]
+            elif not url:
+                self.workspace.prepare()
+            parts["assets"] = {"ok": True, "kind": url.split("://")[0] if url else "local",
+                               "where": url or str(self.workspace.assets_dir)}
+        except (DirectorError, OSError) as exc:
+            parts["assets"] = {"ok": False, "where": url or str(self.workspace.assets_dir),
+                               "error": scrub(str(exc).splitlines()[0])}
+        address = self.settings.ray()
+        if address is None:
+            parts["cluster"] = {"ok": True, "executor": "local", "render_jobs": self.settings.render_jobs}
+        else:
+            try:
+                cluster.connect(address)
+                import ray
+
+                nodes = [n for n in ray.nodes() if n.get("Alive")]
+                cpus = sum(n.get("Resources", {}).get("CPU", 0) for n in nodes)
+                parts["cluster"] = {"ok": cpus > 0, "executor": "ray", "address": address, "nodes": len(nodes),
+                                    "cpus": cpus, **({} if cpus > 0 else {"error": "no node offers a CPU"})}
+            except DirectorError as exc:
+                parts["cluster"] = {"ok": False, "executor": "ray", "address": address, "error": str(exc)}
+        return {"ok": all(p["ok"] for p in parts.values()), **parts}
+
     def asset_path(self, row: Any) -> Path:
         """A catalogued asset's local file (fetched from a shared store when not cached here)."""
         from director.state import AssetRef
@@ -784,13 +828,14 @@ class Lifecycle:
         return AssetStore(self.workspace, self._catalog()).path(ref)
 
     def runs_row(self, run_id: str) -> dict[str, Any]:
-        row = self._catalog().require_run(run_id)
-        return {"id": row.id, "status": effective_status(row), "goal": row.goal}
+        catalog = self._catalog()
+        row = catalog.require_run(run_id)
+        return {"id": row.id, "status": effective_status(row, catalog), "goal": row.goal}
 
     def runs(self) -> list[dict[str, Any]]:
         catalog = self._catalog()
         return [
-            {"id": r.id, "goal": r.goal, "status": effective_status(r), "created": r.created.isoformat(timespec="seconds"),
+            {"id": r.id, "goal": r.goal, "status": effective_status(r, catalog), "created": r.created.isoformat(timespec="seconds"),
              "backend": r.backend, "final": r.final_path, "error": r.error, "parent": r.parent_run,
              "parent_checkpoint": r.parent_checkpoint, "cost_usd": round(catalog.run_spend(r.id), 4),
              "budget_usd": r.budget_usd}
@@ -820,7 +865,7 @@ class Lifecycle:
             options = json.loads(row.options_json or "{}")
             return (self._initial_state(row) if "goal" in options else None), None
         asked = None
-        if snapshot.interrupts and effective_status(row) == "paused":
+        if snapshot.interrupts and effective_status(row, catalog) == "paused":
             value = snapshot.interrupts[0].value
             asked = value if isinstance(value, dict) else {"ask": str(value)}
         return DirectorState.model_validate(snapshot.values), asked

@@ -215,7 +215,7 @@ class Studio:
         catalog = lifecycle._catalog()
         row = catalog.require_run(run_id)
         state, asked = lifecycle.latest(run_id)
-        return describe_run(row, state, asked, status=effective_status(row), cost=catalog.run_spend(run_id))
+        return describe_run(row, state, asked, status=effective_status(row, catalog), cost=catalog.run_spend(run_id))
 
 
 def asset_url(sha: str | None) -> str | None:
@@ -266,7 +266,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     def new_pool() -> ThreadPoolExecutor:
         return ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="director-run")
 
-    director = director or Director(workspace, executor=new_pool(), **overrides)
+    director = director or Director(workspace, pool=new_pool(), **overrides)
     director.lifecycle.executor = director.lifecycle.executor or new_pool()
     # The server owns its workspace: with the catalog in place, an unknown run is a 404 from the start.
     director.workspace.prepare()
@@ -323,6 +323,18 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
 
     async def run_object(run_id: str) -> dict[str, Any]:
         return await call(studio.run_object, run_id)
+
+    @app.get("/api/health", responses={503: {"description": "Something a run needs is unreachable"}},
+             summary="The database, the asset store and the cluster, as this server sees them")
+    async def health() -> JSONResponse:
+        report = await call(director.lifecycle.health)
+        return JSONResponse(report, status_code=200 if report["ok"] else 503)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        """For load balancers, without a token: only whether this server can work."""
+        report = await call(director.lifecycle.health)
+        return JSONResponse({"ok": report["ok"]}, status_code=200 if report["ok"] else 503)
 
     @app.post("/api/runs", status_code=201, responses=ERRORS, summary="Make a video from a goal")
     async def create_run(body: RunRequest) -> dict[str, Any]:
@@ -457,7 +469,7 @@ async def stream_events(director: Any, run_id: str, after: int) -> AsyncIterator
                 return
         if not events:
             row = await asyncio.to_thread(catalog.require_run, run_id)
-            if effective_status(row) != "running":
+            if await asyncio.to_thread(effective_status, row, catalog) != "running":
                 # Its last events may have landed between the read above and this look at its status.
                 for event in await asyncio.to_thread(catalog.events, run_id, after=seq):
                     yield ServerSentEvent(data=event, event=str(event.get("type") or "message"), id=str(event["seq"]))
@@ -472,10 +484,10 @@ def check_bind(host: str, token: str | None) -> None:
                           f"(or bind 127.0.0.1)")
 
 
-def serve(*, host: str, port: int, workspace: Path | None, workers: int, token: str | None) -> None:
+def serve(*, host: str, port: int, workspace: Path | None, workers: int, token: str | None, **overrides: Any) -> None:
     """Run the server until Ctrl-C. Refuses a non-loopback address without a token."""
     import uvicorn
 
     check_bind(host, token)
-    app = create_app(workspace=workspace, workers=workers, token=token)
+    app = create_app(workspace=workspace, workers=workers, token=token, **overrides)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -86,6 +86,7 @@ class RunRow(SQLModel, table=True):
     final_path: str | None = None
     error: str | None = None
     pid: int | None = None
+    host: str | None = None
     parent_run: str | None = None
     parent_checkpoint: str | None = None
     budget_usd: float | None = None
@@ -174,8 +175,13 @@ def m005_events(engine: Engine) -> None:
                              "at TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, seq))")
 
 
+def m006_run_host(engine: Engine) -> None:
+    """Which machine drives a run: its pid means something only there (servers sharing Postgres)."""
+    _add_columns(engine, "runs", {"host": "VARCHAR"})
+
+
 MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial, m002_usage_and_budget, m003_asset_checks, m004_leases,
-                                              m005_events]
+                                              m005_events, m006_run_host]
 
 
 def _require_catalog(engine: Engine, workspace: Workspace) -> None:

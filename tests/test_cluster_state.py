@@ -97,3 +97,24 @@ def test_an_unreachable_database_is_one_line_without_its_password(tmp_path, post
         assert result.code == 1, result
         [line] = result.err.strip().splitlines()
         assert "s3cret-pass" not in line and "no_such_database" in line and line.startswith("error: "), line
+
+
+def test_a_run_driven_from_another_host_is_running_while_its_lease_is_renewed(tmp_path, engine):
+    from director.lease import effective_status
+    from director.store import LeaseHolder, RunRow
+
+    (tmp_path / "ws").mkdir()
+    catalog = open_catalog(tmp_path / "ws", create=True)
+    # A server on another machine drives it: its pid means nothing here (and may even be a live pid here).
+    catalog.create_run(RunRow(id="far", goal="a story", pid=1, host="render-7.internal"))
+    now = time.time()
+    catalog.take_lease("far", LeaseHolder("other", 1, "render-7.internal", "make", now, now + 30),
+                       alive=lambda h: True)
+    assert effective_status(catalog.require_run("far"), catalog) == "running"
+    with catalog.engine.begin() as conn:  # that machine died: nobody renews the lease, and it runs out
+        from sqlalchemy import text
+
+        conn.execute(text("UPDATE leases SET expires = :t WHERE run_id = 'far'"), {"t": now - 1})
+    assert effective_status(catalog.require_run("far"), catalog) == "interrupted"
+    rows = {r["id"]: r["status"] for r in Director(workspace=tmp_path / "ws").runs()}
+    assert rows == {"far": "interrupted"}
