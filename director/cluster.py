@@ -14,8 +14,10 @@ Ray is the engine; nothing here queues or schedules work itself:
 - Rate limits live in one named, detached actor (`director-rate-limits`) that hands out
   start times per model, 60/R seconds apart, to every process of the cluster: no 60-second
   window holds more than R requests, however many servers and workers send them.
-- Budgets: each run's guard is a named actor (`director-budget-<run>`), so every reservation
-  of the run, from any process, is checked against one account.
+- Budgets: every run's account lives in one named actor (`director-budgets`), so every
+  reservation of a run, from any process, is checked against one account.
+- Calls to hosted models run on the threads of a few named caller actors (one per node),
+  not one process each: a Ray worker process costs a Python start and Director's imports.
 
 Workers need what the driver has: the same DIRECTOR_DATABASE_URL and DIRECTOR_ASSETS_URL
 (or, on one machine, the same workspace folder), and their own provider keys in their
@@ -41,13 +43,28 @@ MAX_RETRIES = 3
 """Times Ray runs a task again after its worker died."""
 
 
+_joined = False
+
+
 def active() -> bool:
-    """Whether this process is connected to a Ray cluster (a driver that joined one, or a Ray worker)."""
+    """Whether this process sends tool calls to a Ray cluster (it joined one), or is a Ray worker."""
     ray = sys.modules.get("ray")
-    return bool(ray is not None and ray.is_initialized())
+    if ray is None or not ray.is_initialized():
+        return False
+    return _joined or ray.get_runtime_context().worker.mode == ray.WORKER_MODE
 
 
 _connect_lock = threading.Lock()
+
+
+def disconnect() -> None:
+    """Leave the cluster (the next connect() joins again)."""
+    global _joined, _limiter, _remote_task, _budgets, _callers
+    ray = sys.modules.get("ray")
+    with _connect_lock:
+        if ray is not None and ray.is_initialized():
+            ray.shutdown()
+        _joined, _limiter, _remote_task, _budgets, _callers = False, None, None, None, []
 
 
 def connect(address: str) -> None:
@@ -56,15 +73,16 @@ def connect(address: str) -> None:
         import ray
     except ImportError:
         raise ConfigError("DIRECTOR_RAY_ADDRESS needs the cluster extra: pip install 'director-video[cluster]'") from None
+    global _joined
     with _connect_lock:
-        if ray.is_initialized():
-            return
-        try:
-            ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING,
-                     configure_logging=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ConfigError(f"cannot join the Ray cluster at {address}: {first}") from None
+        if not ray.is_initialized():
+            try:
+                ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING,
+                         configure_logging=False)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise ConfigError(f"cannot join the Ray cluster at {address}: {first}") from None
+        _joined = True
 
 
 # --- cluster-wide rate limits ----------------------------------------------------------------
@@ -113,53 +131,63 @@ def throttle(model: str, rpm: float) -> None:
 # --- cluster-wide budgets --------------------------------------------------------------------
 
 
-def _budget_class() -> Any:
+def _budgets_class() -> Any:
     import ray
 
-    @ray.remote(num_cpus=0)
-    class Budget:
-        """One run's account: the same rules as limits.BudgetGuard, in one place for the cluster."""
+    @ray.remote(num_cpus=0, max_restarts=-1)
+    class Budgets:
+        """Every run's account, in one place for the cluster: the same rules as limits.BudgetGuard."""
 
         def __init__(self) -> None:
-            self.limit: float | None = None
-            self.spent = 0.0
-            self.reserved = 0.0
-            self.default = False
+            self.runs: dict[str, list[Any]] = {}  # run -> [limit, spent, reserved, default]
 
-        def reset(self, limit: float | None, spent: float, default: bool) -> None:
+        def reset(self, run: str, limit: float | None, spent: float, default: bool) -> None:
             """A driver takes the run over: the catalog's spend is the truth; in-flight reservations are its own."""
-            self.limit, self.spent, self.reserved, self.default = limit, spent, 0.0, default
+            self.runs[run] = [limit, spent, 0.0, default]
 
-        def reserve(self, estimate: float) -> tuple[bool, float, float | None]:
-            if self.limit is None or estimate <= 0:
-                return True, self.spent + self.reserved, self.limit
-            if self.spent + self.reserved + estimate > self.limit + 1e-9:
-                return False, self.spent + self.reserved, self.limit
-            self.reserved += estimate
-            return True, self.spent + self.reserved, self.limit
+        def reserve(self, run: str, estimate: float) -> tuple[bool, float, float | None]:
+            limit, spent, reserved, _ = self.runs[run]
+            if limit is None or estimate <= 0:
+                return True, spent + reserved, limit
+            if spent + reserved + estimate > limit + 1e-9:
+                return False, spent + reserved, limit
+            self.runs[run][2] += estimate
+            return True, spent + reserved + estimate, limit
 
-        def settle(self, estimate: float, actual: float) -> None:
-            if self.limit is not None and estimate > 0:
-                self.reserved -= estimate
-            self.spent += actual
+        def settle(self, run: str, estimate: float, actual: float) -> tuple[float | None, float, float, bool]:
+            account = self.runs[run]
+            if account[0] is not None and estimate > 0:
+                account[2] -= estimate
+            account[1] += actual
+            return tuple(account)  # type: ignore[return-value]
 
-        def allow(self, quote: float) -> float:
-            self.limit = round(max(self.limit or 0.0, self.spent + quote * 1.25 + 0.05), 2)
-            return self.limit
+        def allow(self, run: str, quote: float) -> float:
+            account = self.runs[run]
+            account[0] = round(max(account[0] or 0.0, account[1] + quote * 1.25 + 0.05), 2)
+            return account[0]
 
-        def state(self) -> tuple[float | None, float, float, bool]:
-            return self.limit, self.spent, self.reserved, self.default
+        def state(self, run: str) -> tuple[float | None, float, float, bool]:
+            return tuple(self.runs[run])  # type: ignore[return-value]
 
-    return Budget
+        def close(self, run: str) -> None:
+            self.runs.pop(run, None)
+
+    return Budgets
 
 
-def budget_actor(run_id: str, limit: float | None, spent: float, default: bool) -> Any:
+_budgets: Any = None
+
+
+def budgets(run_id: str, limit: float | None, spent: float, default: bool) -> Any:
+    """The cluster's Budgets actor, with this run's account set from the catalog."""
     import ray
 
-    actor = _budget_class().options(name=f"director-budget-{run_id}", namespace=NAMESPACE,
-                                    get_if_exists=True).remote()
-    ray.get(actor.reset.remote(limit, spent, default))
-    return actor
+    global _budgets
+    if _budgets is None:
+        _budgets = _budgets_class().options(name="director-budgets", namespace=NAMESPACE, get_if_exists=True,
+                                            lifetime="detached").remote()
+    ray.get(_budgets.reset.remote(run_id, limit, spent, default))
+    return _budgets
 
 
 # --- tool calls as tasks -----------------------------------------------------------------------
@@ -240,14 +268,55 @@ def run_task(job: dict[str, Any]) -> Executed:
     return done
 
 
+CALLERS_PER_NODE = 1
+CALLER_THREADS = 32
+"""Calls to hosted models at once in one caller: they wait on the network, not on a core."""
+
 _remote_task: Any = None
+_callers: list[Any] = []
+_next_caller = 0
+
+
+def _caller_class() -> Any:
+    import ray
+
+    @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=MAX_RETRIES, max_concurrency=CALLER_THREADS)
+    class Caller:
+        """Runs calls to hosted models on threads: one process per node instead of one per call in flight."""
+
+        def run(self, job: dict[str, Any]) -> Executed:
+            return run_task(job)
+
+    return Caller
+
+
+def callers() -> list[Any]:
+    """The cluster's callers, shared by every driver (named, detached), spread over the CPU nodes."""
+    import ray
+
+    global _callers
+    if not _callers:
+        nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0] or [None]
+        made = []
+        for i in range(max(1, len(nodes) * CALLERS_PER_NODE)):
+            made.append(_caller_class().options(name=f"director-caller-{i}", namespace=NAMESPACE,
+                                                get_if_exists=True, lifetime="detached",
+                                                scheduling_strategy="SPREAD").remote())
+        _callers = made
+    return _callers
 
 
 def submit(job: dict[str, Any], *, cpus: float) -> Executed:
-    """Run one tool call as a Ray task and wait for it (on the caller's thread)."""
+    """Run one tool call on the cluster and wait for it (on the caller's thread): an encode, or a model on
+    the worker's CPU, as a task that takes a core; a call to a hosted model on a caller's thread."""
     import ray
 
-    global _remote_task
+    global _remote_task, _next_caller
+    if cpus <= 0:
+        pool = callers()
+        caller = pool[_next_caller % len(pool)]
+        _next_caller += 1
+        return ray.get(caller.run.remote(job))
     if _remote_task is None:
         _remote_task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(run_task)
     return ray.get(_remote_task.options(num_cpus=cpus, name=f"{job['tool']}:{job['call_id']}").remote(job))

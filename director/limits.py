@@ -315,18 +315,19 @@ class BudgetGuard:
         stops at the approval gate, and an approval raises it."""
         self.lock = threading.Lock()
         self.remote: Any = None
-        """On a Ray cluster, the run's Budget actor (director.cluster): the one account for every process."""
+        """On a Ray cluster, the cluster's Budgets actor (director.cluster): the one account for every process."""
+        self.run_id = ""
 
     def share(self, run_id: str) -> None:
-        """Keep this run's account in its cluster-wide Budget actor from now on."""
+        """Keep this run's account in the cluster-wide Budgets actor from now on."""
         from director import cluster
 
-        self.remote = cluster.budget_actor(run_id, self.limit, self.spent, self.default)
+        self.remote, self.run_id = cluster.budgets(run_id, self.limit, self.spent, self.default), run_id
 
     def _pull(self) -> None:
         import ray
 
-        self.limit, self.spent, self.reserved, self.default = ray.get(self.remote.state.remote())
+        self.limit, self.spent, self.reserved, self.default = ray.get(self.remote.state.remote(self.run_id))
 
     def over(self, quote: float) -> bool:
         """Whether spending `quote` more would pass a default cap (an explicit budget never asks)."""
@@ -339,7 +340,7 @@ class BudgetGuard:
         if self.remote is not None:
             import ray
 
-            self.limit = ray.get(self.remote.allow.remote(quote))
+            self.limit = ray.get(self.remote.allow.remote(self.run_id, quote))
             return self.limit
         with self.lock:
             self.limit = round(max(self.limit or 0.0, self.spent + quote * 1.25 + 0.05), 2)
@@ -349,7 +350,7 @@ class BudgetGuard:
         if self.remote is not None:
             import ray
 
-            ok, committed, limit = ray.get(self.remote.reserve.remote(estimate))
+            ok, committed, limit = ray.get(self.remote.reserve.remote(self.run_id, estimate))
             if not ok:
                 raise BudgetExceeded(f"{what} would cost about ${estimate:.3f}, and ${committed:.3f} of the "
                                      f"${limit:.2f} budget is spent or committed")
@@ -368,8 +369,8 @@ class BudgetGuard:
         if self.remote is not None:
             import ray
 
-            ray.get(self.remote.settle.remote(estimate, actual))
-            self._pull()
+            self.limit, self.spent, self.reserved, self.default = ray.get(
+                self.remote.settle.remote(self.run_id, estimate, actual))
             return
         with self.lock:
             if self.limit is not None and estimate > 0:

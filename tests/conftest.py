@@ -151,6 +151,9 @@ def ray_cluster(request):
 @pytest.fixture
 def on_ray(ray_cluster, monkeypatch):
     """This test's runs send their tool calls to the Ray cluster, over the cluster's Postgres catalog."""
+    from director import cluster
+
     monkeypatch.setenv("DIRECTOR_RAY_ADDRESS", ray_cluster.address)
     monkeypatch.setenv("DIRECTOR_DATABASE_URL", ray_cluster.database)
-    return ray_cluster
+    yield ray_cluster
+    cluster.disconnect()  # the next test's limits are this process's own again
