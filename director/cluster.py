@@ -41,6 +41,8 @@ NAMESPACE = "director"
 LIMITER = "director-rate-limits"
 MAX_RETRIES = 3
 """Times Ray runs a task again after its worker died."""
+IDLE_ACCOUNT_S = 86400.0
+"""A run's account in the Budgets actor is dropped after this long unused."""
 
 
 _joined = False
@@ -140,12 +142,20 @@ def _budgets_class() -> Any:
 
         def __init__(self) -> None:
             self.runs: dict[str, list[Any]] = {}  # run -> [limit, spent, reserved, default]
+            self.used: dict[str, float] = {}
 
         def reset(self, run: str, limit: float | None, spent: float, default: bool) -> None:
-            """A driver takes the run over: the catalog's spend is the truth; in-flight reservations are its own."""
+            """A driver takes the run over: the catalog's spend is the truth; in-flight reservations are its own.
+            Accounts untouched for a day are dropped (the catalog keeps what was spent)."""
+            now = time.time()
+            for old in [r for r, at in self.used.items() if now - at > IDLE_ACCOUNT_S]:
+                self.runs.pop(old, None)
+                self.used.pop(old, None)
             self.runs[run] = [limit, spent, 0.0, default]
+            self.used[run] = now
 
         def reserve(self, run: str, estimate: float) -> tuple[bool, float, float | None]:
+            self.used[run] = time.time()
             limit, spent, reserved, _ = self.runs[run]
             if limit is None or estimate <= 0:
                 return True, spent + reserved, limit
@@ -168,9 +178,6 @@ def _budgets_class() -> Any:
 
         def state(self, run: str) -> tuple[float | None, float, float, bool]:
             return tuple(self.runs[run])  # type: ignore[return-value]
-
-        def close(self, run: str) -> None:
-            self.runs.pop(run, None)
 
     return Budgets
 

@@ -373,3 +373,32 @@ def test_a_run_submitted_while_the_server_stops_is_kept_interrupted_and_resumes(
         assert c.get(f"/api/runs/{run.id}").json()["status"] == "interrupted"
         assert c.post(f"/api/runs/{run.id}/resume", json={}).status_code == 200
         assert wait_for(c, run.id, "done")["final"]
+
+
+def test_health_reports_each_part_and_answers_503_when_one_is_down(tmp_path, fast, monkeypatch):
+    from director.server import create_app
+
+    with TestClient(create_app(workspace=tmp_path / "ws", workers=1, backend="local", token="tok-12345678")) as c:
+        assert c.get("/api/health").status_code == 401  # the details need the token
+        report = c.get("/api/health", headers={"Authorization": "Bearer tok-12345678"}).json()
+        assert report["ok"] and report["database"]["engine"] == "sqlite"
+        assert report["assets"]["kind"] == "local" and report["cluster"]["executor"] == "local"
+        assert c.get("/healthz").json() == {"ok": True}  # for a load balancer: no token, no details
+    pytest.importorskip("obstore", reason="the cluster extra is not installed")
+    from tests.servers import free_port
+
+    # A store nobody answers at: the server still starts and serves, and says what is wrong.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AWS_ALLOW_HTTP", "true")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cret-value-0123456789")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("DIRECTOR_ASSETS_URL", "s3://nowhere/prefix")
+    monkeypatch.setenv("DIRECTOR_MAX_ATTEMPTS", "1")
+    with TestClient(create_app(workspace=tmp_path / "ws2", workers=1, backend="local")) as c:
+        down = c.get("/api/health")
+        assert down.status_code == 503
+        report = down.json()
+        assert report["database"]["ok"] and not report["assets"]["ok"] and "s3://nowhere/prefix" in report["assets"]["error"]
+        assert "s3cret-value" not in down.text
+        assert c.get("/healthz").status_code == 503

@@ -13,7 +13,7 @@ OPERATIONS = [("POST", "/api/runs"), ("GET", "/api/runs"), ("GET", "/api/runs/{r
               ("POST", "/api/runs/{run_id}/messages"), ("POST", "/api/runs/{run_id}/resume"),
               ("POST", "/api/runs/{run_id}/cancel"), ("GET", "/api/runs/{run_id}/history"),
               ("POST", "/api/runs/{run_id}/replay"), ("POST", "/api/runs/{run_id}/fork"),
-              ("GET", "/api/runs/{run_id}/subtitles.vtt"), ("GET", "/api/assets/{sha}")]
+              ("GET", "/api/runs/{run_id}/subtitles.vtt"), ("GET", "/api/assets/{sha}"), ("GET", "/api/health")]
 
 
 @pytest.fixture(scope="module")
