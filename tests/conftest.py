@@ -78,17 +78,22 @@ def fake(monkeypatch):
     server.stop()
 
 
+def _serving(kind):
+    """Start one of tests/servers.py's servers for a fixture, or skip saying which piece is missing."""
+    why = kind.missing()
+    if why:
+        pytest.skip(why)
+    server = kind().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL server on loopback for the session (Debian's postgresql), or a skip saying why not."""
     from tests.servers import Postgres
 
-    why = Postgres.missing()
-    if why:
-        pytest.skip(why)
-    server = Postgres().start()
-    yield server
-    server.stop()
+    yield from _serving(Postgres)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.cluster)])
@@ -105,12 +110,7 @@ def s3_server():
     """moto's standalone S3 server on loopback for the session (a stand-in for a cloud store), or a skip."""
     from tests.servers import S3Server
 
-    why = S3Server.missing()
-    if why:
-        pytest.skip(why)
-    server = S3Server().start()
-    yield server
-    server.stop()
+    yield from _serving(S3Server)
 
 
 @pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.cluster)])

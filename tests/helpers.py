@@ -57,6 +57,20 @@ def catalog_rows(ws: Path, sql: str, params: dict[str, Any] | None = None, *, ur
         return [tuple(row) for row in conn.execute(text(sql), params or {})]
 
 
+def settled(url: str, run_id: str, timeout: float = 240.0) -> dict[str, Any]:
+    """The run object from a server once the run is no longer running (or the timeout passes)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        run = httpx.get(f"{url}/api/runs/{run_id}", timeout=60).json()
+        if run["status"] != "running" or time.monotonic() > deadline:
+            return run
+        time.sleep(0.3)
+
+
 FAST = {"DIRECTOR_FPS": "12", "DIRECTOR_X264_PRESET": "ultrafast"}
 """Settings for end-to-end tests that check structure, not picture quality."""
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
+from tests.helpers import settled
 from tests.servers import _wait_port, free_port
 
 pytestmark = pytest.mark.cluster
@@ -48,12 +48,7 @@ def test_any_server_drives_a_run_and_only_one_at_a_time(tmp_path, postgres_serve
         a.wait()
         assert httpx.get(f"{url_b}/api/runs/{run_id}").json()["status"] == "interrupted"
         assert httpx.post(f"{url_b}/api/runs/{run_id}/resume", json={}, timeout=60).status_code == 200
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            run = httpx.get(f"{url_b}/api/runs/{run_id}").json()
-            if run["status"] != "running":
-                break
-            time.sleep(0.3)
+        run = settled(url_b, run_id)
         assert run["status"] == "done", run
         final = httpx.get(url_b + run["final"])
         assert final.status_code == 200 and final.content[4:8] == b"ftyp"

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import TEST_KEY
+from tests.helpers import settled
 
 GOAL = "a 2-scene story about a fox and an owl"
 
@@ -332,12 +333,7 @@ def test_a_restarted_server_shows_its_unfinished_runs_interrupted_and_resumes_th
         run = httpx.get(f"{url}/api/runs/{run_id}").json()
         assert run["status"] == "interrupted" and run["scenes"]
         assert httpx.post(f"{url}/api/runs/{run_id}/resume", json={}, timeout=60).status_code == 200
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            run = httpx.get(f"{url}/api/runs/{run_id}").json()
-            if run["status"] != "running":
-                break
-            time.sleep(0.3)
+        run = settled(url, run_id)
         assert run["status"] == "done", run
         assert httpx.get(url + run["final"]).status_code == 200
     finally:
