@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,42 +30,32 @@ RPM = {"gemini-2.5-flash": 300.0, "gemini-2.5-flash-image": 120.0, "gemini-2.5-f
 """Requests per minute by model, for every process together."""
 
 
-def start_server(port: int, workspace: Path, env: dict[str, str]) -> subprocess.Popen:
-    from tests.servers import _wait_port
-
-    log = open(workspace.parent / f"serve-{port}.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "director", "serve", "--port", str(port), "--workspace",
-                             str(workspace), "--workers", "4"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    _wait_port(port, proc, 120, "director serve")
-    return proc
-
-
-def drive(ports: list[int], runs: int, seed0: int) -> tuple[float, list[str], list[str]]:
-    """Submit `runs` runs round-robin over the servers and wait for them all: (seconds, run ids, statuses)."""
+def drive(urls: list[str], runs: int, seed0: int) -> tuple[float, list[str]]:
+    """Submit `runs` runs round-robin over the servers and wait for them all: (seconds, statuses)."""
     import httpx
 
     start = time.perf_counter()
-    ids: list[tuple[int, str]] = []
+    ids: list[tuple[str, str]] = []
     for i in range(runs):
-        port = ports[i % len(ports)]
-        response = httpx.post(f"http://127.0.0.1:{port}/api/runs", timeout=60,
+        url = urls[i % len(urls)]
+        response = httpx.post(f"{url}/api/runs", timeout=60,
                               json={"goal": GOAL, "backend": "gemini", "seed": seed0 + i, "motion": "still"})
         if response.status_code != 201:
-            raise RuntimeError(f"POST /api/runs on {port}: {response.status_code} {response.text[:300]}")
-        ids.append((port, response.json()["id"]))
+            raise RuntimeError(f"POST {url}/api/runs: {response.status_code} {response.text[:300]}")
+        ids.append((url, response.json()["id"]))
     statuses: dict[str, str] = {}
     deadline = time.monotonic() + 1800
     while len(statuses) < len(ids):
         if time.monotonic() > deadline:
             raise RuntimeError(f"runs still going after 30 minutes: {len(statuses)} of {len(ids)} ended")
-        for port, run_id in ids:
+        for url, run_id in ids:
             if run_id in statuses:
                 continue
-            status = httpx.get(f"http://127.0.0.1:{port}/api/runs/{run_id}", timeout=60).json()["status"]
+            status = httpx.get(f"{url}/api/runs/{run_id}", timeout=60).json()["status"]
             if status not in ("running", "queued"):
                 statuses[run_id] = status
         time.sleep(0.5)
-    return time.perf_counter() - start, [r for _, r in ids], [statuses[r] for _, r in ids]
+    return time.perf_counter() - start, [statuses[r] for _, r in ids]
 
 
 def busiest_minute(times: list[float]) -> int:
@@ -80,8 +69,8 @@ def busiest_minute(times: list[float]) -> int:
     return best
 
 
-def paid_twice(url: str, run_ids: list[str]) -> int:
-    """Paid calls executed more than once with the same memo key, among these runs."""
+def paid_twice(url: str) -> int:
+    """Paid calls executed more than once with the same memo key (each setup has a database of its own)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -94,7 +83,7 @@ def paid_twice(url: str, run_ids: list[str]) -> int:
 
 def one_config(name: str, fake: Any, root: Path, runs: int, *, workers: int | None, base_env: dict[str, str],
                seed0: int) -> dict[str, Any]:
-    from tests.servers import Postgres, RayCluster, S3Server, free_port
+    from tests.servers import Postgres, RayCluster, S3Server, serve_director
 
     root.mkdir(parents=True)
     env = dict(base_env)
@@ -116,12 +105,12 @@ def one_config(name: str, fake: Any, root: Path, runs: int, *, workers: int | No
             env["DIRECTOR_RAY_ADDRESS"] = ray.address
             workspaces = [root / "serve-a", root / "serve-b"]
         before = len(fake.requests)
-        ports = []
+        urls = []
         for ws in workspaces:
-            port = free_port()
-            stack.append(start_server(port, ws, env))
-            ports.append(port)
-        seconds, run_ids, statuses = drive(ports, runs, seed0)
+            proc, url = serve_director(ws, env, workers=4, log=root / f"serve-{ws.name}.log")
+            stack.append(proc)
+            urls.append(url)
+        seconds, statuses = drive(urls, runs, seed0)
         requests = fake.requests[before:]
         by_model: dict[str, list[float]] = {}
         for r in requests:
@@ -131,7 +120,7 @@ def one_config(name: str, fake: Any, root: Path, runs: int, *, workers: int | No
         over = {m: n for m, n in busiest.items() if m in RPM and n > RPM[m]}
         return {"name": name, "seconds": seconds, "runs": runs, "done": statuses.count("done"),
                 "statuses": statuses, "per_minute": runs / seconds * 60, "requests": len(requests),
-                "busiest": busiest, "over": over, "paid_twice": paid_twice(db_url, run_ids)}
+                "busiest": busiest, "over": over, "paid_twice": paid_twice(db_url)}
     finally:
         for thing in reversed(stack):
             if isinstance(thing, subprocess.Popen):

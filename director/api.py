@@ -128,7 +128,7 @@ class Director:
         state, _ = self.lifecycle.latest(run_id)
         if state is None:
             raise InputError(f"run {run_id} has no checkpoint yet: nothing to export")
-        timeline = build_timeline(state, self.workspace, self.settings.fps, self.lifecycle.locate)
+        timeline = build_timeline(state, self.workspace, self.settings.fps, self.lifecycle.store().path)
         target = Path(out) if out else self.workspace.run_dir(run_id) / f"timeline{suffix}"
         target.parent.mkdir(parents=True, exist_ok=True)
         return write_timeline(timeline, target, fmt)

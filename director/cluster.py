@@ -2,9 +2,9 @@
 
 Ray is the engine; nothing here queues or schedules work itself:
 
-- Each tool call goes to Ray as a task, with a resource hint: an encode, or a model that
-  runs on the worker's own CPU (the local backends), asks for one CPU; a call to a hosted
-  model asks for none (it waits on the network). The driver (the process that holds the
+- Each tool call goes to Ray, with a resource hint: an encode, or a model that runs on the
+  worker's own CPU (the local backends), is a task that asks for one CPU; a call to a hosted
+  model asks for none (it waits on the network) and runs on a thread of a caller actor. The driver (the process that holds the
   run's lease) validates the call, checks the memo and reserves its estimated cost before the
   task is sent; the task runs the tool and records the call in the catalog itself, right
   after it returns, so a worker that dies after that point cannot lose a paid result.
@@ -16,8 +16,8 @@ Ray is the engine; nothing here queues or schedules work itself:
   window holds more than R requests, however many servers and workers send them.
 - Budgets: every run's account lives in one named actor (`director-budgets`), so every
   reservation of a run, from any process, is checked against one account.
-- Calls to hosted models run on the threads of a few named caller actors (one per node),
-  not one process each: a Ray worker process costs a Python start and Director's imports.
+- Calls to hosted models run on the threads of named caller actors (one per CPU node), not a
+  process each: a Ray worker process costs a Python start and Director's imports.
 
 Workers need what the driver has: the same DIRECTOR_DATABASE_URL and DIRECTOR_ASSETS_URL
 (or, on one machine, the same workspace folder), and their own provider keys in their
@@ -275,7 +275,6 @@ def run_task(job: dict[str, Any]) -> Executed:
     return done
 
 
-CALLERS_PER_NODE = 1
 CALLER_THREADS = 32
 """Calls to hosted models at once in one caller: they wait on the network, not on a core."""
 
@@ -301,15 +300,19 @@ def callers() -> list[Any]:
     """The cluster's callers, shared by every driver (named, detached), spread over the CPU nodes."""
     import ray
 
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
     global _callers
     if not _callers:
-        nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0] or [None]
-        made = []
-        for i in range(max(1, len(nodes) * CALLERS_PER_NODE)):
-            made.append(_caller_class().options(name=f"director-caller-{i}", namespace=NAMESPACE,
-                                                get_if_exists=True, lifetime="detached",
-                                                scheduling_strategy="SPREAD").remote())
-        _callers = made
+        # One on each node that offers CPUs (the worker nodes, which carry the workers' environment), never
+        # on a head that renders nothing; soft, so a caller whose node is gone restarts elsewhere.
+        nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0]
+        _callers = [_caller_class().options(
+            name=f"director-caller-{node}", namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True)).remote() for node in nodes]
+        if not _callers:
+            raise ConfigError("the Ray cluster has no node with a CPU to run tool calls on: start one with "
+                              "director worker")
     return _callers
 
 

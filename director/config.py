@@ -221,9 +221,14 @@ class Settings(BaseSettings):
         register(*self.secrets())
         return scrub(text)
 
+    @classmethod
+    def secret_fields(cls) -> set[str]:
+        """The names of the settings that hold secrets (keys, the token, the database URL)."""
+        return {name for name, f in cls.model_fields.items() if f.annotation in (SecretStr, SecretStr | None)}
+
     def public_dict(self) -> dict[str, object]:
         """Settings safe to write into a manifest: no secrets, paths as strings."""
-        secret_fields = {name for name, f in type(self).model_fields.items() if f.annotation in (SecretStr, SecretStr | None)}
+        secret_fields = self.secret_fields()
         data = self.model_dump(mode="json", exclude=secret_fields)
         for name in secret_fields:
             data[name] = "set" if getattr(self, name) else None

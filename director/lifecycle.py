@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -817,15 +816,9 @@ class Lifecycle:
                 parts["cluster"] = {"ok": False, "executor": "ray", "address": address, "error": str(exc)}
         return {"ok": all(p["ok"] for p in parts.values()), **parts}
 
-    def asset_path(self, row: Any) -> Path:
-        """A catalogued asset's local file (fetched from a shared store when not cached here)."""
-        from director.state import AssetRef
-
-        return self.locate(AssetRef(sha256=row.sha256, kind=row.kind, path=row.path, bytes=row.bytes))
-
-    def locate(self, ref: Any) -> Path:
-        """An asset's local file (fetched from a shared store when not cached here)."""
-        return AssetStore(self.workspace, self._catalog()).path(ref)
+    def store(self) -> AssetStore:
+        """The asset store for reading: path() fetches from a shared store what this machine has not cached."""
+        return AssetStore(self.workspace, self._catalog())
 
     def runs_row(self, run_id: str) -> dict[str, Any]:
         catalog = self._catalog()

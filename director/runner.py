@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from director.backends import Backends
-from director.cluster import Executed
+from director.cluster import Executed, fingerprint
 from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError, StorageError
 from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices
@@ -420,10 +420,7 @@ class Runner:
     def job(self, tool: Tool, args: BaseModel, inputs: Mapping[str, Any], *, key: str, run_id: str, call_id: str,
             seed: int) -> dict[str, Any]:
         """A tool call as plain data for a Ray task: no secrets (workers read their own keys)."""
-        settings = self.settings.model_dump(mode="json", exclude={n for n, f in type(self.settings).model_fields.items()
-                                                                  if "SecretStr" in str(f.annotation)})
-        from director.cluster import fingerprint
-
+        settings = self.settings.model_dump(mode="json", exclude=self.settings.secret_fields())
         return {"settings": canonical_json(settings), "root": str(self.store.workspace.root), "family": self.family,
                 "database": fingerprint(self.store.workspace.database_url),
                 "tool": tool.name, "args": args.model_dump(mode="json"), "inputs": dict(inputs), "key": key,

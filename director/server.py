@@ -41,7 +41,7 @@ from director.lease import effective_status
 from director.secrets import register, scrub
 from director.store import Catalog
 from director.media import SPEECH_LEAD, SPEECH_TAIL
-from director.state import ASPECT_SIZES, MOTION_CHOICES, DirectorState, Transition
+from director.state import ASPECT_SIZES, MOTION_CHOICES, AssetRef, DirectorState, Transition
 
 log = logging.getLogger(__name__)
 
@@ -433,8 +433,9 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         root = director.workspace.assets_dir.resolve()
         if not director.workspace.abspath(row.path).resolve().is_relative_to(root):
             raise HTTPException(404, f"asset {sha} is missing from the store (director doctor)")
+        ref = AssetRef(sha256=row.sha256, kind=row.kind, path=row.path, bytes=row.bytes)
         try:  # from a shared store, this machine fetches (and checks) what it has not cached
-            path = await call(director.lifecycle.asset_path, row)
+            path = await call(lambda: director.lifecycle.store().path(ref))
         except StorageError as exc:
             raise HTTPException(404, f"asset {sha} is missing from the store ({exc})") from None
         if not path.is_file():

@@ -57,6 +57,17 @@ def catalog_rows(ws: Path, sql: str, params: dict[str, Any] | None = None, *, ur
         return [tuple(row) for row in conn.execute(text(sql), params or {})]
 
 
+def first_picture(url: str, run_id: str) -> None:
+    """Follow a run's event stream on a server until its first picture is recorded."""
+    import httpx
+
+    with httpx.stream("GET", f"{url}/api/runs/{run_id}/events", timeout=120) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:") and '"tool_finished"' in line and "create_image" in line:
+                return
+    raise AssertionError(f"run {run_id} ended without a picture")
+
+
 def settled(url: str, run_id: str, timeout: float = 240.0) -> dict[str, Any]:
     """The run object from a server once the run is no longer running (or the timeout passes)."""
     import time

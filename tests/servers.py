@@ -199,3 +199,22 @@ class RayCluster:
         except (OSError, subprocess.TimeoutExpired):
             pass
         shutil.rmtree(self.temp, ignore_errors=True)
+
+
+def serve_director(workspace: Path, env: dict[str, str] | None = None, *, workers: int | None = None,
+                   log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """A real `director serve` process on a free loopback port, its output in `log` (default: beside the
+    workspace); (process, base URL) once it listens."""
+    port = free_port()
+    log = log or workspace.parent / f"serve-{port}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "director", "serve", "--port", str(port), "--workspace", str(workspace)]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(argv + (["--workers", str(workers)] if workers else []), env=env or dict(os.environ),
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_port(port, proc, 120, "director serve")
+    except RuntimeError as exc:
+        proc.kill()
+        raise RuntimeError(f"{exc}; its output: {log.read_text()[-2000:]}") from None
+    return proc, f"http://127.0.0.1:{port}"

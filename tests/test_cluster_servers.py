@@ -5,24 +5,14 @@ its server dies, resumed by the other; while its server lives, the other cannot 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import httpx
 import pytest
 
-from tests.helpers import settled
-from tests.servers import _wait_port, free_port
+from tests.helpers import first_picture, settled
+from tests.servers import serve_director
 
 pytestmark = pytest.mark.cluster
-
-
-def serve(ws, env) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "director", "serve", "--port", str(port), "--workspace", str(ws)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _wait_port(port, proc, 60, "director serve")
-    return proc, f"http://127.0.0.1:{port}"
 
 
 def test_any_server_drives_a_run_and_only_one_at_a_time(tmp_path, postgres_server):
@@ -30,17 +20,14 @@ def test_any_server_drives_a_run_and_only_one_at_a_time(tmp_path, postgres_serve
     env = {**os.environ, "DIRECTOR_DATABASE_URL": postgres_server.create_database(),
            "DIRECTOR_ASSETS_URL": (tmp_path / "shared").as_uri(), "DIRECTOR_FPS": "12",
            "DIRECTOR_X264_PRESET": "ultrafast"}
-    a, url_a = serve(tmp_path / "a", env)
-    b, url_b = serve(tmp_path / "b", env)
+    a, url_a = serve_director(tmp_path / "a", env)
+    b, url_b = serve_director(tmp_path / "b", env)
     try:
         assert httpx.get(f"{url_b}/api/health").json()["database"]["engine"] == "postgresql"
         run_id = httpx.post(url_a + "/api/runs", json={"goal": "a 4-scene story about a fox", "backend": "local"},
                             timeout=60).json()["id"]
         # b follows the run a drives, from the shared catalog, and may not drive it as well.
-        with httpx.stream("GET", f"{url_b}/api/runs/{run_id}/events", timeout=120) as stream:
-            for line in stream.iter_lines():
-                if line.startswith("data:") and '"tool_finished"' in line and "create_image" in line:
-                    break
+        first_picture(url_b, run_id)
         assert httpx.get(f"{url_b}/api/runs/{run_id}").json()["status"] == "running"
         busy = httpx.post(f"{url_b}/api/runs/{run_id}/resume", json={}, timeout=60)
         assert busy.status_code == 409, busy.text

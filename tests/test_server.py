@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import TEST_KEY
-from tests.helpers import settled
+from tests.helpers import first_picture, settled
 
 GOAL = "a 2-scene story about a fox and an owl"
 
@@ -294,41 +294,21 @@ def test_the_api_key_never_reaches_a_response(fake, tmp_path, fast, monkeypatch)
 
 def test_a_restarted_server_shows_its_unfinished_runs_interrupted_and_resumes_them(tmp_path):
     """Kill a real `director serve` mid-run; a new server shows the run interrupted and resume finishes it."""
-    import socket
-
     import httpx
 
-    def start() -> tuple[subprocess.Popen, str]:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        env = dict(os.environ)
-        proc = subprocess.Popen([sys.executable, "-m", "director", "serve", "--port", str(port), "--workspace",
-                                 str(tmp_path / "ws")], env=env, stderr=subprocess.PIPE, text=True)
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                httpx.get(url + "/api/runs", timeout=1)
-                return proc, url
-            except httpx.TransportError:
-                time.sleep(0.1)
-        proc.kill()
-        raise AssertionError(proc.stderr.read())
+    from tests.servers import serve_director
 
-    proc, url = start()
+    proc, url = serve_director(tmp_path / "ws")
     try:
         run_id = httpx.post(url + "/api/runs", json={"goal": "a 4-scene story about a fox", "backend": "local"},
                             timeout=60).json()["id"]
         # Kill it as soon as the first picture is made: the stream shows it the moment it is recorded.
-        with httpx.stream("GET", f"{url}/api/runs/{run_id}/events", timeout=120) as stream:
-            for line in stream.iter_lines():
-                if line.startswith("data:") and '"tool_finished"' in line and "create_image" in line:
-                    break
+        first_picture(url, run_id)
         proc.kill()
     finally:
         proc.kill()
         proc.wait()
-    proc, url = start()
+    proc, url = serve_director(tmp_path / "ws")
     try:
         run = httpx.get(f"{url}/api/runs/{run_id}").json()
         assert run["status"] == "interrupted" and run["scenes"]
@@ -390,7 +370,6 @@ def test_health_reports_each_part_and_answers_503_when_one_is_down(tmp_path, fas
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cret-value-0123456789")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("DIRECTOR_ASSETS_URL", "s3://nowhere/prefix")
-    monkeypatch.setenv("DIRECTOR_MAX_ATTEMPTS", "1")
     with TestClient(create_app(workspace=tmp_path / "ws2", workers=1, backend="local")) as c:
         down = c.get("/api/health")
         assert down.status_code == 503
