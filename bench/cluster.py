@@ -26,7 +26,7 @@ from bench.common import Options, Report
 
 GOAL = "a 3-scene story about a fox and an owl"
 KEY = "AIzaFAKE-bench-key-not-a-secret-000000"
-RPM = {"gemini-2.5-flash": 300.0, "gemini-2.5-flash-image": 120.0, "gemini-2.5-flash-preview-tts": 120.0}
+RPM = {"gemini-3.8-flash": 300.0, "gemini-nano-banana-2.1": 120.0, "gemini-3.8-flash-tts": 120.0}
 """Requests per minute by model, for every process together."""
 
 

@@ -44,7 +44,7 @@ def one_batch(fake, n: int, workers: int, rpm: float | None, root: Path) -> tupl
     from director.state import DirectorState, Goal, Scene, Storyboard, ToolCall
     from director.tools import registry
 
-    limits = json.dumps({"gemini-2.5-flash-image": rpm} if rpm else {})
+    limits = json.dumps({"gemini-nano-banana-2.1": rpm} if rpm else {})
     with environment(GEMINI_RATE_LIMITS=limits):
         director = Director(workspace=root, backend="gemini", workers=workers, fallback="local")
         session = director.lifecycle._session("gemini")
@@ -88,7 +88,7 @@ def main(report: Report, options: Options) -> None:
     finally:
         fake.stop()
     Report.line(lines, f"{n} create_image calls, {latency:.1f} s injected latency per request, "
-                       f"gemini-2.5-flash-image; median of {options.repeat}. Lower bound = "
+                       f"gemini-nano-banana-2.1; median of {options.repeat}. Lower bound = "
                        "max(latency x ceil(N / workers), N / rate).")
     Report.line(lines, "")
     Report.line(lines, "| rate limit | workers | wall | lower bound | wall / bound | vs sequential | "

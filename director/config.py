@@ -18,6 +18,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from director.errors import ConfigError
+from director.models import default_model
 
 BackendName = Literal["auto", "local", "gemini", "vertex"]
 
@@ -47,7 +48,7 @@ class Settings(BaseSettings):
     # Per-role provider choice, from the registry in director/backends; None follows the backend family.
     brain_backend: str | None = Field(None, description="Who plans the tool calls (gemini, local).")
     story_backend: str | None = Field(None, description="Who writes the story (gemini, local).")
-    image_backend: str | None = Field(None, description="Who draws (gemini, imagen, reve, local).")
+    image_backend: str | None = Field(None, description="Who draws (gemini, reve, local).")
     voice_backend: str | None = Field(None, description="Who narrates (gemini, local).")
     motion_backend: str | None = Field(None, description="Who animates (veo, local).")
     edit_backend: str | None = Field(None, description="Who edits and remixes (gemini, reve, local).")
@@ -57,16 +58,18 @@ class Settings(BaseSettings):
         "none", description="Use the local provider where the family's default needs Vertex (Veo, in API-key mode)."
     )
 
-    # Models.
-    brain_model: str = Field("gemini-2.5-flash", description="Function-calling model.")
-    story_model: str = Field("gemini-2.5-flash", description="Structured-output story model.")
-    vision_model: str = Field("gemini-2.5-flash", description="describe_frame / transcribe model.")
-    image_model: str = Field("gemini-2.5-flash-image", description="Gemini image create/edit/remix model.")
-    imagen_model: str = Field("imagen-4.0-generate-001", description="Imagen model (Vertex only).")
-    video_model: str = Field("veo-3.0-generate-001", description="Veo model (Vertex only).")
-    tts_model: str = Field("gemini-2.5-flash-preview-tts", description="Gemini TTS model.")
+    # Models: the defaults come from the model catalog (director/models.toml), which knows what Google
+    # serves today; `director models` lists them with their status and prices.
+    brain_model: str = Field(default_factory=lambda: default_model("brain"), description="Function-calling model.")
+    story_model: str = Field(default_factory=lambda: default_model("story"), description="Structured-output story model.")
+    vision_model: str = Field(default_factory=lambda: default_model("vision"),
+                              description="describe_frame, transcribe and continuity model.")
+    image_model: str = Field(default_factory=lambda: default_model("image"),
+                             description="Gemini image model: create, edit, remix and reference sheets.")
+    video_model: str = Field(default_factory=lambda: default_model("video"), description="Veo model (Vertex only).")
+    tts_model: str = Field(default_factory=lambda: default_model("tts"), description="Gemini TTS model.")
     tts_voice: str = Field("Kore", description="Gemini TTS prebuilt voice.")
-    music_model: str = Field("lyria-002", description="Lyria music model (Vertex only).")
+    music_model: str = Field(default_factory=lambda: default_model("music"), description="Lyria model (Vertex only).")
     reve_version: str | None = Field(None, description="Reve model version; latest when unset.")
 
     # Long-running work and retries.
@@ -94,8 +97,13 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("GOOGLE_CLOUD_PROJECT", "cloud_project"), description="Vertex project."
     )
     cloud_location: str | None = Field(
-        None, validation_alias=AliasChoices("GOOGLE_CLOUD_LOCATION", "cloud_location"), description="Vertex region."
+        None, validation_alias=AliasChoices("GOOGLE_CLOUD_LOCATION", "cloud_location"),
+        description="Vertex region for regional models (Veo, Lyria; default us-central1). Gemini 3.x models are "
+                    "served on the global endpoint whatever it says (the model catalog knows which is which).",
     )
+    vertex_locations: dict[str, str] = Field(
+        default_factory=dict, description="Vertex location per model, over the catalog's, e.g. "
+                                          "{\"veo-3.1-generate-001\": \"europe-west4\"}.")
     gemini_base_url: str | None = Field(
         None, validation_alias=AliasChoices("GOOGLE_GEMINI_BASE_URL", "gemini_base_url"),
         description="Override the Gemini API host.",
@@ -135,7 +143,7 @@ class Settings(BaseSettings):
     rate_limits_json: dict[str, float] = Field(
         default_factory=dict,
         validation_alias=AliasChoices("GEMINI_RATE_LIMITS", "rate_limits_json"),
-        description="Requests per minute by model, e.g. {\"gemini-2.5-flash-image\": 10}.",
+        description="Requests per minute by model, e.g. {\"gemini-nano-banana-2.1\": 10}.",
     )
     imagen_rate_limits_json: dict[str, float] = Field(
         default_factory=dict, validation_alias=AliasChoices("IMAGEN_RATE_LIMITS", "imagen_rate_limits_json"),
@@ -151,14 +159,14 @@ class Settings(BaseSettings):
     )
 
     @field_validator("rate_limits_json", "imagen_rate_limits_json", "veo_rate_limits_json", "lyria_rate_limits_json",
-                     mode="before")
+                     "vertex_locations", mode="before")
     @classmethod
     def _parse_limits(cls, value: Any) -> Any:
         if isinstance(value, str):
             try:
                 value = json.loads(value) if value.strip() else {}
             except json.JSONDecodeError as exc:
-                raise ValueError(f"rate limits must be JSON like {{\"model\": 10}}: {exc.msg}") from exc
+                raise ValueError(f"must be JSON like {{\"model-id\": value}}: {exc.msg}") from exc
         return value
 
     @field_validator("database_url")
@@ -184,11 +192,12 @@ class Settings(BaseSettings):
                      "edit_backend", "vision_backend", "music_backend")
     @classmethod
     def _known_provider(cls, value: str | None, info: Any) -> str | None:
-        from director.backends import provider_names
+        from director.backends import check_provider
 
-        names = provider_names(info.field_name.removesuffix("_backend"))
-        if value is not None and value not in names:
-            raise ValueError(f"{value!r} is not a provider; use one of: {', '.join(names)}")
+        try:
+            check_provider(info.field_name.removesuffix("_backend"), value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     def has_gemini_key(self) -> bool:
@@ -258,11 +267,22 @@ class Settings(BaseSettings):
         return merged
 
 
+RETIRED_SETTINGS = {
+    "DIRECTOR_IMAGEN_MODEL": "Imagen is shut down (every Imagen model, on the Gemini API and on Vertex, since "
+                             "2026-08-17); unset DIRECTOR_IMAGEN_MODEL and draw with DIRECTOR_IMAGE_MODEL "
+                             "(default gemini-nano-banana-2.1, served on both)",
+}
+"""Settings that named something Google no longer serves: one line each, instead of being ignored."""
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment; a bad value is a ConfigError naming it, not a traceback."""
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
 
+    for name, why in RETIRED_SETTINGS.items():
+        if os.environ.get(name):
+            raise ConfigError(why)
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -139,7 +139,12 @@ class Lifecycle:
         """(family, reason) for this --backend choice."""
         return choose_family(self.settings, self.requested_backend)
 
-    def _session(self, family: str, *, voice: str | None = None) -> Session:
+    def _session(self, family: str, *, voice: str | None = None, goal: Goal | None = None,
+                 check: bool = True) -> Session:
+        """Everything a run needs. With `check`, the models its goal will call (every paid model, without a
+        goal) are checked first: shut down, unpriced or not served is one line, before anything is paid."""
+        from director import preflight
+
         limits = Limits(rpm=self.settings.rate_limits(), max_attempts=self.settings.max_attempts,
                         backoff_base_s=self.settings.backoff_base_s, backoff_max_s=self.settings.backoff_max_s)
         prices = Prices(self.settings.file_config().get("prices"))
@@ -149,6 +154,8 @@ class Lifecycle:
             cluster.connect(self.settings.ray())
         providers = build_providers(self.settings, family, limits, cache_dir=self.workspace.cache_dir / "runtime")
         check_voice(providers.backends.voice, voice)  # before anything is written
+        if check and providers.paid:
+            providers.notes += preflight.check(providers, goal, prices)
         self.workspace.prepare()
         catalog = Catalog.open(self.workspace, create=True)
         store = AssetStore(self.workspace, catalog)
@@ -160,8 +167,9 @@ class Lifecycle:
         options = json.loads(row.options_json or "{}")
         if "fallback" not in self.explicit and options.get("fallback"):
             self.settings = self.settings.model_copy(update={"fallback": options["fallback"]})
+        goal = Goal.model_validate(options["goal"]) if options.get("goal") else None
         try:
-            return self._session(row.backend)
+            return self._session(row.backend, goal=goal)
         finally:
             self.settings = settings
 
@@ -227,7 +235,7 @@ class Lifecycle:
             titles = list(dict.fromkeys(f.title for f in footage))
             board = Storyboard(title=title or " & ".join(titles),
                                art_style=f"{spec.style} (prompts/styles/{spec.style}.md)", footage=footage)
-        session = self._session(family, voice=spec.voice)
+        session = self._session(family, voice=spec.voice, goal=spec)
         run_id = run_id or new_run_id()
         if session.catalog.get_run(run_id) is not None:
             raise RunStateError(f"run {run_id!r} already exists in {self.workspace.root}; pick another --run-id")

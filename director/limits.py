@@ -24,11 +24,14 @@ import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from director.errors import BudgetExceeded, DirectorError, ProviderError
+from director.models import Price
 from director.secrets import scrub
 
 log = logging.getLogger(__name__)
@@ -36,75 +39,168 @@ T = TypeVar("T")
 
 
 # --- prices -----------------------------------------------------------------------------
-# USD list prices as published for the paid tiers (late 2025). Override any of them in
-# $DIRECTOR_HOME/config.toml under [prices."<model>"] with the same keys.
-DEFAULT_PRICES: dict[str, dict[str, float]] = {
-    "gemini-2.5-flash": {"input_per_mtok": 0.30, "output_per_mtok": 2.50},
-    "gemini-2.5-flash-lite": {"input_per_mtok": 0.10, "output_per_mtok": 0.40},
-    "gemini-2.5-pro": {"input_per_mtok": 1.25, "output_per_mtok": 10.00},
-    "gemini-2.5-flash-image": {"input_per_mtok": 0.30, "output_per_mtok": 30.00, "per_image": 0.039},
-    "gemini-2.5-flash-preview-tts": {"input_per_mtok": 0.50, "output_per_mtok": 10.00},
-    "gemini-2.5-pro-preview-tts": {"input_per_mtok": 1.00, "output_per_mtok": 20.00},
-    "imagen-4.0-generate-001": {"per_image": 0.04},
-    "imagen-4.0-fast-generate-001": {"per_image": 0.02},
-    "imagen-4.0-ultra-generate-001": {"per_image": 0.06},
-    # Veo bills the seconds it is asked for: per_second for video only, per_second_audio with
-    # generated sound. Director asks for no sound (the narration replaces it).
-    "veo-3.0-generate-001": {"per_second": 0.20, "per_second_audio": 0.40},
-    "veo-3.0-fast-generate-001": {"per_second": 0.10, "per_second_audio": 0.15},
-    "veo-3.1-generate-preview": {"per_second": 0.20, "per_second_audio": 0.40},
-    "veo-3.1-fast-generate-preview": {"per_second": 0.10, "per_second_audio": 0.15},
-    "veo-2.0-generate-001": {"per_second": 0.35},
-    "reve": {"per_image": 0.04},
-    # Lyria 2 bills each 30 s track it returns.
-    "lyria-002": {"per_clip": 0.06},
-}
-AUDIO_TOKENS_PER_SECOND = 32  # Gemini counts generated audio at 32 tokens per second
+# What each model costs comes from the model catalog (director/models.toml), dated; any of it
+# can be overridden, or given to a model the catalog lacks, in $DIRECTOR_HOME/config.toml
+# under [prices."<model>"] with the catalog's keys. A model with no price is never free:
+# asking for its cost raises Unpriced, and a paid run refuses it before its first call.
+
+AUDIO_TOKENS_PER_SECOND = 32  # Gemini counts audio at 32 tokens per second (estimates only; the meter reads usage)
+PRICE_KEYS = ("input_per_mtok", "audio_input_per_mtok", "cached_input_per_mtok", "cached_audio_input_per_mtok",
+              "output_per_mtok", "image_output_per_mtok", "audio_output_per_mtok", "per_image", "per_second",
+              "per_second_audio", "per_track", "flex")
+OLD_PRICE_KEYS = {"per_clip": "per_track"}
+"""config.toml keys from before the catalog, read under their new names."""
+
+
+@dataclass
+class Usage:
+    """The tokens one answer was billed for, by modality (TEXT, IMAGE, AUDIO, VIDEO)."""
+
+    prompt: dict[str, int] = field(default_factory=dict)
+    cached: dict[str, int] = field(default_factory=dict)
+    output: dict[str, int] = field(default_factory=dict)
+    thoughts: int = 0
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(self.prompt.values())
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(self.output.values()) + self.thoughts
 
 
 class Prices:
-    def __init__(self, overrides: dict[str, dict[str, float]] | None = None) -> None:
-        self.table = {k: dict(v) for k, v in DEFAULT_PRICES.items()}
+    """Prices by model and date: the catalog's, under config.toml's overrides."""
+
+    def __init__(self, overrides: dict[str, dict[str, Any]] | None = None, *, on: date | None = None) -> None:
+        from director.errors import ConfigError
+
+        self.on = on
+        """The day prices are judged by; None is today (UTC)."""
+        self.overrides: dict[str, dict[str, Any]] = {}
         for model, entry in (overrides or {}).items():
-            self.table.setdefault(model, {}).update({k: float(v) for k, v in entry.items()})
+            if not isinstance(entry, dict):
+                raise ConfigError(f'config.toml: [prices."{model}"] must be a table of prices')
+            fields: dict[str, Any] = {}
+            for key, value in entry.items():
+                name = OLD_PRICE_KEYS.get(key, key)
+                if name not in PRICE_KEYS:
+                    raise ConfigError(f'config.toml: [prices."{model}"] has no key {key!r}; use '
+                                      f"{', '.join(PRICE_KEYS)}")
+                if name in ("per_image", "per_second", "per_second_audio") and not isinstance(value, dict):
+                    value = {"any": value}  # one price for every size or resolution
+                fields[name] = value
+            self.overrides[str(model)] = fields
 
-    def of(self, model: str) -> dict[str, float]:
-        if model in self.table:
-            return self.table[model]
-        # A dated or suffixed variant takes the price of the longest known prefix.
-        best = max((k for k in self.table if model.startswith(k)), key=len, default=None)
-        return self.table[best] if best else {}
+    def of(self, model: str) -> Price | None:
+        """The price of `model` in effect today (or on self.on), or None when it has none."""
+        from director.errors import ConfigError
+        from director.models import find
 
-    def tokens(self, model: str, input_tokens: int, output_tokens: int) -> float:
-        p = self.of(model)
-        return (input_tokens * p.get("input_per_mtok", 0.0) + output_tokens * p.get("output_per_mtok", 0.0)) / 1e6
+        row = find(model)
+        base = row.price(self.on) if row is not None else None
+        extra = self.overrides.get(model) or (self.overrides.get(row.id) if row is not None else None)
+        if not extra:
+            return base
+        try:
+            return Price.model_validate({**(base.model_dump() if base else {"since": date(1970, 1, 1)}), **extra})
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            raise ConfigError(f'config.toml: [prices."{model}"].{problem["loc"][0]}: {problem["msg"]}') from None
 
-    def images(self, model: str, n: int = 1) -> float:
-        return n * self.of(model).get("per_image", 0.0)
+    def require(self, model: str, what: str, value: Any) -> Any:
+        """`value` (a price field read from of(model)), or Unpriced naming what has no price."""
+        if value is None:
+            raise Unpriced(model, what)
+        return value
 
-    def clips(self, model: str, n: int = 1) -> float:
-        """A model billed per piece it returns (Lyria's 30 s tracks)."""
-        return n * self.of(model).get("per_clip", 0.0)
+    def _field(self, model: str, name: str, what: str) -> float:
+        price = self.of(model)
+        return float(self.require(model, what, getattr(price, name) if price else None))
 
-    def video(self, model: str, seconds: float, *, audio: bool = False) -> float:
-        p = self.of(model)
-        rate = p.get("per_second_audio", p.get("per_second", 0.0)) if audio else p.get("per_second", 0.0)
-        return seconds * rate
+    def tokens(self, model: str, input_tokens: int, output_tokens: int, *, audio_input: int = 0,
+               cached: int = 0) -> float:
+        """Text tokens in and out (an estimate, or a meter without a breakdown): audio and cached input apart."""
+        usd = 0.0
+        plain = max(0, input_tokens - cached)
+        if plain:
+            usd += plain * self._field(model, "input_per_mtok", "input tokens")
+        if cached:
+            rate = self.of(model)
+            usd += cached * (rate.cached_input_per_mtok if rate and rate.cached_input_per_mtok is not None
+                             else self._field(model, "input_per_mtok", "input tokens"))
+        if audio_input:
+            usd += audio_input * self._field(model, "audio_input_per_mtok", "audio input")
+        if output_tokens:
+            usd += output_tokens * self._field(model, "output_per_mtok", "output tokens")
+        return usd / 1e6
+
+    def usage(self, model: str, usage: Usage) -> float:
+        """What one answer costs, by modality, as Google bills it: audio input and cached input at their
+        own rates, image and audio output at theirs, thinking as text output."""
+        price = self.of(model)
+        if price is None:
+            raise Unpriced(model, "tokens")
+        usd = 0.0
+        cached = dict(usage.cached)
+        for modality, count in usage.prompt.items():
+            hit = min(count, cached.pop(modality, 0))
+            audio = modality == "AUDIO"
+            rate = self.require(model, "audio input" if audio else "input tokens",
+                                price.audio_input_per_mtok if audio else price.input_per_mtok)
+            cheap = price.cached_audio_input_per_mtok if audio else price.cached_input_per_mtok
+            usd += (count - hit) * rate + hit * (cheap if cheap is not None else rate)
+        for modality, count in usage.output.items():
+            name = {"IMAGE": "image_output_per_mtok", "AUDIO": "audio_output_per_mtok"}.get(modality, "output_per_mtok")
+            usd += count * self.require(model, f"{modality.lower()} output", getattr(price, name))
+        if usage.thoughts:
+            usd += usage.thoughts * self.require(model, "thinking tokens", price.output_per_mtok)
+        return usd / 1e6
+
+    def image(self, model: str, size: str = "1K", n: int = 1) -> float:
+        """n pictures at imageSize `size` (the model's 'any' price when it has one for every size)."""
+        table = self.require(model, "images", getattr(self.of(model), "per_image", None))
+        rate = table.get(size, table.get("any"))
+        return n * float(self.require(model, f"{size} images", rate))
+
+    def speech(self, model: str, text: str, seconds: float) -> float:
+        """Speech of `seconds` from `text`: its tokens in, audio tokens out."""
+        price = self.of(model)
+        usd = len(text) / 4 * self.require(model, "input tokens", price.input_per_mtok if price else None)
+        usd += seconds * AUDIO_TOKENS_PER_SECOND * self.require(
+            model, "audio output", price.audio_output_per_mtok if price else None)
+        return usd / 1e6
+
+    def track(self, model: str, n: int = 1) -> float:
+        """A model billed per piece of music it returns (Lyria 2's 30 s clip, Lyria 3's song)."""
+        return n * self._field(model, "per_track", "music")
+
+    def video(self, model: str, seconds: float, *, resolution: str = "720p", audio: bool = False) -> float:
+        """Seconds of video at `resolution`, with or without generated sound, as the model bills them."""
+        name = "per_second_audio" if audio else "per_second"
+        table = getattr(self.of(model), name, None)
+        if table is None and not audio:
+            # A model that always makes sound bills every second with it.
+            table, name = getattr(self.of(model), "per_second_audio", None), "per_second_audio"
+        table = self.require(model, "video seconds", table)
+        rate = table.get(resolution, table.get("any"))
+        return seconds * float(self.require(model, f"{resolution} video seconds" + (" with sound" if audio else ""),
+                                            rate))
 
 
-VEO_SECONDS = (4, 6, 8)
-"""The clip lengths Veo accepts; a request is billed for the length asked, not the length used."""
+class Unpriced(DirectorError):
+    """A model with no price, asked for while a budget holds: refused before the call."""
 
+    exit_code = 2
 
-def veo_seconds(duration: float) -> int:
-    """The Veo clip length Director requests for a scene of `duration` seconds (and pays for)."""
-    return next((s for s in VEO_SECONDS if s >= math.ceil(duration - 1e-6)), VEO_SECONDS[-1])
-
-
-def veo_audio(model: str) -> bool | None:
-    """What to send as generate_audio: False for Veo 3 (which would add sound by default), None for
-    models that take no such parameter."""
-    return False if model.startswith("veo-3") else None
+    def __init__(self, model: str, what: str = "") -> None:
+        super().__init__(
+            f"{model} has no price{' for ' + what if what else ''} in Director's model catalog, so it cannot be "
+            f"called under a budget; give it one in $DIRECTOR_HOME/config.toml, e.g. "
+            f'[prices."{model}"] input_per_mtok = 0.5 and output_per_mtok = 3.0 '
+            f"(keys: see `director models`), or pick a catalogued model")
+        self.model = model
 
 
 # --- metering ---------------------------------------------------------------------------
@@ -126,32 +222,37 @@ class CallMeter:
 CURRENT_CALL: ContextVar[CallMeter | None] = ContextVar("director_current_call", default=None)
 
 
-def record_tokens(model: str, input_tokens: int | None, output_tokens: int | None) -> None:
+def _charge(what: Callable[[Prices], float]) -> None:
+    """Add a call's cost to the meter. The call has happened: a model without a price (possible only
+    with no budget at all) costs what nobody knows, which is said in the log rather than raised."""
     meter = CURRENT_CALL.get()
     if meter is None:
         return
-    i, o = int(input_tokens or 0), int(output_tokens or 0)
-    meter.input_tokens += i
-    meter.output_tokens += o
-    meter.cost_usd += meter.prices.tokens(model, i, o)
+    try:
+        meter.cost_usd += what(meter.prices)
+    except Unpriced as exc:
+        log.warning("%s", exc)
 
 
-def record_images(model: str, n: int = 1) -> None:
+def record_usage(model: str, usage: Usage) -> None:
+    """Tokens one answer was billed for, by modality."""
     meter = CURRENT_CALL.get()
     if meter is not None:
-        meter.cost_usd += meter.prices.images(model, n)
+        meter.input_tokens += usage.input_tokens
+        meter.output_tokens += usage.output_tokens
+    _charge(lambda prices: prices.usage(model, usage))
 
 
-def record_clips(model: str, n: int = 1) -> None:
-    meter = CURRENT_CALL.get()
-    if meter is not None:
-        meter.cost_usd += meter.prices.clips(model, n)
+def record_images(model: str, n: int = 1, *, size: str = "1K") -> None:
+    _charge(lambda prices: prices.image(model, size, n))
 
 
-def record_video(model: str, seconds: float, *, audio: bool = False) -> None:
-    meter = CURRENT_CALL.get()
-    if meter is not None:
-        meter.cost_usd += meter.prices.video(model, seconds, audio=audio)
+def record_track(model: str, n: int = 1) -> None:
+    _charge(lambda prices: prices.track(model, n))
+
+
+def record_video(model: str, seconds: float, *, resolution: str = "720p", audio: bool = False) -> None:
+    _charge(lambda prices: prices.video(model, seconds, resolution=resolution, audio=audio))
 
 
 def report(note: str) -> None:

@@ -25,7 +25,7 @@ from director.backends import Backends
 from director.cluster import Executed, fingerprint
 from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError, StorageError
-from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices
+from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices, Unpriced
 from director.state import Character, DirectorState, Scene, Storyboard, ToolCall, ToolResult, finishing
 from director.store import AssetStore, Catalog, CallRow, canonical_json, disk_full
 from director.tooling import Tool, ToolContext, asset_refs, key_view
@@ -187,10 +187,17 @@ class Runner:
         self.catalog.update_run(run_id, budget_usd=limit)
 
     def _estimate(self, tool: Tool, args: BaseModel, inputs: Mapping[str, Any]) -> float:
+        """The expected USD of a call. A model with no price raises Unpriced while a budget holds (a paid run
+        always has one): it is never taken for free."""
         backend, model = self.identity(tool)
         if backend == "local" or tool.estimate is None:
             return 0.0
-        return tool.estimate(args, inputs, model, self.prices)
+        try:
+            return tool.estimate(args, inputs, model, self.prices)
+        except Unpriced:
+            if self.budget.limit is None and self.budget.remote is None:
+                return 0.0  # no budget to keep: the call goes ahead, and the meter says it could not price it
+            raise
 
     def run_brain(self, brain: Any, state: DirectorState, emit: Emit) -> Any:
         """One brain turn, metered, budget-checked and recorded like a call (never memoised)."""
@@ -198,7 +205,12 @@ class Runner:
             return brain.decide(state)
         chars = sum(len(m.text) + len(canonical_json([c.args for c in m.calls])) +
                     len(canonical_json([r.output or r.error for r in m.results])) for m in state.messages)
-        estimate = self.prices.tokens(brain.model, 2_000 + chars // 3, 800)
+        try:
+            estimate = self.prices.tokens(brain.model, 2_000 + chars // 3, 800)
+        except Unpriced:
+            if self.budget.limit is not None or self.budget.remote is not None:
+                raise
+            estimate = 0.0
         self.budget.reserve(estimate, "the next brain turn")
         call_id = f"brain.{len(state.messages)}"
         meter = self.meter(emit, call_id, "brain", "brain")

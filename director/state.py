@@ -24,8 +24,8 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
 }
 MAX_REFERENCES = 3
-"""Sheets sent with one still: gemini-2.5-flash-image works best with up to three input pictures. A scene with
-more characters passes the first three as pictures; the words of the character sheet carry every one."""
+"""Sheets sent with one still, at most: a scene with more characters passes the first three as pictures, and the
+words of the character sheet carry every one."""
 AssetKind = Literal["image", "audio", "video", "subtitles", "document"]
 RunStatus = Literal["running", "done", "failed", "cancelled"]
 """In the catalog a run can also be "paused" (waiting for approval), "stopped" (budget) or "interrupted"."""

@@ -83,6 +83,9 @@ class Tool:
     """The goal modes ("story", "trailer") in which this tool is how the storyboard normally gets
     the one part it writes: the cost quote counts a call of it for each scene still missing that
     part (for "story", one per run)."""
+    modes: frozenset[str] = frozenset({"story", "trailer"})
+    """The goal modes whose runs can use it: the brain is offered only those tools, and only their
+    models are checked before a run pays for anything."""
 
     def scope(self, args: BaseModel) -> tuple[str, int | str] | None:
         """The scene, source video or character a call is confined to; None for the whole storyboard."""
@@ -129,6 +132,7 @@ def tool(
     whole_board: bool = False,
     gated: bool = False,
     usual_for: tuple[str, ...] = (),
+    modes: tuple[str, ...] = ("story", "trailer"),
 ) -> Callable[[Callable[..., BaseModel]], Tool]:
     """Declare a tool; checks its shape now rather than when the model calls it."""
     unknown = sorted(set(reads + writes + clears) - STORY_PARTS)
@@ -136,6 +140,8 @@ def tool(
         raise TypeError(f"unknown storyboard parts {unknown}; use {sorted(STORY_PARTS)}")
     if usual_for and (len(writes) != 1 or not set(usual_for) <= {"story", "trailer"}):
         raise TypeError("usual_for names goal modes (story, trailer) of a tool that writes one part")
+    if not modes or not set(modes) <= {"story", "trailer"} or not set(usual_for) <= set(modes):
+        raise TypeError("modes names the goal modes (story, trailer) a tool serves, usual_for among them")
 
     def wrap(fn: Callable[..., BaseModel]) -> Tool:
         hints = get_type_hints(fn)
@@ -171,6 +177,7 @@ def tool(
             whole_board=whole_board,
             gated=gated,
             usual_for=frozenset(usual_for),
+            modes=frozenset(modes),
         )
 
     return wrap

@@ -20,7 +20,6 @@ from tests.helpers import check_final, db_rows, run_cli
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_storm_of_faults_loses_nothing_and_pays_nothing_twice(fake, capsys, workspace, fast, monkeypatch, seed):
-    monkeypatch.setenv("DIRECTOR_IMAGE_BACKEND", "imagen")
     monkeypatch.setenv("DIRECTOR_REQUEST_TIMEOUT_S", "1")
     monkeypatch.setenv("DIRECTOR_MAX_ATTEMPTS", "6")
     fake.slow_s = 1.6
@@ -58,11 +57,10 @@ def test_a_storm_of_faults_loses_nothing_and_pays_nothing_twice(fake, capsys, wo
     assert manifest["status"] == "done"
 
 
-@pytest.mark.parametrize("kind,backend,image_backend", [("image", "gemini", "gemini"), ("imagen", "vertex", "imagen"),
-                                                       ("tts", "gemini", "gemini"), ("lyria", "vertex", "imagen")])
+@pytest.mark.parametrize("kind,backend", [("image", "gemini"), ("image", "vertex"), ("tts", "gemini"),
+                                         ("lyria", "vertex")])
 def test_media_truncated_in_a_well_formed_answer_is_refused_and_asked_again(fake, capsys, workspace, fast,
-                                                                            monkeypatch, kind, backend, image_backend):
-    monkeypatch.setenv("DIRECTOR_IMAGE_BACKEND", image_backend)
+                                                                            monkeypatch, kind, backend):
     fake.set_chaos(7, rate=1.0, kinds={kind}, picks=["truncate"], times=1)
     result = run_cli(capsys, "make", "a fox", "--scenes", "1", "--backend", backend, "--fallback", "local",
                      "--budget", "5", "--workspace", str(workspace))

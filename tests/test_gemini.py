@@ -14,6 +14,7 @@ import pytest
 
 from director.tools import registry
 from tests.conftest import TEST_KEY
+from tests.fakes import rules, served
 from tests.helpers import check_final, checkpoint_blobs, db_rows, run_cli
 
 
@@ -31,14 +32,27 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
     assert "google-genai: gemini api (API key)" in result.err
     assert "motion: local instead of veo (veo needs Vertex AI; --fallback local)" in result.err
     manifest = check_final(Path(result.last_line), cues=3)
-    assert manifest["backends"]["image"] == {"backend": "gemini", "model": "gemini-2.5-flash-image"}
-    assert manifest["backends"]["brain"] == {"backend": "gemini", "model": "gemini-2.5-flash"}
+    assert manifest["backends"]["image"] == {"backend": "gemini", "model": "gemini-nano-banana-2.1"}
+    assert manifest["backends"]["brain"] == {"backend": "gemini", "model": "gemini-3.8-flash"}
+    assert manifest["backends"]["voice"] == {"backend": "gemini", "model": "gemini-3.8-flash-tts"}
+    # Today's models only, each asked about (models.get, free) before the first request that costs money.
+    assert {r.model for r in fake.requests if r.model} <= set(served.SERVED) and not fake.calls("not_found")
+    first_paid = fake.requests.index(fake.billable()[0])
+    assert {r.model for r in fake.requests[:first_paid] if r.kind == "model_get"} == {
+        "gemini-3.8-flash", "gemini-nano-banana-2.1", "gemini-3.8-flash-tts"}
 
     brain = fake.calls("brain")
-    assert all(r.path == "/v1beta/models/gemini-2.5-flash:generateContent" for r in brain)
+    assert all(r.path == "/v1beta/models/gemini-3.8-flash:generateContent" for r in brain)
     assert all(r.headers["x-goog-api-key"] == TEST_KEY for r in fake.requests)
     declared = {d["name"] for d in brain[0].body["tools"][0]["functionDeclarations"]}
-    assert declared == set(registry())
+    assert declared == {name for name, t in registry().items() if "story" in t.modes}  # no trailer tools
+    assert "detect_scenes" not in declared and "write_story" in declared
+    # Gemini 3 as Google's guide asks: no temperature, and a thinking level each role chose.
+    for r in fake.calls():
+        config = (r.body or {}).get("generationConfig") or {}
+        assert not {"temperature", "topP", "topK"} & set(config), (r.kind, config)
+    # (google-genai 3.x sends nested config keys in snake_case, which proto JSON accepts)
+    assert {rules._field(r.body["generationConfig"]["thinkingConfig"], "thinkingLevel") for r in brain} == {"LOW"}
     assert "The run's goal: a 3-scene bedtime story" in brain[0].body["systemInstruction"]["parts"][0]["text"]
     # The reference sheets came first, in one turn; then one turn asked for all the stills, their
     # continuity checks and the narrations, and their answers went back in one turn.
@@ -66,6 +80,7 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
     # google-genai 3.x sends this nested config with snake_case keys, which proto-JSON accepts.
     assert {r.body["generationConfig"]["speechConfig"]["voice_config"]["prebuilt_voice_config"]["voice_name"]
             for r in tts} == {"Kore"}
+    assert all(r.body["contents"][0]["parts"][0]["text"] for r in tts)  # the words alone, read as written
     # Images came back 1344x768 and were fitted; TTS PCM was wrapped into WAV with its real length.
     for scene in manifest["scenes"]:
         assert (scene["image"]["width"], scene["image"]["height"]) == (1280, 720)
@@ -73,24 +88,23 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
     assert manifest["totals"]["cost_usd"] > 0.1 and manifest["totals"]["input_tokens"] > 0
 
 
-def test_vertex_express_with_imagen_and_veo(fake, capsys, workspace, fast, monkeypatch):
-    monkeypatch.setenv("DIRECTOR_IMAGE_BACKEND", "imagen")
+def test_vertex_express_with_veo(fake, capsys, workspace, fast, monkeypatch):
     result = make(capsys, workspace, "--backend", "vertex", "--aspect", "9:16", "--run-id", "veo")
     # Three Veo clips cost more than the default cap: the run quotes first and stops before any media.
     assert result.code == 0, result.err
-    assert "quote: about $5.08 for 3 scenes (draw_character $0.08" in result.err and "cap $2.00 (DIRECTOR_DEFAULT_BUDGET_USD" in result.err
+    assert "quote: about $5.05 for 3 scenes (draw_character $0.07" in result.err and "cap $2.00 (DIRECTOR_DEFAULT_BUDGET_USD" in result.err
     assert "make_music $0.06" in result.err  # Lyria composes the bed on Vertex, at its price per track
     assert "paused before spending" in result.err and "past the $2.00 cap" in result.err
-    assert not fake.calls("imagen") and not fake.calls("veo")
+    assert not [r for r in fake.billable() if r.kind in ("image", "tts", "veo", "lyria")]  # no media paid for
     result = run_cli(capsys, "resume", "veo", "--budget", "20", "--workspace", str(workspace))
     assert result.code == 0, result.err
     assert "vertex express (API key)" in result.err
     manifest = check_final(Path(result.last_line), size=(720, 1280), cues=3)
-    assert manifest["backends"]["motion"] == {"backend": "veo", "model": "veo-3.0-generate-001"}
+    assert manifest["backends"]["motion"] == {"backend": "veo", "model": "veo-3.1-generate-001"}
     prefix = "/v1beta1/publishers/google/models/"
-    assert {r.path for r in fake.calls("imagen")} == {prefix + "imagen-4.0-generate-001:predict"}
+    assert {r.path for r in fake.calls("image")} == {prefix + "gemini-nano-banana-2.1:generateContent"}
     starts = fake.calls("veo")
-    assert len(starts) == 3 and all(r.path == prefix + "veo-3.0-generate-001:predictLongRunning" for r in starts)
+    assert len(starts) == 3 and all(r.path == prefix + "veo-3.1-generate-001:predictLongRunning" for r in starts)
     for r in starts:
         instance = r.body["instances"][0]
         assert instance["image"]["mimeType"] == "image/png" and len(instance["image"]["bytesBase64Encoded"]) > 1000
@@ -98,7 +112,7 @@ def test_vertex_express_with_imagen_and_veo(fake, capsys, workspace, fast, monke
         assert r.body["parameters"]["aspectRatio"] == "9:16"
         assert r.body["parameters"]["generateAudio"] is False  # the narration replaces it: half the price
     assert len(fake.calls("veo_poll")) == 3 * fake.veo_polls
-    assert fake.refusals == []  # every Imagen, Veo and poll request used only fields the API knows
+    assert fake.refusals == []  # every image, Veo and poll request used only fields the API knows
     # Billed as requested: 4 s of video without sound at $0.20/s, whatever the scene's length inside it.
     assert {round(c["cost_usd"], 2) for c in manifest["calls"] if c["tool"] == "animate_image"} == {0.8}
 
@@ -124,9 +138,13 @@ def test_vertex_project_mode_with_service_account(fake, capsys, workspace, fast,
     assert "backend vertex (GOOGLE_GENAI_USE_VERTEXAI is set)" in result.err
     assert fake.calls("token")
     model_calls = [r for r in fake.requests if r.model]
-    assert model_calls and all(
-        r.path.startswith("/v1beta1/projects/demo-project/locations/europe-west4/publishers/google/models/")
-        for r in model_calls)
+    # Each model at its own location: Gemini 3.x on the global endpoint, Veo and Lyria in the chosen region.
+    where = {r.model: r.path.split("/publishers/")[0] for r in model_calls}
+    base = "/v1beta1/projects/demo-project/locations/"
+    assert where == {"gemini-3.8-flash": base + "global", "gemini-nano-banana-2.1": base + "global",
+                     "gemini-3.8-flash-tts": base + "global", "veo-3.1-generate-001": base + "europe-west4",
+                     "lyria-002": base + "europe-west4"}
+    assert not fake.calls("not_found")
     assert all(r.headers.get("authorization") == "Bearer fake-access-token" for r in model_calls)
 
 
@@ -160,7 +178,7 @@ def test_exhausted_retries_fail_clearly_and_resume_finishes(fake, capsys, worksp
     result = run_cli(capsys, "make", "a cat naps", "--scenes", "2", "--backend", "gemini", "--fallback", "local",
                      "--workspace", str(workspace), "--run-id", "flaky")
     assert result.code == 1
-    assert "narrate scene 2: gemini-2.5-flash-preview-tts: 503 UNAVAILABLE" in result.err
+    assert "narrate scene 2: gemini-3.8-flash-tts: 503 UNAVAILABLE" in result.err
     assert "gave up after 3 attempts" in result.err
     assert "director resume flaky" in result.err
     mark = last_call_id(workspace)
@@ -203,7 +221,7 @@ def test_budget_stops_before_the_call_that_would_exceed_it(fake, capsys, workspa
     result = make(capsys, workspace, "--backend", "gemini", "--fallback", "local", "--budget", "0.06",
                   "--run-id", "thrifty")
     assert result.code == 3
-    assert "would cost about $0.039" in result.err and "$0.06 budget" in result.err
+    assert "would cost about $0.034" in result.err and "$0.06 budget" in result.err
     assert "director resume thrifty --budget <more>" in result.err
     spent = db_rows(workspace / "director.db", "SELECT SUM(cost_usd) FROM tool_calls WHERE run_id='thrifty'")[0][0]
     assert spent <= 0.06
@@ -244,6 +262,7 @@ def test_the_api_key_never_leaks(fake, capsys, workspace, fast, caplog):
 
 
 def test_model_mistakes_go_back_to_the_model(fake, capsys, workspace, fast):
+    fake.signatures.add("c2lnLTE=")  # as if the model had signed its call
     fake.enqueue("brain", {"candidates": [{"content": {"role": "model", "parts": [
         {"functionCall": {"id": "bad-1", "name": "make_it_pop", "args": {"scene": 1}}, "thoughtSignature": "c2lnLTE="},
         {"functionCall": {"id": "bad-2", "name": "create_image", "args": {"scene": "two", "prompt": "x"}}},
@@ -285,10 +304,14 @@ def test_veo_needs_vertex_in_api_key_mode(fake, capsys, workspace):
     assert not fake.requests and not (workspace / "director.db").exists()
 
 
-def test_imagen_needs_vertex_in_api_key_mode(fake, capsys, workspace, monkeypatch):
-    monkeypatch.setenv("DIRECTOR_IMAGE_BACKEND", "imagen")
-    result = make(capsys, workspace, "--backend", "gemini", "--fallback", "local")
-    assert result.code == 2 and "Imagen (DIRECTOR_IMAGE_BACKEND=imagen) needs Vertex AI" in result.err
+@pytest.mark.parametrize("name, value", [("DIRECTOR_IMAGE_BACKEND", "imagen"),
+                                         ("DIRECTOR_IMAGEN_MODEL", "imagen-4.0-generate-001")])
+def test_imagen_is_gone_with_one_line(fake, capsys, workspace, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    result = make(capsys, workspace, "--backend", "vertex")
+    assert result.code == 2 and "Imagen is shut down" in result.err and "2026-08-17" in result.err
+    assert len(result.err.strip().splitlines()) == 1 and "gemini-nano-banana-2.1" in result.err
+    assert not fake.requests and not (workspace / "director.db").exists()
 
 
 def test_veo_404_says_billing(fake, capsys, workspace, fast):
@@ -296,7 +319,7 @@ def test_veo_404_says_billing(fake, capsys, workspace, fast):
     result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "vertex",
                      "--workspace", str(workspace))
     assert result.code == 1
-    assert "no billing enabled for Veo" in result.err and "DIRECTOR_VIDEO_MODEL=veo-3.0-generate-001" in result.err
+    assert "no billing enabled for Veo" in result.err and "DIRECTOR_VIDEO_MODEL=veo-3.1-generate-001" in result.err
 
 
 def test_reve_images_with_retry_after_and_credits(fake, capsys, workspace, fast, monkeypatch):
@@ -331,17 +354,17 @@ def test_rate_limits_come_from_config_and_env(tmp_path, monkeypatch):
 
     home = tmp_path / "home"
     home.mkdir()
-    (home / "config.toml").write_text('[rate_limits]\n"gemini-2.5-flash" = 30\n"imagen-4.0-generate-001" = 5\n'
-                                      '[prices."gemini-2.5-flash"]\ninput_per_mtok = 1.0\n')
+    (home / "config.toml").write_text('[rate_limits]\n"gemini-3.8-flash" = 30\n"gemini-nano-banana-2.1" = 5\n'
+                                      '[prices."gemini-3.8-flash"]\ninput_per_mtok = 1.0\n')
     monkeypatch.setenv("DIRECTOR_HOME", str(home))
-    monkeypatch.setenv("GEMINI_RATE_LIMITS", '{"gemini-2.5-flash": 10}')
-    monkeypatch.setenv("VEO_RATE_LIMITS", '{"veo-3.0-generate-001": 2}')
+    monkeypatch.setenv("GEMINI_RATE_LIMITS", '{"gemini-3.8-flash": 10}')
+    monkeypatch.setenv("VEO_RATE_LIMITS", '{"veo-3.1-generate-001": 2}')
     settings = load_settings()
-    assert settings.rate_limits() == {"gemini-2.5-flash": 10.0, "imagen-4.0-generate-001": 5.0,
-                                      "veo-3.0-generate-001": 2.0}
+    assert settings.rate_limits() == {"gemini-3.8-flash": 10.0, "gemini-nano-banana-2.1": 5.0,
+                                      "veo-3.1-generate-001": 2.0}
     from director.limits import Prices
 
-    assert Prices(settings.file_config()["prices"]).tokens("gemini-2.5-flash", 1_000_000, 0) == 1.0
+    assert Prices(settings.file_config()["prices"]).tokens("gemini-3.8-flash", 1_000_000, 0) == 1.0
 
 
 def test_rate_limit_spaces_requests():

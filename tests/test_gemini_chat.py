@@ -36,7 +36,7 @@ def executed(ws: Path, run: str) -> list[tuple[str, int | None]]:
     return [(t, json.loads(a).get("scene")) for t, a in rows]
 
 
-@pytest.mark.parametrize("model", ["gemini-2.5-flash", "gemini-3-pro-preview"])
+@pytest.mark.parametrize("model", ["gemini-3.5-flash-lite", "gemini-4-argon"])
 def test_approve_then_resume(fake, capsys, workspace, fast, monkeypatch, model):
     monkeypatch.setenv("DIRECTOR_BRAIN_MODEL", model)
     result = cli(capsys, workspace, "make", "a 2-scene story about a fox", *GEMINI, "--approve", "--run-id", "gated")

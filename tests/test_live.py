@@ -3,8 +3,11 @@
     RUN_LIVE=1 GEMINI_API_KEY=... .venv/bin/python -m pytest -q tests/test_live.py
 
 It makes a 2-scene story with the approval gate on, approves it, and checks the
-video: the path a user with a key takes first. It costs a few cents (two stills,
-two narrations, a few brain turns; motion is local Ken Burns).
+video: the path a user with a key takes first, on today's default models
+(gemini-3.8-flash, gemini-nano-banana-2.1, gemini-3.8-flash-tts, as director/models.toml
+has them). It costs about ten US cents (sheets, two stills, two narrations, a few
+brain turns; motion is local Ken Burns). Every model is asked about first (models.get),
+so a default Google has shut down fails here in one line before anything is paid.
 """
 
 from __future__ import annotations
@@ -37,5 +40,9 @@ def test_a_two_scene_story_through_the_gate(live_key, capsys, tmp_path):
     assert "paused for approval" in result.err
     result = run_cli(capsys, "resume", "live", "--approve", "yes", "--workspace", str(ws))
     assert result.code == 0, result.err
-    check_final(Path(result.last_line), cues=2)
+    manifest = check_final(Path(result.last_line), cues=2)
     assert live_key not in (ws / "director.db").read_bytes().decode("latin-1")
+    from director.models import catalog
+
+    assert manifest["backends"]["brain"]["model"] == catalog().defaults["brain"]
+    assert 0 < manifest["totals"]["cost_usd"] < 1.0

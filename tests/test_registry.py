@@ -35,6 +35,7 @@ class Painter:
     """A new image provider, as a plugin would add it: one class and one registry entry."""
 
     name, model = "test-painter", "flat-v1"
+    paid = False  # it draws on this machine: no price, no budget
 
     def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path) -> None:
         Image.new("RGB", (width, height), (seed % 256, 90, 160)).save(out)
@@ -59,7 +60,7 @@ def test_an_unknown_provider_is_one_line_naming_the_choices(monkeypatch):
     monkeypatch.setenv("DIRECTOR_MOTION_BACKEND", "sora")
     with pytest.raises(ConfigError) as caught:
         load_settings()
-    assert str(caught.value) == "bad setting motion_backend: 'sora' is not a provider; use one of: local, veo"
+    assert str(caught.value) == "bad setting motion_backend: 'sora' is not a motion provider; use one of: local, veo"
 
 
 def test_the_registry_decorator_registers(monkeypatch):

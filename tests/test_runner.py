@@ -297,7 +297,7 @@ def test_goal_motion_reaches_every_clip(runner):
     from director.tools.animate_image import AnimateImageInput, _estimate
 
     held = AnimateImageInput(scene=1, aspect="16:9", motion="still")
-    assert _estimate(held, {"speech_seconds": 3.0}, "veo-3.0-generate-001", Prices()) == 0.0
+    assert _estimate(held, {"speech_seconds": 3.0}, "veo-3.1-generate-001", Prices()) == 0.0
     moving = AnimateImageInput(scene=1, aspect="16:9")
     # 3 s of speech is a 3.8 s scene: Veo is asked for (and bills) 4 s of video without sound, at $0.20/s.
-    assert _estimate(moving, {"speech_seconds": 3.0}, "veo-3.0-generate-001", Prices()) == pytest.approx(0.8)
+    assert _estimate(moving, {"speech_seconds": 3.0}, "veo-3.1-generate-001", Prices()) == pytest.approx(0.8)

@@ -27,7 +27,8 @@ def registry() -> dict[str, Tool]:
     return found
 
 
-def declarations(names: list[str] | None = None) -> list[dict[str, Any]]:
-    """Gemini function declarations (JSON) for the given tools, or all of them."""
+def declarations(names: list[str] | None = None, *, mode: str | None = None) -> list[dict[str, Any]]:
+    """Gemini function declarations (JSON) for the given tools, or all of them (those a `mode` can use)."""
     tools = registry()
-    return [tools[n].declaration() for n in (names or sorted(tools))]
+    names = names or sorted(n for n, t in tools.items() if mode is None or mode in t.modes)
+    return [tools[n].declaration() for n in names]

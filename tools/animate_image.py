@@ -7,7 +7,8 @@ from pydantic import BaseModel, Field
 
 from director.backends import MOTIONS
 from director.errors import MediaError, ToolArgumentError
-from director.limits import Prices, veo_audio, veo_seconds
+from director.limits import Prices
+from director.models import clip_seconds
 from director.media import hold_still, probe, render_slot, scene_length
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Motion, Storyboard
 from director.tooling import ToolContext, require_scene, tool
@@ -57,7 +58,9 @@ def pick_motion(scene: int, seed: int) -> str:
 def _estimate(args: AnimateImageInput, inputs: dict, model: str, prices: Prices) -> float:
     if args.motion == "still":
         return 0.0  # held locally, whoever animates
-    return prices.video(model, veo_seconds(duration_of(inputs, 30)), audio=bool(veo_audio(model)))
+    # A video model is billed for the clip length asked for, without its own sound where it can leave it
+    # out (the narration replaces it); a model that always makes sound is priced with it (Prices.video).
+    return prices.video(model, clip_seconds(model, duration_of(inputs, 30)), resolution="720p", audio=False)
 
 
 @tool(capability="motion", gated=True, usual_for=("story", "trailer"), needs=_needs, apply=_apply, estimate=_estimate, renders=True,

@@ -57,7 +57,7 @@ def _estimate(args: CheckContinuityInput, inputs: object, model: str, prices: Pr
     return prices.tokens(model, 4 * 1_290 + 300, 120)
 
 
-@tool(capability="vision", version="1", usual_for=("story",), needs=_needs, apply=_apply, estimate=_estimate,
+@tool(capability="vision", version="1", usual_for=("story",), modes=("story",), needs=_needs, apply=_apply, estimate=_estimate,
       reads=("story", "sheet", "image"), writes=("continuity",))
 def check_continuity(args: CheckContinuityInput, ctx: ToolContext) -> CheckContinuityOutput:
     """Score one scene's still against the reference sheets of the characters it shows (places are drawn from their sheets but not scored): 0 to 1, with a reason for each difference. Call it after each create_image of a scene with characters. When the result says retake, call create_image again for that scene with the same prompt and the reasons as fix; a still that passes, or has used its redraws, is kept."""

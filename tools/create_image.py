@@ -59,7 +59,7 @@ def _apply(board: Storyboard | None, args: CreateImageInput, out: CreateImageOut
 
 
 def _estimate(args: CreateImageInput, inputs: object, model: str, prices: Prices) -> float:
-    return prices.images(model) or prices.tokens(model, 400, 1_290)
+    return prices.image(model)
 
 
 @tool(capability="image", version="2", usual_for=("story",), needs=_needs, apply=_apply, estimate=_estimate,

@@ -96,7 +96,7 @@ def mean_colours(path: str, shots: list[Shot]) -> None:
                     break
 
 
-@tool(capability=None, version="1", needs=_needs, apply=_apply, writes=("shots",))
+@tool(capability=None, version="1", needs=_needs, apply=_apply, writes=("shots",), modes=("trailer",))
 def detect_scenes(args: DetectScenesInput, ctx: ToolContext) -> DetectScenesOutput:
     """Find the shots (cuts) of one source video with PySceneDetect. Returns the number of shots, the longest ones, and a file listing all of them. A video with no cut is one shot. Call once per source."""
     path = str(ctx.inputs["path"])

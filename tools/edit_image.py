@@ -41,7 +41,7 @@ def _apply(board: Storyboard | None, args: EditImageInput, out: EditImageOutput)
 
 
 def _estimate(args: EditImageInput, inputs: object, model: str, prices: Prices) -> float:
-    return prices.images(model) or prices.tokens(model, 1_600, 1_290)
+    return prices.image(model)
 
 
 @tool(capability="edit", usual_for=("trailer",), version="1", needs=_needs, apply=_apply, estimate=_estimate,

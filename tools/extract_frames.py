@@ -94,7 +94,7 @@ def grab(path: str, times: list[float], out_dir: Path) -> list[Path]:
     return files
 
 
-@tool(capability=None, version="1", needs=_needs, apply=_apply,
+@tool(capability=None, version="1", needs=_needs, apply=_apply, modes=("trailer",),
       reads=("story", "shots"), writes=("frame",),
       clears=("prompt", "image", "clip", "final"))
 def extract_frames(args: ExtractFramesInput, ctx: ToolContext) -> ExtractFramesOutput:

@@ -62,7 +62,7 @@ def _apply(board: Storyboard | None, args: MakeMusicInput, out: MakeMusicOutput)
 def _estimate(args: MakeMusicInput, inputs: object, model: str, prices: Prices) -> float:
     """A composing model's price per track; a library track or the user's own file is free."""
     own = isinstance(inputs, dict) and inputs.get("choice") == "file"
-    return 0.0 if own else prices.clips(model)
+    return 0.0 if own else prices.track(model)
 
 
 @tool(capability="music", gated=True, usual_for=("story", "trailer"), version="2", needs=_needs, apply=_apply,

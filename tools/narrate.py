@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from director.errors import MediaError
-from director.limits import AUDIO_TOKENS_PER_SECOND, Prices
+from director.limits import Prices
 from director.state import AssetRef, DirectorState, Storyboard
 from director.tooling import ToolContext, require_scene, tool
 
@@ -35,7 +35,7 @@ def _apply(board: Storyboard | None, args: NarrateInput, out: NarrateOutput) -> 
 
 def _estimate(args: NarrateInput, inputs: object, model: str, prices: Prices) -> float:
     seconds = len(args.text.split()) / 2.5 / args.pace + 1.0
-    return prices.tokens(model, len(args.text) // 3, int(seconds * AUDIO_TOKENS_PER_SECOND))
+    return prices.speech(model, args.text, seconds)
 
 
 @tool(capability="voice", gated=True, usual_for=("story", "trailer"), needs=_needs, apply=_apply, estimate=_estimate,

@@ -123,7 +123,7 @@ def lines_for(title: str, plots: list[str], quotes: list[str], n: int) -> list[s
     return pool[: n - 1] + [f"{title}. Coming soon."]
 
 
-@tool(capability=None, version="1", needs=_needs, apply=_apply, reads=("shots", "transcript"), writes=("story",))
+@tool(capability=None, version="1", needs=_needs, apply=_apply, reads=("shots", "transcript"), writes=("story",), modes=("trailer",))
 def plan_trailer(args: PlanTrailerInput, ctx: ToolContext) -> PlanTrailerOutput:
     """Plan the trailer: pick up to max_scenes shots (or use the picks given) and give each scene a narration line. Call once, after detect_scenes (and transcribe) for every source."""
     footage = {f["index"]: f for f in ctx.inputs["footage"]}

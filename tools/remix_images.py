@@ -53,7 +53,7 @@ def _apply(board: Storyboard | None, args: RemixImagesInput, out: RemixImagesOut
 
 
 def _estimate(args: RemixImagesInput, inputs: object, model: str, prices: Prices) -> float:
-    return prices.images(model) or prices.tokens(model, 1_300 * len(args.images), 1_290)
+    return prices.image(model)
 
 
 @tool(capability="edit", version="1", needs=_needs, apply=_apply, estimate=_estimate,

@@ -45,7 +45,7 @@ def _apply(board: Storyboard | None, args: TranscribeInput, out: TranscribeOutpu
     return board
 
 
-@tool(capability="vision", version="1", needs=_needs, apply=_apply, writes=("transcript",))
+@tool(capability="vision", version="1", needs=_needs, apply=_apply, writes=("transcript",), modes=("trailer",))
 def transcribe(args: TranscribeInput, ctx: ToolContext) -> TranscribeOutput:
     """Transcribe the speech of one source video (or part of it) into timed cues. A subtitle file next to the video (.srt or .vtt) is used when present. Call once per source."""
     from director.backends.local.vision import parse_subtitles, subtitle_sidecar

@@ -33,7 +33,7 @@ def _estimate(args: WriteStoryInput, inputs: object, model: str, prices: Prices)
     return prices.tokens(model, 1_500, 400 + 150 * args.scenes)
 
 
-@tool(capability="story", usual_for=("story",), apply=_apply, estimate=_estimate, writes=("story",))
+@tool(capability="story", usual_for=("story",), modes=("story",), apply=_apply, estimate=_estimate, writes=("story",))
 def write_story(args: WriteStoryInput, ctx: ToolContext) -> StoryDraft:
     """Write the story for the video: a title, one art style, a cast with stable looks, and for each scene an image prompt and one or two sentences of narration. Call this first, once."""
     draft = ctx.backends.story.write_story(args.goal, scenes=args.scenes, seed=ctx.seed, seconds=args.seconds)

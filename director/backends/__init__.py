@@ -205,8 +205,13 @@ class Providers:
     @property
     def paid(self) -> bool:
         """Whether anything this run talks to charges money."""
-        names = [b["backend"] for b in self.backends.describe().values()]
-        return getattr(self.brain, "name", "local") != "local" or any(n != "local" for n in names)
+        return any(charges(p) for p in (self.brain, *(self.backends.for_capability(c) for c in CAPABILITIES)))
+
+
+def charges(provider: object) -> bool:
+    """Whether a provider costs money: anything but the local ones, unless it says `paid = False` (a plugin
+    that runs on this machine)."""
+    return bool(getattr(provider, "paid", getattr(provider, "name", "local") != "local"))
 
 
 @dataclass
@@ -250,8 +255,26 @@ def provider(role: str, name: str) -> Callable[[Factory], Factory]:
     return register
 
 
+RETIRED: dict[tuple[str, str], str] = {
+    ("image", "imagen"): "Imagen is shut down (every Imagen model, on the Gemini API and on Vertex, since 2026-08-17); "
+                         "use DIRECTOR_IMAGE_BACKEND=gemini (gemini-nano-banana-2.1, on both)",
+}
+"""Providers Director had whose models are gone: naming one is this line, not 'no such provider'."""
+
+
 def provider_names(role: str) -> list[str]:
     return [name for (r, name) in REGISTRY if r == role]
+
+
+def check_provider(role: str, name: str | None) -> None:
+    """ConfigError for a provider name that is retired or unknown for `role`."""
+    if name is None:
+        return
+    if (role, name) in RETIRED:
+        raise ConfigError(RETIRED[(role, name)])
+    names = provider_names(role)
+    if name not in names:
+        raise ConfigError(f"{name!r} is not a {role} provider; use one of: {', '.join(names)}")
 
 
 @provider("story", "local")
@@ -280,13 +303,6 @@ def _gemini_image(w: Wiring) -> object:
     from director.backends.gemini import GeminiImageMaker
 
     return GeminiImageMaker(w.google(), w.settings.image_model)  # type: ignore[arg-type]
-
-
-@provider("image", "imagen")
-def _imagen(w: Wiring) -> object:
-    from director.backends.vertex import ImagenImageMaker
-
-    return ImagenImageMaker(w.google(), w.settings.imagen_model)  # type: ignore[arg-type]
 
 
 @provider("image", "reve")
@@ -400,9 +416,8 @@ def build_providers(settings: Settings, family: str, limits: object, *, cache_di
     for role in ROLES:
         chosen = getattr(settings, f"{role}_backend")
         name = chosen or {"gemini": CLOUD_DEFAULTS, "vertex": VERTEX_DEFAULTS}.get(family, {}).get(role, "local")
-        factory = REGISTRY.get((role, name))
-        if factory is None:
-            raise ConfigError(f"unknown {role} backend {name!r}; use one of: {', '.join(provider_names(role))}")
+        check_provider(role, name)
+        factory = REGISTRY[(role, name)]
         try:
             wiring.built[role] = factory(wiring)
         except NeedsVertex as exc:

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,8 @@ from director.backends import IMG_REF, image_refs
 from director.brain.conversation import Call, Text, conversation
 from director.config import Settings
 from director.errors import ConfigError, ProviderError, SafetyBlocked
-from director.limits import Limits, parse_retry_delay, record_tokens
+from director.limits import Limits, Usage, parse_retry_delay, record_usage
+from director.models import find as find_model
 from director.media import write_png, write_wav_pcm16
 from director.prompting import render
 from director.state import Message, StoryDraft
@@ -99,22 +101,30 @@ def classifier(provider: str, model: str) -> Callable[[BaseException], ProviderE
 
 
 class GoogleClient:
-    """A google-genai client for one mode (Gemini API or Vertex AI) with limits and metering."""
+    """google-genai clients for one mode (Gemini API or Vertex AI) with limits and metering.
+
+    On Vertex with a project, each model is called at its own location: the catalog says which are
+    served on the global endpoint (Gemini 3.x) and which in a region (Veo, Lyria: GOOGLE_CLOUD_LOCATION,
+    else us-central1); DIRECTOR_VERTEX_LOCATIONS overrides it per model."""
 
     def __init__(self, settings: Settings, *, vertex: bool, limits: Limits) -> None:
         self.settings = settings
         self.limits = limits
         self.provider = "vertex" if vertex else "gemini"
+        self.project: str | None = None
+        self._clients: dict[str | None, genai.Client] = {}
+        self._lock = threading.Lock()
         key = settings.gemini_api_key.get_secret_value() if settings.has_gemini_key() else None  # type: ignore[union-attr]
         timeout_ms = int(settings.request_timeout_s * 1000)
         if vertex:
             http = types.HttpOptions(base_url=settings.vertex_base_url, timeout=timeout_ms)
             if settings.cloud_project:
-                self.client = genai.Client(vertexai=True, project=settings.cloud_project,
-                                           location=settings.cloud_location or "us-central1", http_options=http)
+                self.project = settings.cloud_project
+                self._make = lambda location: genai.Client(vertexai=True, project=settings.cloud_project,
+                                                           location=location, http_options=http)
                 self.mode = f"vertex project {settings.cloud_project}"
             elif key:
-                self.client = genai.Client(vertexai=True, api_key=key, http_options=http)
+                self._make = lambda location: genai.Client(vertexai=True, api_key=key, http_options=http)
                 self.mode = "vertex express (API key)"
             else:
                 raise ConfigError(f"the vertex backend needs GOOGLE_CLOUD_PROJECT (with GOOGLE_CLOUD_LOCATION and "
@@ -123,28 +133,75 @@ class GoogleClient:
             if not key:
                 raise ConfigError(f"the gemini backend needs an API key: {KEY_HELP}")
             http = types.HttpOptions(base_url=settings.gemini_base_url, api_version="v1beta", timeout=timeout_ms)
-            self.client = genai.Client(api_key=key, http_options=http)
+            self._make = lambda location: genai.Client(api_key=key, http_options=http)
             self.mode = "gemini api (API key)"
+
+    def location(self, model: str) -> str | None:
+        """Where Vertex serves `model` for this project (None: not a project, so no location in the path)."""
+        if self.project is None:
+            return None
+        chosen = self.settings.vertex_locations.get(model)
+        if chosen:
+            return chosen
+        row = find_model(model)
+        if row is not None and row.vertex_location == "global":
+            return "global"
+        configured = self.settings.cloud_location
+        if configured and (configured != "global" or row is None):
+            return configured
+        return "us-central1"  # a regional model (Veo, Lyria) where no region is set, or only "global"
+
+    def for_model(self, model: str) -> genai.Client:
+        """The SDK client that reaches `model` (one per location)."""
+        location = self.location(model)
+        with self._lock:
+            if location not in self._clients:
+                self._clients[location] = self._make(location)
+            return self._clients[location]
 
     def call(self, model: str, fn: Callable[[], Any]) -> Any:
         return self.limits.call(model, fn, classify=classifier(self.provider, model))
 
-    def generate(self, model: str, contents: Any, config: types.GenerateContentConfig, *,
+    def served(self, model: str) -> Any:
+        """models.get for `model` (free): its Model resource, or a ProviderError (404 when it is not served)."""
+        return self.limits.call(f"{model}:get", lambda: self.for_model(model).models.get(model=model),
+                                classify=classifier(self.provider, model))
+
+    def generate(self, model: str, contents: Any, config: types.GenerateContentConfig, *, output: str = "TEXT",
                  check: Callable[[types.GenerateContentResponse], None] | None = None) -> types.GenerateContentResponse:
-        """One generateContent, metered; `check` may refuse a damaged answer (a retryable
+        """One generateContent, metered by modality (`output`: what the model answers in, for an answer
+        that does not break its tokens down); `check` may refuse a damaged answer (a retryable
         ProviderError), and then the request is made again like any other transient failure."""
 
         def once() -> types.GenerateContentResponse:
-            response = self.client.models.generate_content(model=model, contents=contents, config=config)
-            usage = response.usage_metadata
-            if usage is not None:  # every answer is billed, a damaged one too
-                output = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
-                record_tokens(model, usage.prompt_token_count, output)
+            response = self.for_model(model).models.generate_content(model=model, contents=contents, config=config)
+            if response.usage_metadata is not None:  # every answer is billed, a damaged one too
+                record_usage(model, usage_of(response.usage_metadata, output=output))
             if check is not None:
                 check(response)
             return response
 
         return self.call(model, once)
+
+
+def usage_of(meta: types.GenerateContentResponseUsageMetadata, *, output: str = "TEXT") -> Usage:
+    """The billed tokens of an answer by modality; an answer that gives no breakdown counts its prompt as
+    text and its output as `output`."""
+
+    def by_modality(details: Any, total: int | None, default: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for d in details or []:
+            name = _name(d.modality) or default
+            name = "TEXT" if name in ("DOCUMENT", "MODALITY_UNSPECIFIED") else name
+            counts[name] = counts.get(name, 0) + int(d.token_count or 0)
+        if not counts and total:
+            counts[default] = int(total)
+        return counts
+
+    return Usage(prompt=by_modality(meta.prompt_tokens_details, meta.prompt_token_count, "TEXT"),
+                 cached=by_modality(meta.cache_tokens_details, meta.cached_content_token_count, "TEXT"),
+                 output=by_modality(meta.candidates_tokens_details, meta.candidates_token_count, output),
+                 thoughts=int(meta.thoughts_token_count or 0))
 
 
 def blocked_reason(response: types.GenerateContentResponse) -> str | None:
@@ -166,10 +223,14 @@ def _name(value: Any) -> str:
 
 
 def inline_blobs(response: types.GenerateContentResponse, prefix: str) -> list[tuple[bytes, str]]:
+    """The answer's media of one kind, in order. Parts marked `thought` are left out: a thinking image
+    model (Nano Banana Pro) shows up to two interim drafts before its final picture."""
     blobs = []
     for candidate in response.candidates or []:
         for part in (candidate.content.parts if candidate.content and candidate.content.parts else []):
             blob = part.inline_data
+            if part.thought:
+                continue
             if blob is not None and blob.data and (blob.mime_type or "").startswith(prefix):
                 data = blob.data if isinstance(blob.data, bytes) else base64.b64decode(blob.data)
                 blobs.append((data, blob.mime_type or ""))
@@ -237,7 +298,41 @@ class BrainTurn:
     detail: str = ""
 
 
-RETRY_FINISH = {"MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "MAX_TOKENS", "TOO_MANY_TOOL_CALLS"}
+RETRY_FINISH = {"MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "MAX_TOKENS", "TOO_MANY_TOOL_CALLS",
+                "MALFORMED_RESPONSE"}
+TRANSIENT_FINISH = {"MALFORMED_RESPONSE", "NO_IMAGE", "IMAGE_OTHER", "OTHER"}
+"""Finish reasons of an answer that came back empty for no fault of the request: asked again, like a 503.
+(MALFORMED_RESPONSE: the model's output could not be read; NO_IMAGE and IMAGE_OTHER: an image model that
+drew nothing, for no reason it names.)"""
+MISSING_SIGNATURE = ("the request lost a thought signature the model gave (finish reason MISSING_THOUGHT_SIGNATURE): "
+                     "a Director bug, since every signature is sent back on its part; please report it, then resume "
+                     "the run")
+
+THINKING = {"brain": "low", "story": "medium", "vision": "low"}
+"""How hard each role thinks, where the model takes a thinking level (Gemini 3): planning tool calls
+and looking at pictures need little; the story is the one piece of writing."""
+
+
+def generation(model: str, role: str, **fields: Any) -> types.GenerateContentConfig:
+    """A request config for `role` on `model`, per Google's guide for Gemini 3: no temperature, top-p or
+    top-k (deprecated since 2026-07-21; below 1.0 they make Gemini 3 loop), and a thinking level the
+    model takes."""
+    level = THINKING.get(role)
+    row = find_model(model)
+    if level and row is not None and level in row.limits.thinking_levels:
+        fields["thinking_config"] = types.ThinkingConfig(thinking_level=level.upper())
+    return types.GenerateContentConfig(**fields)
+
+
+def transient(response: types.GenerateContentResponse, *, provider: str, model: str) -> None:
+    """Refuse an answer whose finish reason says it failed for no fault of the request (retryable)."""
+    for candidate in response.candidates or []:
+        reason = _name(candidate.finish_reason)
+        if reason == "MISSING_THOUGHT_SIGNATURE":
+            raise ProviderError(f"{model}: {MISSING_SIGNATURE}", provider=provider, model=model)
+        if reason in TRANSIENT_FINISH and not (candidate.content and candidate.content.parts):
+            raise ProviderError(f"{model}: the answer came back empty ({reason})", provider=provider, model=model,
+                                retryable=True)
 
 
 def to_contents(messages: list[Message]) -> list[types.Content]:
@@ -272,12 +367,12 @@ class GeminiChat:
         self.name = client.provider
 
     def turn(self, *, system: str, messages: list[Message], declarations: list[dict[str, Any]]) -> BrainTurn:
-        config = types.GenerateContentConfig(
+        config = generation(
+            self.model, "brain",
             system_instruction=system,
             tools=[types.Tool(function_declarations=[types.FunctionDeclaration.model_validate(d) for d in declarations])],
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
             tool_config=types.ToolConfig(function_calling_config=types.FunctionCallingConfig(mode="AUTO")),
-            temperature=0.2,
         )
         response = self.client.generate(self.model, to_contents(messages), config)
         turn = BrainTurn()
@@ -291,6 +386,8 @@ class GeminiChat:
             elif part.text and not part.thought:
                 turn.text += part.text
         finish = _name(candidate.finish_reason) if candidate else ""
+        if finish == "MISSING_THOUGHT_SIGNATURE":
+            raise ProviderError(f"{self.model}: {MISSING_SIGNATURE}", provider=self.name, model=self.model)
         if turn.calls:
             return turn
         blocked = blocked_reason(response)
@@ -318,9 +415,10 @@ class GeminiStoryWriter:
 
         per_scene = speech_seconds_per_scene(seconds, scenes) if seconds else 5
         prompt = render("story.md", goal=goal, scenes=scenes, seconds_per_scene=round(per_scene))
-        config = types.GenerateContentConfig(response_mime_type="application/json", response_schema=StoryDraft,
-                                             seed=seed, temperature=0.9)
-        response = self.client.generate(self.model, prompt, config)
+        config = generation(self.model, "story", response_mime_type="application/json", response_schema=StoryDraft,
+                            seed=seed)
+        response = self.client.generate(self.model, prompt, config,
+                                        check=lambda r: transient(r, provider=self.name, model=self.model))
         if isinstance(response.parsed, StoryDraft):
             return response.parsed
         reason = blocked_reason(response)
@@ -334,7 +432,7 @@ class GeminiStoryWriter:
 
 
 class GeminiImageMaker:
-    """gemini-2.5-flash-image: create, edit (image + instruction), remix (N images)."""
+    """A Gemini image model (Nano Banana): create, edit (image + instruction), remix (N images)."""
 
     def __init__(self, client: GoogleClient, model: str, *, label: str | None = None) -> None:
         self.client, self.model = client, model
@@ -346,16 +444,18 @@ class GeminiImageMaker:
             image_config=types.ImageConfig(aspect_ratio=aspect) if aspect else None,
             seed=seed,
         )
+
         def check(response: types.GenerateContentResponse) -> None:
-            for data, _ in inline_blobs(response, "image/")[:1]:
+            transient(response, provider=self.name, model=self.model)
+            for data, _ in inline_blobs(response, "image/")[-1:]:
                 whole_image(data, provider=self.name, model=self.model)
 
-        response = self.client.generate(self.model, contents, config, check=check)
+        response = self.client.generate(self.model, contents, config, output="IMAGE", check=check)
         blobs = inline_blobs(response, "image/")
         if not blobs:
             reason = blocked_reason(response) or "no image in the reply"
             raise SafetyBlocked(f"{what}: {reason}", provider=self.name, model=self.model)
-        save_png(blobs[0][0], out)
+        save_png(blobs[-1][0], out)  # the final picture: the last one that is not a thought
 
     def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path,
                      references: list[Path] | None = None) -> None:
@@ -389,7 +489,9 @@ GEMINI_VOICES = (
 
 
 class GeminiVoice:
-    """Gemini TTS: PCM s16le mono (24 kHz) wrapped into WAV."""
+    """Gemini TTS. The 3.8 models read the text as a verbatim transcript, so how to read it goes in the
+    part's speechMetadata.style, never into the words; the answer is a WAV (3.8) or raw 16-bit PCM (older
+    models, `audio/L16;rate=24000`), written out as a WAV either way."""
 
     def voices(self) -> list[str]:
         return list(GEMINI_VOICES)
@@ -404,15 +506,45 @@ class GeminiVoice:
             speech_config=types.SpeechConfig(voice_config=types.VoiceConfig(
                 prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name=voice or self.default_voice))),
         )
-        prompt = text if abs(pace - 1.0) < 0.05 else f"Read this {'briskly' if pace > 1 else 'slowly'}: {text}"
-        response = self.client.generate(self.model, prompt, config)
+        style = None if abs(pace - 1.0) < 0.05 else ("brisk, a little quicker than usual" if pace > 1
+                                                     else "slow and unhurried")
+        part = types.Part(text=text, speech_metadata=types.SpeechMetadata(style=style) if style else None)
+
+        def check(response: types.GenerateContentResponse) -> None:
+            for data, _ in inline_blobs(response, "audio/")[:1]:
+                if data[:4] == b"RIFF":
+                    whole_wav(data, model=self.model, provider=self.name)
+
+        response = self.client.generate(self.model, [types.Content(role="user", parts=[part])], config,
+                                        output="AUDIO", check=check)
         blobs = inline_blobs(response, "audio/")
         if not blobs:
             raise SafetyBlocked(f"narration: {blocked_reason(response) or 'no audio in the reply'}",
                                 provider=self.name, model=self.model)
         data, mime = blobs[0]
+        if data[:4] == b"RIFF":
+            out.write_bytes(data)
+            return
         rate = int(m.group(1)) if (m := re.search(r"rate=(\d+)", mime)) else 24_000
         write_wav_pcm16(out, data, rate=rate)
+
+
+def whole_wav(data: bytes, *, model: str, provider: str, min_seconds: float = 0.0) -> None:
+    """Refuse a WAV answer (speech, music) that holds less than its header says, or under `min_seconds`:
+    cut off on the way, so asked for again (retryable)."""
+    import wave
+
+    try:
+        with wave.open(io.BytesIO(data)) as w:
+            frames, width = w.getnframes(), w.getsampwidth() * w.getnchannels()
+            got = len(w.readframes(frames)) // max(1, width)
+            seconds = frames / float(w.getframerate() or 1)
+    except (wave.Error, EOFError) as exc:
+        raise ProviderError(f"{model}: the audio is not a WAV Director can read ({exc})", provider=provider,
+                            model=model, retryable=True) from None
+    if got < frames or seconds < min_seconds:
+        raise ProviderError(f"{model}: the audio came back damaged ({got} of {frames} samples)", provider=provider,
+                            model=model, retryable=True)
 
 
 class TranscriptCue(BaseModel):
@@ -447,7 +579,7 @@ class GeminiVision:
         prompt = render(f"styles/{style}.md", part="model", title=title, plot=plot or "unknown",
                         transcript=transcript or "nothing is said")
         response = self.client.generate(self.model, [prompt, image_part(image, max_side=640)],
-                                        types.GenerateContentConfig(temperature=0.4))
+                                        generation(self.model, "vision"))
         if not response.text:
             raise SafetyBlocked(f"describe: {blocked_reason(response) or 'empty reply'}", provider=self.name,
                                 model=self.model)
@@ -460,8 +592,8 @@ class GeminiVision:
         for n, (name, path) in enumerate(references):
             contents += [f"picture {n} ({name}):", image_part(path, max_side=768)]
         contents += ["the still:", image_part(image, max_side=1024)]
-        config = types.GenerateContentConfig(response_mime_type="application/json", response_schema=ContinuityVerdict,
-                                             temperature=0.0)
+        config = generation(self.model, "vision", response_mime_type="application/json",
+                            response_schema=ContinuityVerdict)
         response = self.client.generate(self.model, contents, config)
         try:
             verdict = ContinuityVerdict.model_validate_json(response.text or "")
@@ -493,8 +625,8 @@ class GeminiVision:
             length = min(self.CHUNK_S, last - at)
             wav = extract_audio(video, start=at, duration=length)
             try:
-                config = types.GenerateContentConfig(response_mime_type="application/json",
-                                                     response_schema=Transcript, temperature=0.0)
+                config = generation(self.model, "vision", response_mime_type="application/json",
+                                    response_schema=Transcript)
                 response = self.client.generate(self.model, [
                     "Transcribe the speech in this audio verbatim, as timed cues in seconds from its start. "
                     "Return no cues when nobody speaks.",

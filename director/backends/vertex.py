@@ -1,24 +1,24 @@
-"""Vertex-only capabilities through google-genai: Imagen stills and Veo motion.
+"""Vertex-only capabilities through google-genai: Veo motion and Lyria 2 music.
 
-google-genai 3.x refuses generate_images and generate_videos in API-key
-(Gemini Developer API) mode, so these need a Vertex client: a project with
-application-default credentials, or an express-mode API key.
+google-genai 3.x refuses generate_videos in API-key (Gemini Developer API) mode,
+and Lyria 2 is a Vertex model, so these need a Vertex client: a project with
+application-default credentials, or an express-mode API key. (Imagen, the other
+one, was shut down on 2026-08-17; see director/models.toml.)
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from google.genai import types
 
-from director.backends import without_references
-from director.backends.gemini import GoogleClient, aspect_of
+from director.backends.gemini import GoogleClient, aspect_of, whole_wav
 from director.errors import NeedsVertex, ProviderError, SafetyBlocked
-from director.limits import record_clips, record_images, record_video, veo_audio, veo_seconds
+from director.limits import record_track, record_video
+from director.models import clip_seconds, limits_of
 
 log = logging.getLogger(__name__)
 
@@ -29,43 +29,6 @@ VERTEX_HELP = ("set GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT and
 def require_vertex(client: GoogleClient, what: str) -> None:
     if client.provider != "vertex":
         raise NeedsVertex(f"{what} needs Vertex AI: google-genai refuses it in Gemini API-key mode; {VERTEX_HELP}")
-
-
-class ImagenImageMaker:
-    """Imagen 4 generate_images (Vertex)."""
-
-    name = "imagen"
-
-    def __init__(self, client: GoogleClient, model: str) -> None:
-        require_vertex(client, "Imagen (DIRECTOR_IMAGE_BACKEND=imagen)")
-        self.client, self.model = client, model
-
-    def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path,
-                     references: list[Path] | None = None) -> None:
-        # Imagen 4's generate takes no pictures (subject references are Imagen 3 capability's
-        # edit_image): the character sheet in words carries the looks.
-        prompt = without_references(prompt)
-        config = types.GenerateImagesConfig(number_of_images=1, aspect_ratio=aspect_of(width, height),
-                                            output_mime_type="image/png", include_rai_reason=True)
-        from director.backends.gemini import save_png, whole_image
-
-        def generate() -> types.GenerateImagesResponse:
-            with warnings.catch_warnings():  # the SDK flags generate_images as deprecated after Jan 2027
-                warnings.simplefilter("ignore")
-                response = self.client.client.models.generate_images(model=self.model, prompt=prompt, config=config)
-            for g in (response.generated_images or [])[:1]:
-                if g.image and g.image.image_bytes:
-                    record_images(self.model, 1)  # billed, whole or not
-                    whole_image(g.image.image_bytes, provider=self.name, model=self.model)
-            return response
-
-        response = self.client.call(self.model, generate)
-        images = [g for g in (response.generated_images or []) if g.image and g.image.image_bytes]
-        if not images:
-            reasons = [g.rai_filtered_reason for g in (response.generated_images or []) if g.rai_filtered_reason]
-            raise SafetyBlocked(f"image filtered by Imagen ({'; '.join(reasons) or 'no image returned'})",
-                                provider=self.name, model=self.model)
-        save_png(images[0].image.image_bytes, out)  # type: ignore[union-attr,arg-type]
 
 
 class VeoAnimator:
@@ -90,8 +53,8 @@ class VeoAnimator:
         out: Path,
         report: Callable[[str], None] | None = None,
     ) -> None:
-        seconds = veo_seconds(duration)
-        audio = veo_audio(self.model)
+        seconds = clip_seconds(self.model, duration)
+        audio = False if limits_of(self.model).sound else None  # the narration replaces it, at half the price
         aspect = aspect_of(*size)
         camera = motion.replace("_", " ")
         source = types.GenerateVideosSource(
@@ -102,7 +65,7 @@ class VeoAnimator:
                                             aspect_ratio=aspect if aspect != "1:1" else "16:9",
                                             generate_audio=audio)
         try:
-            operation = self.client.call(self.model, lambda: self.client.client.models.generate_videos(
+            operation = self.client.call(self.model, lambda: self.client.for_model(self.model).models.generate_videos(
                 model=self.model, source=source, config=config))
         except ProviderError as exc:
             if exc.status == 404:
@@ -124,7 +87,7 @@ class VeoAnimator:
             time.sleep(self.poll_s)
             polls += 1
             current = operation
-            operation = self.client.call(f"{self.model}:poll", lambda: self.client.client.operations.get(current))
+            operation = self.client.call(f"{self.model}:poll", lambda: self.client.for_model(self.model).operations.get(current))
         if operation.error:
             raise ProviderError(f"Veo operation failed: {operation.error}", provider=self.name, model=self.model)
         result = operation.response or operation.result
@@ -139,7 +102,7 @@ class VeoAnimator:
         if not data:
             raise ProviderError(f"Veo returned the clip only as {video.uri}; Director needs inline bytes "  # type: ignore[union-attr]
                                 f"(do not set an output GCS URI)", provider=self.name, model=self.model)
-        record_video(self.model, seconds, audio=bool(audio))  # billed, whole or not
+        record_video(self.model, seconds, resolution="720p", audio=bool(audio))  # billed, whole or not
         out.write_bytes(data)
         try:
             from director.media import check_decodes
@@ -179,7 +142,7 @@ class LyriaMusic:
         body = {"instances": [{"prompt": prompt, "negative_prompt": LYRIA_NEGATIVE, "seed": seed}], "parameters": {}}
 
         def predict() -> bytes:
-            api = self.client.client._api_client  # noqa: SLF001 - the SDK's client, for a model it has no method for
+            api = self.client.for_model(self.model)._api_client  # noqa: SLF001 - the SDK's client, for a model it has no method for
             response = api.request("post", f"publishers/google/models/{self.model}:predict", body)
             try:
                 answer = json.loads(response.body or "{}")
@@ -192,32 +155,14 @@ class LyriaMusic:
                 raise SafetyBlocked(f"Lyria returned no music ({reason or 'no audio in the answer'}); resume "
                                     f"with DIRECTOR_MUSIC_BACKEND=local for the offline library, or --music none",
                                     provider=self.name, model=self.model)
-            record_clips(self.model, 1)  # billed, whole or not
+            record_track(self.model, 1)  # billed, whole or not
             try:
                 data = base64.b64decode(predictions[0]["bytesBase64Encoded"], validate=True)
             except (binascii.Error, ValueError) as exc:
                 raise ProviderError(f"{self.model}: the audio came back damaged ({exc})", provider=self.name,
                                     model=self.model, retryable=True) from None
-            whole_audio(data, provider=self.name, model=self.model)
+            whole_wav(data, provider=self.name, model=self.model, min_seconds=1.0)
             return data
 
         out.write_bytes(self.client.call(self.model, predict))
         return f"{self.model} ({mood})"
-
-
-def whole_audio(data: bytes, *, provider: str, model: str) -> None:
-    """Refuse a WAV that is cut short of what its header says, or holds under a second: retryable."""
-    import io
-    import wave
-
-    try:
-        with wave.open(io.BytesIO(data)) as w:
-            frames, width = w.getnframes(), w.getsampwidth() * w.getnchannels()
-            got = len(w.readframes(frames)) // max(1, width)
-            seconds = frames / float(w.getframerate() or 1)
-    except (wave.Error, EOFError) as exc:
-        raise ProviderError(f"{model}: the music is not a WAV Director can read ({exc})", provider=provider,
-                            model=model, retryable=True) from None
-    if got < frames or seconds < 1.0:
-        raise ProviderError(f"{model}: the music came back damaged ({got} of {frames} samples)", provider=provider,
-                            model=model, retryable=True)

@@ -44,14 +44,15 @@ class GeminiBrain:
                         style=goal.style or "diorama", audio=goal.audio, sources=footage, approve=goal.approve,
                         music=state.finish.music, duration=goal.duration)
         messages = list(state.messages)
-        turn = self.chat.turn(system=system, messages=messages, declarations=declarations())
+        offered = declarations(mode=goal.mode)  # only the tools this run's mode can use
+        turn = self.chat.turn(system=system, messages=messages, declarations=offered)
         tries = 1
         while getattr(turn, "problem", None) and tries <= self.retries:
             # A bad reply is not the run's end: tell the model what was wrong and ask again.
             # The note goes to this request only; the log keeps what really happened.
             note = render("retry.md", problem=turn.problem, detail=turn.detail)  # type: ignore[attr-defined]
             messages.append(Message(role="user", text=note))
-            turn = self.chat.turn(system=system, messages=messages, declarations=declarations())
+            turn = self.chat.turn(system=system, messages=messages, declarations=offered)
             tries += 1
         if getattr(turn, "problem", None):
             return Decision(give_up=f"the model gave no usable reply in {tries} tries; the last was "

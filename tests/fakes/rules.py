@@ -56,7 +56,7 @@ PART = {
     "fileData": FILE_DATA, "executableCode": {"language": None, "code": None},
     "codeExecutionResult": {"outcome": None, "output": None}, "thought": None, "thoughtSignature": None,
     "videoMetadata": {"startOffset": None, "endOffset": None, "fps": None}, "partMetadata": ANY,
-    "mediaResolution": ANY,
+    "mediaResolution": ANY, "speechMetadata": {"speaker": None, "style": None},
 }
 CONTENT = {"role": None, "parts": PART}
 FUNCTION_DECLARATION = {"name": None, "description": None, "behavior": None, "parameters": SCHEMA,
@@ -65,9 +65,11 @@ TOOL = {"functionDeclarations": FUNCTION_DECLARATION, "googleSearchRetrieval": A
         "googleSearch": ANY, "urlContext": ANY, "computerUse": ANY, "fileSearch": ANY, "googleMaps": ANY,
         "retrieval": ANY, "enterpriseWebSearch": ANY}
 TOOL_CONFIG = {"functionCallingConfig": {"mode": None, "allowedFunctionNames": None}, "retrievalConfig": ANY}
+VOICE_CONFIG = {"prebuiltVoiceConfig": {"voiceName": None}, "voice": None, "replicatedVoiceConfig": ANY}
 SPEECH_CONFIG = {
-    "voiceConfig": {"prebuiltVoiceConfig": {"voiceName": None}},
-    "multiSpeakerVoiceConfig": ANY, "languageCode": None,
+    "voiceConfig": VOICE_CONFIG,
+    "multiSpeakerVoiceConfig": {"speakerVoiceConfigs": {"speaker": None, "voiceConfig": VOICE_CONFIG}},
+    "languageCode": None,
 }
 GENERATION_CONFIG = {
     "stopSequences": None, "responseMimeType": None, "responseSchema": SCHEMA, "responseJsonSchema": ANY,
@@ -75,12 +77,14 @@ GENERATION_CONFIG = {
     "topP": None, "topK": None, "seed": None, "presencePenalty": None, "frequencyPenalty": None,
     "responseLogprobs": None, "logprobs": None, "enableEnhancedCivicAnswers": None, "speechConfig": SPEECH_CONFIG,
     "thinkingConfig": {"includeThoughts": None, "thinkingBudget": None, "thinkingLevel": None},
-    "imageConfig": {"aspectRatio": None, "imageSize": None}, "mediaResolution": None, "audioTimestamp": None,
+    "imageConfig": {"aspectRatio": None, "imageSize": None, "personGeneration": None, "prominentPeople": None,
+                    "imageOutputOptions": ANY},
+    "mediaResolution": None, "audioTimestamp": None, "audioTranscriptionConfig": ANY,
 }
 GENERATE_CONTENT_REQUEST = {
     "model": None, "contents": CONTENT, "tools": TOOL, "toolConfig": TOOL_CONFIG,
     "safetySettings": {"category": None, "threshold": None, "method": None}, "systemInstruction": CONTENT,
-    "generationConfig": GENERATION_CONFIG, "cachedContent": None, "labels": ANY,
+    "generationConfig": GENERATION_CONFIG, "cachedContent": None, "labels": ANY, "serviceTier": None,
 }
 
 
@@ -231,6 +235,60 @@ def refuse(body: Any, model: str, issued: set[str]) -> str | None:
         return problem
     if model.startswith("gemini-3"):
         return signatures(contents, issued)
+    return None
+
+
+def model_problem(body: dict[str, Any], info: dict[str, Any]) -> str | None:
+    """What this model refuses in a well-formed body (what it makes, how it thinks, its limits).
+
+    - Gemini 3 models take a thinkingLevel from their own list (3.8 Flash refuses MINIMAL), never with a
+      thinkingBudget (ai.google.dev/gemini-api/docs/gemini-3, thinking).
+    - Only image models answer IMAGE, only speech models AUDIO, and a speech model answers nothing else.
+    - The 3.8 TTS models refuse temperature, topP and topK (INVALID_ARGUMENT; Vertex TTS migration guide).
+    - Image models take the imageSize values and the number of input pictures they document (up to 14).
+    - Multi-speaker speech names exactly two speakers, and every part's speaker is one of them.
+    """
+    config = _field(body, "generationConfig") or {}
+    thinking = _field(config, "thinkingConfig") or {}
+    level = _field(thinking, "thinkingLevel")
+    if level is not None:
+        allowed = info.get("thinking") or ()
+        if str(level).upper() not in allowed:
+            return (f"Thinking level {level} is not supported for this model"
+                    + (f"; supported levels: {', '.join(allowed)}." if allowed else "."))
+        if _field(thinking, "thinkingBudget") is not None:
+            return "thinking_budget and thinking_level cannot be set at the same time."
+    modalities = {str(m).upper() for m in _field(config, "responseModalities") or []}
+    if "IMAGE" in modalities and not info.get("image"):
+        return "The requested combination of response modalities (IMAGE) is not supported by the model."
+    if "AUDIO" in modalities and not info.get("tts"):
+        return "The requested combination of response modalities (AUDIO) is not supported by the model."
+    if info.get("tts") and modalities != {"AUDIO"}:
+        return "This model only supports the AUDIO response modality."
+    if info.get("tts") == "wav":
+        for name in ("temperature", "topP", "topK"):
+            if _field(config, name) is not None:
+                return f"{name} is not supported by this model."
+        speech = _field(config, "speechConfig") or {}
+        multi = _field(speech, "multiSpeakerVoiceConfig")
+        if multi is not None:
+            if _field(speech, "voiceConfig") is not None:
+                return "voice_config and multi_speaker_voice_config are mutually exclusive."
+            speakers = [_field(c, "speaker") for c in _field(multi, "speakerVoiceConfigs") or []]
+            if len(speakers) != 2:
+                return "Exactly two speaker voice configurations must be provided."
+            named = {_field(_field(p, "speechMetadata") or {}, "speaker") for c in body.get("contents") or []
+                     for p in c.get("parts") or []} - {None}
+            if not named <= set(speakers):
+                return f"speech_metadata.speaker {sorted(named - set(speakers))[0]!r} matches no speaker voice config."
+    if info.get("image"):
+        size = _field(_field(config, "imageConfig") or {}, "imageSize")
+        if size is not None and size not in info.get("sizes", ()):
+            return f"Image size {size} is not supported by this model; supported: {', '.join(info.get('sizes', ()))}."
+        pictures = sum(1 for c in body.get("contents") or [] for p in c.get("parts") or []
+                       if _field(p, "inlineData") is not None)
+        if pictures > info.get("refs", 14):
+            return f"Too many input images: {pictures}; this model takes at most {info.get('refs', 14)}."
     return None
 
 

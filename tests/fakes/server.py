@@ -33,12 +33,19 @@ from urllib.parse import urlparse
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tests.fakes import rules
+from tests.fakes import rules, served
 
 MODEL_PATH = re.compile(
     r"^/(?P<version>v1|v1beta|v1beta1|v1alpha)/(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/)?"
     r"(?:publishers/google/)?models/(?P<model>[^/:]+):(?P<method>\w+)$"
 )
+MODEL_GET = re.compile(
+    r"^/(?P<version>v1|v1beta|v1beta1|v1alpha)/(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/)?"
+    r"(?P<publisher>publishers/google/)?models(?:/(?P<model>[^/:]+))?$"
+)
+BILLABLE = {"brain", "story", "image", "tts", "text", "transcript", "continuity", "veo", "lyria",
+            "reve_create", "reve_edit", "reve_remix"}
+"""Request kinds a provider charges for when they succeed (models.get, polls and downloads are free)."""
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 IMAGE_SIZES = {"16:9": (1344, 768), "9:16": (768, 1344), "1:1": (1024, 1024), None: (1024, 1024)}
@@ -136,6 +143,19 @@ def music_wav(seed: str, seconds: float = 30.0, rate: int = 48_000) -> bytes:
     return buf.getvalue()
 
 
+def wav(pcm: bytes, rate: int = 24_000) -> bytes:
+    """16-bit mono PCM as a WAV file (what the 3.8 TTS models answer with)."""
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm)
+    return buf.getvalue()
+
+
 _mp4_cache: dict[int, bytes] = {}
 _mp4_lock = threading.Lock()
 
@@ -179,6 +199,7 @@ class FakeGoogle:
         self.chaos_left: int | None = None
         self.media_served: list[tuple[str, str, bool]] = []
         self.refusals: list[tuple[str, str]] = []
+        self.statuses: list[int] = []
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -258,6 +279,7 @@ class FakeGoogle:
             reply = Reply(500, google_error(500, f"fake crashed: {exc}\n{traceback.format_exc()}"))
         with self.lock:
             self.requests.append(req)
+            self.statuses.append(reply.status)
         delay = self.latency.get(req.kind, 0.0)
         if delay:
             time.sleep(delay)
@@ -278,14 +300,23 @@ class FakeGoogle:
         if path.startswith("/v1/image/"):
             req.kind = "reve_" + path.rsplit("/", 1)[-1]
             return self._respond(req, self._reve)
+        g = MODEL_GET.match(path) if req.method == "GET" else None
+        if g:
+            return self._models(req, g)
         m = MODEL_PATH.match(path)
         if m:
             req.model, method = m["model"], m["method"]
+            surface = "vertex" if "/publishers/google/" in path else "gemini"
+            missing = served.problem(req.model, method, surface=surface, version=m["version"], location=m["location"])
+            if missing:
+                req.kind = "not_found"
+                return Reply(404, google_error(404, missing))
             if method == "generateContent":
                 req.kind = self._content_kind(req.body or {})
                 with self.lock:
                     issued = set(self.signatures)
-                problem = rules.refuse(req.body, req.model or "", issued)
+                problem = rules.refuse(req.body, req.model or "", issued) or \
+                    rules.model_problem(req.body, served.SERVED[req.model or ""])
                 if problem:
                     self.refusals.append((req.kind, problem))
                     return Reply(400, google_error(400, problem))
@@ -304,9 +335,6 @@ class FakeGoogle:
                     self.refusals.append(("lyria", problem))
                     return Reply(400, google_error(400, problem))
                 return self._respond(req, self._lyria)
-            if method == "predict":
-                req.kind = "imagen"
-                return self._respond(req, self._imagen)
             if method == "predictLongRunning":
                 req.kind = "veo"
                 return self._respond(req, lambda r: self._veo_start(r, path, m))
@@ -321,6 +349,32 @@ class FakeGoogle:
             return Reply(raw=mp4(4), headers={"content-type": "video/mp4"})
         req.kind = "unknown"
         return Reply(404, google_error(404, f"fake has no route for {req.method} {path}"))
+
+    def _models(self, req: Request, g: re.Match[str]) -> Reply:
+        """models.get and models.list (free): the Model resource of a served model, the real 404 otherwise."""
+        surface = "vertex" if g["publisher"] else "gemini"
+        if g["model"] is None:
+            req.kind = "model_list"
+            names = sorted(m for m, info in served.SERVED.items() if surface in info["surfaces"])
+            query = dict(p.split("=", 1) for p in req.query.split("&") if "=" in p)
+            size = max(1, min(int(query.get("pageSize", 50) or 50), 1000))
+            start = int(query.get("pageToken") or 0)
+            page = [served.resource(n, surface=surface) for n in names[start:start + size]]
+            body: dict[str, Any] = {"publisherModels" if surface == "vertex" else "models": page}
+            if start + size < len(names):
+                body["nextPageToken"] = str(start + size)
+            return Reply(body=body)
+        req.kind, req.model = "model_get", g["model"]
+        missing = served.problem(g["model"], "get", surface=surface, version=g["version"], location=g["location"])
+        if missing:
+            return Reply(404, google_error(404, missing))
+        return Reply(body=served.resource(g["model"], surface=surface))
+
+    def billable(self) -> list[Request]:
+        """The requests a provider would have charged for: model calls it answered (not models.get, polls,
+        downloads, or anything refused)."""
+        with self.lock:
+            return [r for r, status in zip(self.requests, self.statuses) if r.kind in BILLABLE and status == 200]
 
     def _content_kind(self, body: dict[str, Any]) -> str:
         if body.get("tools"):
@@ -378,7 +432,7 @@ class FakeGoogle:
         plain = reply
         if reply.status == 200 and reply.raw is None:
             reply = self._chaotic(req, reply)
-        if plain.status == 200 and plain.raw is None and req.kind in ("image", "imagen", "tts", "lyria"):
+        if plain.status == 200 and plain.raw is None and req.kind in ("image", "tts", "lyria"):
             whole = reply is plain or (reply.raw is None and reply.status == 200)
             key = hashlib.sha256(json.dumps(req.body, sort_keys=True).encode()).hexdigest()
             with self.lock:  # what a provider would bill: every answer that carried media, whole or not
@@ -418,8 +472,6 @@ class FakeGoogle:
         if req.kind in ("image", "brain", "story", "tts", "text"):
             return Reply(body={"candidates": [{"content": {"role": "model", "parts": []}, "finishReason": reason}],
                                "usageMetadata": {"promptTokenCount": 10, "totalTokenCount": 10}})
-        if req.kind == "imagen":
-            return Reply(body={"predictions": [{"raiFilteredReason": f"filtered: {reason}"}]})
         if req.kind == "veo":
             name = f"fake/operations/blocked-{len(self.operations)}"
             self.operations[name] = {"polls": 0, "blocked": reason}
@@ -430,10 +482,23 @@ class FakeGoogle:
         return Reply(400, google_error(400, "blocked"))
 
     # -- default answers ---------------------------------------------------------
-    def _usage(self, req: Request, output_tokens: int) -> dict[str, int]:
-        prompt = max(1, len(json.dumps(req.body or {})) // 4)
+    def _usage(self, req: Request, output_tokens: int, modality: str = "TEXT") -> dict[str, Any]:
+        """usageMetadata as the API gives it: totals, and the tokens by modality (images 1,120 each in the
+        prompt, audio 32 a second), which is how they are billed."""
+        parts = req.inline_parts()
+        images = sum(1 for p in parts if p["mimeType"].startswith("image/"))
+        audio = sum(len(p.get("data", "")) * 3 // 4 for p in parts if p["mimeType"].startswith("audio/"))
+        audio_tokens = int(audio / 32_000 * 32)  # 16 kHz 16-bit mono: 32 kB a second
+        text = max(1, len(req.text) // 4 + len(json.dumps((req.body or {}).get("tools") or [])) // 4)
+        details = [{"modality": "TEXT", "tokenCount": text}]
+        if images:
+            details.append({"modality": "IMAGE", "tokenCount": 1120 * images})
+        if audio_tokens:
+            details.append({"modality": "AUDIO", "tokenCount": audio_tokens})
+        prompt = sum(d["tokenCount"] for d in details)
         return {"promptTokenCount": prompt, "candidatesTokenCount": output_tokens,
-                "totalTokenCount": prompt + output_tokens}
+                "totalTokenCount": prompt + output_tokens, "promptTokensDetails": details,
+                "candidatesTokensDetails": [{"modality": modality, "tokenCount": output_tokens}]}
 
     def _generate(self, req: Request) -> Reply:
         body = req.body or {}
@@ -464,17 +529,29 @@ class FakeGoogle:
         if req.kind == "tts":
             text = req.text
             seconds = max(0.6, 0.055 * len(text))
-            data = base64.b64encode(pcm_tone(seconds)).decode()
-            return Reply(body={"candidates": [{"content": {"role": "model", "parts": [
-                {"inlineData": {"mimeType": "audio/L16;codec=pcm;rate=24000", "data": data}}]}, "finishReason": "STOP"}],
-                "usageMetadata": self._usage(req, int(seconds * 32))})
+            if served.SERVED[req.model or ""].get("tts") == "wav":  # 3.8: a whole WAV file per answer
+                blob = {"mimeType": "audio/wav", "data": base64.b64encode(wav(pcm_tone(seconds))).decode()}
+            else:
+                blob = {"mimeType": "audio/L16;codec=pcm;rate=24000", "data": base64.b64encode(pcm_tone(seconds)).decode()}
+            return Reply(body={"candidates": [{"content": {"role": "model", "parts": [{"inlineData": blob}]},
+                                               "finishReason": "STOP"}],
+                               "usageMetadata": self._usage(req, int(seconds * 25), "AUDIO")})
         if req.kind == "image":
-            aspect = ((body.get("generationConfig") or {}).get("imageConfig") or {}).get("aspectRatio")
+            image_config = (body.get("generationConfig") or {}).get("imageConfig") or {}
+            aspect = image_config.get("aspectRatio")
             w, h = IMAGE_SIZES.get(aspect, IMAGE_SIZES[None])
-            data = base64.b64encode(png(w, h, req.text)).decode()
-            return Reply(body={"candidates": [{"content": {"role": "model", "parts": [
-                {"inlineData": {"mimeType": "image/png", "data": data}}]}, "finishReason": "STOP"}],
-                "usageMetadata": self._usage(req, 1290)})
+            scale = {"2K": 2, "4K": 4}.get(image_config.get("imageSize") or "1K", 1)
+            parts = []
+            if served.SERVED[req.model or ""].get("thoughts"):
+                # A thinking image model shows its drafts first, marked as thoughts; the last image is the answer.
+                draft = base64.b64encode(png(w // 4, h // 4, "draft " + req.text)).decode()
+                parts.append({"inlineData": {"mimeType": "image/png", "data": draft}, "thought": True})
+            data = base64.b64encode(png(w * scale, h * scale, req.text)).decode()
+            parts.append({"inlineData": {"mimeType": "image/png", "data": data},
+                          "thoughtSignature": base64.b64encode(b"image-signature").decode()})
+            tokens = {1: 1120, 2: 1680, 4: 3780}[scale]
+            return Reply(body={"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP"}],
+                               "usageMetadata": self._usage(req, tokens, "IMAGE")})
         return Reply(body={"candidates": [{"content": {"role": "model", "parts": [
             {"text": "A miniature diorama of the scene, warm light, felt and clay."}]}, "finishReason": "STOP"}],
             "usageMetadata": self._usage(req, 20)})
@@ -489,13 +566,6 @@ class FakeGoogle:
                 with self.lock:
                     self.signatures.add(signature)
                 return
-
-    def _imagen(self, req: Request) -> Reply:
-        params = (req.body or {}).get("parameters") or {}
-        w, h = IMAGE_SIZES.get(params.get("aspectRatio"), IMAGE_SIZES[None])
-        prompt = ((req.body or {}).get("instances") or [{}])[0].get("prompt", "")
-        return Reply(body={"predictions": [{"bytesBase64Encoded": base64.b64encode(png(w, h, prompt)).decode(),
-                                            "mimeType": "image/png"}]})
 
     def _lyria(self, req: Request) -> Reply:
         """30 s of 48 kHz stereo WAV, as Lyria 2 returns: a chord that changes with the prompt and seed."""
