@@ -81,11 +81,13 @@ class Director:
         return self.lifecycle.make(goal, **options)
 
     def resume(self, run_id: str, *, budget: float | None = None, approve: str | None = None,
-               on_event: OnEvent | None = None, background: bool = False, wait: bool = False) -> Run:
+               on_event: OnEvent | None = None, background: bool = False, wait: bool = False,
+               retry_unsure: bool = False) -> Run:
         """Finish a stopped run: killed, over budget, failed scenes, or waiting for approval
-        ("yes", "no" or a change in words). Completed calls are reused, never paid for again."""
+        ("yes", "no" or a change in words). Completed calls are reused, never paid for again.
+        retry_unsure starts again the paid clips whose start was sent but never answered."""
         return self.lifecycle.resume(run_id, budget=budget, approve=approve, on_event=on_event,
-                                     background=background, wait=wait)
+                                     background=background, wait=wait, retry_unsure=retry_unsure)
 
     def say(self, run_id: str, message: str, *, on_event: OnEvent | None = None, background: bool = False,
             wait: bool = False) -> Run:

@@ -150,6 +150,20 @@ ContinuityOpt = Annotated[Optional[float], typer.Option(
                                           "scores under this, 0-1 (default 0.6; 0 turns the check off).")]
 RetakesOpt = Annotated[Optional[int], typer.Option(
     "--retakes", metavar="N", help="Stories: at most N redraws of one still for its likeness, 0-5 (default 1).")]
+ResolutionOpt = Annotated[Optional[str], typer.Option(
+    "--resolution", metavar="auto|720p|1080p|4k",
+    help="Video resolution: auto (the motion model's own: 1080p on Veo, 720p on Omni and locally), 720p, 1080p or "
+         "4k (priced as such). Stills are drawn at the clips' size.")]
+TierOpt = Annotated[Optional[str], typer.Option(
+    "--tier", metavar="standard|flex",
+    help="flex: the calls that can wait (story, sheets, stills, checks) at about half the price, slower "
+         "(default: DIRECTOR_TIER, else standard).")]
+ClipSoundOpt = Annotated[Optional[str], typer.Option(
+    "--clip-sound", metavar="auto|keep|off",
+    help="A video model's own sound: auto (off where it can be left out, else ducked under the narration), keep "
+         "(asked for, ducked under the narration) or off.")]
+FlowOpt = Annotated[bool, typer.Option("--flow", help="Each clip ends on the next scene's still (first and last "
+                                                      "frame), for scenes that flow into each other.")]
 WaitOpt = Annotated[bool, typer.Option("--wait", help="If another command is working on the run, wait for it "
                                                      "instead of stopping.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -191,7 +205,9 @@ class Progress:
                 cap = (f"cap ${event['budget_usd']:.2f} (DIRECTOR_DEFAULT_BUDGET_USD; --budget to choose)"
                        if event.get("default_cap") else f"budget ${event['budget_usd']:.2f}"
                        if event.get("budget_usd") is not None else "no budget")
-                c.print(f"quote: about ${quote['usd']:.2f} for {event['scenes']} scenes"
+                flex = (f" on the flex tier (${quote['standard_usd']:.2f} on standard)"
+                        if quote.get("tier") == "flex" else "")
+                c.print(f"quote: about ${quote['usd']:.2f}{flex} for {event['scenes']} scenes"
                         f"{' (' + parts + ')' if parts else ''}, before brain turns; {cap}")
             elif event.get("budget_usd") is not None:
                 c.print(f"  budget ${event['budget_usd']:.2f}", style="dim")
@@ -268,6 +284,10 @@ def make(
     transition_seconds: TransitionSecondsOpt = None,
     continuity: ContinuityOpt = None,
     retakes: RetakesOpt = None,
+    resolution: ResolutionOpt = None,
+    tier: TierOpt = None,
+    clip_sound: ClipSoundOpt = None,
+    flow: FlowOpt = False,
     duration: Annotated[Optional[float], typer.Option("--duration", metavar="SECONDS", help="Target length, 5-600 s (default: one the goal states, like 'a 30-second ad', else the story's own); sets the scene count when the goal gives none.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
     executor: ExecutorOpt = None,
@@ -281,7 +301,8 @@ def make(
                           audio=audio, approve=approve, motion=motion, music=music, captions=captions,
                           caption_style=caption_style, title_card=title_card, end_card=end_card,
                           transition=transition, transition_seconds=transition_seconds, continuity=continuity,
-                          retakes=retakes, duration=duration, on_event=Progress(err, quiet=quiet))
+                          retakes=retakes, resolution=resolution, tier=tier, clip_sound=clip_sound, flow=flow,
+                          duration=duration, on_event=Progress(err, quiet=quiet))
     _finish(run)
 
 
@@ -294,10 +315,14 @@ def resume(
     approve: Annotated[Optional[str], typer.Option("--approve", metavar="ANSWER", help="Answer the approval gate: yes, no, or a change in words.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
     wait: WaitOpt = False,
+    retry_unsure: Annotated[bool, typer.Option("--retry-unsure", help="Start again the paid clips whose start was "
+                                                                     "sent but never answered (they may be "
+                                                                     "running and billed: this may pay twice).")] = False,
 ) -> None:
     """Finish a stopped run: after a crash, a budget stop, failed scenes, or the approval gate. Done work is reused."""
     director = _director(workspace, fallback=fallback)
-    result = director.resume(run, budget=budget, approve=approve, on_event=Progress(err, quiet=quiet), wait=wait)
+    result = director.resume(run, budget=budget, approve=approve, on_event=Progress(err, quiet=quiet), wait=wait,
+                             retry_unsure=retry_unsure)
     _finish(result)
 
 

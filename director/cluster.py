@@ -269,7 +269,7 @@ def run_task(job: dict[str, Any]) -> Executed:
     tool = runner.tools[job["tool"]]
     args = tool.input.model_validate(job["args"])
     done = runner.execute(tool, args, job["inputs"], key=job["key"], run_id=job["run_id"], call_id=job["call_id"],
-                          seed=job["seed"])
+                          seed=job["seed"], tier=job.get("tier", "standard"))
     if ray.is_initialized():
         done.node = ray.get_runtime_context().get_node_id()
     return done

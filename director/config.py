@@ -50,10 +50,11 @@ class Settings(BaseSettings):
     story_backend: str | None = Field(None, description="Who writes the story (gemini, local).")
     image_backend: str | None = Field(None, description="Who draws (gemini, reve, local).")
     voice_backend: str | None = Field(None, description="Who narrates (gemini, local).")
-    motion_backend: str | None = Field(None, description="Who animates (veo, local).")
+    motion_backend: str | None = Field(None, description="Who animates (omni on an API key, veo on Vertex, local).")
     edit_backend: str | None = Field(None, description="Who edits and remixes (gemini, reve, local).")
     vision_backend: str | None = Field(None, description="Who describes and transcribes (gemini, local).")
-    music_backend: str | None = Field(None, description="Who makes the music bed (lyria, local).")
+    music_backend: str | None = Field(None, description="Who makes the music bed (lyria3 on an API key, lyria on "
+                                                                  "Vertex, local).")
     fallback: Literal["none", "local"] = Field(
         "none", description="Use the local provider where the family's default needs Vertex (Veo, in API-key mode)."
     )
@@ -67,9 +68,13 @@ class Settings(BaseSettings):
     image_model: str = Field(default_factory=lambda: default_model("image"),
                              description="Gemini image model: create, edit, remix and reference sheets.")
     video_model: str = Field(default_factory=lambda: default_model("video"), description="Veo model (Vertex only).")
+    omni_model: str = Field(default_factory=lambda: default_model("omni"),
+                            description="Gemini Omni Flash model: motion on a Gemini API key (Interactions API).")
     tts_model: str = Field(default_factory=lambda: default_model("tts"), description="Gemini TTS model.")
     tts_voice: str = Field("Kore", description="Gemini TTS prebuilt voice.")
-    music_model: str = Field(default_factory=lambda: default_model("music"), description="Lyria model (Vertex only).")
+    music_model: str = Field(default_factory=lambda: default_model("music"), description="Lyria 2 model (Vertex).")
+    lyria_model: str = Field(default_factory=lambda: default_model("lyria"),
+                             description="Lyria 3 model: the music bed on a Gemini API key (Interactions API).")
     reve_version: str | None = Field(None, description="Reve model version; latest when unset.")
 
     # Long-running work and retries.
@@ -84,6 +89,9 @@ class Settings(BaseSettings):
         2.0, ge=0, description="Spending cap of a run on a paid backend when no budget is given; a quote past it "
                                "stops at the approval gate.")
     brain_retries: int = Field(2, ge=0, le=10, description="Corrective re-asks after an unusable brain reply.")
+    tier: Literal["standard", "flex"] = Field(
+        "standard", description="Service tier of the calls that can wait (story, sheets, stills, checks) when a run "
+                                "does not say: flex is about half the price and slower (minutes).")
 
     # Credentials and endpoints, under the names the providers document.
     gemini_api_key: SecretStr | None = Field(

@@ -67,6 +67,11 @@ class ProviderError(DirectorError):
         self.retry_after = retry_after
 
 
+class UnsureStart(ProviderError):
+    """A paid long-running job's start was sent and never answered: it may be running and billed, so it is not
+    sent again without the user's word (director resume RUN --retry-unsure)."""
+
+
 class SafetyBlocked(ProviderError):
     """The provider refused the request or withheld the output for safety reasons."""
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from director.errors import InputError, MediaError
-from director.state import ASPECT_SIZES, MOTION_CHOICES, TRANSITIONS, Goal
+from director.state import ASPECT_SIZES, MOTION_CHOICES, RESOLUTIONS, TRANSITIONS, Goal
 
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch: no trailing newline
 NUMBER_WORDS = {w: i for i, w in enumerate(
@@ -100,7 +100,7 @@ def make_goal(
 
 
 FINISH_OPTIONS = ("music", "captions", "caption_style", "title_card", "end_card", "transition", "transition_seconds",
-                  "continuity", "retakes")
+                  "continuity", "retakes", "resolution", "tier", "clip_sound", "flow")
 """How the cut is finished (and how closely its stills must match the characters' sheets): the keyword
 options every face (CLI, Python, HTTP) passes through to make_goal."""
 
@@ -108,8 +108,16 @@ options every face (CLI, Python, HTTP) passes through to make_goal."""
 def check_finish(music: str | None = None, captions: str | None = None, caption_style: str | None = None,
                  title_card: bool = False, end_card: str | None = None, transition: str | None = None,
                  transition_seconds: float | None = None, continuity: float | None = None,
-                 retakes: int | None = None) -> dict[str, Any]:
+                 retakes: int | None = None, resolution: str | None = None, tier: str | None = None,
+                 clip_sound: str | None = None, flow: bool = False) -> dict[str, Any]:
     """The finishing options as Goal fields, defaults filled in; InputError names a bad one."""
+    resolution, tier, clip_sound = resolution or "auto", tier or "standard", clip_sound or "auto"
+    if resolution not in RESOLUTIONS:
+        raise InputError(f"unknown resolution {resolution!r}: use {', '.join(RESOLUTIONS)}")
+    if tier not in ("standard", "flex"):
+        raise InputError(f"unknown tier {tier!r}: use standard or flex")
+    if clip_sound not in ("auto", "keep", "off"):
+        raise InputError(f"unknown clip sound {clip_sound!r}: use auto, keep or off")
     captions, caption_style = captions or "soft", caption_style or "plain"
     if captions not in ("soft", "burn", "both"):
         raise InputError(f"unknown captions {captions!r}: use soft, burn or both")
@@ -126,7 +134,8 @@ def check_finish(music: str | None = None, captions: str | None = None, caption_
     retakes = 1 if retakes is None else retakes
     if not isinstance(retakes, int) or not 0 <= retakes <= 5:
         raise InputError(f"retakes must be a whole number from 0 to 5 (got {retakes})")
-    return {"continuity": float(continuity), "retakes": retakes, "music": check_music(music or "auto"), "captions": captions, "caption_style": caption_style,
+    return {"resolution": resolution, "tier": tier, "clip_sound": clip_sound, "flow": bool(flow),
+            "continuity": float(continuity), "retakes": retakes, "music": check_music(music or "auto"), "captions": captions, "caption_style": caption_style,
             "title_card": bool(title_card), "end_card": end_card, "transition": transition,
             "transition_seconds": transition_seconds}
 

@@ -39,6 +39,32 @@ from director.store import DATABASE_ERRORS, AssetStore, Catalog, RunRow, Workspa
 log = logging.getLogger(__name__)
 
 
+def clip_rate(settings: Settings, providers: Providers) -> Settings:
+    """The settings at the frame rate the motion model makes (Veo and Omni: 24 fps), so the cut keeps its
+    clips' rate; a frame rate set in DIRECTOR_FPS, or local motion, keeps the settings' own."""
+    from director.backends import charges
+    from director.models import limits_of
+
+    motion = providers.backends.motion
+    fps = limits_of(motion.model).fps if charges(motion) else None
+    if fps is None or "fps" in settings.model_fields_set or fps == settings.fps:
+        return settings
+    return settings.model_copy(update={"fps": fps})
+
+
+def resolved(goal: Goal, providers: Providers) -> Goal:
+    """The goal with its resolution chosen: auto is the motion model's own (1080p on Veo, 720p on Omni), and
+    720p for local motion or held stills."""
+    from director.backends import charges
+    from director.models import limits_of
+
+    if goal.resolution != "auto":
+        return goal
+    motion = providers.backends.motion
+    own = limits_of(motion.model).default_resolution if charges(motion) and goal.motion != "still" else None
+    return goal.model_copy(update={"resolution": own or "720p"})
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
     """While a run is driven from the main thread, Ctrl-C and SIGTERM stop it within a moment.
@@ -80,6 +106,9 @@ class Session:
     family: str
     limits: Limits
     prices: Prices
+    settings: Settings
+    """The settings this run works with: the process's, at the frame rate of the motion model's clips (a Veo
+    or Omni cut is 24 fps, so no clip is resampled) unless DIRECTOR_FPS chooses one."""
 
     @property
     def backends(self) -> Backends:
@@ -159,7 +188,8 @@ class Lifecycle:
         self.workspace.prepare()
         catalog = Catalog.open(self.workspace, create=True)
         store = AssetStore(self.workspace, catalog)
-        return Session(self.workspace, catalog, store, providers, family, limits, prices)
+        return Session(self.workspace, catalog, store, providers, family, limits, prices,
+                       clip_rate(self.settings, providers))
 
     def _run_session(self, row: RunRow) -> Session:
         """A session for an existing run: its own family and its --fallback, unless overridden now."""
@@ -202,6 +232,8 @@ class Lifecycle:
         backend overrides this Lifecycle's choice for this run (the server's per-request choice);
         finish holds the finishing options (goals.FINISH_OPTIONS)."""
         early: list[Event] = []
+        if finish.get("tier") is None:
+            finish["tier"] = self.settings.tier
         if sources and duration is not None:
             raise InputError("--duration applies to stories; a trailer's length comes from its shots (--max-scenes)")
         if sources:
@@ -236,6 +268,7 @@ class Lifecycle:
             board = Storyboard(title=title or " & ".join(titles),
                                art_style=f"{spec.style} (prompts/styles/{spec.style}.md)", footage=footage)
         session = self._session(family, voice=spec.voice, goal=spec)
+        spec = resolved(spec, session.providers)
         run_id = run_id or new_run_id()
         if session.catalog.get_run(run_id) is not None:
             raise RunStateError(f"run {run_id!r} already exists in {self.workspace.root}; pick another --run-id")
@@ -262,7 +295,8 @@ class Lifecycle:
                               background=background, early=early)
 
     def resume(self, run_id: str, *, budget: float | None = None, approve: str | None = None,
-               on_event: OnEvent | None = None, background: bool = False, wait: bool = False) -> Run:
+               on_event: OnEvent | None = None, background: bool = False, wait: bool = False,
+               retry_unsure: bool = False) -> Run:
         """Finish a stopped run: killed, over budget, failed scenes, or waiting for approval.
 
         approve answers the approval gate: "yes", "no", or a change in words.
@@ -271,6 +305,8 @@ class Lifecycle:
         """
         if budget is not None and budget < 0:
             raise InputError(f"budget must be zero or more dollars (got {budget})")
+        if retry_unsure:  # the user's word: the starts that were never answered may be sent again
+            self._catalog().drop_unsure_jobs(run_id)
         return self._holding(run_id, "resume", wait, on_event, background,
                              lambda lease: self._resume(lease, run_id, budget=budget, approve=approve))
 
@@ -560,7 +596,7 @@ class Lifecycle:
 
         brain = session.providers.brain
         runner = self._runner(session, budget, stop)
-        publisher = Publisher(self.workspace, session.store, session.catalog, self.settings, session.backends, brain)
+        publisher = Publisher(self.workspace, session.store, session.catalog, session.settings, session.backends, brain)
         return build_graph(brain=brain, runner=runner, finish=publisher, checkpointer=checkpointer)  # type: ignore[arg-type]
 
     def _runner(self, session: Session, budget: BudgetGuard, stop: threading.Event | None = None) -> Any:
@@ -570,7 +606,7 @@ class Lifecycle:
         submit = None
         if self.settings.ray():
             from director.cluster import submit
-        return Runner(settings=self.settings, backends=session.backends, store=session.store,
+        return Runner(settings=session.settings, backends=session.backends, store=session.store,
                       catalog=session.catalog, tools=registry(), prices=session.prices, budget=budget, stop=stop,
                       cluster=submit, family=session.family)
 

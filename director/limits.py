@@ -73,11 +73,14 @@ class Usage:
 class Prices:
     """Prices by model and date: the catalog's, under config.toml's overrides."""
 
-    def __init__(self, overrides: dict[str, dict[str, Any]] | None = None, *, on: date | None = None) -> None:
+    def __init__(self, overrides: dict[str, dict[str, Any]] | None = None, *, on: date | None = None,
+                 tier: str = "standard") -> None:
         from director.errors import ConfigError
 
         self.on = on
         """The day prices are judged by; None is today (UTC)."""
+        self.tier = tier
+        """The service tier calls are made on: "flex" bills a model's flex share where it has one."""
         self.overrides: dict[str, dict[str, Any]] = {}
         for model, entry in (overrides or {}).items():
             if not isinstance(entry, dict):
@@ -92,6 +95,26 @@ class Prices:
                     value = {"any": value}  # one price for every size or resolution
                 fields[name] = value
             self.overrides[str(model)] = fields
+
+    def with_tier(self, tier: str) -> Prices:
+        """These prices for calls on another service tier."""
+        if tier == self.tier:
+            return self
+        other = Prices(on=self.on, tier=tier)
+        other.overrides = self.overrides
+        return other
+
+    def flexes(self, model: str) -> bool:
+        """Whether `model` has a flex price, so a flex call to it is sent and billed as one."""
+        price = self.of(model)
+        return price is not None and price.flex is not None
+
+    def share(self, model: str) -> float:
+        """The part of the list price this tier bills for `model`."""
+        if self.tier != "flex":
+            return 1.0
+        price = self.of(model)
+        return price.flex if price is not None and price.flex is not None else 1.0
 
     def of(self, model: str) -> Price | None:
         """The price of `model` in effect today (or on self.on), or None when it has none."""
@@ -134,7 +157,7 @@ class Prices:
             usd += audio_input * self._field(model, "audio_input_per_mtok", "audio input")
         if output_tokens:
             usd += output_tokens * self._field(model, "output_per_mtok", "output tokens")
-        return usd / 1e6
+        return usd / 1e6 * self.share(model)
 
     def usage(self, model: str, usage: Usage) -> float:
         """What one answer costs, by modality, as Google bills it: audio input and cached input at their
@@ -156,13 +179,13 @@ class Prices:
             usd += count * self.require(model, f"{modality.lower()} output", getattr(price, name))
         if usage.thoughts:
             usd += usage.thoughts * self.require(model, "thinking tokens", price.output_per_mtok)
-        return usd / 1e6
+        return usd / 1e6 * self.share(model)
 
     def image(self, model: str, size: str = "1K", n: int = 1) -> float:
         """n pictures at imageSize `size` (the model's 'any' price when it has one for every size)."""
         table = self.require(model, "images", getattr(self.of(model), "per_image", None))
         rate = table.get(size, table.get("any"))
-        return n * float(self.require(model, f"{size} images", rate))
+        return n * float(self.require(model, f"{size} images", rate)) * self.share(model)
 
     def speech(self, model: str, text: str, seconds: float) -> float:
         """Speech of `seconds` from `text`: its tokens in, audio tokens out."""
@@ -170,7 +193,7 @@ class Prices:
         usd = len(text) / 4 * self.require(model, "input tokens", price.input_per_mtok if price else None)
         usd += seconds * AUDIO_TOKENS_PER_SECOND * self.require(
             model, "audio output", price.audio_output_per_mtok if price else None)
-        return usd / 1e6
+        return usd / 1e6 * self.share(model)
 
     def track(self, model: str, n: int = 1) -> float:
         """A model billed per piece of music it returns (Lyria 2's 30 s clip, Lyria 3's song)."""
@@ -211,8 +234,10 @@ class CallMeter:
     """What one tool call (or brain turn) used and spent. Backends add to it."""
 
     prices: Prices
+    """The prices this call is billed at (on its service tier)."""
     report: Callable[[str], None] = lambda note: None
     on_retry: Callable[[dict[str, Any]], None] = lambda info: None
+    warn: Callable[[str], None] = lambda line: None
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0

@@ -71,11 +71,15 @@ class ModelLimits(BaseModel):
     image_sizes: list[str] = Field(default_factory=list, description="imageConfig.imageSize values.")
     aspect_ratios: list[str] = Field(default_factory=list, description="Aspect ratios it makes.")
     clip_seconds: list[int] = Field(default_factory=list, description="Clip lengths it makes, in seconds.")
+    clip_seconds_at: dict[str, list[int]] = Field(default_factory=dict, description="Clip lengths it makes at a "
+                                                                                    "resolution, where fewer.")
     resolutions: list[str] = Field(default_factory=list, description="Video resolutions it makes.")
     fps: int | None = Field(None, description="Frame rate of the clips it makes.")
     sound: bool | None = Field(None, description="Whether its clips carry generated sound.")
     speakers: int | None = Field(None, description="Most TTS speakers per request.")
     music_seconds: float | None = Field(None, description="Length of one piece of music it makes.")
+    default_resolution: str | None = Field(None, description="The resolution Director asks a video model for "
+                                                             "unless the run chooses one.")
 
 
 class ModelInfo(BaseModel):
@@ -125,7 +129,9 @@ class ModelInfo(BaseModel):
         return [p for p in self.prices if p.since > on]
 
 
-SETTINGS = {"brain": "brain_model", "story": "story_model", "vision": "vision_model", "image": "image_model", "video": "video_model", "tts": "tts_model", "music": "music_model"}
+SETTINGS = {"brain": "brain_model", "story": "story_model", "vision": "vision_model", "image": "image_model",
+            "video": "video_model", "omni": "omni_model", "tts": "tts_model", "music": "music_model",
+            "lyria": "lyria_model"}
 """Each role with a default, and the setting (DIRECTOR_<NAME>) that chooses its model."""
 
 
@@ -231,10 +237,24 @@ def limits_of(model: str) -> ModelLimits:
     return row.limits if row is not None else ModelLimits()
 
 
-def clip_seconds(model: str, duration: float) -> int:
-    """The clip length to ask a video model for, for a scene of `duration` seconds: the shortest it makes
-    that covers the scene, else its longest (a request is billed for the length asked, not the length used)."""
-    lengths = sorted(limits_of(model).clip_seconds) or [4, 6, 8]
+def image_size(model: str, width: int, height: int) -> str | None:
+    """The imageSize to ask an image model for a still of width x height: 1K up to 1280 pixels on the long side
+    (previews, 720p), 2K up to 2048 (1080p), else 4K, as far as the model makes them (None: it takes no size)."""
+    sizes = limits_of(model).image_sizes
+    if not sizes:
+        return None
+    side = max(width, height)
+    wanted = "1K" if side <= 1280 else "2K" if side <= 2048 else "4K"
+    order = ["512", "1K", "2K", "4K"]
+    fitting = [s for s in sizes if s in order and order.index(s) >= order.index(wanted)]
+    return min(fitting, key=order.index) if fitting else max((s for s in sizes if s in order), key=order.index)
+
+
+def clip_seconds(model: str, duration: float, resolution: str | None = None) -> int:
+    """The clip length to ask a video model for, for a scene of `duration` seconds: the shortest it makes (at
+    this resolution) that covers the scene, else its longest (a request is billed for the length asked)."""
+    limits = limits_of(model)
+    lengths = sorted(limits.clip_seconds_at.get(resolution or "", limits.clip_seconds)) or [4, 6, 8]
     need = max(1, int(-(-round(duration, 6) // 1)))
     return next((s for s in lengths if s >= need), lengths[-1])
 

@@ -44,8 +44,13 @@ class Use:
 
     @property
     def setting(self) -> str:
-        if getattr(self.provider, "name", "") == "reve":
+        name = getattr(self.provider, "name", "")
+        if name == "reve":
             return "DIRECTOR_REVE_VERSION"
+        if name == "omni":
+            return "DIRECTOR_OMNI_MODEL"
+        if name == "lyria3":
+            return "DIRECTOR_LYRIA_MODEL"
         return f"DIRECTOR_{SETTING_OF.get(self.capability, self.capability + '_model').upper()}"
 
     def client(self) -> Any:
@@ -111,7 +116,7 @@ def check(providers: Any, goal: Any | None, prices: Any, *, ask: bool = True) ->
 
 def instead(use: Use, replacement: str | None) -> str:
     """What to do about a model that cannot be used: the setting to change, and to what."""
-    role = DEFAULT_ROLE.get(use.capability)
+    role = {"omni": "omni", "lyria3": "lyria"}.get(getattr(use.provider, "name", ""), DEFAULT_ROLE.get(use.capability))
     default = catalog().defaults.get(role or "") if use.client() is not None else None
     target = replacement or default
     if target and target != use.model:

@@ -131,10 +131,15 @@ class Publisher:
                     "index": s.index,
                     "image_prompt": s.image_prompt,
                     "full_image_prompt": image_prompts.get(s.image.sha256) if s.image else None,
+                    "shot": s.shot,
+                    "motion": s.motion,
                     "narration": s.narration,
                     "image": _asset(s.image),
                     "audio": _asset(s.audio),
                     "clip": _asset(s.clip),
+                    # The clip carries its model's sound (under the voice); how it was made if not as asked.
+                    "clip_sound": s.clip_sound,
+                    "clip_note": s.clip_note,
                     "start": t.start if t else None,
                     "duration": t.duration if t else None,
                     # The reference sheets the still was drawn from, and how well it matched them.
@@ -168,6 +173,7 @@ class Publisher:
             "settings": self.settings.public_dict(),
             "title": board.title if board else None,
             "art_style": board.art_style if board else None,
+            "narrator": board.narrator if board else None,
             "characters": [c.model_dump() for c in board.characters] if board else [],
             "places": [p.model_dump() for p in board.places] if board else [],
             "music": _asset(board.music) if board else None,
@@ -227,6 +233,9 @@ def storyboard_html(board: Storyboard, state: DirectorState, run_dir: Path, work
                  else f'<img src="{e(image)}" alt="scene {s.index}">' if image else '<div class="missing">no image yet</div>')
         when = f"{t.start:.2f}s – {t.start + t.duration:.2f}s" if t else ""
         error = f'<p class="error">{e(s.error)}</p>' if s.error else ""
+        motion = (f'<p class="prompt"><b>Camera:</b> {e(s.shot)}{"; " if s.shot and s.motion else ""}{e(s.motion)}</p>'
+                  if s.shot or s.motion else "")
+        note = f'<p class="note">{e(s.clip_note)}</p>' if s.clip_note else ""
         verdict = s.continuity if s.continuity and s.image and s.continuity.image == s.image.sha256 else None
         check = ""
         if verdict is not None:
@@ -240,7 +249,7 @@ def storyboard_html(board: Storyboard, state: DirectorState, run_dir: Path, work
   {media}
   <h2>Scene {s.index} <small>{e(when)}</small></h2>
   <p class="narration">{e(s.narration)}</p>
-  <p class="prompt"><b>Prompt:</b> {e(s.image_prompt)}</p>{check}{error}
+  <p class="prompt"><b>Prompt:</b> {e(s.image_prompt)}</p>{motion}{note}{check}{error}
 </section>""")
     def member(c: Character | Place) -> str:
         sheet = f'<img class="sheet" src="{e(rel(c.sheet) or "")}" alt="{e(c.name)}\'s reference sheet">' if c.sheet else ""

@@ -114,14 +114,16 @@ class Runner:
         """Sends a call to the Ray cluster (director.cluster.submit), or None to run calls here."""
         self.family = family
 
-    def meter(self, emit: Emit, call_id: str, tool: str, label: str) -> CallMeter:
+    def meter(self, emit: Emit, call_id: str, tool: str, label: str, tier: str = "standard") -> CallMeter:
         return CallMeter(
-            prices=self.prices,
+            prices=self.prices.with_tier(tier),
             report=lambda note: emit({"type": "tool_progress", "call_id": call_id, "tool": tool, "label": label,
                                       "note": self.settings.redact(note)}),
             on_retry=lambda info: emit({"type": "tool_retry", "call_id": call_id, "tool": tool, "label": label,
                                         **{k: self.settings.redact(str(v)) if k == "error" else v
                                            for k, v in info.items()}}),
+            warn=lambda line: emit({"type": "warning", "call_id": call_id, "tool": tool,
+                                    "message": self.settings.redact(f"{label}: {line}")}),
         )
 
     def quote(self, state: DirectorState, board: Storyboard | None = None) -> dict[str, Any]:
@@ -133,13 +135,16 @@ class Runner:
         makers = {part: t for t in self.tools.values() if mode in t.usual_for for part in t.writes}
         steps: dict[str, int] = {}
         usd: dict[str, float] = {}
+        standard = [0.0]  # what the same work costs on the standard tier, for a flex run's quote
 
         def add(part: str, **fields: Any) -> None:
             tool = makers.get(part)
             if tool is None:
                 return
             inputs = fields.pop("inputs", {})
-            cost = self._estimate(tool, tool.input.model_construct(**fields), inputs)
+            args = tool.input.model_construct(**fields)
+            cost = self._estimate(tool, args, inputs, state.goal.tier if tool.patient else "standard")
+            standard[0] += self._estimate(tool, args, inputs) if tool.patient else cost
             steps[tool.name] = steps.get(tool.name, 0) + 1
             usd[tool.name] = usd.get(tool.name, 0.0) + cost
 
@@ -162,7 +167,8 @@ class Runner:
                 add("clip", scene=scene.index, aspect=aspect, motion=state.goal.motion, inputs=inputs)
         if finishing(state.goal, board).music != "none" and board is not None and board.music is None:
             add("music", mood="auto", prompt="")
-        return {"usd": round(sum(usd.values()), 4), "steps": steps, "by_tool": {k: round(v, 4) for k, v in usd.items()}}
+        return {"usd": round(sum(usd.values()), 4), "steps": steps, "by_tool": {k: round(v, 4) for k, v in usd.items()},
+                "tier": state.goal.tier, "standard_usd": round(standard[0], 4)}
 
     def quote_plan(self, state: DirectorState) -> dict[str, Any]:
         """A quote before anything exists: the goal's scenes, each with a typical narration, and the story."""
@@ -175,9 +181,11 @@ class Runner:
                                    for i in range(1, state.goal.scenes + 1)])
         quote = self.quote(state, board)
         for story in (t for t in self.tools.values() if state.goal.mode in t.usual_for and "story" in t.writes):
-            cost = self._estimate(story, story.input.model_construct(goal=state.goal.text, scenes=state.goal.scenes), {})
+            args = story.input.model_construct(goal=state.goal.text, scenes=state.goal.scenes)
+            cost = self._estimate(story, args, {}, state.goal.tier)
             if cost:
                 quote["usd"] = round(quote["usd"] + cost, 4)
+                quote["standard_usd"] = round(quote["standard_usd"] + self._estimate(story, args, {}), 4)
                 quote["by_tool"][story.name] = round(cost, 4)
         return quote
 
@@ -186,14 +194,14 @@ class Runner:
         limit = self.budget.allow(quote)
         self.catalog.update_run(run_id, budget_usd=limit)
 
-    def _estimate(self, tool: Tool, args: BaseModel, inputs: Mapping[str, Any]) -> float:
-        """The expected USD of a call. A model with no price raises Unpriced while a budget holds (a paid run
-        always has one): it is never taken for free."""
+    def _estimate(self, tool: Tool, args: BaseModel, inputs: Mapping[str, Any], tier: str = "standard") -> float:
+        """The expected USD of a call on its service tier. A model with no price raises Unpriced while a budget
+        holds (a paid run always has one): it is never taken for free."""
         backend, model = self.identity(tool)
         if backend == "local" or tool.estimate is None:
             return 0.0
         try:
-            return tool.estimate(args, inputs, model, self.prices)
+            return tool.estimate(args, inputs, model, self.prices.with_tier(tier))
         except Unpriced:
             if self.budget.limit is None and self.budget.remote is None:
                 return 0.0  # no budget to keep: the call goes ahead, and the meter says it could not price it
@@ -385,7 +393,8 @@ class Runner:
             return ToolResult(call_id=call.id, name=tool.name, ok=True, output=reused.model_dump(mode="json"),
                               reused=True, key=key)
 
-        estimate = self._estimate(tool, args, inputs)
+        tier = state.goal.tier if tool.patient else "standard"  # a call that can wait goes on the run's tier
+        estimate = self._estimate(tool, args, inputs, tier)
         self.budget.reserve(estimate, label)  # BudgetExceeded: this call does not run
         emit({"type": "tool_started", "call_id": call.id, "tool": tool.name, "label": label,
               "estimate_usd": round(estimate, 4)})
@@ -393,19 +402,19 @@ class Runner:
             if self.cluster is not None:  # a Ray task: progress notes and retries arrive with the result
                 try:
                     done = self.cluster(self.job(tool, args, inputs, key=key, run_id=state.run_id, call_id=call.id,
-                                                 seed=seed), cpus=self.cpus(tool))
+                                                 seed=seed, tier=tier), cpus=self.cpus(tool))
                 except Exception as exc:  # Ray gave up on it (its workers kept dying, the cluster went away)
                     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
                     done = Executed(output=None, error=self.settings.redact(
                         f"the cluster could not run {tool.name}: {type(exc).__name__}: {first}"))
                 meter = self.meter(emit, call.id, tool.name, label)
-                for note in done.notes:
-                    meter.report(note)
+                for note in done.notes:  # a worker's warnings come back as notes marked so
+                    (meter.warn(note.removeprefix("warning: ")) if note.startswith("warning: ") else meter.report(note))
                 for info in done.retries:
                     meter.on_retry(info)
             else:
                 done = self.execute(tool, args, inputs, key=key, run_id=state.run_id, call_id=call.id, seed=seed,
-                                    meter=self.meter(emit, call.id, tool.name, label))
+                                    meter=self.meter(emit, call.id, tool.name, label, tier))
         except BaseException:
             self.budget.settle(estimate, 0.0)  # the call never came back: nothing was recorded as spent
             raise
@@ -430,16 +439,16 @@ class Runner:
         return 1.0 if tool.renders or self.identity(tool)[0] == "local" else 0.0
 
     def job(self, tool: Tool, args: BaseModel, inputs: Mapping[str, Any], *, key: str, run_id: str, call_id: str,
-            seed: int) -> dict[str, Any]:
+            seed: int, tier: str = "standard") -> dict[str, Any]:
         """A tool call as plain data for a Ray task: no secrets (workers read their own keys)."""
         settings = self.settings.model_dump(mode="json", exclude=self.settings.secret_fields())
         return {"settings": canonical_json(settings), "root": str(self.store.workspace.root), "family": self.family,
                 "database": fingerprint(self.store.workspace.database_url),
                 "tool": tool.name, "args": args.model_dump(mode="json"), "inputs": dict(inputs), "key": key,
-                "run_id": run_id, "call_id": call_id, "seed": seed}
+                "run_id": run_id, "call_id": call_id, "seed": seed, "tier": tier}
 
     def execute(self, tool: Tool, args: BaseModel, inputs: Mapping[str, Any], *, key: str, run_id: str,
-                call_id: str, seed: int, meter: CallMeter | None = None) -> Executed:
+                call_id: str, seed: int, meter: CallMeter | None = None, tier: str = "standard") -> Executed:
         """Run one tool call here and record it in the catalog. On a Ray worker, a call whose key was
         already recorded (its first worker died after finishing) is reused instead."""
         backend, model = self.identity(tool)
@@ -447,7 +456,8 @@ class Runner:
         if meter is None:  # on a Ray worker: notes and retries go back with the result
             notes: list[str] = []
             retries: list[dict[str, Any]] = []
-            meter = CallMeter(prices=self.prices, report=notes.append, on_retry=retries.append)
+            meter = CallMeter(prices=self.prices.with_tier(tier), report=notes.append, on_retry=retries.append,
+                              warn=lambda line: notes.append(f"warning: {line}"))
             reused = self._reuse(tool, key)
             if reused is not None:
                 self.catalog.record_call(CallRow(run_id=run_id, call_id=call_id, key=key, tool=tool.name,
@@ -456,8 +466,11 @@ class Runner:
                 return Executed(output=reused.model_dump(mode="json"), error=None, reused=True)
         else:
             notes, retries = [], []
+        from director.backends import Job
+
         ctx = ToolContext(settings=self.settings, backends=self.backends, store=self.store, run_id=run_id, seed=seed,
-                          inputs=inputs, report=meter.report)
+                          inputs=inputs, report=meter.report, warn=meter.warn,
+                          job=Job(key, self.catalog, run_id))
         started = time.perf_counter()
         output: BaseModel | None = None
         error: str | None = None

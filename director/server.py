@@ -102,6 +102,12 @@ class RunRequest(Strict):
                                                                      "(default 0.6; 0 turns the check off).")
     retakes: int | None = Field(None, ge=0, le=5, description="Stories: at most this many redraws per still "
                                                               "(default 1).")
+    resolution: Literal["auto", "720p", "1080p", "4k"] | None = Field(
+        None, description="Video resolution (default auto: the motion model's own).")
+    tier: Literal["standard", "flex"] | None = Field(None, description="flex: the calls that can wait at about half "
+                                                                       "the price (default: the server's setting).")
+    clip_sound: Literal["auto", "keep", "off"] | None = Field(None, description="A video model's own sound.")
+    flow: bool = Field(False, description="Each clip ends on the next scene's still.")
 
 
 class Answer(Strict):

@@ -23,13 +23,23 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "9:16": (720, 1280),
     "1:1": (1024, 1024),
 }
-MAX_REFERENCES = 3
-"""Sheets sent with one still, at most: a scene with more characters passes the first three as pictures, and the
-words of the character sheet carry every one."""
+MAX_REFERENCES = 14
+"""Sheets a still can be drawn from, at most (what today's Gemini image models take); each model takes its own
+share (its catalog row's reference_images, three when it names none), and the words carry everyone else."""
 AssetKind = Literal["image", "audio", "video", "subtitles", "document"]
 RunStatus = Literal["running", "done", "failed", "cancelled"]
 """In the catalog a run can also be "paused" (waiting for approval), "stopped" (budget) or "interrupted"."""
 AudioMode = Literal["narration", "source", "mix"]
+Resolution = Literal["auto", "720p", "1080p", "4k"]
+Tier = Literal["standard", "flex"]
+ClipSound = Literal["auto", "keep", "off"]
+RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
+FRAME_SIZES: dict[str, dict[str, tuple[int, int]]] = {
+    "720p": {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (1024, 1024)},
+    "1080p": {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1440, 1440)},
+    "4k": {"16:9": (3840, 2160), "9:16": (2160, 3840), "1:1": (2880, 2880)},
+}
+"""Frame size by resolution and aspect: the stills are drawn at the clips' size, and the cut keeps it."""
 Transition = Literal["cut", "crossfade", "fade", "slide"]
 TRANSITIONS: tuple[str, ...] = get_args(Transition)
 
@@ -119,6 +129,8 @@ class Scene(BaseModel):
 
     index: int = Field(description="1-based position in the story.")
     image_prompt: str = Field(description="What the picture shows.")
+    shot: str = Field("", description="Shot size and camera angle.")
+    motion: str = Field("", description="What moves during the clip, the camera move, the ambience and a sound cue.")
     narration: str = Field(description="One or two sentences read aloud.")
     source: SourceWindow | None = Field(None, description="Trailer scenes: where in the footage it comes from.")
     frame: AssetRef | None = Field(None, description="Trailer scenes: the frame taken from the source.")
@@ -126,6 +138,8 @@ class Scene(BaseModel):
     image: AssetRef | None = Field(None, description="The still, once made.")
     audio: AssetRef | None = Field(None, description="The narration WAV, once made.")
     clip: AssetRef | None = Field(None, description="The animated still, once made.")
+    clip_sound: bool = Field(False, description="The clip carries its model's own sound (mixed under the voice).")
+    clip_note: str | None = Field(None, description="How the clip was made when not as asked (a local fallback).")
     continuity: Continuity | None = Field(None, description="The last continuity check of the still, once made.")
     retakes: int = Field(0, description="How many times the still was redrawn to fix its continuity.")
     errors: dict[str, str] = Field(
@@ -173,9 +187,13 @@ class Place(PlacePlan):
 
 
 class ScenePlan(BaseModel):
-    """One scene as a writer plans it: picture and words."""
+    """One scene as a writer plans it: picture, camera, movement and words."""
 
     image_prompt: str = Field(description="Who is where doing what, the setting and the light; at most 40 words.")
+    shot: str = Field(description="Shot size and camera angle, e.g. 'wide shot, eye level' or 'close-up, low angle'.")
+    motion: str = Field(description="What moves during the clip, one camera move, the ambience and one sound cue; "
+                                    "at most 40 words, e.g. 'Pip trots to the pond as leaves drift down; slow "
+                                    "dolly in; a quiet garden afternoon; a frog plops into the water.'")
     narration: str = Field(description="One or two sentences read aloud over the scene.")
 
 
@@ -184,6 +202,8 @@ class StoryDraft(BaseModel):
 
     title: str = Field(description="Short title of the piece.")
     art_style: str = Field(description="One concrete art style for every image.")
+    narrator: str = Field(description="Who reads the narration and how, for the voice: persona, tone and pace in "
+                                      "at most 15 words, e.g. 'a warm grandparent, soft and unhurried, at bedtime'.")
     characters: list[CastPlan] = Field(description="Recurring characters with stable looks.")
     places: list[PlacePlan] = Field(default_factory=list, description="A place two or more scenes return to, with a "
                                                                       "stable look; empty when there is none.")
@@ -206,6 +226,7 @@ class Storyboard(BaseModel):
 
     title: str = Field(description="Title of the piece.")
     art_style: str = Field(description="One art style for every image.")
+    narrator: str = Field("", description="The narrator's persona, tone and pace, sent as the voice's style.")
     characters: list[Character] = Field(default_factory=list, description="The cast.")
     places: list[Place] = Field(default_factory=list, description="Places the story returns to.")
     scenes: list[Scene] = Field(default_factory=list, description="Scenes in order.")
@@ -358,6 +379,17 @@ class Storyboard(BaseModel):
         scene.errors.pop("clip", None)
 
 
+def frame_size(goal: Goal, aspect: str) -> tuple[int, int]:
+    """The run's frame size: its resolution (720p until one is chosen) at this aspect."""
+    return FRAME_SIZES.get(goal.resolution, FRAME_SIZES["720p"])[aspect]
+
+
+def size_inputs(goal: Goal, aspect: str) -> dict[str, object]:
+    """The frame size as a tool's input, only when it is not the 720p default: runs at 720p keep their memo keys."""
+    size = frame_size(goal, aspect)
+    return {"size": list(size)} if size != ASPECT_SIZES[aspect] else {}
+
+
 class Goal(BaseModel):
     """What the user asked for, with the run settings that shape the output."""
 
@@ -387,6 +419,15 @@ class Goal(BaseModel):
     continuity: float = Field(0.6, ge=0.0, le=1.0, description="A still whose continuity score is under this is "
                                                                "redrawn with the reasons (0 turns the check off).")
     retakes: int = Field(1, ge=0, le=5, description="At most this many redraws of one still for its continuity.")
+    resolution: Resolution = Field("auto", description="Video resolution: auto (the motion model's own: 1080p for "
+                                                       "Veo, 720p for Omni and locally), 720p, 1080p or 4k.")
+    tier: Tier = Field("standard", description="Service tier for the calls that can wait (story, sheets, stills, "
+                                               "checks): standard, or flex at about half the price, slower.")
+    clip_sound: ClipSound = Field("auto", description="A video model's own sound: auto (off where the model can "
+                                                      "leave it out, else ducked under the narration), keep (asked "
+                                                      "for, and ducked under the narration) or off (never heard).")
+    flow: bool = Field(False, description="Each clip ends on the next scene's still (first and last frame), "
+                                          "for scenes that flow into each other.")
 
 
 def finishing(goal: Goal, board: Storyboard | None) -> Goal:

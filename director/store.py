@@ -180,8 +180,17 @@ def m006_run_host(engine: Engine) -> None:
     _add_columns(engine, "runs", {"host": "VARCHAR"})
 
 
+def m007_jobs(engine: Engine) -> None:
+    """Long-running provider jobs (a Veo operation, an Omni interaction) by the memo key of the call that
+    started them, saved the moment the provider names them: a resume polls the job instead of paying for
+    another."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS jobs (key TEXT PRIMARY KEY, provider TEXT NOT NULL, "
+                             "model TEXT NOT NULL, name TEXT NOT NULL, run_id TEXT, started DOUBLE PRECISION NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[Engine], None]] = [m001_initial, m002_usage_and_budget, m003_asset_checks, m004_leases,
-                                              m005_events, m006_run_host]
+                                              m005_events, m006_run_host, m007_jobs]
 
 
 def _require_catalog(engine: Engine, workspace: Workspace) -> None:
@@ -609,6 +618,30 @@ class Catalog:
         with self.engine.begin() as conn:
             conn.execute(text("DELETE FROM leases WHERE run_id = :run AND owner = :owner"),
                          {"run": run_id, "owner": owner})
+
+    # long-running jobs
+    def job(self, key: str) -> tuple[str, str, str] | None:
+        """(provider, model, name) of the job a call with this memo key started, if one is saved."""
+        with self.engine.connect() as conn:
+            row = conn.execute(text("SELECT provider, model, name FROM jobs WHERE key = :key"), {"key": key}).first()
+        return (row[0], row[1], row[2]) if row else None
+
+    def save_job(self, key: str, *, provider: str, model: str, name: str, run_id: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text("DELETE FROM jobs WHERE key = :key"), {"key": key})
+            conn.execute(text("INSERT INTO jobs (key, provider, model, name, run_id, started) "
+                              "VALUES (:key, :provider, :model, :name, :run_id, :started)"),
+                         {"key": key, "provider": provider, "model": model, "name": name, "run_id": run_id,
+                          "started": time.time()})
+
+    def drop_unsure_jobs(self, run_id: str) -> int:
+        """Forget a run's starts that were sent but never answered, so they are made again."""
+        with self.engine.begin() as conn:
+            return conn.execute(text("DELETE FROM jobs WHERE run_id = :run AND name = ''"), {"run": run_id}).rowcount
+
+    def drop_job(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text("DELETE FROM jobs WHERE key = :key"), {"key": key})
 
     def lease_of(self, run_id: str) -> LeaseHolder | None:
         with self.engine.connect() as conn:

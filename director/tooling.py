@@ -47,6 +47,10 @@ class ToolContext:
     """What `needs` resolved from the state for this call (assets, texts)."""
     report: Callable[[str], None] = lambda note: None
     """Progress note for long work; shown by the CLI, streamed by the API."""
+    warn: Callable[[str], None] = lambda line: None
+    """A line the user must see (a scene that fell back to local motion), whatever the terminal."""
+    job: Any = None
+    """The call's long-running provider job (director.backends.Job), for a tool that starts one."""
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("director.tools"))
 
 
@@ -79,6 +83,8 @@ class Tool:
     """The call reaches past its own scene or video (remix reads other scenes' pictures)."""
     gated: bool = False
     """Paid media work that waits at the approval gate (narration, motion, the cut)."""
+    patient: bool = False
+    """A call that can wait minutes: on a run with --tier flex it goes on the flex service tier, at its price."""
     usual_for: frozenset[str] = frozenset()
     """The goal modes ("story", "trailer") in which this tool is how the storyboard normally gets
     the one part it writes: the cost quote counts a call of it for each scene still missing that
@@ -133,6 +139,7 @@ def tool(
     gated: bool = False,
     usual_for: tuple[str, ...] = (),
     modes: tuple[str, ...] = ("story", "trailer"),
+    patient: bool = False,
 ) -> Callable[[Callable[..., BaseModel]], Tool]:
     """Declare a tool; checks its shape now rather than when the model calls it."""
     unknown = sorted(set(reads + writes + clears) - STORY_PARTS)
@@ -178,6 +185,7 @@ def tool(
             gated=gated,
             usual_for=frozenset(usual_for),
             modes=frozenset(modes),
+            patient=patient,
         )
 
     return wrap

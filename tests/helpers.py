@@ -188,14 +188,19 @@ def synthetic_video(path: Path, *, scenes: int = 4, seconds: float = 1.0, fps: i
     return [round(seconds * i, 3) for i in range(1, scenes)]
 
 
-def check_final(final: Path, *, size: tuple[int, int] = (1280, 720), cues: int | None = None) -> dict:
+def check_final(final: Path, *, size: tuple[int, int] = (1280, 720), cues: int | None = None,
+                fps: float | None = None) -> dict:
     """The checks every final.mp4 must pass; returns its manifest.
 
     H.264 + AAC, the size asked, a mov_text track, faststart, duration = the sum of the
-    scenes; with `cues`, that many SRT cues in time order.
+    scenes; with `cues`, that many SRT cues in time order; with `fps`, that frame rate.
     """
     import json
 
+    if fps is not None:
+        with av.open(str(final)) as container:
+            rate = container.streams.video[0].average_rate
+        assert rate is not None and abs(float(rate) - fps) < 0.01, rate
     probe = ffprobe(final)
     assert [v["codec"] for v in probe.video] == ["h264"] and [a["codec"] for a in probe.audio] == ["aac"]
     assert (probe.video[0]["width"], probe.video[0]["height"]) == size

@@ -15,7 +15,7 @@ from PIL import Image
 from director.prompting import render
 from tests.helpers import check_final, db_rows, run_cli
 
-GEMINI = ("--backend", "gemini", "--fallback", "local")
+GEMINI = ("--backend", "gemini", "--budget", "10")  # three Omni clips pass the $2 default cap
 STYLE = "warm picture-book illustration"
 
 
@@ -58,7 +58,8 @@ def still(scene: str, cast: str, out: Path, *, references: list[Path] | None = N
           size: tuple[int, int] = (1280, 720), seed: int = 0) -> Path:
     from director.backends.local.image import LocalIllustrator
 
-    prompt = render("image.md", art_style=STYLE, scene=scene, characters=cast, references=names or [], fix=None)
+    prompt = render("image.md", art_style=STYLE, scene=scene, characters=cast, references=names or [], fix=None,
+                    shot="")
     LocalIllustrator().create_image(prompt, width=size[0], height=size[1], seed=seed, out=out, references=references)
     return out
 

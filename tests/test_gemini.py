@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,13 @@ def last_call_id(ws: Path) -> int:
 
 
 def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace):
-    result = make(capsys, workspace, "--backend", "gemini", "--fallback", "local")
+    # An API key alone: today's defaults, no --fallback (with a budget: three Omni clips pass the $2 default cap).
+    result = make(capsys, workspace, "--backend", "gemini", "--budget", "5")
     assert result.code == 0, result.err
     assert "google-genai: gemini api (API key)" in result.err
-    assert "motion: local instead of veo (veo needs Vertex AI; --fallback local)" in result.err
-    manifest = check_final(Path(result.last_line), cues=3)
+    manifest = check_final(Path(result.last_line), cues=3, fps=24)  # the cut keeps Omni's 24 fps
+    assert manifest["backends"]["motion"] == {"backend": "omni", "model": "gemini-omni-1.2-flash"}
+    assert manifest["backends"]["music"] == {"backend": "lyria3", "model": "lyria-3.5"}
     assert manifest["backends"]["image"] == {"backend": "gemini", "model": "gemini-nano-banana-2.1"}
     assert manifest["backends"]["brain"] == {"backend": "gemini", "model": "gemini-3.8-flash"}
     assert manifest["backends"]["voice"] == {"backend": "gemini", "model": "gemini-3.8-flash-tts"}
@@ -39,7 +42,7 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
     assert {r.model for r in fake.requests if r.model} <= set(served.SERVED) and not fake.calls("not_found")
     first_paid = fake.requests.index(fake.billable()[0])
     assert {r.model for r in fake.requests[:first_paid] if r.kind == "model_get"} == {
-        "gemini-3.8-flash", "gemini-nano-banana-2.1", "gemini-3.8-flash-tts"}
+        "gemini-3.8-flash", "gemini-nano-banana-2.1", "gemini-3.8-flash-tts", "gemini-omni-1.2-flash", "lyria-3.5"}
 
     brain = fake.calls("brain")
     assert all(r.path == "/v1beta/models/gemini-3.8-flash:generateContent" for r in brain)
@@ -68,19 +71,58 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
     [story] = fake.calls("story")
     config = story.body["generationConfig"]
     assert config["responseMimeType"] == "application/json"
-    assert set(config["responseSchema"]["properties"]) == {"title", "art_style", "characters", "places", "scenes"}
+    assert set(config["responseSchema"]["properties"]) == {"title", "art_style", "narrator", "characters", "places",
+                                                           "scenes"}
+    scene_schema = config["responseSchema"]["properties"]["scenes"]["items"]
+    assert {"image_prompt", "shot", "motion", "narration"} <= set(scene_schema["properties"])
     images = fake.calls("image")
     assert len(images) == 3 + 3  # three reference sheets (two characters, a place), three stills
     sheets = [r for r in images if "Character reference sheet of" in r.text or "Reference picture of the place" in r.text]
     stills = [r for r in images if r not in sheets]
     assert len(sheets) == 3 and all(r.body["generationConfig"]["imageConfig"]["aspectRatio"] == "1:1" for r in sheets)
     assert all(r.body["generationConfig"]["imageConfig"]["aspectRatio"] == "16:9" for r in stills)
-    assert all("Characters, drawn the same way in every scene: Pip (cat)" in r.text for r in stills)
+    # One narrative sentence with the shot, then only the scene's own cast: scene 3 is Rolo's alone.
+    for r in stills:
+        alone = "Rolo, scene 3" in r.text
+        assert r.text.startswith(("Wide shot, eye level: ", "Medium shot, eye level: "))
+        assert ("Pip (cat)" in r.text) != alone and "Rolo (dog)" in r.text
+        assert "Painted as gouache picture-book illustration" in r.text
     tts = fake.calls("tts")
     # google-genai 3.x sends this nested config with snake_case keys, which proto-JSON accepts.
     assert {r.body["generationConfig"]["speechConfig"]["voice_config"]["prebuilt_voice_config"]["voice_name"]
             for r in tts} == {"Kore"}
     assert all(r.body["contents"][0]["parts"][0]["text"] for r in tts)  # the words alone, read as written
+    # The narrator's persona went to the voice as its style, never as words to read.
+    assert {r.body["contents"][0]["parts"][0]["speechMetadata"]["style"] for r in tts} == {
+        "a warm grandparent, soft and unhurried, at bedtime"}
+    # Each clip started from its still on Omni Flash (Interactions API, in the background), prompted the way
+    # Google's video guide asks: the shot, the subject and its action, one camera move, the ambience and a sound
+    # cue, the style kept; what must never appear as "Avoid:"; the sound asked to be ambience only.
+    omni = fake.calls("omni")
+    assert len(omni) == 3 and all(r.path == "/v1beta/interactions" for r in omni)
+    for r in omni:
+        blocks = r.body["input"][0]["content"]
+        text = blocks[0]["text"]
+        assert text.startswith(("Wide shot, eye level: Pip and Rolo", "Medium shot, eye level: "))
+        assert "slow push in" in text and "a bee hums past" in text and "Style: gouache picture-book" in text
+        assert "Avoid: on-screen text, captions, subtitles, watermarks" in text and "no speech" in text
+        assert [b["type"] for b in blocks] == ["text", "image"] and blocks[1]["mime_type"] == "image/png"
+        fmt = r.body["response_format"]
+        assert fmt["type"] == "video" and fmt["aspect_ratio"] == "16:9" and fmt["resolution"] == "720p"
+        assert r.body["generation_config"]["video_config"]["task"] == "image_to_video" and r.body["background"]
+    for scene in manifest["scenes"]:  # each clip as long as its scene (no frozen tail), its sound under the voice
+        [ask] = [r for r in omni if f"scene {scene['index']}," in r.body["input"][0]["content"][0]["text"]]
+        assert int(ask.body["response_format"]["duration"].rstrip("s")) >= scene["duration"] - 1e-6
+        assert scene["clip_sound"] is True and scene["clip_note"] is None
+    assert fake.calls("omni_poll") and fake.refusals == []
+    # Lyria 3 composed the bed to the cut's length: genre, instruments and tempo named, instrumental said.
+    [song] = fake.calls("lyria3")
+    assert "Instrumental" in song.body["input"] and "BPM" in song.body["input"] and "no vocals" in song.body["input"]
+    seconds = int(re.search(r"About (\d+) seconds", song.body["input"]).group(1))
+    assert abs(seconds - sum(s["duration"] for s in manifest["scenes"])) < 3
+    assert [c["cost_usd"] for c in manifest["calls"] if c["tool"] == "make_music"] == [pytest.approx(0.08)]
+    billed = sum(c["cost_usd"] for c in manifest["calls"] if c["tool"] == "animate_image")
+    assert billed == pytest.approx(0.1014 * sum(s["clip"]["duration"] for s in manifest["scenes"]), rel=0.02)
     # Images came back 1344x768 and were fitted; TTS PCM was wrapped into WAV with its real length.
     for scene in manifest["scenes"]:
         assert (scene["image"]["width"], scene["image"]["height"]) == (1280, 720)
@@ -89,6 +131,7 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
 
 
 def test_vertex_express_with_veo(fake, capsys, workspace, fast, monkeypatch):
+    monkeypatch.delenv("DIRECTOR_FPS")  # the cut's frame rate is the clips' own here
     result = make(capsys, workspace, "--backend", "vertex", "--aspect", "9:16", "--run-id", "veo")
     # Three Veo clips cost more than the default cap: the run quotes first and stops before any media.
     assert result.code == 0, result.err
@@ -99,8 +142,12 @@ def test_vertex_express_with_veo(fake, capsys, workspace, fast, monkeypatch):
     result = run_cli(capsys, "resume", "veo", "--budget", "20", "--workspace", str(workspace))
     assert result.code == 0, result.err
     assert "vertex express (API key)" in result.err
-    manifest = check_final(Path(result.last_line), size=(720, 1280), cues=3)
+    # Veo 3.1 at its own 1080p, and the cut at its clips' size and 24 fps: nothing resampled.
+    manifest = check_final(Path(result.last_line), size=(1080, 1920), cues=3, fps=24)
     assert manifest["backends"]["motion"] == {"backend": "veo", "model": "veo-3.1-generate-001"}
+    assert all((s["image"]["width"], s["image"]["height"]) == (1080, 1920) for s in manifest["scenes"])
+    assert {r.body["generationConfig"]["imageConfig"]["imageSize"] for r in fake.calls("image")
+            if r.body["generationConfig"]["imageConfig"]["aspectRatio"] == "9:16"} == {"2K"}
     prefix = "/v1beta1/publishers/google/models/"
     assert {r.path for r in fake.calls("image")} == {prefix + "gemini-nano-banana-2.1:generateContent"}
     starts = fake.calls("veo")
@@ -108,13 +155,17 @@ def test_vertex_express_with_veo(fake, capsys, workspace, fast, monkeypatch):
     for r in starts:
         instance = r.body["instances"][0]
         assert instance["image"]["mimeType"] == "image/png" and len(instance["image"]["bytesBase64Encoded"]) > 1000
-        assert r.body["parameters"]["durationSeconds"] in (4, 6, 8)
-        assert r.body["parameters"]["aspectRatio"] == "9:16"
-        assert r.body["parameters"]["generateAudio"] is False  # the narration replaces it: half the price
+        params = r.body["parameters"]
+        assert params["durationSeconds"] == 8 and params["resolution"] == "1080p"  # 1080p clips are 8 s
+        assert params["aspectRatio"] == "9:16" and params["personGeneration"] == "allow_adult"
+        assert params["generateAudio"] is False  # the narration replaces it: half the price
+        assert params["negativePrompt"].startswith("on-screen text, captions") and 0 <= params["seed"] < 2**32
+        assert instance["prompt"].startswith(("Wide shot, eye level: ", "Medium shot, eye level: "))
+        assert "slow push in" in instance["prompt"] and "lastFrame" not in instance
     assert len(fake.calls("veo_poll")) == 3 * fake.veo_polls
     assert fake.refusals == []  # every image, Veo and poll request used only fields the API knows
-    # Billed as requested: 4 s of video without sound at $0.20/s, whatever the scene's length inside it.
-    assert {round(c["cost_usd"], 2) for c in manifest["calls"] if c["tool"] == "animate_image"} == {0.8}
+    # Billed as requested: 8 s of 1080p video without sound at $0.20/s, whatever the scene's length inside it.
+    assert {round(c["cost_usd"], 2) for c in manifest["calls"] if c["tool"] == "animate_image"} == {1.6}
 
 
 def test_vertex_project_mode_with_service_account(fake, capsys, workspace, fast, monkeypatch, tmp_path):
@@ -150,7 +201,7 @@ def test_vertex_project_mode_with_service_account(fake, capsys, workspace, fast,
 
 def test_429_waits_for_retry_delay_then_succeeds(fake, capsys, workspace, fast):
     fake.fail("story", 429, retry_delay="1s")
-    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini",
                      "--workspace", str(workspace))
     assert result.code == 0, result.err
     first, second = fake.calls("story")
@@ -164,7 +215,7 @@ def test_429_waits_for_retry_delay_then_succeeds(fake, capsys, workspace, fast):
 def test_a_burst_of_500s_is_retried(fake, capsys, workspace, fast):
     still = lambda r: "Reference picture of the place" not in r.text and "Character reference sheet" not in r.text  # noqa: E731
     fake.fail("image", 500, times=3, when=still)
-    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini",
                      "--workspace", str(workspace))
     assert result.code == 0, result.err
     assert len([r for r in fake.calls("image") if still(r)]) == 4
@@ -175,7 +226,7 @@ def test_a_burst_of_500s_is_retried(fake, capsys, workspace, fast):
 def test_exhausted_retries_fail_clearly_and_resume_finishes(fake, capsys, workspace, fast, monkeypatch):
     monkeypatch.setenv("DIRECTOR_MAX_ATTEMPTS", "3")
     fake.fail("tts", 503, times=3, when=lambda r: "scene 2" in r.text)
-    result = run_cli(capsys, "make", "a cat naps", "--scenes", "2", "--backend", "gemini", "--fallback", "local",
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "2", "--backend", "gemini",
                      "--workspace", str(workspace), "--run-id", "flaky")
     assert result.code == 1
     assert "narrate scene 2: gemini-3.8-flash-tts: 503 UNAVAILABLE" in result.err
@@ -194,7 +245,7 @@ def test_exhausted_retries_fail_clearly_and_resume_finishes(fake, capsys, worksp
 
 def test_safety_block_fails_one_scene_and_resume_redoes_only_it(fake, capsys, workspace, fast):
     fake.block("image", lambda r: "scene 2" in r.text)
-    result = make(capsys, workspace, "--backend", "gemini", "--fallback", "local", "--run-id", "safe")
+    result = make(capsys, workspace, "--backend", "gemini", "--run-id", "safe", "--budget", "10")
     assert result.code == 1
     assert "create_image scene 2: image: output withheld (IMAGE_SAFETY)" in result.err
     state = json.loads((workspace / "runs" / "safe" / "manifest.json").read_text())
@@ -218,7 +269,7 @@ def test_safety_block_fails_one_scene_and_resume_redoes_only_it(fake, capsys, wo
 
 
 def test_budget_stops_before_the_call_that_would_exceed_it(fake, capsys, workspace, fast):
-    result = make(capsys, workspace, "--backend", "gemini", "--fallback", "local", "--budget", "0.06",
+    result = make(capsys, workspace, "--backend", "gemini", "--budget", "0.06",
                   "--run-id", "thrifty")
     assert result.code == 3
     assert "would cost about $0.034" in result.err and "$0.06 budget" in result.err
@@ -230,7 +281,7 @@ def test_budget_stops_before_the_call_that_would_exceed_it(fake, capsys, workspa
     done_before = {(t, a) for t, a in db_rows(workspace / "director.db",
                    "SELECT tool, args_json FROM tool_calls WHERE run_id='thrifty' AND reused=0 AND error IS NULL "
                    "AND tool!='brain'")}
-    result = run_cli(capsys, "resume", "thrifty", "--workspace", str(workspace), "--budget", "1.00")
+    result = run_cli(capsys, "resume", "thrifty", "--workspace", str(workspace), "--budget", "3.00")
     assert result.code == 0, result.err
     rows = db_rows(workspace / "director.db",
                    "SELECT tool, args_json, reused FROM tool_calls WHERE run_id='thrifty' AND tool!='brain'")
@@ -239,7 +290,7 @@ def test_budget_stops_before_the_call_that_would_exceed_it(fake, capsys, workspa
     assert done_before <= set(executed)
     check_final(Path(result.last_line), cues=3)
     listing = json.loads(run_cli(capsys, "runs", "--workspace", str(workspace), "--json").out)
-    assert 0.06 < listing[0]["cost_usd"] <= 1.0 and listing[0]["budget_usd"] == 1.0
+    assert 0.06 < listing[0]["cost_usd"] <= 3.0 and listing[0]["budget_usd"] == 3.0
 
 
 def test_the_api_key_never_leaks(fake, capsys, workspace, fast, caplog):
@@ -247,8 +298,8 @@ def test_the_api_key_never_leaks(fake, capsys, workspace, fast, caplog):
 
     caplog.set_level(logging.DEBUG)
     fake.fail("image", 429, retry_delay="0.1s")
-    result = run_cli(capsys, "-vv", "make", "a cat naps", "--scenes", "2", "--backend", "gemini", "--fallback",
-                     "local", "--workspace", str(workspace))
+    result = run_cli(capsys, "-vv", "make", "a cat naps", "--scenes", "2", "--backend", "gemini",
+                     "--workspace", str(workspace))
     assert result.code == 0, result.err
     assert any(r.headers.get("x-goog-api-key") == TEST_KEY for r in fake.requests)  # it was used...
     haystacks = [result.out, result.err, caplog.text]
@@ -267,7 +318,7 @@ def test_model_mistakes_go_back_to_the_model(fake, capsys, workspace, fast):
         {"functionCall": {"id": "bad-1", "name": "make_it_pop", "args": {"scene": 1}}, "thoughtSignature": "c2lnLTE="},
         {"functionCall": {"id": "bad-2", "name": "create_image", "args": {"scene": "two", "prompt": "x"}}},
     ]}, "finishReason": "STOP"}]})
-    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini",
                      "--workspace", str(workspace))
     assert result.code == 0, result.err
     echoed = fake.calls("brain")[1].body["contents"][-2]["parts"]
@@ -282,7 +333,7 @@ def test_model_mistakes_go_back_to_the_model(fake, capsys, workspace, fast):
 def test_a_blocked_brain_reply_is_retried_then_stops_resumable_with_its_reason(fake, capsys, workspace, monkeypatch):
     monkeypatch.setenv("DIRECTOR_BRAIN_RETRIES", "2")
     fake.block("brain", lambda r: True, reason="SAFETY")
-    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini",
                      "--workspace", str(workspace), "--run-id", "blocked")
     assert result.code == 1
     assert "the model gave no usable reply in 3 tries; the last was BLOCKED: output withheld (SAFETY)" in result.err
@@ -296,11 +347,11 @@ def test_a_blocked_brain_reply_is_retried_then_stops_resumable_with_its_reason(f
     check_final(Path(result.last_line), cues=1)
 
 
-def test_veo_needs_vertex_in_api_key_mode(fake, capsys, workspace):
+def test_veo_needs_vertex_in_api_key_mode(fake, capsys, workspace, monkeypatch):
+    monkeypatch.setenv("DIRECTOR_MOTION_BACKEND", "veo")  # on an API key, motion is Omni unless Veo is asked for
     result = make(capsys, workspace, "--backend", "gemini")
     assert result.code == 2
     assert "Veo motion needs Vertex AI" in result.err and "GOOGLE_GENAI_USE_VERTEXAI=true" in result.err
-    assert "--fallback local" in result.err
     assert not fake.requests and not (workspace / "director.db").exists()
 
 

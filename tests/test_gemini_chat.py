@@ -15,7 +15,7 @@ import pytest
 
 from tests.helpers import check_final, db_rows, run_cli
 
-GEMINI = ("--backend", "gemini", "--fallback", "local")
+GEMINI = ("--backend", "gemini")
 
 
 def cli(capsys, ws: Path, *args: str):
@@ -97,7 +97,9 @@ def test_say_replay_and_fork(fake, capsys, workspace, fast):
 
 @pytest.mark.parametrize("approve", [True, False])
 def test_chat(fake, capsys, workspace, fast, monkeypatch, approve):
-    lines = "a 2-scene story about an owl\n" + ("yes\n" if approve else "") + "make scene 1 at night\n"
+    # With approval on, the revision's paid steps (a new clip) are asked for again.
+    lines = "a 2-scene story about an owl\n" + ("yes\n" if approve else "") + "make scene 1 at night\n" + \
+        ("yes\n" if approve else "")
     monkeypatch.setattr("sys.stdin", io.StringIO(lines))
     result = cli(capsys, workspace, "chat", *GEMINI, "--approve" if approve else "--no-approve")
     assert result.code == 0, result.err
@@ -140,9 +142,27 @@ def test_every_stop_through_the_python_api_names_its_reason(fake, workspace, fas
     fake.fail("brain", 400, times=1, message="Please ensure that function response turn comes immediately after")
     events: list[dict] = []
     with pytest.raises(DirectorError, match="400 INVALID_ARGUMENT: Please ensure that function response turn"):
-        Director(workspace=workspace, backend="gemini", fallback="local").submit("a fox", scenes=1,
+        Director(workspace=workspace, backend="gemini").submit("a fox", scenes=1,
                                                                                 on_event=events.append)
     fake.block("brain", lambda r: True, reason="SAFETY")
-    run = Director(workspace=workspace, backend="gemini", fallback="local").submit("an owl", scenes=1, run_id="owl")
+    run = Director(workspace=workspace, backend="gemini").submit("an owl", scenes=1, run_id="owl")
     assert run.status == "failed" and "BLOCKED: output withheld (SAFETY)" in run.error
     no_refusals(fake, workspace)
+
+
+def test_three_failed_batches_stop_the_model_but_a_resume_starts_afresh():
+    from director.brain.gemini import MAX_FAILED_TURNS, _failed_turns
+    from director.state import DirectorState, Goal, Message, ToolCall, ToolResult
+
+    def batch(ok: bool) -> list[Message]:
+        call = ToolCall(id="c", name="animate_image", args={"scene": 1})
+        return [Message(role="brain", calls=[call]),
+                Message(role="tool", results=[ToolResult(call_id="c", name="animate_image", ok=ok, error=None if ok else "x")])]
+
+    goal = Goal(text="a fox", scenes=1)
+    failing = [Message(role="user", text="a fox", intent="goal"), *batch(True), *(m for _ in range(3) for m in batch(False))]
+    state = DirectorState(run_id="r", goal=goal, messages=failing)
+    assert _failed_turns(state) == MAX_FAILED_TURNS == 3
+    resumed = state.model_copy(update={"messages": [*failing, Message(role="user", text="Resume", intent="resume"),
+                                                    *batch(False)]})
+    assert _failed_turns(resumed) == 1

@@ -19,7 +19,7 @@ SHEET = "Luna (cat): a ginger cat with green eyes; Biscuit (dog): a brown dog wi
 
 
 def prompt(scene: str, style: str = "warm picture-book illustration") -> str:
-    return render("image.md", art_style=style, scene=scene, characters=SHEET, references=[], fix=None)
+    return render("image.md", art_style=style, scene=scene, characters=SHEET, references=[], fix=None, shot="")
 
 
 def pixels(img: Image.Image) -> np.ndarray:
@@ -55,7 +55,8 @@ def test_the_cast_is_drawn_in_its_colours():
     # A ginger cat shows up as a patch of ginger pixels that the empty scene lacks.
     with_cat = pixels(paint(prompt("Luna sits in the snowy meadow, midday"), width=640, height=360, seed=3))
     empty = pixels(paint(render("image.md", art_style="warm picture-book illustration",
-                                scene="the snowy meadow, midday", characters="", references=[], fix=None), width=640, height=360, seed=3))
+                                scene="the snowy meadow, midday", characters="", references=[], fix=None, shot=""),
+                         width=640, height=360, seed=3))
 
     def ginger(a: np.ndarray) -> int:
         r, g, b = a[..., 0], a[..., 1], a[..., 2]

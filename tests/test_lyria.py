@@ -55,7 +55,7 @@ def test_on_vertex_the_bed_is_composed_by_lyria_once(fake, capsys, workspace, fa
 
 def test_lyria_needs_vertex(fake, capsys, workspace, monkeypatch):
     monkeypatch.setenv("DIRECTOR_MUSIC_BACKEND", "lyria")
-    result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--fallback", "local", "--workspace", str(workspace))
+    result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--workspace", str(workspace))
     assert result.code == 2 and result.err.count("\n") == 1
     assert "Lyria music (DIRECTOR_MUSIC_BACKEND=lyria) needs Vertex AI" in result.err
     assert not fake.calls("lyria")

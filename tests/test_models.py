@@ -70,7 +70,7 @@ def test_prices_come_from_the_catalog_by_date_and_never_by_guessing():
     assert Prices().image("gemini-nano-banana-2.1", "2K") == pytest.approx(0.0504)
     assert Prices().video("veo-3.1-generate-001", 8, resolution="4k", audio=True) == pytest.approx(4.80)
     # A model that always makes sound bills every second with it.
-    assert Prices().video("gemini-omni-1.2-flash", 5, resolution="720p") == pytest.approx(0.50)
+    assert Prices().video("gemini-omni-1.2-flash", 5, resolution="720p") == pytest.approx(5 * 0.1014)
 
 
 def test_usage_is_priced_the_way_google_bills_it():
@@ -101,7 +101,7 @@ def test_config_gives_and_overrides_prices(tmp_path):
 
 def test_a_retired_model_stops_the_run_before_any_request(fake, capsys, workspace, monkeypatch):
     monkeypatch.setenv("DIRECTOR_BRAIN_MODEL", "gemini-2.5-flash")
-    result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--fallback", "local", "--workspace", str(workspace))
+    result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--workspace", str(workspace))
     assert result.code == 2
     assert result.err.strip() == ("error: the brain model gemini-2.5-flash was shut down on 2026-12-01; "
                                   "set DIRECTOR_BRAIN_MODEL=gemini-3.8-flash (the catalog's default), or unset it")
@@ -111,7 +111,7 @@ def test_a_retired_model_stops_the_run_before_any_request(fake, capsys, workspac
 def test_a_model_google_no_longer_serves_is_caught_by_asking_first(fake, capsys, workspace, monkeypatch):
     """The catalog only knows 3.1 Flash Image as deprecated; Google's models.get says it is gone."""
     monkeypatch.setenv("DIRECTOR_IMAGE_MODEL", "gemini-3.1-flash-image")
-    result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--fallback", "local", "--workspace", str(workspace))
+    result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--workspace", str(workspace))
     assert result.code == 2
     line = result.err.strip()
     assert len(line.splitlines()) == 1
@@ -123,7 +123,7 @@ def test_a_model_google_no_longer_serves_is_caught_by_asking_first(fake, capsys,
 
 def test_a_model_with_no_price_is_refused_under_a_budget(fake, capsys, workspace, monkeypatch):
     monkeypatch.setenv("DIRECTOR_STORY_MODEL", "gemini-3.1-pro-preview")  # served, but not in the catalog
-    result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--fallback", "local", "--workspace", str(workspace))
+    result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--workspace", str(workspace))
     assert result.code == 2
     assert "the story model gemini-3.1-pro-preview has no price in Director's model catalog" in result.err
     assert '[prices."gemini-3.1-pro-preview"]' in result.err and fake.requests == []
@@ -131,7 +131,7 @@ def test_a_model_with_no_price_is_refused_under_a_budget(fake, capsys, workspace
     home = Path(workspace).parent / "home"
     home.mkdir(exist_ok=True)
     (home / "config.toml").write_text('[prices."gemini-3.1-pro-preview"]\ninput_per_mtok = 2.0\noutput_per_mtok = 12.0\n')
-    result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--fallback", "local", "--workspace", str(workspace),
+    result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--workspace", str(workspace),
                      "--run-id", "priced")
     assert result.code == 0, result.err
     manifest = check_final(Path(result.last_line), cues=2)
@@ -164,14 +164,15 @@ def test_the_runner_refuses_an_unpriced_call_under_a_budget_and_not_without_one(
 def test_deprecated_models_warn_and_work_and_each_is_asked_about_once(fake, capsys, workspace, monkeypatch, fast):
     monkeypatch.setenv("DIRECTOR_BRAIN_MODEL", "gemini-3.7-flash")  # routed to 3.8 Flash by Google
     for run_id in ("one", "two"):
-        result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--fallback", "local", "--workspace",
+        result = run_cli(capsys, "make", GOAL, "--backend", "gemini", "--workspace",
                          str(workspace), "--run-id", run_id)
         assert result.code == 0, result.err
         assert "the brain model gemini-3.7-flash is deprecated" in result.err
         assert "gemini-3.8-flash replaces it" in result.err
     asked = [r.model for r in fake.calls("model_get")]
     assert sorted(asked) == sorted(set(asked))  # once per process, key and model
-    assert set(asked) == {"gemini-3.7-flash", "gemini-3.8-flash", "gemini-nano-banana-2.1", "gemini-3.8-flash-tts"}
+    assert set(asked) == {"gemini-3.7-flash", "gemini-3.8-flash", "gemini-nano-banana-2.1", "gemini-3.8-flash-tts",
+                          "gemini-omni-1.2-flash", "lyria-3.5"}
 
 
 def test_director_models_lists_the_catalog_and_asks_google(fake, capsys, monkeypatch):
@@ -199,13 +200,13 @@ def test_transient_finish_reasons_are_asked_again_and_a_lost_signature_is_explai
     empty = {"candidates": [{"content": {"role": "model", "parts": []}, "finishReason": "NO_IMAGE"}],
              "usageMetadata": {"promptTokenCount": 10, "totalTokenCount": 10}}
     fake.enqueue("image", empty)
-    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini",
                      "--workspace", str(workspace))
     assert result.code == 0, result.err
     assert "the answer came back empty (NO_IMAGE)" in result.err  # the retry line
     fake.enqueue("brain", {"candidates": [{"content": {"role": "model", "parts": []},
                                            "finishReason": "MISSING_THOUGHT_SIGNATURE"}]})
-    result = run_cli(capsys, "make", "a dog runs", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
+    result = run_cli(capsys, "make", "a dog runs", "--scenes", "1", "--backend", "gemini",
                      "--workspace", str(workspace), "--run-id", "lost")
     assert result.code == 1
     assert "MISSING_THOUGHT_SIGNATURE" in result.err and "a Director bug" in result.err
@@ -216,7 +217,7 @@ def test_a_thinking_image_model_s_drafts_never_become_the_still(fake, capsys, wo
     from PIL import Image
 
     monkeypatch.setenv("DIRECTOR_IMAGE_MODEL", "gemini-3-pro-image")
-    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback", "local",
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "gemini",
                      "--workspace", str(workspace), "--run-id", "pro")
     assert result.code == 0, result.err
     manifest = json.loads((workspace / "runs" / "pro" / "manifest.json").read_text())

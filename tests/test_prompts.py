@@ -40,6 +40,13 @@ VARIABLES = {
     "references": ["Luna", "Biscuit"],
     "fix": "Luna: her scarf is red, the sheet has blue",
     "count": 2,
+    "shot": "wide shot, eye level",
+    "motion": "Luna chases a leaf; slow push in; a quiet garden; a bird calls",
+    "camera": "zoom in",
+    "genre": "ambient lullaby",
+    "instruments": "soft felt piano",
+    "tempo": "slow, about 65 BPM",
+    "seconds": 30,
 }
 
 
@@ -71,12 +78,17 @@ def test_system_prompt_for_stories_and_trailers():
     assert "plan_trailer" in trailer and '1. "Big Buck Bunny" (5 s; plot: A rabbit.)' in trailer
 
 
-def test_image_prompt_carries_style_and_cast():
-    text = render("image.md", art_style="soft watercolour", scene="Luna naps", characters="Luna (cat): a ginger cat",
-                  references=[], fix=None)
-    assert text.startswith("soft watercolour. Luna naps")
-    assert "Luna (cat): a ginger cat" in text
-    assert "No text" in text
+def test_image_prompt_is_one_narrative_sentence_then_the_scene_s_cast():
+    """Google's image guide: describe the scene (shot, subject, setting, style, mood), don't list keywords."""
+    text = render("image.md", art_style="soft watercolour", scene="Luna naps by the fire", shot="close-up, low angle",
+                  characters="Luna (cat): a ginger cat", references=["Luna"], fix=None)
+    first = text.splitlines()[0]
+    assert first == ("Close-up, low angle: Luna naps by the fire. Painted as soft watercolour, with light and colour "
+                     "that carry the moment's mood.")
+    assert "Luna (cat): a ginger cat" in text and "Luna is <img>0</img>" in text
+    assert text.endswith("No text, letters or typography anywhere in the image.")
+    assert render("image.md", art_style="x", scene="a field", shot="", characters="", references=[],
+                  fix=None).startswith("a field. Painted as x")
 
 
 def test_missing_variable_is_a_config_error():

@@ -60,7 +60,7 @@ def test_an_unknown_provider_is_one_line_naming_the_choices(monkeypatch):
     monkeypatch.setenv("DIRECTOR_MOTION_BACKEND", "sora")
     with pytest.raises(ConfigError) as caught:
         load_settings()
-    assert str(caught.value) == "bad setting motion_backend: 'sora' is not a motion provider; use one of: local, veo"
+    assert str(caught.value) == "bad setting motion_backend: 'sora' is not a motion provider; use one of: local, omni, veo"
 
 
 def test_the_registry_decorator_registers(monkeypatch):

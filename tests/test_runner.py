@@ -299,5 +299,11 @@ def test_goal_motion_reaches_every_clip(runner):
     held = AnimateImageInput(scene=1, aspect="16:9", motion="still")
     assert _estimate(held, {"speech_seconds": 3.0}, "veo-3.1-generate-001", Prices()) == 0.0
     moving = AnimateImageInput(scene=1, aspect="16:9")
-    # 3 s of speech is a 3.8 s scene: Veo is asked for (and bills) 4 s of video without sound, at $0.20/s.
-    assert _estimate(moving, {"speech_seconds": 3.0}, "veo-3.1-generate-001", Prices()) == pytest.approx(0.8)
+    # 3 s of speech is a 3.8 s scene: at 720p Veo is asked for (and bills) 4 s of video without sound, at $0.20/s;
+    # at its own 1080p every clip is 8 s; with its sound kept, twice the rate.
+    at_720 = {"speech_seconds": 3.0, "resolution": "720p"}
+    assert _estimate(moving, at_720, "veo-3.1-generate-001", Prices()) == pytest.approx(0.8)
+    assert _estimate(moving, {"speech_seconds": 3.0}, "veo-3.1-generate-001", Prices()) == pytest.approx(1.6)
+    assert _estimate(moving, {**at_720, "clip_sound": "keep"}, "veo-3.1-generate-001", Prices()) == pytest.approx(1.6)
+    # Omni bills the seconds it delivers, sound always included: a 4 s clip at 720p.
+    assert _estimate(moving, at_720, "gemini-omni-1.2-flash", Prices()) == pytest.approx(4 * 0.1014)

@@ -21,8 +21,8 @@ def test_a_key_echoed_in_429_500_and_400_bodies_is_stored_nowhere(fake, capsys, 
     fake.echo_headers = True
     fake.fail("story", 429, retry_delay="0.1s", message="Resource has been exhausted")
     fake.fail("image", 500, times=2, message="Internal error")
-    result = run_cli(capsys, "-v", "make", "a cat naps", "--scenes", "1", "--backend", "gemini", "--fallback",
-                     "local", "--workspace", str(workspace), "--run-id", "leaky")
+    result = run_cli(capsys, "-v", "make", "a cat naps", "--scenes", "1", "--backend", "gemini",
+                     "--workspace", str(workspace), "--run-id", "leaky")
     assert result.code == 0, result.err
     assert "RESOURCE_EXHAUSTED" in result.err and "x-goog-api-key" in result.err  # the echo was shown, masked
     # A 400 on the brain stops the run: its text goes to the catalog and the checkpoint's __error__ write.

@@ -228,8 +228,8 @@ def test_mix_ducks_the_source_under_the_narration(clips, capsys, workspace, fast
 
 def test_gemini_trailer_sends_the_frame_and_the_rendered_template(fake, capsys, workspace, fast, clips):
     result = run_cli(capsys, "make", "a diorama trailer", "--source", str(clips["five"]), "--title", "Colour Wars",
-                     "--plot", "Five colours compete.", "--max-scenes", "3", "--backend", "gemini", "--fallback",
-                     "local", "--workspace", str(workspace))
+                     "--plot", "Five colours compete.", "--max-scenes", "3", "--backend", "gemini",
+                     "--workspace", str(workspace), "--budget", "5")
     assert result.code == 0, result.err
     check_final(Path(result.last_line))
     describes = fake.calls("text")

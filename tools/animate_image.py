@@ -2,41 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from director.backends import MOTIONS
-from director.errors import MediaError, ToolArgumentError
+from director.backends import MOTIONS, animate
+from director.backends.local.story import camera_move
+from director.errors import MediaError, SafetyBlocked, ToolArgumentError
 from director.limits import Prices
-from director.models import clip_seconds
 from director.media import hold_still, probe, render_slot, scene_length
-from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Motion, Storyboard
-from director.tooling import ToolContext, require_scene, tool
+from director.models import clip_seconds, limits_of
+from director.prompting import render
+from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Motion, Storyboard, size_inputs
+from director.tooling import ToolContext, require_board, require_scene, tool
 
+
+
+NEGATIVE = ("on-screen text, captions, subtitles, watermarks, logos, distorted or morphing faces, extra limbs or "
+            "fingers, flicker, sudden cuts")
+"""What a generated clip must never show (Veo's negativePrompt; Omni reads it as 'Avoid: ...')."""
 
 
 class AnimateImageInput(BaseModel):
     scene: int = Field(ge=1, description="Scene number, from 1. The scene needs an image and a narration first.")
     aspect: Aspect = Field(description="Frame shape of the clip; the same as the images.")
     motion: Motion = Field("auto", description="Camera move; auto varies it from scene to scene; still holds the picture.")
-    prompt: str | None = Field(None, max_length=2000, description="What should move, for video models; optional.")
+    prompt: str | None = Field(None, max_length=2000, description="What should move, for video models; optional "
+                                                                  "(by default the scene's own motion line).")
 
 
 class AnimateImageOutput(BaseModel):
-    clip: AssetRef = Field(description="The silent H.264 clip.")
+    clip: AssetRef = Field(description="The clip.")
     motion: str = Field(description="The camera move used.")
+    sound: bool = Field(False, description="The clip carries its model's own sound, mixed under the narration.")
+    note: str | None = Field(None, description="How the clip was made when not as asked (a local fallback).")
 
 
 def _needs(args: AnimateImageInput, state: DirectorState) -> dict[str, object]:
     scene = require_scene(state, args.scene)
+    board = require_board(state)
     # A scene is as long as its narration, unless its source audio fixed its length.
     timing = scene.audio if scene.length is None else "fixed"
     missing = [name for name, ref in (("image", scene.image), ("narration", timing)) if ref is None]
     if missing:
         raise ToolArgumentError(f"scene {args.scene} has no {' or '.join(missing)} yet; make it first")
     assert scene.image is not None
-    return {"image": scene.image, "speech_seconds": scene.audio.duration if scene.audio else None,
-            "length": scene.length, "image_prompt": scene.image_prompt}
+    goal = state.finish
+    inputs: dict[str, object] = {"image": scene.image, "speech_seconds": scene.audio.duration if scene.audio else None,
+                                 "length": scene.length, "image_prompt": scene.image_prompt,
+                                 **size_inputs(goal, args.aspect)}
+    if scene.motion or scene.shot:  # the writer's direction; older storyboards have none
+        inputs.update(shot=scene.shot, scene_motion=scene.motion, art_style=board.art_style)
+    if goal.clip_sound != "auto":
+        inputs["clip_sound"] = goal.clip_sound
+    if goal.flow and args.scene < len(board.scenes) and board.scene(args.scene + 1).image is not None:
+        inputs["last_frame"] = board.scene(args.scene + 1).image  # the next scene's still ends this clip
+    if goal.resolution not in ("auto", "720p"):
+        inputs["resolution"] = goal.resolution
+    return inputs
 
 
 def duration_of(inputs: dict, fps: int) -> float:
@@ -48,6 +72,8 @@ def duration_of(inputs: dict, fps: int) -> float:
 def _apply(board: Storyboard | None, args: AnimateImageInput, out: AnimateImageOutput) -> Storyboard:
     assert board is not None
     board.set_clip(args.scene, out.clip)
+    scene = board.scene(args.scene)
+    scene.clip_sound, scene.clip_note = out.sound, out.note
     return board
 
 
@@ -55,38 +81,64 @@ def pick_motion(scene: int, seed: int) -> str:
     return MOTIONS[(scene - 1 + seed) % len(MOTIONS)]
 
 
+def motion_prompt(inputs: Mapping[str, Any], camera: str) -> str:
+    """What moves, in the words Google's Veo guide asks for: the shot, the subject and its action, one camera
+    move, the ambience and a sound cue (the writer's motion line), and the style kept from the first frame."""
+    if "scene_motion" not in inputs:
+        return f"{inputs['image_prompt']}\nCamera: slow {camera}. Gentle, natural motion; keep the characters and art style."
+    return render("motion.md", shot=inputs["shot"] or "Medium shot", scene=inputs["image_prompt"],
+                  motion=inputs["scene_motion"], camera=camera, art_style=inputs["art_style"])
+
+
 def _estimate(args: AnimateImageInput, inputs: dict, model: str, prices: Prices) -> float:
     if args.motion == "still":
         return 0.0  # held locally, whoever animates
     # A video model is billed for the clip length asked for, without its own sound where it can leave it
     # out (the narration replaces it); a model that always makes sound is priced with it (Prices.video).
-    return prices.video(model, clip_seconds(model, duration_of(inputs, 30)), resolution="720p", audio=False)
+    resolution = str(inputs.get("resolution") or limits_of(model).default_resolution or "720p")
+    keep = inputs.get("clip_sound") == "keep"
+    return prices.video(model, clip_seconds(model, duration_of(inputs, 30), resolution), resolution=resolution,
+                        audio=keep)
 
 
-@tool(capability="motion", gated=True, usual_for=("story", "trailer"), needs=_needs, apply=_apply, estimate=_estimate, renders=True,
-      reads=("story", "image", "audio"), writes=("clip",), clears=("final",))
+@tool(capability="motion", version="2", gated=True, usual_for=("story", "trailer"), needs=_needs, apply=_apply,
+      estimate=_estimate, renders=True, reads=("story", "image", "audio"), writes=("clip",), clears=("final",))
 def animate_image(args: AnimateImageInput, ctx: ToolContext) -> AnimateImageOutput:
     """Animate one scene's still into a video clip exactly as long as its narration plus a short pause. Clips for different scenes can be made in the same turn."""
     fps = ctx.settings.fps
     duration = duration_of(dict(ctx.inputs), fps)
-    motion = pick_motion(args.scene, ctx.seed) if args.motion == "auto" else args.motion
+    size = tuple(ctx.inputs.get("size") or ASPECT_SIZES[args.aspect])
+    named = camera_move(str(ctx.inputs.get("scene_motion") or ""))
+    motion = (named or pick_motion(args.scene, ctx.seed)) if args.motion == "auto" else args.motion
     tmp = ctx.store.temp_path(".mp4")
     if motion == "still":  # no camera and no model: hold the picture (free, on any backend)
         with render_slot(ctx.settings.render_jobs):
-            hold_still(ctx.store.path(ctx.inputs["image"]), tmp, size=ASPECT_SIZES[args.aspect], duration=duration,
+            hold_still(ctx.store.path(ctx.inputs["image"]), tmp, size=size, duration=duration,  # type: ignore[arg-type]
                        fps=fps, crf=ctx.settings.crf, preset=ctx.settings.x264_preset)
         return AnimateImageOutput(clip=ctx.store.put(tmp, "video"), motion=motion)
-    ctx.backends.motion.animate(
-        ctx.store.path(ctx.inputs["image"]),
-        prompt=args.prompt or str(ctx.inputs["image_prompt"]),
-        duration=duration,
-        motion=motion,
-        size=ASPECT_SIZES[args.aspect],
-        fps=fps,
-        out=tmp,
-        report=ctx.report,
-    )
+    image = ctx.store.path(ctx.inputs["image"])
+    last = ctx.inputs.get("last_frame")
+    shot = dict(prompt=args.prompt or motion_prompt(ctx.inputs, motion.replace("_", " ")), negative=NEGATIVE,
+                duration=duration, motion=motion, size=size, fps=fps, out=tmp, report=ctx.report,
+                seed=(ctx.seed * 1000 + args.scene) % 2**32, last_frame=ctx.store.path(last) if last else None,
+                resolution=str(ctx.inputs.get("resolution") or "") or None, sound=ctx.inputs.get("clip_sound", "auto"),
+                job=ctx.job)
+    if shot["resolution"] is None:
+        shot["resolution"] = limits_of(ctx.backends.motion.model).default_resolution or "720p"
+    note = None
+    try:
+        made = animate(ctx.backends.motion, image, **shot)
+    except SafetyBlocked as exc:
+        # One scene the video model will not make is that scene's Ken Burns move, never a failed run.
+        from director.backends.local import KenBurns
+
+        note = f"{ctx.backends.motion.name} would not make this clip ({exc}); it is a local {motion.replace('_', ' ')} instead"
+        ctx.warn(note)
+        tmp.unlink(missing_ok=True)
+        local = KenBurns(crf=ctx.settings.crf, preset=ctx.settings.x264_preset, jobs=ctx.settings.render_jobs)
+        made = animate(local, image, **{**shot, "motion": motion if motion in MOTIONS else "zoom_in"})
     got = probe(tmp)
     if not got.duration or got.width is None:
         raise MediaError(f"clip for scene {args.scene} has no video")
-    return AnimateImageOutput(clip=ctx.store.put(tmp, "video"), motion=motion)
+    sound = made.sound and got.audio_codec is not None and ctx.inputs.get("clip_sound", "auto") != "off"
+    return AnimateImageOutput(clip=ctx.store.put(tmp, "video"), motion=motion, sound=sound, note=note)

@@ -35,7 +35,7 @@ from director.captions import CARD_SECONDS, ass_document, burned, card, cue_word
 from director.errors import MediaError, ToolArgumentError
 from director.media import SPEECH_LEAD, Probe, probe, render_slot, run_ffmpeg, scene_length, x264
 from director.state import (ASPECT_SIZES, Aspect, AssetRef, AudioMode, DirectorState, FinalCut, SceneTiming,
-                            Storyboard, Transition)
+                            Storyboard, Transition, size_inputs)
 from director.transitions import Part, Piece, boundary, frames_of, join, overlap_frames, plan_join
 from director.tooling import ToolContext, require_board, tool
 
@@ -94,14 +94,17 @@ def scene_inputs(state: DirectorState, audio: str, *, clips: bool) -> dict[str, 
         "scenes": [
             {"index": s.index, "clip": s.clip if clips else None, "audio": s.audio if wants_voice else None,
              "narration": s.narration, "length": s.length,
-             "source": s.source.model_dump() if s.source and wants_source else None}
+             "source": s.source.model_dump() if s.source and wants_source else None,
+             # a video model's own sound (Omni's always; Veo's when kept), ducked under the narration
+             **({"clip_sound": s.clip} if clips and s.clip_sound and goal.clip_sound != "off" and s.source is None
+                else {})}
             for s in board.scenes
         ],
     }
 
 
 def _needs(args: AssembleVideoInput, state: DirectorState) -> dict[str, object]:
-    return scene_inputs(state, args.audio, clips=True)
+    return {**scene_inputs(state, args.audio, clips=True), **size_inputs(state.finish, args.aspect)}
 
 
 def _apply(board: Storyboard | None, args: AssembleVideoInput, out: AssembleVideoOutput) -> Storyboard:
@@ -357,9 +360,14 @@ def plan_sound(inputs: Mapping[str, Any], store: AssetStore, fps: int) -> SoundP
         voice: AssetRef | None = sc["audio"]
         source = sc["source"]
         video = footage.get(source["video"]) if source else None
-        sound.scene(n, length, store.path(voice) if voice else None, source,
-                    video["path"] if video else None, bool(video and video["has_audio"]),
-                    (voice.sha256 if voice else None, video["sha256"] if video else None))
+        own: AssetRef | None = sc.get("clip_sound")
+        if own is not None and source is None:  # the clip's own sound plays from its start, under the voice
+            sound.scene(n, length, store.path(voice) if voice else None, {"clip": own.sha256, "start": 0.0},
+                        str(store.path(own)), True, (voice.sha256 if voice else None, own.sha256))
+        else:
+            sound.scene(n, length, store.path(voice) if voice else None, source,
+                        video["path"] if video else None, bool(video and video["has_audio"]),
+                        (voice.sha256 if voice else None, video["sha256"] if video else None))
         speech = float(voice.duration or 0.0) if voice else 0.0
         timing = SceneTiming(index=sc["index"], start=round(start, 4), duration=round(length, 4),
                              speech_start=round(start + (SPEECH_LEAD if voice else 0.0), 4),
@@ -392,7 +400,7 @@ def plan_sound(inputs: Mapping[str, Any], store: AssetStore, fps: int) -> SoundP
       reads=("story", "clip", "audio", "transcript", "sound", "music"), writes=("final",))
 def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoOutput:
     """Join every scene's clip and sound into the final video, with subtitles. Call once every scene has a clip."""
-    fps, width, height = ctx.settings.fps, *ASPECT_SIZES[args.aspect]
+    fps, (width, height) = ctx.settings.fps, tuple(ctx.inputs.get("size") or ASPECT_SIZES[args.aspect])
     scenes: list[dict[str, Any]] = ctx.inputs["scenes"]
     plan = plan_sound(ctx.inputs, ctx.store, fps)
     timings, cues, start, sound, lengths = plan.timings, plan.cues, plan.seconds, plan.sound, plan.lengths

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
 
 from director.errors import ProviderError, ToolArgumentError
@@ -39,7 +41,7 @@ def _needs(args: CheckContinuityInput, state: DirectorState) -> dict[str, object
         raise ToolArgumentError(f"scene {args.scene} shows no character with a reference sheet; "
                                 f"draw_character first, or there is nothing to check")
     return {"image": scene.image, "references": sheets, "threshold": state.goal.continuity,
-            "retakes_left": max(0, state.goal.retakes - scene.retakes)}
+            "retakes_left": max(0, state.goal.retakes - scene.retakes), "scene_prompt": scene.image_prompt}
 
 
 def _apply(board: Storyboard | None, args: CheckContinuityInput, out: CheckContinuityOutput) -> Storyboard:
@@ -57,13 +59,24 @@ def _estimate(args: CheckContinuityInput, inputs: object, model: str, prices: Pr
     return prices.tokens(model, 4 * 1_290 + 300, 120)
 
 
-@tool(capability="vision", version="1", usual_for=("story",), modes=("story",), needs=_needs, apply=_apply, estimate=_estimate,
+def check(vision: object, image: Path, references: list[tuple[str, Path]], *, scene: str) -> dict[str, tuple[float, str]]:
+    """check_continuity with the scene's own words, for a provider that takes them (what the scene asks for, a
+    costume or night, is no fault); a provider written before that gets the pictures alone."""
+    import inspect
+
+    method = vision.check_continuity  # type: ignore[attr-defined]
+    if "scene" in inspect.signature(method).parameters:
+        return method(image, references, scene=scene)  # type: ignore[no-any-return]
+    return method(image, references)  # type: ignore[no-any-return]
+
+
+@tool(capability="vision", patient=True, version="1", usual_for=("story",), modes=("story",), needs=_needs, apply=_apply, estimate=_estimate,
       reads=("story", "sheet", "image"), writes=("continuity",))
 def check_continuity(args: CheckContinuityInput, ctx: ToolContext) -> CheckContinuityOutput:
     """Score one scene's still against the reference sheets of the characters it shows (places are drawn from their sheets but not scored): 0 to 1, with a reason for each difference. Call it after each create_image of a scene with characters. When the result says retake, call create_image again for that scene with the same prompt and the reasons as fix; a still that passes, or has used its redraws, is kept."""
     refs: dict[str, AssetRef] = dict(ctx.inputs["references"])
-    found = ctx.backends.vision.check_continuity(ctx.store.path(ctx.inputs["image"]),
-                                                 [(name, ctx.store.path(ref)) for name, ref in refs.items()])
+    found = check(ctx.backends.vision, ctx.store.path(ctx.inputs["image"]),
+                  [(name, ctx.store.path(ref)) for name, ref in refs.items()], scene=str(ctx.inputs.get("scene_prompt", "")))
     scores = [CharacterScore(name=name, score=round(score, 3), reason=reason) for name, (score, reason) in found.items()]
     missing = sorted(set(refs) - set(found))
     if missing:  # a vision backend's reply is input too

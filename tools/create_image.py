@@ -7,9 +7,13 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from director.limits import Prices
+from director.models import limits_of
+
+DEFAULT_REFERENCES = 3
+"""Sheets sent to an image model whose row names no limit (the local painter, Reve, a plugin)."""
 from director.media import cover, write_png
 from director.prompting import render
-from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
+from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
 from director.backends import draw
 from director.errors import ToolArgumentError
 from director.tooling import ToolContext, require_board, require_scene, tool
@@ -42,8 +46,11 @@ def _needs(args: CreateImageInput, state: DirectorState) -> dict[str, object]:
     cast = board.references_of(args.scene)
     # A redraw is a new take: its own memo key and seed, so the same reasons twice still give a new picture.
     take = scene.retakes + 1 if args.fix is not None else 0
-    return {"art_style": board.art_style, "characters": board.character_sheet(),
-            "references": {c.name: c.sheet for c in cast}, **({"take": take} if take else {})}
+    # Only the scene's own cast is described: a character who is not in it must not appear.
+    own = "; ".join(f"{c.name} ({c.kind}): {c.look}" for c in board.cast_of(args.scene))
+    return {**size_inputs(state.finish, args.aspect), "art_style": board.art_style, "characters": own,
+            "references": {c.name: c.sheet for c in cast}, **({"take": take} if take else {}),
+            **({"shot": scene.shot} if scene.shot else {})}
 
 
 def _apply(board: Storyboard | None, args: CreateImageInput, out: CreateImageOutput) -> Storyboard:
@@ -62,14 +69,17 @@ def _estimate(args: CreateImageInput, inputs: object, model: str, prices: Prices
     return prices.image(model)
 
 
-@tool(capability="image", version="2", usual_for=("story",), needs=_needs, apply=_apply, estimate=_estimate,
+@tool(capability="image", patient=True, version="3", usual_for=("story",), needs=_needs, apply=_apply, estimate=_estimate,
       reads=("story", "sheet"), writes=("image",), clears=("clip", "continuity", "final"))
 def create_image(args: CreateImageInput, ctx: ToolContext) -> CreateImageOutput:
-    """Create the still image for one scene from a text prompt, at the size the aspect ratio needs (16:9 1280x720, 9:16 720x1280, 1:1 1024x1024). The reference sheets of the characters the scene names are passed to the image model automatically. Images for different scenes can be made in the same turn."""
-    references: dict[str, AssetRef] = dict(ctx.inputs.get("references") or {})
-    full = render("image.md", art_style=ctx.inputs["art_style"], scene=args.prompt, characters=ctx.inputs["characters"],
-                  references=list(references), fix=args.fix)
-    width, height = ASPECT_SIZES[args.aspect]
+    """Create the still image for one scene from a text prompt, at the run's frame size for the aspect ratio (at 720p: 16:9 1280x720, 9:16 720x1280, 1:1 1024x1024). The scene's shot, the art style and the reference sheets of the characters the scene names are added automatically. Images for different scenes can be made in the same turn."""
+    # As many sheets as the image model takes (its catalog row; three for one that names no limit).
+    share = limits_of(ctx.backends.image.model).reference_images or DEFAULT_REFERENCES
+    references: dict[str, AssetRef] = dict(list((ctx.inputs.get("references") or {}).items())[:share])
+    full = render("image.md", art_style=ctx.inputs["art_style"], scene=args.prompt.rstrip(". "),
+                  characters=ctx.inputs["characters"], references=list(references), fix=args.fix,
+                  shot=ctx.inputs.get("shot", ""))
+    width, height = tuple(ctx.inputs.get("size") or ASPECT_SIZES[args.aspect])
     tmp = ctx.store.temp_path(".png")
     draw(ctx.backends.image, full, width=width, height=height, seed=ctx.seed + int(ctx.inputs.get("take", 0)), out=tmp,
          references=[ctx.store.path(r) for r in references.values()])

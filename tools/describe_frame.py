@@ -41,7 +41,7 @@ def _apply(board: Storyboard | None, args: DescribeFrameInput, out: DescribeFram
     return board
 
 
-@tool(capability="vision", version="1", needs=_needs, apply=_apply, modes=("trailer",),
+@tool(capability="vision", patient=True, version="1", needs=_needs, apply=_apply, modes=("trailer",),
       reads=("story", "frame"), writes=("prompt",), clears=("image", "clip", "final"))
 def describe_frame(args: DescribeFrameInput, ctx: ToolContext) -> DescribeFrameOutput:
     """Look at a trailer scene's source frame, with the title, plot and what is said, and write an image prompt for it in the run's style (a miniature diorama by default). Scenes can be described in the same turn."""

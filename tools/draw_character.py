@@ -46,7 +46,7 @@ def _estimate(args: DrawCharacterInput, inputs: object, model: str, prices: Pric
     return prices.image(model)
 
 
-@tool(capability="image", usual_for=("story",), modes=("story",), needs=_needs, apply=_apply, estimate=_estimate,
+@tool(capability="image", patient=True, usual_for=("story",), modes=("story",), needs=_needs, apply=_apply, estimate=_estimate,
       reads=("story",), writes=("sheet",), clears=("image", "clip", "continuity", "final"))
 def draw_character(args: DrawCharacterInput, ctx: ToolContext) -> DrawCharacterOutput:
     """Draw one character's reference sheet (alone, full body, neutral pose, plain background) from the cast's description, or a recurring place's (a wide view, nobody in it). Call it for every character and place after write_story and before create_image: each scene's still is then drawn with the sheets of the characters and places it shows, so they look the same in every shot. Sheets can be drawn in the same turn."""

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from director.errors import ToolArgumentError
 from director.limits import Prices
-from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
+from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
 from director.tooling import ToolContext, require_scene, tool
 from director.tools.create_image import fit_image
 
@@ -31,7 +31,7 @@ def _needs(args: EditImageInput, state: DirectorState) -> dict[str, object]:
     picture = scene.frame if args.picture == "frame" else scene.image
     if picture is None:
         raise ToolArgumentError(f"scene {args.scene} has no {args.picture} to edit yet")
-    return {"picture": picture}
+    return {"picture": picture, **size_inputs(state.finish, args.aspect)}
 
 
 def _apply(board: Storyboard | None, args: EditImageInput, out: EditImageOutput) -> Storyboard:
@@ -44,11 +44,12 @@ def _estimate(args: EditImageInput, inputs: object, model: str, prices: Prices) 
     return prices.image(model)
 
 
-@tool(capability="edit", usual_for=("trailer",), version="1", needs=_needs, apply=_apply, estimate=_estimate,
+@tool(capability="edit", patient=True, usual_for=("trailer",), version="1", needs=_needs, apply=_apply, estimate=_estimate,
       reads=("story", "image", "frame"), writes=("image",), clears=("clip", "final"))
 def edit_image(args: EditImageInput, ctx: ToolContext) -> EditImageOutput:
     """Edit a scene's source frame (or its current image) by instruction, e.g. restyle a film frame as a tilt-shift miniature diorama, and make it the scene's image. Offline it understands: tilt-shift miniature, cartoon, sketch, black-and-white, warmer, cooler, brighter, darker."""
     tmp = ctx.store.temp_path(".png")
-    ctx.backends.edit.edit_image(ctx.store.path(ctx.inputs["picture"]), args.instruction, out=tmp)
-    fit_image(tmp, *ASPECT_SIZES[args.aspect])
+    size = tuple(ctx.inputs.get("size") or ASPECT_SIZES[args.aspect])
+    ctx.backends.edit.edit_image(ctx.store.path(ctx.inputs["picture"]), args.instruction, out=tmp, size=size)
+    fit_image(tmp, *size)
     return EditImageOutput(image=ctx.store.put(tmp, "image"))

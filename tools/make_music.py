@@ -45,12 +45,29 @@ def _needs(args: MakeMusicInput, state: DirectorState) -> dict[str, object]:
     words = " ".join([state.goal.text, board.title, *(s.narration for s in board.scenes)])
     inputs: dict[str, object] = {"choice": choice if choice in ("auto", *MOODS) else "file",
                                  "story_mood": mood_of(words), "title": board.title, "about": state.goal.text}
+    if state.goal.mode == "trailer":
+        inputs["trailer"] = True
+    spoken = [s.audio.duration for s in board.scenes if s.audio is not None and s.audio.duration]
+    if len(spoken) == len(board.scenes) and spoken:  # how long the cut will be, for a model that composes to length
+        inputs["seconds"] = round(sum(spoken) + SCENE_PAD * len(spoken))
     if inputs["choice"] == "file":
         path = Path(choice)
         if not path.is_file():
             raise ToolArgumentError(f"the music file {path.name} is gone; make the run again with --music")
         inputs["file"] = {"name": path.name, "sha256": sha256_file(path), "path": str(path)}
     return inputs
+
+
+SCENE_PAD = 1.2
+"""Seconds each scene adds to its narration (the lead before the words and the pause after them), roughly."""
+STYLE = {
+    "calm": ("ambient lullaby", "soft felt piano, warm pads and a music box", "slow, about 65 BPM"),
+    "energetic": ("adventure score", "driving strings, light percussion and brass swells", "lively, about 120 BPM"),
+    "happy": ("cheerful acoustic pop", "ukulele, glockenspiel, hand claps and bass", "bouncy, about 105 BPM"),
+    "nostalgic": ("wistful folk", "fingerpicked acoustic guitar, cello and soft piano", "unhurried, about 80 BPM"),
+    "tender": ("gentle chamber piece", "piano, harp and a solo cello", "slow, about 70 BPM"),
+}
+"""Genre, instrumentation and tempo for each mood: what Google's music guide asks a prompt to name."""
 
 
 def _apply(board: Storyboard | None, args: MakeMusicInput, out: MakeMusicOutput) -> Storyboard:
@@ -83,7 +100,10 @@ def make_music(args: MakeMusicInput, ctx: ToolContext) -> MakeMusicOutput:
     mood = choice if choice in MOODS else (args.mood if args.mood != "auto" else str(ctx.inputs["story_mood"]))
     tmp = ctx.store.temp_path(".audio")
     about = " ".join(str(ctx.inputs.get("about") or "").split()[:40])
-    prompt = args.prompt or render("music.md", mood=mood, title=ctx.inputs.get("title") or "", about=about)
+    genre, instruments, tempo = STYLE[mood]
+    prompt = args.prompt or render("music.md", mood=mood, title=ctx.inputs.get("title") or "", about=about,
+                                   genre=genre, instruments=instruments, tempo=tempo, seconds=ctx.inputs.get("seconds"),
+                                   kind="trailer" if ctx.inputs.get("trailer") else "story")
     note = ctx.backends.music.make_music(prompt, mood=mood, seed=ctx.seed, out=tmp)
     return MakeMusicOutput(music=ctx.store.put(named(tmp), "audio"), mood=mood, source=note)
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from director.backends import image_refs
 from director.errors import ToolArgumentError
 from director.limits import Prices
-from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard
+from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
 from director.tooling import ToolContext, require_scene, tool
 from director.tools.create_image import fit_image
 
@@ -43,7 +43,7 @@ def _needs(args: RemixImagesInput, state: DirectorState) -> dict[str, object]:
         if ref is None:
             raise ToolArgumentError(f"scene {p.scene} has no {p.picture} yet")
         pictures.append(ref)
-    return {"pictures": pictures}
+    return {"pictures": pictures, **size_inputs(state.finish, args.aspect)}
 
 
 def _apply(board: Storyboard | None, args: RemixImagesInput, out: RemixImagesOutput) -> Storyboard:
@@ -56,11 +56,11 @@ def _estimate(args: RemixImagesInput, inputs: object, model: str, prices: Prices
     return prices.image(model)
 
 
-@tool(capability="edit", version="1", needs=_needs, apply=_apply, estimate=_estimate,
+@tool(capability="edit", patient=True, version="1", needs=_needs, apply=_apply, estimate=_estimate,
       reads=("story", "image", "frame"), writes=("image",), clears=("clip", "final"), whole_board=True)
 def remix_images(args: RemixImagesInput, ctx: ToolContext) -> RemixImagesOutput:
     """Make one scene's image from two or more pictures: the prompt names them as <img>0</img>, <img>1</img>... in the order given. Offline it cuts the subject out of one picture and places it on the other."""
-    width, height = ASPECT_SIZES[args.aspect]
+    width, height = tuple(ctx.inputs.get("size") or ASPECT_SIZES[args.aspect])
     tmp = ctx.store.temp_path(".png")
     ctx.backends.edit.remix_images([ctx.store.path(r) for r in ctx.inputs["pictures"]], args.prompt,
                                    width=width, height=height, out=tmp)

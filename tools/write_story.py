@@ -22,10 +22,12 @@ def _apply(board: Storyboard | None, args: WriteStoryInput, out: StoryDraft) -> 
     return Storyboard(
         title=out.title,
         art_style=out.art_style,
+        narrator=out.narrator,
         # Only what a writer plans: a sheet is made by draw_character, never taken from a model's reply.
         characters=[Character(name=c.name, kind=c.kind, look=c.look) for c in out.characters],
         places=[Place(name=p.name, look=p.look) for p in out.places],
-        scenes=[Scene(index=i + 1, image_prompt=s.image_prompt, narration=s.narration) for i, s in enumerate(out.scenes)],
+        scenes=[Scene(index=i + 1, image_prompt=s.image_prompt, shot=s.shot, motion=s.motion, narration=s.narration)
+                for i, s in enumerate(out.scenes)],
     )
 
 
@@ -33,7 +35,7 @@ def _estimate(args: WriteStoryInput, inputs: object, model: str, prices: Prices)
     return prices.tokens(model, 1_500, 400 + 150 * args.scenes)
 
 
-@tool(capability="story", usual_for=("story",), modes=("story",), apply=_apply, estimate=_estimate, writes=("story",))
+@tool(capability="story", patient=True, usual_for=("story",), modes=("story",), apply=_apply, estimate=_estimate, writes=("story",))
 def write_story(args: WriteStoryInput, ctx: ToolContext) -> StoryDraft:
     """Write the story for the video: a title, one art style, a cast with stable looks, and for each scene an image prompt and one or two sentences of narration. Call this first, once."""
     draft = ctx.backends.story.write_story(args.goal, scenes=args.scenes, seed=ctx.seed, seconds=args.seconds)

@@ -10,10 +10,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from director.config import Settings
-from director.errors import ConfigError, NeedsVertex
+from director.errors import ConfigError, NeedsVertex, ProviderError, UnsureStart
 from director.state import StoryDraft
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,67 @@ def check_voice(backend: Voice, name: str | None) -> None:
         raise InputError(f"unknown voice {name!r} for the {backend.name} voice backend; use one of: {listed}")
 
 
+@dataclass
+class Job:
+    """The long-running provider job one tool call started (a Veo operation, an Omni interaction), kept in
+    the catalog under the call's memo key from the moment the provider names it: a call made again (a
+    resume after a crash or a timeout) polls it instead of starting, and paying for, another."""
+
+    key: str
+    catalog: Any
+    run_id: str | None = None
+
+    def saved(self, provider: str, model: str) -> str | None:
+        """The name of the job this call already started with this provider and model, if any. A start that was
+        sent but never answered (a timeout, a crash) left no name: UnsureStart, since it may be running and
+        billed, and starting another would pay twice."""
+        found = self.catalog.job(self.key)
+        if not found or found[:2] != (provider, model):
+            return None
+        if not found[2]:
+            raise UnsureStart(f"{model}: this clip's start was sent before but its answer never came, so it may "
+                              f"be running and billed; Director will not start another on its own. Check the "
+                              f"provider's console, then `director resume {self.run_id} --retry-unsure` starts it "
+                              f"anew (and may pay for it twice)", provider=provider, model=model)
+        return found[2]
+
+    def starting(self, provider: str, model: str) -> None:
+        """About to send the start: a crash or timeout from here on leaves the call marked unsure."""
+        self.catalog.save_job(self.key, provider=provider, model=model, name="", run_id=self.run_id)
+
+    def started(self, provider: str, model: str, name: str) -> None:
+        self.catalog.save_job(self.key, provider=provider, model=model, name=name, run_id=self.run_id)
+
+    def forget(self) -> None:
+        """The job is gone, failed unbilled, or was refused before it began: a call made again starts anew."""
+        self.catalog.drop_job(self.key)
+
+    def begin(self, provider: str, model: str, start: Callable[[], str]) -> str:
+        """Start a job through `start` (which returns its name) and save the name at once. A start the provider
+        refused (an error it answered with) leaves nothing behind; one whose answer never came stays unsure."""
+        self.starting(provider, model)
+        try:
+            name = start()
+        except UnsureStart:
+            raise  # it may be running: the row stays, marked unsure
+        except ProviderError:
+            self.forget()
+            raise
+        self.started(provider, model, name)
+        return name
+
+
+@dataclass
+class Clip:
+    """What a motion provider made, beyond the file: for the bill, the manifest and the mix."""
+
+    seconds: float | None = None
+    """Seconds of video the provider delivered (and billed)."""
+    sound: bool = False
+    """The clip carries the model's own sound (mixed under the narration)."""
+    note: str | None = None
+
+
 @runtime_checkable
 class Animator(Protocol):
     name: str
@@ -112,8 +173,20 @@ class Animator(Protocol):
         fps: int,
         out: Path,
         report: Callable[[str], None] | None = None,
-    ) -> None:
-        """Write a silent H.264 clip of `duration` seconds at `size` and `fps` to `out`."""
+    ) -> Clip | None:
+        """Write an H.264 clip of at least `duration` seconds at `size` and `fps` to `out`. A video model also
+        takes (by keyword, when its animate names them) negative, seed, last_frame, resolution, sound and job."""
+
+
+def animate(backend: Animator, image: Path, **shot: Any) -> Clip:
+    """backend.animate with the parts of the shot it takes: a provider written before a keyword existed
+    (Ken Burns, a plugin) gets the ones it names."""
+    import inspect
+
+    params = inspect.signature(backend.animate).parameters
+    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    made = backend.animate(image, **{k: v for k, v in shot.items() if takes_all or k in params})
+    return made if isinstance(made, Clip) else Clip()
 
 
 @runtime_checkable
@@ -121,8 +194,8 @@ class Editor(Protocol):
     name: str
     model: str
 
-    def edit_image(self, image: Path, instruction: str, *, out: Path) -> None:
-        """Write `image` changed as the instruction says to `out` (PNG)."""
+    def edit_image(self, image: Path, instruction: str, *, out: Path, size: tuple[int, int] | None = None) -> None:
+        """Write `image` changed as the instruction says to `out` (PNG), in the shape of `size` when given."""
 
     def remix_images(self, images: list[Path], prompt: str, *, width: int, height: int, out: Path) -> None:
         """Write a new PNG from several images; <img>N</img> in the prompt is images[N]."""
@@ -226,6 +299,14 @@ class Wiring:
     built: dict[str, object] = field(default_factory=dict)
     clients: dict[bool, object] = field(default_factory=dict)
 
+    def gemini_api(self, what: str, instead: str) -> object:
+        """The Gemini API client, for a model only the Gemini API serves (Omni, Lyria 3); a one-line ConfigError on
+        Vertex that says what to use there."""
+        client = self.google()
+        if getattr(client, "provider", "") != "gemini":
+            raise ConfigError(f"{what} is on the Gemini API (an API key): use --backend gemini, or {instead} on Vertex")
+        return client
+
     def google(self) -> object:
         from director.backends.gemini import GoogleClient
 
@@ -241,11 +322,12 @@ ROLES = ("story", "image", "voice", "motion", "edit", "vision", "music", "brain"
 REGISTRY: dict[tuple[str, str], Factory] = {}
 """(role, provider name) -> factory. A new provider is its module plus one @provider entry here;
 DIRECTOR_<ROLE>_BACKEND=<name> then picks it."""
-CLOUD_DEFAULTS = {"story": "gemini", "image": "gemini", "voice": "gemini", "motion": "veo", "edit": "gemini",
-                  "vision": "gemini", "music": "local", "brain": "gemini"}
-"""The provider of each role in the gemini and vertex families; the local family uses "local" throughout."""
-VERTEX_DEFAULTS = {**CLOUD_DEFAULTS, "music": "lyria"}
-"""Vertex has what the Gemini API lacks: Lyria composes the bed (in the gemini family it stays the library)."""
+CLOUD_DEFAULTS = {"story": "gemini", "image": "gemini", "voice": "gemini", "motion": "omni", "edit": "gemini",
+                  "vision": "gemini", "music": "lyria3", "brain": "gemini"}
+"""The provider of each role in the gemini family (an API key: Omni Flash moves the stills, Lyria 3 composes
+the bed); the local family uses "local" throughout."""
+VERTEX_DEFAULTS = {**CLOUD_DEFAULTS, "motion": "veo", "music": "lyria"}
+"""Vertex has Veo 3.1 for motion and Lyria 2 for the bed."""
 
 
 def provider(role: str, name: str) -> Callable[[Factory], Factory]:
@@ -333,6 +415,15 @@ def _ken_burns(w: Wiring) -> object:
     return KenBurns(crf=w.settings.crf, preset=w.settings.x264_preset, jobs=w.settings.render_jobs)
 
 
+@provider("motion", "omni")
+def _omni(w: Wiring) -> object:
+    from director.backends.interactions import OmniAnimator
+
+    client = w.gemini_api("Omni Flash motion", "DIRECTOR_MOTION_BACKEND=veo")
+    return OmniAnimator(client, w.settings.omni_model, poll_s=w.settings.veo_poll_s,  # type: ignore[arg-type]
+                        timeout_s=w.settings.veo_timeout_s)
+
+
 @provider("motion", "veo")
 def _veo(w: Wiring) -> object:
     from director.backends.vertex import VeoAnimator
@@ -390,6 +481,14 @@ def _lyria(w: Wiring) -> object:
     from director.backends.vertex import LyriaMusic
 
     return LyriaMusic(w.google(), w.settings.music_model)  # type: ignore[arg-type]
+
+
+@provider("music", "lyria3")
+def _lyria3(w: Wiring) -> object:
+    from director.backends.interactions import LyriaSongs
+
+    return LyriaSongs(w.gemini_api("Lyria 3", "DIRECTOR_MUSIC_BACKEND=lyria (Lyria 2)"),  # type: ignore[arg-type]
+                      w.settings.lyria_model)
 
 
 @provider("brain", "local")

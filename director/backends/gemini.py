@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from google import genai
+from google.genai import _interactions_errors as ix_errors
 from google.genai import errors as genai_errors
 from google.genai import types
 from pydantic import BaseModel, Field, ValidationError
@@ -27,9 +28,10 @@ from pydantic import BaseModel, Field, ValidationError
 from director.backends import IMG_REF, image_refs
 from director.brain.conversation import Call, Text, conversation
 from director.config import Settings
-from director.errors import ConfigError, ProviderError, SafetyBlocked
-from director.limits import Limits, Usage, parse_retry_delay, record_usage
+from director.errors import ConfigError, ProviderError, SafetyBlocked, UnsureStart
+from director.limits import CURRENT_CALL, Limits, Usage, parse_retry_delay, record_usage
 from director.models import find as find_model
+from director.models import image_size
 from director.media import write_png, write_wav_pcm16
 from director.prompting import render
 from director.state import Message, StoryDraft
@@ -69,10 +71,41 @@ def _daily_quota(details: Any) -> bool:
     return False
 
 
-def classifier(provider: str, model: str) -> Callable[[BaseException], ProviderError]:
-    """Map SDK and transport exceptions to ProviderErrors that say whether to retry."""
+AMBIGUOUS = ("ReadTimeout", "WriteTimeout", "ReadError", "WriteError", "RemoteProtocolError", "APITimeoutError",
+             "TimeoutException", "ConnectionResetError")
+"""Transport failures after a request may have reached the server: for a paid start, it may have begun."""
+
+
+def classifier(provider: str, model: str, *, start: bool = False) -> Callable[[BaseException], ProviderError]:
+    """Map SDK and transport exceptions to ProviderErrors that say whether to retry.
+
+    With `start` (the request that begins a paid long-running job), a timeout or a connection dropped
+    after the request went out is not retried: the server may have accepted it, and a second start
+    would be paid for twice. Errors the server answered with (429, 5xx) and failures to connect at all
+    are retried as usual."""
 
     def classify(exc: BaseException) -> ProviderError:
+        if start:
+            cause = exc
+            while cause is not None:
+                if type(cause).__name__ in AMBIGUOUS:
+                    return UnsureStart(
+                        f"{model}: the request that starts the clip was sent but its answer never came "
+                        f"({type(cause).__name__}); it may be running and billed, so Director will not start "
+                        f"another on its own (director resume RUN --retry-unsure does, and may pay twice)",
+                        provider=provider, model=model)
+                cause = cause.__cause__ or cause.__context__
+        if isinstance(exc, ix_errors.APIStatusError):  # the Interactions API's own error classes
+            body = exc.body if isinstance(exc.body, dict) else {}
+            error = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
+            code, status = int(exc.status_code or 0), str(error.get("status") or "")
+            message = str(error.get("message") or exc.message).strip()
+            text = f"{model}: {code} {status}: {message}".replace("  ", " ")
+            if code == 429 and _daily_quota(body):
+                return ProviderError(f"{text} (a daily quota is used up; try again tomorrow or raise the quota)",
+                                     provider=provider, model=model, status=code)
+            return ProviderError(text, provider=provider, model=model, status=code,
+                                 retryable=code in RETRYABLE_STATUS, retry_after=_retry_delay(body, exc.response))
         if isinstance(exc, genai_errors.APIError):
             code = int(exc.code or 0)
             status = exc.status or ""
@@ -88,7 +121,7 @@ def classifier(provider: str, model: str) -> Callable[[BaseException], ProviderE
                                  retryable=code in RETRYABLE_STATUS, retry_after=_retry_delay(exc.details, exc.response))
         name = type(exc).__name__
         if "Timeout" in name or name in ("ConnectError", "RemoteProtocolError", "ReadError", "WriteError",
-                                         "ConnectionError", "ConnectionResetError"):
+                                         "ConnectionError", "ConnectionResetError", "APIConnectionError"):
             return ProviderError(f"{model}: {name}: {exc}", provider=provider, model=model, retryable=True)
         if isinstance(exc, (json.JSONDecodeError, ValidationError, binascii.Error)):
             # A reply cut off or mangled on the way (a proxy, a dropped connection): ask again.
@@ -98,6 +131,11 @@ def classifier(provider: str, model: str) -> Callable[[BaseException], ProviderE
         return ProviderError(f"{model}: {name}: {exc}", provider=provider, model=model)
 
     return classify
+
+
+NO_RETRIES = types.HttpRetryOptions(attempts=1)
+"""The SDK's own retries off (its Interactions client retries 429, 5xx and timeouts four times by default):
+Director retries through Limits, honouring RetryInfo, and never re-sends a paid start on a doubt."""
 
 
 class GoogleClient:
@@ -117,7 +155,7 @@ class GoogleClient:
         key = settings.gemini_api_key.get_secret_value() if settings.has_gemini_key() else None  # type: ignore[union-attr]
         timeout_ms = int(settings.request_timeout_s * 1000)
         if vertex:
-            http = types.HttpOptions(base_url=settings.vertex_base_url, timeout=timeout_ms)
+            http = types.HttpOptions(base_url=settings.vertex_base_url, timeout=timeout_ms, retry_options=NO_RETRIES)
             if settings.cloud_project:
                 self.project = settings.cloud_project
                 self._make = lambda location: genai.Client(vertexai=True, project=settings.cloud_project,
@@ -132,7 +170,8 @@ class GoogleClient:
         else:
             if not key:
                 raise ConfigError(f"the gemini backend needs an API key: {KEY_HELP}")
-            http = types.HttpOptions(base_url=settings.gemini_base_url, api_version="v1beta", timeout=timeout_ms)
+            http = types.HttpOptions(base_url=settings.gemini_base_url, api_version="v1beta", timeout=timeout_ms,
+                                     retry_options=NO_RETRIES)
             self._make = lambda location: genai.Client(api_key=key, http_options=http)
             self.mode = "gemini api (API key)"
 
@@ -159,8 +198,10 @@ class GoogleClient:
                 self._clients[location] = self._make(location)
             return self._clients[location]
 
-    def call(self, model: str, fn: Callable[[], Any]) -> Any:
-        return self.limits.call(model, fn, classify=classifier(self.provider, model))
+    def call(self, model: str, fn: Callable[[], Any], *, start: bool = False) -> Any:
+        """One request under the model's rate limit, retried when it may pass; `start` marks the request
+        that begins a paid long-running job, which is never sent twice on a doubt (classifier)."""
+        return self.limits.call(model, fn, classify=classifier(self.provider, model, start=start))
 
     def served(self, model: str) -> Any:
         """models.get for `model` (free): its Model resource, or a ProviderError (404 when it is not served)."""
@@ -182,6 +223,16 @@ class GoogleClient:
             return response
 
         return self.call(model, once)
+
+
+def tier_config(client: GoogleClient, model: str) -> dict[str, Any]:
+    """serviceTier for this call: flex when the call can wait on a flex run and the model has a flex price
+    (so it is billed as sent), else nothing (standard)."""
+    meter = CURRENT_CALL.get()
+    prices = meter.prices if meter is not None else None
+    if prices is not None and prices.tier == "flex" and prices.flexes(model):
+        return {"service_tier": "flex"}
+    return {}
 
 
 def usage_of(meta: types.GenerateContentResponseUsageMetadata, *, output: str = "TEXT") -> Usage:
@@ -416,7 +467,7 @@ class GeminiStoryWriter:
         per_scene = speech_seconds_per_scene(seconds, scenes) if seconds else 5
         prompt = render("story.md", goal=goal, scenes=scenes, seconds_per_scene=round(per_scene))
         config = generation(self.model, "story", response_mime_type="application/json", response_schema=StoryDraft,
-                            seed=seed)
+                            seed=seed, **tier_config(self.client, self.model))
         response = self.client.generate(self.model, prompt, config,
                                         check=lambda r: transient(r, provider=self.name, model=self.model))
         if isinstance(response.parsed, StoryDraft):
@@ -438,12 +489,14 @@ class GeminiImageMaker:
         self.client, self.model = client, model
         self.name = label or client.provider
 
-    def _image(self, contents: Any, aspect: str | None, seed: int | None, out: Path, what: str) -> None:
-        config = types.GenerateContentConfig(
-            response_modalities=["IMAGE"],
-            image_config=types.ImageConfig(aspect_ratio=aspect) if aspect else None,
-            seed=seed,
-        )
+    def _image(self, contents: Any, size: tuple[int, int] | None, seed: int | None, out: Path, what: str) -> None:
+        """One picture, in the frame's aspect and at the imageSize its pixels need (1K for 720p, 2K for 1080p,
+        4K above), as far as the model takes them."""
+        image = None
+        if size is not None:
+            image = types.ImageConfig(aspect_ratio=aspect_of(*size), image_size=image_size(self.model, *size))
+        config = types.GenerateContentConfig(response_modalities=["IMAGE"], image_config=image, seed=seed,
+                                             **tier_config(self.client, self.model))
 
         def check(response: types.GenerateContentResponse) -> None:
             transient(response, provider=self.name, model=self.model)
@@ -460,13 +513,13 @@ class GeminiImageMaker:
     def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path,
                      references: list[Path] | None = None) -> None:
         contents = remix_contents(references, prompt) if references else prompt
-        self._image(contents, aspect_of(width, height), seed, out, "image")
+        self._image(contents, (width, height), seed, out, "image")
 
-    def edit_image(self, image: Path, instruction: str, *, out: Path) -> None:
-        self._image([image_part(image), instruction], None, None, out, "edit")
+    def edit_image(self, image: Path, instruction: str, *, out: Path, size: tuple[int, int] | None = None) -> None:
+        self._image([image_part(image), instruction], size, None, out, "edit")
 
     def remix_images(self, images: list[Path], prompt: str, *, width: int, height: int, out: Path) -> None:
-        self._image(remix_contents(images, prompt), aspect_of(width, height), None, out, "remix")
+        self._image(remix_contents(images, prompt), (width, height), None, out, "remix")
 
 
 def remix_contents(images: list[Path], prompt: str) -> list[Any]:
@@ -500,15 +553,15 @@ class GeminiVoice:
         self.client, self.model, self.name = client, model, client.provider
         self.default_voice = default_voice
 
-    def narrate(self, text: str, *, voice: str | None, out: Path, pace: float = 1.0) -> None:
+    def narrate(self, text: str, *, voice: str | None, out: Path, pace: float = 1.0, style: str | None = None) -> None:
         config = types.GenerateContentConfig(
             response_modalities=["AUDIO"],
             speech_config=types.SpeechConfig(voice_config=types.VoiceConfig(
                 prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name=voice or self.default_voice))),
         )
-        style = None if abs(pace - 1.0) < 0.05 else ("brisk, a little quicker than usual" if pace > 1
-                                                     else "slow and unhurried")
-        part = types.Part(text=text, speech_metadata=types.SpeechMetadata(style=style) if style else None)
+        tempo = None if abs(pace - 1.0) < 0.05 else ("a little quicker than usual" if pace > 1 else "slower than usual")
+        direction = "; ".join(s for s in (style, tempo) if s) or None
+        part = types.Part(text=text, speech_metadata=types.SpeechMetadata(style=direction) if direction else None)
 
         def check(response: types.GenerateContentResponse) -> None:
             for data, _ in inline_blobs(response, "audio/")[:1]:
@@ -579,21 +632,22 @@ class GeminiVision:
         prompt = render(f"styles/{style}.md", part="model", title=title, plot=plot or "unknown",
                         transcript=transcript or "nothing is said")
         response = self.client.generate(self.model, [prompt, image_part(image, max_side=640)],
-                                        generation(self.model, "vision"))
+                                        generation(self.model, "vision", **tier_config(self.client, self.model)))
         if not response.text:
             raise SafetyBlocked(f"describe: {blocked_reason(response) or 'empty reply'}", provider=self.name,
                                 model=self.model)
         return response.text.strip()
 
-    def check_continuity(self, image: Path, references: list[tuple[str, Path]]) -> dict[str, tuple[float, str]]:
+    def check_continuity(self, image: Path, references: list[tuple[str, Path]], *,
+                         scene: str = "") -> dict[str, tuple[float, str]]:
         names = [name for name, _ in references]
-        prompt = render("continuity.md", count=len(references), references=names)
+        prompt = render("continuity.md", count=len(references), references=names, scene=scene)
         contents: list[Any] = [prompt]
         for n, (name, path) in enumerate(references):
             contents += [f"picture {n} ({name}):", image_part(path, max_side=768)]
         contents += ["the still:", image_part(image, max_side=1024)]
         config = generation(self.model, "vision", response_mime_type="application/json",
-                            response_schema=ContinuityVerdict)
+                            response_schema=ContinuityVerdict, **tier_config(self.client, self.model))
         response = self.client.generate(self.model, contents, config)
         try:
             verdict = ContinuityVerdict.model_validate_json(response.text or "")

@@ -79,7 +79,7 @@ class ReveImageMaker:
             return
         self._post("/v1/image/create", {"prompt": prompt, "aspect_ratio": aspect_of(width, height)}, out)
 
-    def edit_image(self, image: Path, instruction: str, *, out: Path) -> None:
+    def edit_image(self, image: Path, instruction: str, *, out: Path, size: tuple[int, int] | None = None) -> None:
         self._post("/v1/image/edit", {"edit_instruction": instruction,
                                       "reference_image": base64.b64encode(image.read_bytes()).decode()}, out)
 

@@ -12,11 +12,13 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from google.genai import types
 
+from director.backends import Clip, Job
 from director.backends.gemini import GoogleClient, aspect_of, whole_wav
-from director.errors import NeedsVertex, ProviderError, SafetyBlocked
+from director.errors import NeedsVertex, ProviderError, SafetyBlocked, UnsureStart
 from director.limits import record_track, record_video
 from director.models import clip_seconds, limits_of
 
@@ -32,9 +34,16 @@ def require_vertex(client: GoogleClient, what: str) -> None:
 
 
 class VeoAnimator:
-    """Veo image-to-video: start a long-running operation, poll it, download the clip."""
+    """Veo 3.1 image-to-video on Vertex: start a long-running operation, save its name, poll it, download the clip.
+
+    Asked for the run's resolution (1080p unless the run says otherwise), with the run's seed, a negative
+    prompt, adults allowed in frame, and no generated sound unless the run keeps it (the narration replaces
+    it, at half the price). With a last frame (the next scene's still) the clip ends on it. A scene longer
+    than the longest clip is extended (Veo adds about 7 s a time) instead of freezing its last frame."""
 
     name = "veo"
+    EXTENSION_SECONDS = 7.0
+    """What one extension adds (Google's Veo guide: 7 s, up to 20 times)."""
 
     def __init__(self, client: GoogleClient, model: str, *, poll_s: float, timeout_s: float) -> None:
         require_vertex(client, "Veo motion")
@@ -52,57 +61,38 @@ class VeoAnimator:
         fps: int,
         out: Path,
         report: Callable[[str], None] | None = None,
-    ) -> None:
-        seconds = clip_seconds(self.model, duration)
-        audio = False if limits_of(self.model).sound else None  # the narration replaces it, at half the price
+        negative: str = "",
+        seed: int = 0,
+        last_frame: Path | None = None,
+        resolution: str = "1080p",
+        sound: str = "auto",
+        job: Job | None = None,
+    ) -> Clip:
+        seconds = clip_seconds(self.model, duration, resolution)
+        audio = sound == "keep" if limits_of(self.model).sound else None
         aspect = aspect_of(*size)
-        camera = motion.replace("_", " ")
-        source = types.GenerateVideosSource(
-            prompt=f"{prompt}\nCamera: slow {camera}. Gentle, natural motion; keep the characters and art style.",
-            image=types.Image(image_bytes=image.read_bytes(), mime_type="image/png"),
-        )
-        config = types.GenerateVideosConfig(number_of_videos=1, duration_seconds=seconds,
-                                            aspect_ratio=aspect if aspect != "1:1" else "16:9",
-                                            generate_audio=audio)
-        try:
-            operation = self.client.call(self.model, lambda: self.client.for_model(self.model).models.generate_videos(
-                model=self.model, source=source, config=config))
-        except ProviderError as exc:
-            if exc.status == 404:
-                raise ProviderError(
-                    f"{exc} - Veo answered 404: the model name may be wrong (DIRECTOR_VIDEO_MODEL={self.model}) or "
-                    f"the project has no billing enabled for Veo",
-                    provider=self.name, model=self.model, status=404) from exc
-            raise
-        started = time.monotonic()
-        polls = 0
-        while not operation.done:
-            elapsed = time.monotonic() - started
-            if elapsed > self.timeout_s:
-                raise ProviderError(
-                    f"Veo operation {operation.name} did not finish within {self.timeout_s:.0f} s "
-                    f"(raise DIRECTOR_VEO_TIMEOUT_S, then resume the run)", provider=self.name, model=self.model)
+        source = types.GenerateVideosSource(prompt=prompt, image=_image(image))
+        config = types.GenerateVideosConfig(
+            number_of_videos=1, duration_seconds=seconds, aspect_ratio=aspect if aspect != "1:1" else "16:9",
+            generate_audio=audio, resolution=resolution, negative_prompt=negative or None, seed=seed % 2**32,
+            person_generation="allow_adult", last_frame=_image(last_frame) if last_frame else None)
+        data = self.run(source, config, job, report, what="clip")
+        record_video(self.model, seconds, resolution=resolution, audio=bool(audio))  # billed, whole or not
+        length = float(seconds)
+        extensions = 0
+        while length + 0.05 < duration:
+            # Longer than the longest clip: extend it (720p, 8 s asked, about 7 s added) rather than hold a frame.
+            extensions += 1
             if report:
-                report(f"waiting for Veo, {elapsed:.0f} s")
-            time.sleep(self.poll_s)
-            polls += 1
-            current = operation
-            operation = self.client.call(f"{self.model}:poll", lambda: self.client.for_model(self.model).operations.get(current))
-        if operation.error:
-            raise ProviderError(f"Veo operation failed: {operation.error}", provider=self.name, model=self.model)
-        result = operation.response or operation.result
-        videos = [v for v in (result.generated_videos if result else None) or [] if v.video]
-        if not videos:
-            filtered = result.rai_media_filtered_count if result else None
-            reasons = "; ".join(result.rai_media_filtered_reasons or []) if result else ""
-            raise SafetyBlocked(f"Veo returned no video ({filtered or 0} filtered{': ' + reasons if reasons else ''})",
-                                provider=self.name, model=self.model)
-        video = videos[0].video
-        data = video.video_bytes  # type: ignore[union-attr]
-        if not data:
-            raise ProviderError(f"Veo returned the clip only as {video.uri}; Director needs inline bytes "  # type: ignore[union-attr]
-                                f"(do not set an output GCS URI)", provider=self.name, model=self.model)
-        record_video(self.model, seconds, resolution="720p", audio=bool(audio))  # billed, whole or not
+                report(f"extending the clip ({length:.0f} s of {duration:.0f} s)")
+            source = types.GenerateVideosSource(prompt=prompt, video=types.Video(video_bytes=data, mime_type="video/mp4"))
+            config = types.GenerateVideosConfig(number_of_videos=1, duration_seconds=8, resolution="720p",
+                                                generate_audio=audio, negative_prompt=negative or None,
+                                                seed=seed % 2**32, person_generation="allow_adult")
+            step = Job(f"{job.key}#extend{extensions}", job.catalog, job.run_id) if job else None
+            data = self.run(source, config, step, report, what="extension")
+            record_video(self.model, 8, resolution="720p", audio=bool(audio))
+            length += self.EXTENSION_SECONDS
         out.write_bytes(data)
         try:
             from director.media import check_decodes
@@ -112,7 +102,85 @@ class VeoAnimator:
             out.unlink(missing_ok=True)
             raise ProviderError(f"Veo returned a damaged clip ({type(exc).__name__}); the scene can be made "
                                 f"again with director resume", provider=self.name, model=self.model) from None
-        log.info("veo %s: %d s clip after %d polls", self.model, seconds, polls)
+        log.info("veo %s: %d s clip at %s, %d extension(s)", self.model, seconds, resolution, extensions)
+        return Clip(seconds=length, sound=bool(audio))
+
+    def run(self, source: types.GenerateVideosSource, config: types.GenerateVideosConfig, job: Job | None,
+            report: Callable[[str], None] | None, *, what: str) -> bytes:
+        """One operation to its video: the saved one if this call started it before, else a new one whose
+        name is saved at once. A start that may have reached Veo is never sent again on its own."""
+        api = self.client.for_model(self.model)
+        name = job.saved(self.name, self.model) if job else None
+        if name is not None:
+            if report:
+                report(f"polling the {what} started before ({name})")
+            operation = types.GenerateVideosOperation(name=name)
+        else:
+            made: list[Any] = []
+
+            def start() -> str:
+                try:
+                    made.append(self.client.call(self.model, lambda: api.models.generate_videos(
+                        model=self.model, source=source, config=config), start=True))
+                except UnsureStart:
+                    raise
+                except ProviderError as exc:
+                    if exc.status == 404:
+                        raise ProviderError(
+                            f"{exc} - Veo answered 404: the model name may be wrong (DIRECTOR_VIDEO_MODEL="
+                            f"{self.model}) or the project has no billing enabled for Veo",
+                            provider=self.name, model=self.model, status=404) from exc
+                    raise
+                return str(made[0].name)
+
+            if job:
+                job.begin(self.name, self.model, start)
+            else:
+                start()
+            operation = made[0]
+        started = time.monotonic()
+        polls = 0
+        while not operation.done:
+            elapsed = time.monotonic() - started
+            if elapsed > self.timeout_s:
+                raise ProviderError(
+                    f"Veo operation {operation.name} did not finish within {self.timeout_s:.0f} s (resume the run to "
+                    f"keep waiting for it; it is not started again)", provider=self.name, model=self.model)
+            if polls and report:
+                report(f"waiting for Veo, {elapsed:.0f} s")
+            if polls or name is None:
+                time.sleep(self.poll_s)
+            polls += 1
+            current = operation
+            try:
+                operation = self.client.call(f"{self.model}:poll", lambda: api.operations.get(current))
+            except ProviderError as exc:
+                if exc.status == 404 and job:
+                    job.forget()  # gone: nothing left to poll, so a resume starts it anew
+                raise
+        if operation.error:
+            if job:
+                job.forget()  # Veo bills only a clip it delivers: a retry may start a new one
+            raise ProviderError(f"Veo operation failed: {operation.error}", provider=self.name, model=self.model)
+        result = operation.response or operation.result
+        videos = [v for v in (result.generated_videos if result else None) or [] if v.video]
+        if not videos:
+            if job:
+                job.forget()
+            filtered = result.rai_media_filtered_count if result else None
+            reasons = "; ".join(result.rai_media_filtered_reasons or []) if result else ""
+            raise SafetyBlocked(f"Veo returned no video ({filtered or 0} filtered{': ' + reasons if reasons else ''})",
+                                provider=self.name, model=self.model)
+        video = videos[0].video
+        data = video.video_bytes  # type: ignore[union-attr]
+        if not data:
+            raise ProviderError(f"Veo returned the clip only as {video.uri}; Director needs inline bytes "  # type: ignore[union-attr]
+                                f"(do not set an output GCS URI)", provider=self.name, model=self.model)
+        return data
+
+
+def _image(path: Path) -> types.Image:
+    return types.Image(image_bytes=path.read_bytes(), mime_type="image/png")
 
 
 LYRIA_NEGATIVE = "vocals, singing, speech, lyrics, sudden loud drums"

@@ -75,9 +75,12 @@ class GeminiBrain:
 
 
 def _failed_turns(state: DirectorState) -> int:
-    """How many of the latest tool batches failed entirely, in a row."""
+    """How many of the latest tool batches failed entirely, in a row, since the user last spoke (a resume or a
+    change is a fresh start: the batches before it do not count against the model)."""
     count = 0
     for message in reversed(state.messages):
+        if message.role == "user":
+            break
         if message.role != "tool":
             continue
         if message.results and not any(r.ok for r in message.results):

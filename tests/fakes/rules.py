@@ -331,3 +331,241 @@ def lyria_problem(body: dict[str, Any]) -> str | None:
         if seed is not None and count is not None:
             return "seed and sample_count cannot be used together in the same request"
     return None
+
+
+# --- Veo 3.1 (predictLongRunning) ----------------------------------------------------------
+# cloud.google.com/vertex-ai/generative-ai/docs/model-reference/veo-video-generation and the Gemini API Veo
+# guide (ai.google.dev/gemini-api/docs/video, last updated 2026-09-17): the instance takes a prompt and at
+# most one of image or video (an extension); lastFrame only with an image; referenceImages (1-3 assets,
+# 16:9, 8 s) with none of them. durationSeconds is 4, 6 or 8, and must be 8 at 1080p or 4k, for an
+# extension and with reference images; an extension is 720p; Lite makes no 4k.
+VEO_INSTANCE = ("prompt", "image", "lastFrame", "video", "referenceImages")
+VEO_PARAMETERS = ("aspectRatio", "durationSeconds", "resolution", "generateAudio", "negativePrompt", "seed",
+                  "personGeneration", "sampleCount", "storageUri", "compressionQuality", "enhancePrompt",
+                  "resizeMode", "fps", "pubsubTopic")
+MEDIA = ("bytesBase64Encoded", "gcsUri", "mimeType")
+
+
+def veo_problem(body: dict[str, Any], model: str) -> str | None:
+    """Why Veo 3.1 would refuse this predictLongRunning body, or None."""
+    instances = body.get("instances")
+    if not isinstance(instances, list) or len(instances) != 1 or not isinstance(instances[0], dict):
+        return "instances must hold exactly one instance"
+    instance, params = instances[0], body.get("parameters") or {}
+    for name in instance:
+        if name not in VEO_INSTANCE:
+            return f'Invalid JSON payload received. Unknown name "{name}" at \'instances[0]\': Cannot find field.'
+    for name in params:
+        if name not in VEO_PARAMETERS:
+            return f'Invalid JSON payload received. Unknown name "{name}" at \'parameters\': Cannot find field.'
+    for part in ("image", "lastFrame", "video"):
+        media = instance.get(part)
+        if media is None:
+            continue
+        if not isinstance(media, dict) or set(media) - set(MEDIA) or \
+                ("bytesBase64Encoded" in media) == ("gcsUri" in media) or not media.get("mimeType"):
+            return f"{part} must carry exactly one of bytesBase64Encoded or gcsUri, and a mimeType"
+    if "lastFrame" in instance and "image" not in instance:
+        return "lastFrame must be used in combination with image."
+    if "image" in instance and "video" in instance:
+        return "image is not allowed when video is provided."
+    refs = instance.get("referenceImages")
+    if refs is not None and (not isinstance(refs, list) or not 1 <= len(refs) <= 3 or
+                             {"image", "lastFrame", "video"} & set(instance) or not instance.get("prompt")):
+        return "referenceImages take 1 to 3 asset images and a prompt, and no image, lastFrame or video."
+    if not instance.get("prompt") and "image" not in instance:
+        return "prompt is required."
+    aspect = params.get("aspectRatio", "16:9")
+    if aspect not in ("16:9", "9:16"):
+        return f"Unsupported aspect ratio: {aspect}. Supported: 16:9, 9:16."
+    seconds = params.get("durationSeconds", 8)
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds not in (4, 6, 8):
+        return f"durationSeconds must be 4, 6 or 8 (got {seconds!r})."
+    resolution = params.get("resolution", "720p")
+    allowed = ("720p", "1080p") if "lite" in model else ("720p", "1080p", "4k")
+    if resolution not in allowed:
+        return f"resolution must be one of {', '.join(allowed)} for {model} (got {resolution!r})."
+    if seconds != 8 and (resolution in ("1080p", "4k") or "video" in instance or refs is not None):
+        return "durationSeconds must be 8 when using extension, reference images or 1080p and 4k resolutions."
+    if "video" in instance and resolution != "720p":
+        return "Video extension is only supported at 720p."
+    if refs is not None and aspect != "16:9":
+        return "Reference images support only the 16:9 aspect ratio."
+    seed = params.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32):
+        return "seed must be an unsigned 32-bit integer."
+    person = params.get("personGeneration")
+    if person is not None and person not in ("allow_adult", "dont_allow", "allow_all"):
+        return f"personGeneration must be allow_adult, dont_allow or allow_all (got {person!r})."
+    audio = params.get("generateAudio")
+    if audio is not None and not isinstance(audio, bool):
+        return "generateAudio must be a boolean."
+    count = params.get("sampleCount", 1)
+    if not isinstance(count, int) or not 1 <= count <= 4:
+        return "sampleCount must be from 1 to 4."
+    return None
+
+
+# --- the Interactions API (POST /v1beta/interactions), for Gemini Omni Flash -----------------------------
+# google-genai 3.6.1's generated types (google/genai/_gaos/types/interactions: createmodelinteraction.py,
+# generationconfig.py, videoconfig.py, videoresponseformat.py, the content blocks) and Google's Omni guide:
+# snake_case JSON; a video answer is asked for with response_format {type: video, aspect_ratio 16:9|9:16,
+# resolution 360p|720p|1080p|4k, duration "<n>s", delivery inline|uri}; Omni takes no system instruction,
+# temperature, top_p or stop sequences (the guide: "not supported"), and nothing says it runs on flex.
+INTERACTION = {"model": None, "input": ANY, "background": None, "store": None, "stream": None,
+               "previous_interaction_id": None, "generation_config": ANY, "response_format": ANY,
+               "response_modalities": None, "response_mime_type": None, "system_instruction": None, "tools": ANY,
+               "safety_settings": ANY, "service_tier": None, "labels": ANY, "webhook_config": ANY,
+               "environment": ANY, "cached_content": None, "continuation_token": None}
+GENERATION = ("video_config", "seed", "max_output_tokens", "thinking_level", "thinking_summaries", "speech_config",
+              "stop_sequences", "tool_choice", "transcription_config", "temperature", "top_p", "image_config")
+VIDEO_FORMAT = ("type", "aspect_ratio", "resolution", "duration", "delivery", "gcs_uri")
+TASKS = ("text_to_video", "image_to_video", "reference_to_video", "edit", "extend", "upscale")
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/heic", "image/heif", "image/gif", "image/bmp",
+               "image/tiff")
+CONTENT_TYPES = ("text", "image", "video", "audio", "document")
+
+
+def _unknown(name: str, where: str) -> str:
+    return f'Invalid JSON payload received. Unknown name "{name}" at \'{where}\': Cannot find field.'
+
+
+def contents_of(value: Any) -> list[dict[str, Any]] | str:
+    """The content blocks of an interaction's input (a string, a block, blocks, or user_input steps), or why
+    it is malformed."""
+    if isinstance(value, str):
+        return [{"type": "text", "text": value}]
+    items = value if isinstance(value, list) else [value]
+    blocks: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            return "input items must be objects"
+        if item.get("type") == "user_input":
+            inner = item.get("content")
+            if not isinstance(inner, list):
+                return "a user_input step needs a content list"
+            blocks += inner
+        else:
+            blocks.append(item)
+    return blocks
+
+
+def interaction_problem(body: Any, info: dict[str, Any], model: str) -> str | None:
+    """Why the Interactions API would refuse this create body for a video model, or None."""
+    if not isinstance(body, dict):
+        return "Invalid JSON payload received."
+    for name in body:
+        if name not in INTERACTION:
+            return _unknown(name, "(root)")
+    if not body.get("model"):
+        return "model is required."
+    config = body.get("generation_config") or {}
+    for name in config:
+        if name not in GENERATION:
+            return _unknown(name, "generation_config")
+    for name in ("temperature", "top_p", "stop_sequences"):
+        if name in config:
+            return f"{name} is not supported for {model}."
+    if body.get("system_instruction") is not None:
+        return f"system_instruction is not supported for {model}."
+    video_config = config.get("video_config") or {}
+    for name in video_config:
+        if name != "task":
+            return _unknown(name, "generation_config.video_config")
+    if "task" in video_config and video_config["task"] not in TASKS:
+        return f"Invalid value at 'generation_config.video_config.task': {video_config['task']!r}."
+    seed = config.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**31):
+        return "generation_config.seed must be a 32-bit integer."
+    tier = body.get("service_tier")
+    if tier is not None and tier not in ("flex", "standard", "priority", "deferred"):
+        return f"Invalid value at 'service_tier': {tier!r}."
+    if tier == "flex":
+        return f"The flex service tier is not available for {model}."
+    if body.get("store") is False and (body.get("background") or body.get("previous_interaction_id")):
+        return "background interactions and previous_interaction_id need store to be true."
+    formats = body.get("response_format")
+    formats = formats if isinstance(formats, list) else [formats]
+    video = [f for f in formats if isinstance(f, dict) and f.get("type") == "video"]
+    if len(video) != 1:
+        return f"{model} answers video: response_format needs one {{\"type\": \"video\"}} entry."
+    fmt = video[0]
+    for name in fmt:
+        if name not in VIDEO_FORMAT:
+            return _unknown(name, "response_format")
+    if fmt.get("aspect_ratio", "16:9") not in ("16:9", "9:16"):
+        return f"Invalid value at 'response_format.aspect_ratio': {fmt.get('aspect_ratio')!r}."
+    if fmt.get("resolution", "720p") not in ("360p", "720p", "1080p", "4k"):
+        return f"Invalid value at 'response_format.resolution': {fmt.get('resolution')!r}."
+    if fmt.get("delivery", "inline") not in ("inline", "uri"):
+        return f"Invalid value at 'response_format.delivery': {fmt.get('delivery')!r}."
+    if "gcs_uri" in fmt:
+        return "gcs_uri is only supported on Vertex AI."
+    blocks = contents_of(body.get("input"))
+    if isinstance(blocks, str):
+        return blocks
+    images = 0
+    for block in blocks:
+        kind = block.get("type")
+        if kind not in CONTENT_TYPES:
+            return f"Invalid value at 'input.content.type': {kind!r}."
+        if kind == "text" and not isinstance(block.get("text"), str):
+            return "a text block needs text."
+        if kind == "image":
+            images += 1
+            if block.get("mime_type") not in IMAGE_TYPES:
+                return f"Invalid value at 'input.content.mime_type': {block.get('mime_type')!r}."
+            if ("data" in block) == ("uri" in block):
+                return "an image block carries exactly one of data or uri."
+            if "data" in block and proto_bytes(str(block["data"])) is None:
+                return "Invalid value at 'input.content.data': not base64."
+    low, high = info["seconds"]
+    if images >= 2:
+        high = min(high, 10)  # first and last frame: up to 10 s
+    duration = fmt.get("duration")
+    if duration is not None:
+        m = re.fullmatch(r"(\d+)s", str(duration))
+        if not m or not low <= int(m.group(1)) <= high:
+            return f"response_format.duration must be from {low}s to {high}s for {model} (got {duration!r})."
+    if video_config.get("task") == "image_to_video" and not 1 <= images <= 2:
+        return "image_to_video takes one image (the first frame) or two (the first and last frames)."
+    if images > 6:
+        return f"{model} takes at most 6 images."
+    return None
+
+
+AUDIO_FORMAT = ("type", "mime_type", "sample_rate", "bit_rate", "delivery")
+AUDIO_TYPES = ("audio/mp3", "audio/ogg_opus", "audio/l16", "audio/wav", "audio/alaw", "audio/mulaw")
+
+
+def music_problem(body: Any, model: str) -> str | None:
+    """Why the Interactions API would refuse this create body for a Lyria 3 model, or None (ai.google.dev
+    music-generation: a text (or image) prompt; length, tempo and instruments are said in it)."""
+    if not isinstance(body, dict):
+        return "Invalid JSON payload received."
+    for name in body:
+        if name not in INTERACTION:
+            return _unknown(name, "(root)")
+    config = body.get("generation_config") or {}
+    for name in config:
+        if name not in GENERATION:
+            return _unknown(name, "generation_config")
+    if "video_config" in config:
+        return f"video_config is not supported for {model}."
+    formats = body.get("response_format")
+    for fmt in formats if isinstance(formats, list) else [formats] if formats else []:
+        if not isinstance(fmt, dict) or fmt.get("type") != "audio":
+            return f"{model} answers audio: response_format must be of type audio."
+        for name in fmt:
+            if name not in AUDIO_FORMAT:
+                return _unknown(name, "response_format")
+        if fmt.get("mime_type", "audio/mp3") not in AUDIO_TYPES:
+            return f"Invalid value at 'response_format.mime_type': {fmt.get('mime_type')!r}."
+    blocks = contents_of(body.get("input"))
+    if isinstance(blocks, str):
+        return blocks
+    if not any(b.get("type") == "text" and str(b.get("text", "")).strip() for b in blocks):
+        return "a music prompt needs text."
+    if body.get("service_tier") == "flex":
+        return f"The flex service tier is not available for {model}."
+    return None

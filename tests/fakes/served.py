@@ -61,11 +61,13 @@ SERVED: dict[str, dict[str, Any]] = {
     "veo-3.1-lite-generate-001": {"surfaces": ("vertex",), "methods": ("predictLongRunning", "fetchPredictOperation"),
                                   "vertex": "region", "display": "Veo 3.1 Lite"},
     "lyria-002": {"surfaces": ("vertex",), "methods": ("predict",), "vertex": "region", "display": "Lyria 2"},
-    "gemini-omni-1.2-flash": {"surfaces": ("gemini",), "methods": ("interactions",), "display": "Gemini Omni 1.2 Flash"},
-    "gemini-omni-1.1-flash": {"surfaces": ("gemini",), "methods": ("interactions",), "display": "Gemini Omni 1.1 Flash"},
-    "lyria-3.5": {"surfaces": ("gemini",), "methods": ("interactions", "generateContent"), "display": "Lyria 3.5"},
-    "lyria-3-clip-preview": {"surfaces": ("gemini",), "methods": ("interactions", "generateContent"),
-                             "display": "Lyria 3 Clip Preview"},
+    "gemini-omni-1.2-flash": {"surfaces": ("gemini",), "methods": ("interactions",), "display": "Gemini Omni 1.2 Flash",
+                              "video": True, "seconds": (3, 15)},
+    "gemini-omni-1.1-flash": {"surfaces": ("gemini",), "methods": ("interactions",), "display": "Gemini Omni 1.1 Flash",
+                              "video": True, "seconds": (3, 10)},
+    "lyria-3.5": {"surfaces": ("gemini",), "methods": ("interactions",), "display": "Lyria 3.5", "music": 180.0},
+    "lyria-3-clip-preview": {"surfaces": ("gemini",), "methods": ("interactions",), "display": "Lyria 3 Clip Preview",
+                             "music": 30.0},
 }
 
 RETIRED = {

@@ -43,7 +43,8 @@ MODEL_GET = re.compile(
     r"^/(?P<version>v1|v1beta|v1beta1|v1alpha)/(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/)?"
     r"(?P<publisher>publishers/google/)?models(?:/(?P<model>[^/:]+))?$"
 )
-BILLABLE = {"brain", "story", "image", "tts", "text", "transcript", "continuity", "veo", "lyria",
+INTERACTION_PATH = re.compile(r"^/(?P<version>v1|v1beta)/interactions(?:/(?P<id>[^/:]+))?(?P<cancel>/cancel)?$")
+BILLABLE = {"brain", "story", "image", "tts", "text", "transcript", "continuity", "veo", "lyria", "omni", "lyria3",
             "reve_create", "reve_edit", "reve_remix"}
 """Request kinds a provider charges for when they succeed (models.get, polls and downloads are free)."""
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
@@ -156,24 +157,51 @@ def wav(pcm: bytes, rate: int = 24_000) -> bytes:
     return buf.getvalue()
 
 
-_mp4_cache: dict[int, bytes] = {}
+_mp4_cache: dict[tuple[float, int, int, bool], bytes] = {}
 _mp4_lock = threading.Lock()
+VIDEO_SIZES = {("720p", "16:9"): (1280, 720), ("720p", "9:16"): (720, 1280), ("1080p", "16:9"): (1920, 1080),
+               ("1080p", "9:16"): (1080, 1920), ("4k", "16:9"): (3840, 2160), ("4k", "9:16"): (2160, 3840),
+               ("360p", "16:9"): (640, 360), ("360p", "9:16"): (360, 640)}
 
 
-def mp4(seconds: int) -> bytes:
-    """A Veo-like clip: 1280x720, 24 fps, H.264 with an AAC track."""
+def mp4(seconds: float, width: int = 1280, height: int = 720, *, audio: bool = True) -> bytes:
+    """A generated clip: H.264 at 24 fps (Veo's and Omni's rate), with an AAC track when the model made sound."""
     import imageio_ffmpeg
 
+    key = (round(seconds, 3), width, height, audio)
     with _mp4_lock:
-        if seconds not in _mp4_cache:
+        if key not in _mp4_cache:
+            sound = ["-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}"] if audio else []
             proc = subprocess.run(
                 [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
-                 f"testsrc2=size=1280x720:rate=24:duration={seconds}", "-f", "lavfi", "-i",
-                 f"sine=frequency=330:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
-                 "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-movflags", "+faststart+frag_keyframe",
-                 "-f", "mp4", "pipe:1"], capture_output=True, check=True)
-            _mp4_cache[seconds] = proc.stdout
-        return _mp4_cache[seconds]
+                 f"testsrc2=size={width}x{height}:rate=24:duration={seconds}", *sound, "-c:v", "libx264",
+                 "-preset", "ultrafast", "-pix_fmt", "yuv420p", *(["-c:a", "aac", "-shortest"] if audio else ["-an"]),
+                 "-movflags", "+faststart+frag_keyframe", "-f", "mp4", "pipe:1"], capture_output=True, check=True)
+            _mp4_cache[key] = proc.stdout
+        return _mp4_cache[key]
+
+
+def song_mp3(seed: str, seconds: float) -> bytes:
+    """Lyria 3's answer: 44.1 kHz stereo MP3, a chord that changes with the prompt and seed."""
+    import imageio_ffmpeg
+
+    root = 110 * 2 ** ((hashlib.sha256(seed.encode()).digest()[0] % 12) / 12)
+    tones = "+".join(f"0.2*sin(2*PI*{root * r:.2f}*t)" for r in (1.0, 1.25, 1.5))
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                           f"aevalsrc={tones}:s=44100:d={seconds}", "-ac", "2", "-c:a", "libmp3lame", "-b:a", "128k",
+                           "-f", "mp3", "pipe:1"], capture_output=True, check=True)
+    return proc.stdout
+
+
+def video_seconds(data: bytes) -> float:
+    """The length of a video the client sent (an extension's input)."""
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        if stream.duration is not None and stream.time_base is not None:
+            return float(stream.duration * stream.time_base)
+        return float(container.duration or 0) / 1e6
 
 
 class FakeGoogle:
@@ -200,6 +228,9 @@ class FakeGoogle:
         self.media_served: list[tuple[str, str, bool]] = []
         self.refusals: list[tuple[str, str]] = []
         self.statuses: list[int] = []
+        self.stalls: dict[str, int] = {}
+        """kind -> how many of the next such requests are carried out but answered too late."""
+        self.interactions: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -217,6 +248,9 @@ class FakeGoogle:
                 fake._serve(self)
 
             def do_POST(self) -> None:
+                fake._serve(self)
+
+            def do_DELETE(self) -> None:
                 fake._serve(self)
 
         class Server(ThreadingHTTPServer):
@@ -280,6 +314,11 @@ class FakeGoogle:
         with self.lock:
             self.requests.append(req)
             self.statuses.append(reply.status)
+            stalled = self.stalls.get(req.kind, 0) > 0
+            if stalled:
+                self.stalls[req.kind] -= 1
+        if stalled:  # the request was done (a job started), but its answer comes after the client gave up
+            time.sleep(self.slow_s)
         delay = self.latency.get(req.kind, 0.0)
         if delay:
             time.sleep(delay)
@@ -300,6 +339,9 @@ class FakeGoogle:
         if path.startswith("/v1/image/"):
             req.kind = "reve_" + path.rsplit("/", 1)[-1]
             return self._respond(req, self._reve)
+        i = INTERACTION_PATH.match(path)
+        if i:
+            return self._interactions(req, i)
         g = MODEL_GET.match(path) if req.method == "GET" else None
         if g:
             return self._models(req, g)
@@ -346,7 +388,7 @@ class FakeGoogle:
             return self._respond(req, lambda r: self._veo_poll(path.split("/v1beta/", 1)[1], gemini=True))
         if re.match(r"^/v1beta/files/[^/:]+:download$", path):
             req.kind = "download"
-            return Reply(raw=mp4(4), headers={"content-type": "video/mp4"})
+            return Reply(raw=mp4(4, audio=False), headers={"content-type": "video/mp4"})
         req.kind = "unknown"
         return Reply(404, google_error(404, f"fake has no route for {req.method} {path}"))
 
@@ -369,6 +411,111 @@ class FakeGoogle:
         if missing:
             return Reply(404, google_error(404, missing))
         return Reply(body=served.resource(g["model"], surface=surface))
+
+    def _interactions(self, req: Request, i: re.Match[str]) -> Reply:
+        """The Interactions API, as far as Omni video goes: create (in the background or not), get, cancel,
+        delete. An interaction answers with its video once polled veo_polls times."""
+        if not req.headers.get("x-goog-api-key"):
+            req.kind = "omni"
+            return Reply(401, google_error(401, "API key not valid. Please pass a valid API key."))
+        if i["id"] is None and req.method == "POST":
+            body = req.body if isinstance(req.body, dict) else {}
+            req.model = str(body.get("model") or "")
+            info = served.SERVED.get(req.model or "")
+            if info is None or "interactions" not in info["methods"]:
+                req.kind = "not_found"
+                return Reply(404, google_error(404, served.not_found(req.model or "", "interactions", i["version"])))
+            if info.get("music"):
+                req.kind = "lyria3"
+                problem = rules.music_problem(req.body, req.model or "")
+                if problem:
+                    self.refusals.append(("lyria3", problem))
+                    return Reply(400, google_error(400, problem))
+                return self._respond(req, self._song)
+            req.kind = "omni"
+            problem = rules.interaction_problem(req.body, info, req.model or "")
+            if problem:
+                self.refusals.append(("omni", problem))
+                return Reply(400, google_error(400, problem))
+            return self._respond(req, self._omni_create)
+        req.kind = "omni_poll" if req.method == "GET" else "omni_cancel" if i["cancel"] else "omni_delete"
+        with self.lock:
+            state = self.interactions.get(i["id"] or "")
+        if state is None:
+            return Reply(404, google_error(404, f"Interaction {i['id']} not found."))
+        if req.method == "DELETE":
+            with self.lock:
+                self.interactions.pop(i["id"] or "", None)
+            return Reply(body={})
+        if i["cancel"]:
+            state["status"] = "cancelled" if state["status"] == "in_progress" else state["status"]
+            return Reply(body=self._interaction(state))
+        return self._respond(req, lambda r: Reply(body=self._interaction(self._advance(state))))
+
+    def _song(self, req: Request) -> Reply:
+        """Lyria 3: an MP3 as long as the prompt asks ("About 40 seconds"), else the model's own length, and the
+        song's structure as text. A prompt that does not say instrumental gets a song with lyrics."""
+        body = req.body or {}
+        text = " ".join(b.get("text", "") for b in rules.contents_of(body.get("input")) if isinstance(b, dict))
+        asked = re.search(r"(\d+)\s*seconds", text)
+        seconds = min(float(asked.group(1)) if asked else 30.0, served.SERVED[req.model or ""]["music"])
+        seed = str((body.get("generation_config") or {}).get("seed"))
+        sung = "instrumental" not in text.lower()
+        data = base64.b64encode(song_mp3(f"{text}|{seed}", seconds)).decode()
+        structure = "[Verse 1] la la la" if sung else "[Intro] [Theme] [Outro] (instrumental)"
+        with self.lock:
+            iid = f"v1_song{len(self.interactions) + 1}"
+            self.interactions[iid] = {"id": iid, "model": req.model, "status": "completed", "polls": 0,
+                                      "seconds": seconds, "size": (0, 0), "text": text, "blocked": None}
+        return Reply(body={"id": iid, "object": "interaction", "model": req.model, "status": "completed",
+                           "steps": [{"type": "model_output", "content": [
+                               {"type": "audio", "mime_type": "audio/mp3", "data": data},
+                               {"type": "text", "text": structure}]}],
+                           "usage": {"total_output_tokens": int(seconds * 25)}})
+
+    def _omni_create(self, req: Request) -> Reply:
+        body = req.body or {}
+        fmt = next(f for f in (body["response_format"] if isinstance(body["response_format"], list)
+                               else [body["response_format"]]) if f.get("type") == "video")
+        text = " ".join(b.get("text", "") for b in rules.contents_of(body.get("input")) if isinstance(b, dict))
+        seconds = int(str(fmt.get("duration") or "8s").rstrip("s"))
+        with self.lock:
+            iid = f"v1_fake{len(self.interactions) + 1}"
+            state = {"id": iid, "model": body["model"], "status": "in_progress", "polls": 0, "seconds": seconds,
+                     "size": VIDEO_SIZES[(fmt.get("resolution") or "720p", fmt.get("aspect_ratio") or "16:9")],
+                     "text": text, "blocked": None}
+            self.interactions[iid] = state
+        for kind, when, reason in list(self.blocks):
+            if kind == "omni" and when(req):
+                state["blocked"] = reason
+        if not body.get("background"):
+            state["polls"] = self.veo_polls
+            self._advance(state)
+        return Reply(body=self._interaction(state))
+
+    def _advance(self, state: dict[str, Any]) -> dict[str, Any]:
+        if state["status"] == "in_progress":
+            state["polls"] += 1
+            if state["polls"] >= self.veo_polls:
+                state["status"] = "failed" if state["blocked"] else "completed"
+        return state
+
+    def _interaction(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The Interaction resource: steps with the model's video when completed, errors when failed."""
+        out: dict[str, Any] = {"id": state["id"], "object": "interaction", "model": state["model"],
+                               "status": state["status"], "created": "2026-12-06T12:00:00Z",
+                               "updated": "2026-12-06T12:00:05Z"}
+        if state["status"] == "completed":
+            data = base64.b64encode(mp4(state["seconds"], *state["size"], audio=True)).decode()
+            out["steps"] = [{"type": "model_output", "content": [{"type": "video", "mime_type": "video/mp4",
+                                                                   "data": data}]}]
+            tokens = {640: 1931, 1280: 5792, 720: 5792, 1920: 8688, 1080: 8688}.get(state["size"][0], 17376)
+            out["usage"] = {"total_output_tokens": tokens * state["seconds"],
+                            "output_tokens_by_modality": [{"modality": "video", "tokens": tokens * state["seconds"]}]}
+        elif state["status"] == "failed":
+            out["errors"] = [{"code": "https://google.rpc/FAILED_PRECONDITION",
+                              "message": f"The video was blocked by safety filters ({state['blocked']})."}]
+        return out
 
     def billable(self) -> list[Request]:
         """The requests a provider would have charged for: model calls it answered (not models.get, polls,
@@ -469,11 +616,14 @@ class FakeGoogle:
         return Reply(fault.status, google_error(fault.status, message, retry_delay=fault.retry_delay), headers)
 
     def _blocked(self, req: Request, reason: str) -> Reply:
+        if req.kind == "omni":  # an interaction is accepted, then fails with the filter's reason when polled
+            return self._omni_create(req)
         if req.kind in ("image", "brain", "story", "tts", "text"):
             return Reply(body={"candidates": [{"content": {"role": "model", "parts": []}, "finishReason": reason}],
                                "usageMetadata": {"promptTokenCount": 10, "totalTokenCount": 10}})
         if req.kind == "veo":
-            name = f"fake/operations/blocked-{len(self.operations)}"
+            resource = req.path.split("/", 2)[2].rsplit(":", 1)[0]
+            name = f"{resource}/operations/blocked{len(self.operations) + 1}"
             self.operations[name] = {"polls": 0, "blocked": reason}
             return Reply(body={"name": name})
         if req.kind.startswith("reve_"):
@@ -574,10 +724,23 @@ class FakeGoogle:
             f"{instance['prompt']}|{instance.get('seed')}")).decode(), "mimeType": "audio/wav"}]})
 
     def _veo_start(self, req: Request, path: str, m: re.Match[str]) -> Reply:
+        problem = rules.veo_problem(req.body or {}, req.model or "")
+        if problem:
+            self.refusals.append(("veo", problem))
+            return Reply(400, google_error(400, problem))
         resource = path.split("/", 2)[2].rsplit(":", 1)[0]
         name = f"{resource}/operations/op{len(self.operations) + 1}"
-        seconds = int(((req.body or {}).get("parameters") or {}).get("durationSeconds") or 8)
-        self.operations[name] = {"polls": 0, "seconds": seconds}
+        params = (req.body or {}).get("parameters") or {}
+        instance = (req.body or {})["instances"][0]
+        seconds = float(params.get("durationSeconds") or 8)
+        resolution = params.get("resolution") or "720p"
+        if "video" in instance:  # an extension: the whole video, about 7 s longer
+            given = base64.b64decode(instance["video"]["bytesBase64Encoded"])
+            seconds = video_seconds(given) + 7
+        w, h = VIDEO_SIZES[(resolution, params.get("aspectRatio") or "16:9")]
+        with self.lock:
+            self.operations[name] = {"polls": 0, "seconds": seconds, "size": (w, h),
+                                     "audio": bool(params.get("generateAudio"))}
         return Reply(body={"name": name})
 
     def _veo_poll(self, name: str, gemini: bool = False) -> Reply:
@@ -590,7 +753,7 @@ class FakeGoogle:
         if "blocked" in op:
             return Reply(body={"name": name, "done": True, "response": {
                 "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [op["blocked"]]}})
-        video = base64.b64encode(mp4(op["seconds"])).decode()
+        video = base64.b64encode(mp4(op["seconds"], *op.get("size", (1280, 720)), audio=op.get("audio", False))).decode()
         return Reply(body={"name": name, "done": True, "response": {
             "@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse",
             "videos": [{"bytesBase64Encoded": video, "mimeType": "video/mp4"}]}})
@@ -619,11 +782,15 @@ def fake_story(prompt: str) -> dict[str, Any]:
     return {
         "title": f"The Fake Tale of {subject[:30]}",
         "art_style": "gouache picture-book illustration, warm palette",
+        "narrator": "a warm grandparent, soft and unhurried, at bedtime",
         "characters": [{"name": "Pip", "kind": "cat", "look": "a small ginger cat with a blue scarf"},
                        {"name": "Rolo", "kind": "dog", "look": "a brown puppy with floppy ears"}],
         "places": [{"name": "the garden", "look": "a cottage garden with a red gate, sunflowers and a round pond"}],
         # Both in every scene but the third, which is Rolo's alone.
         "scenes": [{"image_prompt": f"{'Rolo' if i == 3 else 'Pip and Rolo'}, scene {i}, in the garden at golden hour",
+                    "shot": "wide shot, eye level" if i == 1 else "medium shot, eye level",
+                    "motion": f"{'Rolo wags his tail' if i == 3 else 'Pip and Rolo walk along the path'} as petals "
+                              f"drift down; slow push in; a quiet garden afternoon; a bee hums past.",
                     "narration": f"This is scene {i}, where {'Rolo' if i == 3 else 'Pip and Rolo'} "
                                  f"{'has' if i == 3 else 'share'} a quiet moment."}
                    for i in range(1, n + 1)],

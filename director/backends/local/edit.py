@@ -200,7 +200,7 @@ class LocalEditor:
     name = "local"
     model = "opencv-edit-v1"
 
-    def edit_image(self, image: Path, instruction: str, *, out: Path) -> None:
+    def edit_image(self, image: Path, instruction: str, *, out: Path, size: tuple[int, int] | None = None) -> None:
         edit(image, instruction, out)
 
     def remix_images(self, images: list[Path], prompt: str, *, width: int, height: int, out: Path) -> None:

@@ -130,6 +130,25 @@ def parse_prompt(prompt: str) -> Scene:
     return Scene(words=set(re.findall(r"[a-z]+", scene_text)), text=scene_text, cast=cast, references=order)
 
 
+STYLE_MARK = re.compile(r"Painted as (.+?)(?:, with light and colour|\.\s|\.$|\n|$)")
+
+
+def style_of(prompt: str) -> str:
+    """The art style a still's prompt asks for: after 'Painted as' (image.md), else its first sentence."""
+    found = STYLE_MARK.search(prompt)
+    return (found.group(1) if found else prompt.split(".")[0]).lower()
+
+
+def shot_scale(text: str) -> float:
+    """How big the cast is drawn for the shot the writer asked for: closer in a close-up, smaller in a wide shot."""
+    head = text[:40]
+    if "close-up" in head or "close up" in head:
+        return 1.25
+    if "wide shot" in head or "long shot" in head or "establishing" in head:
+        return 0.85
+    return 1.0
+
+
 def archetype(kind: str) -> str:
     """The body the painter draws for a species or role: a role it does not know is a person."""
     words = re.findall(r"[a-z]+", kind.lower())
@@ -673,7 +692,7 @@ class Painter:
                 x = self.w * (0.5 + (i - (n - 1) / 2) * 0.16)
                 y = self.horizon + (self.h - self.horizon) * 0.68
             firefly = archetype(c.kind) == "firefly"
-            size = self.unit * self.rng.uniform(0.27, 0.33) * (0.3 if firefly else 1.0)
+            size = self.unit * self.rng.uniform(0.27, 0.33) * (0.3 if firefly else 1.0) * shot_scale(self.s.text)
             if firefly:
                 y = self.horizon * self.rng.uniform(0.6, 1.0)
             self.figure(c, x, y, size, facing=1 if i < n / 2 else -1, asleep=sleeping)
@@ -981,7 +1000,7 @@ def compose(prompt: str, *, width: int, height: int, seed: int, references: list
     painter.subjects()
     painter.characters()
     info = {BOXES_KEY: json.dumps(painter.boxes, sort_keys=True)} if painter.boxes else {}
-    return painter.finish(prompt.lower().split(".")[0]), info
+    return painter.finish(style_of(prompt)), info
 
 
 PLACE_SHEET = ". Reference picture of the place "

@@ -176,7 +176,10 @@ class KenBurns:
         fps: int,
         out: Path,
         report: Callable[[str], None] | None = None,
+        **_: object,
     ) -> None:
+        """A pan or zoom over the still (the shot's other parts, a video model's negative prompt or seed, mean
+        nothing to a camera move)."""
         from PIL import Image
 
         from director.media import render_slot

@@ -364,7 +364,62 @@ def write_local_story(goal: str, *, scenes: int, seed: int, seconds: float | Non
         draft, fillers = _picture_book(goal, genre, words, scenes, rng)
     if seconds:
         draft = _fit(draft, fillers, round(speech_seconds_per_scene(seconds, scenes) * WORDS_PER_SECOND))
-    return draft.model_copy(update={"places": recurring_places(draft)})
+    return direct(draft.model_copy(update={"places": recurring_places(draft)}), genre)
+
+
+NARRATORS = {
+    "bedtime": "a warm, gentle storyteller, soft and slow, reading at bedtime",
+    "adventure": "a lively storyteller, bright and eager, with a sense of wonder",
+    "friendship": "a kind, cheerful storyteller, warm and unhurried",
+    "documentary": "a calm, curious documentary narrator, clear and measured",
+    "ad": "a bright, friendly announcer, upbeat but never pushy",
+    "spooky": "a hushed, mysterious storyteller, slow, with careful pauses",
+    "scifi": "a measured narrator full of quiet wonder",
+    "howto": "a clear, encouraging teacher, steady and patient",
+}
+"""The narrator's persona by genre: the voice's style (never words it reads)."""
+SHOTS = ("wide shot, eye level", "medium shot, eye level", "close-up, slightly low angle", "medium wide shot, high angle")
+CAMERA = {"zoom_in": "slow push in", "zoom_out": "slow pull back", "pan_left": "slow pan left",
+          "pan_right": "slow pan right", "pan_up": "slow tilt up", "pan_down": "slow tilt down"}
+"""Ken Burns' moves as a camera operator names them; the local animator reads them back from a scene's motion."""
+AMBIENCE = (("night", "a still night, crickets far off", "an owl hoots once"),
+            ("evening", "a soft evening hush", "a bird calls goodnight"),
+            ("sunset", "a warm evening breeze", "leaves rustle"),
+            ("snow", "a muffled snowy quiet", "snow crunches underfoot"),
+            ("rain", "steady rain on leaves", "a raindrop plinks"),
+            ("sea", "waves lapping the shore", "a gull cries"),
+            ("beach", "waves lapping the shore", "a gull cries"),
+            ("forest", "wind through the trees", "a twig snaps"),
+            ("space", "a deep humming quiet", "a soft electronic chime"),
+            ("city", "a gentle city murmur", "a bicycle bell rings"),
+            ("shop", "a cosy shop murmur", "a door bell jingles"),
+            ("kitchen", "a quiet kitchen hum", "a spoon clinks"))
+
+
+def direct(draft: StoryDraft, genre: str) -> StoryDraft:
+    """The writer's direction for the camera and the voice: a shot and a motion line per scene (an opening
+    wide shot, closer as the story goes, wide again at the end; one camera move each, varied), and the
+    narrator's persona for the genre."""
+    from director.backends import MOTIONS
+
+    scenes = []
+    for i, scene in enumerate(draft.scenes):
+        last = i == len(draft.scenes) - 1
+        shot = SHOTS[0] if i == 0 or last else SHOTS[1 + (i - 1) % (len(SHOTS) - 1)]
+        camera = CAMERA[MOTIONS[i % len(MOTIONS)]]
+        text = scene.image_prompt.lower()
+        ambience, cue = next(((a, c) for word, a, c in AMBIENCE if word in text), ("a calm, gentle ambience",
+                                                                                  "a soft breeze"))
+        subject = scene.image_prompt.split(",")[0].strip().rstrip(".")
+        motion = f"{subject}, moving gently and naturally; {camera}; {ambience}; {cue}."
+        scenes.append(scene.model_copy(update={"shot": scene.shot or shot, "motion": scene.motion or motion}))
+    return draft.model_copy(update={"scenes": scenes, "narrator": draft.narrator or NARRATORS.get(genre, NARRATORS["friendship"])})
+
+
+def camera_move(motion: str) -> str | None:
+    """The Ken Burns move a scene's motion line names ('slow push in' -> zoom_in), if any."""
+    text = motion.lower()
+    return next((move for move, words in CAMERA.items() if words.removeprefix("slow ") in text), None)
 
 
 LANDMARKS: dict[str, str] = {
@@ -427,10 +482,10 @@ def _picture_book(goal: str, genre: str, words: list[str], scenes: int,
         if others and position % 2 == 1:
             who += f", with {others} nearby"
         light = "" if time_of_day.split()[-1] in who else f", {time_of_day}"
-        plans.append(ScenePlan(image_prompt=f"{who}{light}", narration=narration.format(**local)))
+        plans.append(ScenePlan(image_prompt=f"{who}{light}", shot="", motion="", narration=narration.format(**local)))
     title = rng.choice(spec["titles"]).format(**fill)  # type: ignore[union-attr]
     fillers = [n.format(**dict(fill, p=places[i % len(places)])) for i, (_, n) in enumerate(INTERLUDES)]
-    return StoryDraft(title=title, art_style=style, characters=cast, scenes=plans), fillers
+    return StoryDraft(title=title, art_style=style, narrator="", characters=cast, scenes=plans), fillers
 
 
 def _style(words: list[str]) -> str | None:
@@ -510,12 +565,13 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
             local = dict(local, step=f"Step {ORDINALS[steps - 1] if steps <= len(ORDINALS) else steps}:")
         image = " ".join(action.format(**local).split())
         light = "" if time_of_day.split()[-1] in image else f", {time_of_day}"
-        plans.append(ScenePlan(image_prompt=f"{image}{light}", narration=_sentences(narration.format(**local))))
+        plans.append(ScenePlan(image_prompt=f"{image}{light}", shot="", motion="",
+                               narration=_sentences(narration.format(**local))))
     title = rng.choice(spec.titles).format(**fill)
     title = title[:1].upper() + title[1:]
     style = _style(words) or rng.choice(spec.styles)
     fillers = [_sentences(n.format(**dict(fill, p=places[i % len(places)]))) for i, (_, n) in enumerate(spec.fillers)]
-    return StoryDraft(title=title, art_style=style, characters=cast, scenes=plans), fillers
+    return StoryDraft(title=title, art_style=style, narrator="", characters=cast, scenes=plans), fillers
 
 
 ORDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")

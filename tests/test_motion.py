@@ -1,0 +1,111 @@
+"""Today's motion models through the loopback fake: Veo 3.1 on Vertex and Omni Flash on an API key.
+
+Nothing paid twice: a long-running job's name is saved the moment it is known and polled on resume; a start
+that was sent but never answered is not sent again without the user's word. A scene the safety filter
+blocks becomes that scene's Ken Burns move, never a failed run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import check_final, db_rows, run_cli
+
+GOAL = "a 2-scene bedtime story about a cat and a dog"
+
+
+def make(capsys, ws: Path, *args: str):
+    return run_cli(capsys, "make", GOAL, "--workspace", str(ws), "--budget", "20", *args)
+
+
+def manifest_of(ws: Path, run: str) -> dict:
+    return json.loads((ws / "runs" / run / "manifest.json").read_text())
+
+
+def test_a_veo_start_whose_answer_never_came_is_not_sent_again(fake, capsys, workspace, fast, monkeypatch):
+    monkeypatch.setenv("DIRECTOR_REQUEST_TIMEOUT_S", "1")
+    fake.slow_s = 2.5
+    fake.stalls["veo"] = 1  # Veo starts the first clip, but its answer comes after the client gave up
+    result = make(capsys, workspace, "--backend", "vertex", "--run-id", "unsure", "--resolution", "720p")
+    assert result.code == 1
+    assert "it may be running and billed, so Director will not start another on its own" in result.err
+    assert len(fake.calls("veo")) == 2  # one per scene: the unanswered one was not sent again
+    # A resume does not send it again either: it says what happened and how to go on.
+    result = run_cli(capsys, "resume", "unsure", "--workspace", str(workspace))
+    assert result.code == 1 and "--retry-unsure" in result.err and len(fake.calls("veo")) == 2
+    # The user's word: start it anew.
+    result = run_cli(capsys, "resume", "unsure", "--retry-unsure", "--workspace", str(workspace))
+    assert result.code == 0, result.err
+    assert len(fake.calls("veo")) == 3
+    check_final(Path(result.last_line), cues=2)
+
+
+def test_a_resume_polls_the_saved_operation_instead_of_starting_another(fake, capsys, workspace, fast,
+                                                                       monkeypatch):
+    monkeypatch.setenv("DIRECTOR_MAX_ATTEMPTS", "2")
+    fake.fail("veo_poll", 503, times=4)  # both clips' polls give up: the scenes fail after their starts
+    result = make(capsys, workspace, "--backend", "vertex", "--run-id", "polled", "--resolution", "720p")
+    assert result.code == 1 and "503" in result.err
+    started = {r.body["instances"][0]["prompt"] for r in fake.calls("veo")}
+    saved = db_rows(workspace / "director.db", "SELECT name FROM jobs WHERE run_id='polled'")
+    assert len(saved) == len(started) == 2 and all(name and "/operations/" in name for (name,) in saved)
+    result = run_cli(capsys, "resume", "polled", "--workspace", str(workspace))
+    assert result.code == 0, result.err
+    assert "polling the clip started before" in result.err or len(fake.calls("veo")) == 2
+    assert len(fake.calls("veo")) == 2  # the same two operations were polled to their videos: nothing paid twice
+    check_final(Path(result.last_line), cues=2)
+
+
+@pytest.mark.parametrize("backend, kind", [("vertex", "veo"), ("gemini", "omni")])
+def test_a_blocked_clip_becomes_that_scene_s_ken_burns_move(fake, capsys, workspace, fast, backend, kind):
+    second = (lambda r: "scene 2," in json.dumps(r.body))
+    fake.block(kind, second, reason="Third-party content")
+    result = make(capsys, workspace, "--backend", backend, "--run-id", "blocked", "--resolution", "720p")
+    assert result.code == 0, result.err
+    assert "warning: animate_image scene 2:" in result.err and "would not make this clip" in result.err
+    manifest = check_final(Path(result.last_line), cues=2)
+    notes = {s["index"]: s["clip_note"] for s in manifest["scenes"]}
+    assert notes[1] is None and "local" in notes[2] and "Third-party content" in notes[2]
+    assert manifest["status"] == "done"
+
+
+def test_veo_flows_into_the_next_scene_and_extends_a_long_scene(fake, capsys, workspace, fast, monkeypatch):
+    long_line = "This is the first scene, and it goes on and on " + "with many more gentle words " * 6 + "."
+    fake.enqueue("story", lambda req: {"candidates": [{"content": {"role": "model", "parts": [{"text": json.dumps({
+        "title": "T", "art_style": "gouache", "narrator": "a calm voice", "characters": [], "places": [],
+        "scenes": [{"image_prompt": "a meadow, scene 1,", "shot": "wide shot, eye level",
+                    "motion": "grass sways; slow pan left; wind; a bird calls", "narration": long_line},
+                   {"image_prompt": "a hill, scene 2,", "shot": "close-up, low angle",
+                    "motion": "clouds drift; slow push in; a breeze; a bell", "narration": "A short one."}]})}]},
+        "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 10}})
+    result = make(capsys, workspace, "--backend", "vertex", "--run-id", "flow", "--resolution", "720p", "--flow")
+    assert result.code == 0, result.err
+    manifest = check_final(Path(result.last_line), cues=2)
+    starts = [r for r in fake.calls("veo") if "video" not in r.body["instances"][0]]
+    extensions = [r for r in fake.calls("veo") if "video" in r.body["instances"][0]]
+    by_scene = {1 if "scene 1" in r.body["instances"][0]["prompt"] else 2: r for r in starts}
+    assert "lastFrame" in by_scene[1].body["instances"][0] and "lastFrame" not in by_scene[2].body["instances"][0]
+    first = manifest["scenes"][0]
+    assert first["duration"] > 8.5 and len(extensions) >= 1  # longer than Veo's longest clip: extended
+    assert all(r.body["parameters"]["resolution"] == "720p" and r.body["parameters"]["durationSeconds"] == 8
+               for r in extensions)
+    assert first["clip"]["duration"] >= first["duration"] - 0.05  # no frozen tail
+    assert fake.refusals == []
+
+
+def test_flex_quotes_about_half_and_sends_only_what_can_wait(fake, capsys, workspace, fast):
+    result = make(capsys, workspace, "--backend", "gemini", "--tier", "flex", "--run-id", "flex", "--motion", "still",
+                  "--music", "none")
+    assert result.code == 0, result.err
+    quote = next(line for line in result.err.splitlines() if line.startswith("quote:"))
+    flex, standard = (float(x) for x in __import__("re").findall(r"\$([0-9.]+)", quote)[:2])
+    assert "on the flex tier" in quote and flex == pytest.approx(standard / 2, rel=0.1)
+    tiered = {r.kind for r in fake.calls() if (r.body or {}).get("serviceTier") == "flex"}
+    assert tiered == {"story", "image", "continuity"}  # the story, sheets, stills and checks; not the voice
+    assert all("serviceTier" not in (r.body or {}) for r in fake.calls("tts") + fake.calls("brain"))
+    manifest = manifest_of(workspace, "flex")
+    [story] = [c for c in manifest["calls"] if c["tool"] == "write_story"]
+    assert manifest["goal"]["tier"] == "flex" and story["cost_usd"] > 0
