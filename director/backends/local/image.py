@@ -97,6 +97,9 @@ class Scene:
         return any(p in self.text for p in phrases)
 
 
+STYLE_MARK = re.compile(r"Painted as (.+?)(?:, with light and colour|\.\s|\.$|\n|$)")
+
+
 SHEET = "Character reference sheet of "
 CAST_LINE = "Characters, drawn the same way in every scene:"
 REFERENCE_LINE = "Reference pictures:"
@@ -111,7 +114,8 @@ def parse_prompt(prompt: str) -> Scene:
         elif line.startswith(REFERENCE_LINE):
             references = line
         elif not line.startswith(("A check of the last attempt", "No text")):
-            head.append(line)
+            # The art style sets the look, never the scene: "honey yellows" must not bring a beehive.
+            head.append(re.sub(r"\s*Painted as .*$", "", line))
     cast_all = [Cast(m[1].strip(), m[2].strip().lower(), m[3].strip().lower())
                 for m in re.finditer(r"(?:^|;\s*)([^;()]+?) \(([^;()]+)\): ([^;]+?)(?=;|\.\s*$|$)", sheet.strip())]
     scene_text = " ".join(head).lower()
@@ -128,9 +132,6 @@ def parse_prompt(prompt: str) -> Scene:
                 for i in range(count)]
     order = [m.group(1).strip() for m in re.finditer(r"(?:^|; )(?:Reference pictures: )?(.+?) is <img>\d+</img>", references)]
     return Scene(words=set(re.findall(r"[a-z]+", scene_text)), text=scene_text, cast=cast, references=order)
-
-
-STYLE_MARK = re.compile(r"Painted as (.+?)(?:, with light and colour|\.\s|\.$|\n|$)")
 
 
 def style_of(prompt: str) -> str:
