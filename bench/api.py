@@ -70,7 +70,8 @@ def main(report: Report, options: Options) -> None:
         director = Director(Path(tmp) / "python", backend="local")
         director.start(GOAL, approve=True, seed=999, background=True).wait_quietly(120)  # warm both paths up
         posted, http, python = [], [], []
-        with TestClient(app) as client:
+        origin = "http://127.0.0.1:8000"  # the studio's own page: a loopback name and the server's Origin
+        with TestClient(app, base_url=origin, headers={"Origin": origin}) as client:
             first_picture_http(client, 999)
             for seed in range(options.repeat):  # a new seed each time: nothing comes from the memo
                 p, h = first_picture_http(client, seed)

@@ -38,7 +38,7 @@ def drive(urls: list[str], runs: int, seed0: int) -> tuple[float, list[str]]:
     ids: list[tuple[str, str]] = []
     for i in range(runs):
         url = urls[i % len(urls)]
-        response = httpx.post(f"{url}/api/runs", timeout=60,
+        response = httpx.post(f"{url}/api/runs", headers={"Origin": url}, timeout=60,
                               json={"goal": GOAL, "backend": "gemini", "seed": seed0 + i, "motion": "still"})
         if response.status_code != 201:
             raise RuntimeError(f"POST {url}/api/runs: {response.status_code} {response.text[:300]}")

@@ -572,6 +572,9 @@ def serve(
     workspace: WorkspaceOpt = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, metavar="N", help="Runs that work at once; more wait their turn.")] = 2,
     executor: ExecutorOpt = None,
+    allowed_host: Annotated[Optional[list[str]], typer.Option(
+        "--allowed-host", metavar="NAME", help="Another name the server answers to (a reverse proxy's), besides "
+                                               "loopback's and the address it binds; repeat for several.")] = None,
 ) -> None:
     """Serve the HTTP API under /api and the web studio at / (Ctrl-C stops it; runs in flight resume later)."""
     from director.config import load_settings
@@ -585,7 +588,7 @@ def serve(
     err.print(f"Director studio on http://{safe(shown)}:{port}/ · workspace {safe(str(workspace or settings.home))}"
               + (" · token required" if token else ""))
     run_server(host=host, port=port, workspace=workspace, workers=workers, token=token,
-               **({"executor": executor} if executor else {}))
+               allowed_hosts=tuple(allowed_host or ()), **({"executor": executor} if executor else {}))
 
 
 @app.command()

@@ -17,6 +17,8 @@ import ipaddress
 import logging
 import mimetypes
 import re
+import secrets
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -52,7 +54,13 @@ MAX_TEXT_CHARS = 2000
 SHA256 = re.compile(r"[0-9a-f]{64}")
 POLL_S = 0.25
 """How often an event stream looks for new rows in the catalog."""
-COOKIE = "director_token"
+SESSION_COOKIE = "director_session"
+"""The browser session's cookie: a random id the server made (HttpOnly, SameSite=Strict), never the token."""
+SESSION_SECONDS = 12 * 3600
+CHANGES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 Aspect = Literal[tuple(ASPECT_SIZES)]  # type: ignore[valid-type]
 Motion = Literal[tuple(MOTION_CHOICES)]  # type: ignore[valid-type]
@@ -138,7 +146,8 @@ class ErrorBody(BaseModel):
     error: str = Field(description="One clear line.")
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody}
+                                           for code in (400, 401, 403, 404, 409, 413, 415, 421, 422)}
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -197,24 +206,76 @@ def loopback(host: str) -> bool:
         return False
 
 
-class Studio:
-    """What the routes share: the Director (with the worker pool) and the token."""
+def host_name(host: str) -> str:
+    """The name in a Host or Origin authority, without its port: 'EXAMPLE.org:80' -> 'example.org', '[::1]:8' -> '::1'."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.index("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
-    def __init__(self, director: Any, token: str | None) -> None:
+
+class Studio:
+    """What the routes share: the Director (with the worker pool), the token, the browser sessions and the
+    names this server answers to."""
+
+    def __init__(self, director: Any, token: str | None, allowed_hosts: tuple[str, ...] = ()) -> None:
         self.director = director
         self.token = token
+        self.allowed_hosts = frozenset((*LOOPBACK_NAMES, *(host_name(h) for h in allowed_hosts if h)))
+        """Host names served: loopback's, plus --allowed-host (a reverse proxy's); anything else is a 421, so a
+        page on an attacker's name that resolves here (DNS rebinding) reaches nothing."""
+        self.sessions: dict[str, float] = {}
+        """Browser session id -> when it expires (made by POST /api/session with the token)."""
+
+    def bearer(self, request: Request) -> bool:
+        """The request carries the token in its Authorization header (no browser sends that on its own)."""
+        given = request.headers.get("authorization", "")
+        return bool(self.token) and given.lower().startswith("bearer ") and hmac.compare_digest(
+            given[7:].strip().encode(), str(self.token).encode())
+
+    def session(self, request: Request) -> bool:
+        """The request carries a live browser session's cookie."""
+        sid = request.cookies.get(self.cookie_name(request), "")
+        expires = self.sessions.get(sid) if sid else None
+        return expires is not None and expires > time.time()
+
+    @staticmethod
+    def cookie_name(request: Request) -> str:
+        """One cookie per port: a browser sends a host's cookies to all its ports, and another server's must
+        not collide with this one's."""
+        return f"{SESSION_COOKIE}_{request.url.port or (443 if request.url.scheme == 'https' else 80)}"
+
+    def open_session(self) -> str:
+        now = time.time()
+        self.sessions = {sid: t for sid, t in self.sessions.items() if t > now}
+        sid = secrets.token_urlsafe(32)
+        self.sessions[sid] = now + SESSION_SECONDS
+        return sid
 
     def authorised(self, request: Request) -> bool:
-        if not self.token:
-            return True
-        given = request.headers.get("authorization", "")
-        if given.lower().startswith("bearer ") and hmac.compare_digest(given[7:].strip().encode(), self.token.encode()):
-            return True
-        # Media elements (<video>, <img>, <track>, EventSource) cannot send a header: for reading only,
-        # the studio's same-site cookie counts too. Commands always need the header.
-        cookie = request.cookies.get(COOKIE, "")
-        return request.method in ("GET", "HEAD") and bool(cookie) and hmac.compare_digest(
-            cookie.encode(), self.token.encode())
+        return not self.token or self.bearer(request) or self.session(request)
+
+    def host_ok(self, request: Request) -> bool:
+        return host_name(request.headers.get("host", "")) in self.allowed_hosts
+
+    def same_origin(self, request: Request) -> str | None:
+        """Why a state-changing request may not be the studio's own, or None when it is: its Origin must be this
+        server (the name it was asked by, and the port), or, without one, Sec-Fetch-Site same-origin or the token
+        in the Authorization header (a client that is not a browser)."""
+        origin = request.headers.get("origin")
+        fetch_site = request.headers.get("sec-fetch-site")
+        if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+            return f"a request from another site ({fetch_site}) cannot change anything here"
+        if origin is not None:
+            own = f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
+            if origin.strip().lower() != own:
+                return f"a request from another origin ({origin[:80]}) cannot change anything here"
+            return None
+        if fetch_site == "same-origin" or self.bearer(request):
+            return None
+        return ("a request that changes something must come from the studio's own page (its Origin header) or "
+                "carry Authorization: Bearer <DIRECTOR_TOKEN>; a script can send Origin: "
+                f"{request.url.scheme}://{request.headers.get('host', '')}")
 
     def run_object(self, run_id: str) -> dict[str, Any]:
         lifecycle = self.director.lifecycle
@@ -265,7 +326,7 @@ def describe_run(row: Any, state: DirectorState | None, asked: dict[str, Any] | 
 
 
 def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: str | None = None,
-               director: Any = None, **overrides: Any) -> FastAPI:
+               director: Any = None, allowed_hosts: tuple[str, ...] = (), **overrides: Any) -> FastAPI:
     """The app; `director serve` runs it with uvicorn, tests drive it with httpx."""
     from director.api import Director
 
@@ -277,7 +338,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     # The server owns its workspace: with the catalog in place, an unknown run is a 404 from the start.
     director.workspace.prepare()
     Catalog.open(director.workspace, create=True)
-    studio = Studio(director, token or None)
+    studio = Studio(director, token or None, allowed_hosts)
     if token:
         register(token)  # never echoed: error texts and logs are scrubbed of it like the API keys
 
@@ -298,12 +359,45 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)  # type: ignore[arg-type]
 
     @app.middleware("http")
-    async def auth(request: Request, call_next: Any) -> Response:
+    async def guard(request: Request, call_next: Any) -> Response:
+        """Who may ask what: the Host must be a name this server answers to (against DNS rebinding), a change
+        must come from the studio's own origin as JSON (against cross-site requests), and with a token set,
+        every API call needs the token or a browser session. Every answer carries the studio's headers."""
         path = request.url.path
-        if (path.startswith("/api") or path == "/openapi.json") and not studio.authorised(request):
-            return error(401, "a token is needed: send Authorization: Bearer <DIRECTOR_TOKEN>",
+        response: Response
+        if path != "/healthz" and not studio.host_ok(request):
+            names = ", ".join(sorted(studio.allowed_hosts))
+            response = error(421, f"this server answers to {names}, not {host_name(request.headers.get('host', ''))!r}"
+                                  f"; behind a proxy, start it with --allowed-host NAME")
+        elif request.method in CHANGES and path.startswith("/api") and (why := studio.same_origin(request)):
+            response = error(403, why)
+        elif request.method in CHANGES and path.startswith("/api") and not path.startswith("/api/uploads") \
+                and request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            response = error(415, "send the request as Content-Type: application/json (an empty body is {})")
+        elif (path.startswith("/api") or path == "/openapi.json") and path != "/api/session" \
+                and not studio.authorised(request):
+            response = error(401, "a token is needed: send the header Authorization: Bearer <DIRECTOR_TOKEN>, or "
+                                  "open the studio and enter it there", headers={"WWW-Authenticate": "Bearer"})
+        else:
+            response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    @app.post("/api/session", status_code=204, responses=ERRORS, summary="Open a browser session with the token")
+    async def open_session(request: Request) -> Response:
+        """The studio trades the token (in the Authorization header) for an HttpOnly session cookie, so the page
+        keeps no secret: not in a cookie it can read, not in localStorage."""
+        if studio.token and not studio.bearer(request):
+            return error(401, "a token is needed: send the header Authorization: Bearer <DIRECTOR_TOKEN>",
                          headers={"WWW-Authenticate": "Bearer"})
-        return await call_next(request)  # type: ignore[no-any-return]
+        response = Response(status_code=204)
+        if studio.token:
+            response.set_cookie(studio.cookie_name(request), studio.open_session(), max_age=SESSION_SECONDS,
+                                httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/")
+        return response
 
     @app.exception_handler(DirectorError)
     async def director_error(request: Request, exc: DirectorError) -> JSONResponse:
@@ -491,10 +585,13 @@ def check_bind(host: str, token: str | None) -> None:
                           f"(or bind 127.0.0.1)")
 
 
-def serve(*, host: str, port: int, workspace: Path | None, workers: int, token: str | None, **overrides: Any) -> None:
+def serve(*, host: str, port: int, workspace: Path | None, workers: int, token: str | None,
+          allowed_hosts: tuple[str, ...] = (), **overrides: Any) -> None:
     """Run the server until Ctrl-C. Refuses a non-loopback address without a token."""
     import uvicorn
 
     check_bind(host, token)
-    app = create_app(workspace=workspace, workers=workers, token=token, **overrides)
+    bound = (host,) if host not in ("0.0.0.0", "::", "") else ()  # the address it is reached by, as a Host
+    app = create_app(workspace=workspace, workers=workers, token=token, allowed_hosts=(*bound, *allowed_hosts),
+                     **overrides)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -228,3 +228,13 @@ def module_director(tmp_path_factory: Any, **settings: Any) -> Iterator[tuple[An
         yield Director(ws, backend="local", **{"fps": 12, "x264_preset": "ultrafast", **settings}), ws
     finally:
         patch.undo()
+
+
+ORIGIN = "http://127.0.0.1:8000"
+
+
+def studio_client(app: Any, **kwargs: Any) -> Any:
+    """A TestClient that talks as the studio's own page does: to a loopback name, with the server's Origin."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, base_url=ORIGIN, headers={"Origin": ORIGIN, **kwargs.pop("headers", {})}, **kwargs)

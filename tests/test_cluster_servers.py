@@ -24,17 +24,17 @@ def test_any_server_drives_a_run_and_only_one_at_a_time(tmp_path, postgres_serve
     b, url_b = serve_director(tmp_path / "b", env)
     try:
         assert httpx.get(f"{url_b}/api/health").json()["database"]["engine"] == "postgresql"
-        run_id = httpx.post(url_a + "/api/runs", json={"goal": "a 4-scene story about a fox", "backend": "local"},
+        run_id = httpx.post(url_a + "/api/runs", headers={"Origin": url_a}, json={"goal": "a 4-scene story about a fox", "backend": "local"},
                             timeout=60).json()["id"]
         # b follows the run a drives, from the shared catalog, and may not drive it as well.
         first_picture(url_b, run_id)
         assert httpx.get(f"{url_b}/api/runs/{run_id}").json()["status"] == "running"
-        busy = httpx.post(f"{url_b}/api/runs/{run_id}/resume", json={}, timeout=60)
+        busy = httpx.post(f"{url_b}/api/runs/{run_id}/resume", headers={"Origin": url_b}, json={}, timeout=60)
         assert busy.status_code == 409, busy.text
         a.kill()  # a's machine goes away mid-run
         a.wait()
         assert httpx.get(f"{url_b}/api/runs/{run_id}").json()["status"] == "interrupted"
-        assert httpx.post(f"{url_b}/api/runs/{run_id}/resume", json={}, timeout=60).status_code == 200
+        assert httpx.post(f"{url_b}/api/runs/{run_id}/resume", headers={"Origin": url_b}, json={}, timeout=60).status_code == 200
         run = settled(url_b, run_id)
         assert run["status"] == "done", run
         final = httpx.get(url_b + run["final"])

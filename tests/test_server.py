@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import TEST_KEY
-from tests.helpers import first_picture, settled
+from tests.helpers import first_picture, settled, studio_client
 
 GOAL = "a 2-scene story about a fox and an owl"
 
@@ -26,7 +26,7 @@ def client(tmp_path, fast):
     from director.server import create_app
 
     app = create_app(workspace=tmp_path / "ws", workers=2, backend="local")
-    with TestClient(app) as c:
+    with studio_client(app) as c:
         yield c
     for run in list(app.state.studio.director.lifecycle._active.values()):
         run.cancelling.set()
@@ -163,7 +163,7 @@ def test_errors_have_the_right_status_and_one_line(client, tmp_path):
     for method, path, body in (("GET", "/api/runs/nope", None), ("GET", "/api/runs/nope/events", None),
                                ("GET", "/api/runs/nope/history", None), ("POST", "/api/runs/nope/approve", {"answer": "yes"}),
                                ("POST", "/api/runs/nope/messages", {"text": "hi"}), ("POST", "/api/runs/nope/resume", {}),
-                               ("POST", "/api/runs/nope/cancel", None), ("POST", "/api/runs/nope/replay", {}),
+                               ("POST", "/api/runs/nope/cancel", {}), ("POST", "/api/runs/nope/replay", {}),
                                ("POST", "/api/runs/nope/fork", {"from": "x"}), ("GET", "/api/runs/nope/subtitles.vtt", None)):
         response = client.request(method, path, json=body)
         assert response.status_code == 404, (path, response.text)
@@ -248,7 +248,7 @@ def test_assets_only_by_hash_and_never_outside_the_store(client, tmp_path):
 def test_the_token_guards_every_api_request(tmp_path, fast):
     from director.server import create_app
 
-    with TestClient(create_app(workspace=tmp_path / "ws", token="s3cret-token", backend="local")) as client:
+    with studio_client(create_app(workspace=tmp_path / "ws", token="s3cret-token", backend="local")) as client:
         assert client.get("/").status_code == 200  # the page itself holds nothing; it asks for the token
         assert client.get("/static/studio.js").status_code == 200
         for path in ("/api/runs", "/openapi.json", "/api/runs/x", "/api/assets/" + "0" * 64):
@@ -260,11 +260,18 @@ def test_the_token_guards_every_api_request(tmp_path, fast):
         assert client.get("/api/runs", headers=good).json() == []
         assert client.get("/openapi.json", headers=good).status_code == 200
         assert client.post("/api/runs", json={"goal": GOAL}).status_code == 401
-        # The studio's cookie lets <video>, <img> and EventSource read, but never command.
-        client.cookies.set("director_token", "s3cret-token")
-        assert client.get("/api/runs").status_code == 200
-        assert client.post("/api/runs", json={"goal": GOAL, "scenes": 1}).status_code == 401
-        client.cookies.set("director_token", "wrong")
+        # The studio trades the token for an HttpOnly session cookie that holds a random id, never the token.
+        assert client.post("/api/session", json={}).status_code == 401
+        opened = client.post("/api/session", json={}, headers=good)
+        assert opened.status_code == 204
+        cookie = opened.headers["set-cookie"]
+        assert cookie.startswith("director_session_8000=") and "s3cret-token" not in cookie
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+        assert client.get("/api/runs").status_code == 200  # <video>, <img> and EventSource read with it
+        run = client.post("/api/runs", json={"goal": GOAL, "scenes": 1})  # and the page's own requests command
+        assert run.status_code == 201, run.text
+        client.cookies.clear()
+        client.cookies.set("director_session_8000", "forged")
         assert client.get("/api/runs").status_code == 401
 
 
@@ -283,7 +290,7 @@ def test_the_api_key_never_reaches_a_response(fake, tmp_path, fast, monkeypatch)
 
     monkeypatch.setenv("DIRECTOR_MOTION_BACKEND", "local")  # Veo needs Vertex; the stills are what fail here
     fake.fail("image", 400, times=99, message=f"API key not valid: {TEST_KEY} (key={TEST_KEY})")
-    with TestClient(create_app(workspace=tmp_path / "ws", backend="gemini")) as client:
+    with studio_client(create_app(workspace=tmp_path / "ws", backend="gemini")) as client:
         run_id = make(client, budget=5)["id"]
         run = wait_for(client, run_id, "failed", "done", "paused")
         bodies = [json.dumps(run), client.get("/api/runs").text, client.get(f"/api/runs/{run_id}/history").text,
@@ -300,7 +307,7 @@ def test_a_restarted_server_shows_its_unfinished_runs_interrupted_and_resumes_th
 
     proc, url = serve_director(tmp_path / "ws")
     try:
-        run_id = httpx.post(url + "/api/runs", json={"goal": "a 4-scene story about a fox", "backend": "local"},
+        run_id = httpx.post(url + "/api/runs", headers={"Origin": url}, json={"goal": "a 4-scene story about a fox", "backend": "local"},
                             timeout=60).json()["id"]
         # Kill it as soon as the first picture is made: the stream shows it the moment it is recorded.
         first_picture(url, run_id)
@@ -312,7 +319,7 @@ def test_a_restarted_server_shows_its_unfinished_runs_interrupted_and_resumes_th
     try:
         run = httpx.get(f"{url}/api/runs/{run_id}").json()
         assert run["status"] == "interrupted" and run["scenes"]
-        assert httpx.post(f"{url}/api/runs/{run_id}/resume", json={}, timeout=60).status_code == 200
+        assert httpx.post(f"{url}/api/runs/{run_id}/resume", headers={"Origin": url}, json={}, timeout=60).status_code == 200
         run = settled(url, run_id)
         assert run["status"] == "done", run
         assert httpx.get(url + run["final"]).status_code == 200
@@ -340,12 +347,12 @@ def test_a_run_submitted_while_the_server_stops_is_kept_interrupted_and_resumes(
     from director.server import create_app
 
     app = create_app(workspace=tmp_path / "ws", workers=1, backend="local")
-    with TestClient(app) as c:
+    with studio_client(app) as c:
         pass  # served once and shut down: the pool is closed now
     director = app.state.studio.director
     run = director.start(GOAL, scenes=1, motion="still", background=True)
     assert run.finished and run.status == "interrupted" and "server was stopping" in run.error
-    with TestClient(app) as c:  # served again: a fresh pool, and the run goes on
+    with studio_client(app) as c:  # served again: a fresh pool, and the run goes on
         assert c.get(f"/api/runs/{run.id}").json()["status"] == "interrupted"
         assert c.post(f"/api/runs/{run.id}/resume", json={}).status_code == 200
         assert wait_for(c, run.id, "done")["final"]
@@ -354,7 +361,7 @@ def test_a_run_submitted_while_the_server_stops_is_kept_interrupted_and_resumes(
 def test_health_reports_each_part_and_answers_503_when_one_is_down(tmp_path, fast, monkeypatch):
     from director.server import create_app
 
-    with TestClient(create_app(workspace=tmp_path / "ws", workers=1, backend="local", token="tok-12345678")) as c:
+    with studio_client(create_app(workspace=tmp_path / "ws", workers=1, backend="local", token="tok-12345678")) as c:
         assert c.get("/api/health").status_code == 401  # the details need the token
         report = c.get("/api/health", headers={"Authorization": "Bearer tok-12345678"}).json()
         assert report["ok"] and report["database"]["engine"] == "sqlite"
@@ -370,7 +377,7 @@ def test_health_reports_each_part_and_answers_503_when_one_is_down(tmp_path, fas
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cret-value-0123456789")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("DIRECTOR_ASSETS_URL", "s3://nowhere/prefix")
-    with TestClient(create_app(workspace=tmp_path / "ws2", workers=1, backend="local")) as c:
+    with studio_client(create_app(workspace=tmp_path / "ws2", workers=1, backend="local")) as c:
         down = c.get("/api/health")
         assert down.status_code == 503
         report = down.json()

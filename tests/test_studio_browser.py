@@ -58,7 +58,9 @@ def page():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                     args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        # Playwright's own waits evaluate strings, which the studio's Content-Security-Policy forbids (as it
+        # should); test_the_studio_passes_its_own_content_security_policy loads the page with the policy on.
+        page = browser.new_page(viewport={"width": 1440, "height": 1000}, bypass_csp=True)
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         yield page
@@ -136,3 +138,29 @@ def test_make_approve_watch_and_fork_in_the_browser(studio_url, page):
     expect(page.locator("#runs")).to_contain_text("fork")
     assert page.locator("#run-title").text_content() == first_run
     page.wait_for_function("document.getElementById('player').duration > 0", timeout=30_000)
+
+
+def test_the_studio_passes_its_own_content_security_policy(studio_url):
+    """The page loads, lists runs and starts one under its CSP (no inline script, no eval), framed by nobody."""
+    import httpx
+    from playwright.sync_api import expect, sync_playwright
+
+    headers = httpx.get(studio_url + "/").headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1000, "height": 800})
+        refused: list[str] = []
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        page.on("pageerror", lambda exc: refused.append(str(exc)))
+        page.goto(studio_url)
+        expect(page.get_by_role("heading", name="New video")).to_be_visible()
+        page.get_by_label("Goal").fill("a 1-scene story about a fox")
+        page.get_by_label("Scenes").fill("1")
+        page.get_by_label("Backend").select_option("local")
+        page.get_by_role("button", name="Make the video").click()
+        expect(page.locator("#runs button").first).to_be_visible(timeout=30_000)
+        browser.close()
+    assert refused == [], refused

@@ -4,19 +4,16 @@
 const $ = (id) => document.getElementById(id);
 const EVENT_TYPES = ["run_started", "queued", "brain", "tool_started", "tool_progress", "tool_finished", "tool_failed",
   "tool_retry", "tool_reused", "checkpoint", "interrupt", "warning", "run_finished"];
-const state = { run: null, source: null, seq: 0, refreshTimer: null, token: localStorage.getItem("director_token") || "" };
-
-function setCookie(token) {
-  // Media elements and EventSource cannot send a header: the server reads this cookie for GETs only.
-  document.cookie = `director_token=${encodeURIComponent(token)}; path=/; SameSite=Strict`;
-}
-if (state.token) setCookie(state.token);
+// The page keeps no secret: with a token set on the server, it trades the token once for an HttpOnly session
+// cookie (POST /api/session) that media elements and EventSource send too. Nothing goes to localStorage.
+const state = { run: null, source: null, seq: 0, refreshTimer: null };
 
 async function api(path, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  // A change is JSON from this page's own origin: the server refuses anything else (cross-site requests).
+  if (method !== "GET") headers["Content-Type"] = "application/json";
+  const payload = method === "GET" ? undefined : JSON.stringify(body === undefined ? {} : body);
+  const response = await fetch(path, { method, headers, body: payload, credentials: "same-origin" });
   if (response.status === 401) {
     askToken();
     throw new Error("a token is needed");
@@ -31,10 +28,12 @@ function askToken() {
   const dialog = $("token-dialog");
   if (!dialog.open) dialog.showModal();
 }
-$("token-form").addEventListener("submit", () => {
-  state.token = $("token").value.trim();
-  localStorage.setItem("director_token", state.token);
-  setCookie(state.token);
+$("token-form").addEventListener("submit", async () => {
+  const token = $("token").value.trim();
+  $("token").value = "";
+  const response = await fetch("/api/session", { method: "POST", credentials: "same-origin",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: "{}" });
+  if (!response.ok) { askToken(); return; }
   loadRuns();
   if (state.run) openRun(state.run);
 });
