@@ -274,7 +274,7 @@ class Studio:
         if fetch_site == "same-origin" or self.bearer(request):
             return None
         return ("a request that changes something must come from the studio's own page (its Origin header) or "
-                "carry Authorization: Bearer <DIRECTOR_TOKEN>; a script can send Origin: "
+                "carry the token in the Authorization header; a script can send the header Origin with the value "
                 f"{request.url.scheme}://{request.headers.get('host', '')}")
 
     def run_object(self, run_id: str) -> dict[str, Any]:
@@ -376,8 +376,8 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
             response = error(415, "send the request as Content-Type: application/json (an empty body is {})")
         elif (path.startswith("/api") or path == "/openapi.json") and path != "/api/session" \
                 and not studio.authorised(request):
-            response = error(401, "a token is needed: send the header Authorization: Bearer <DIRECTOR_TOKEN>, or "
-                                  "open the studio and enter it there", headers={"WWW-Authenticate": "Bearer"})
+            response = error(401, "a token is needed: send the Authorization header with the value Bearer "
+                                  "<DIRECTOR_TOKEN>, or open the studio and enter it there", headers={"WWW-Authenticate": "Bearer"})
         else:
             response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
@@ -391,8 +391,8 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         """The studio trades the token (in the Authorization header) for an HttpOnly session cookie, so the page
         keeps no secret: not in a cookie it can read, not in localStorage."""
         if studio.token and not studio.bearer(request):
-            return error(401, "a token is needed: send the header Authorization: Bearer <DIRECTOR_TOKEN>",
-                         headers={"WWW-Authenticate": "Bearer"})
+            return error(401, "a token is needed: send the Authorization header with the value Bearer "
+                              "<DIRECTOR_TOKEN>", headers={"WWW-Authenticate": "Bearer"})
         response = Response(status_code=204)
         if studio.token:
             response.set_cookie(studio.cookie_name(request), studio.open_session(), max_age=SESSION_SECONDS,

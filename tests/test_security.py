@@ -1,0 +1,212 @@
+"""The studio and HTTP API are safe to leave running: a page on another origin, a foreign Host name or a raw
+request without the studio's origin changes nothing, and the token never sits where a page or another port
+could read it."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+GOAL = "a 1-scene story about a fox"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_app(app) -> tuple[str, object, threading.Thread]:
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server, thread
+
+
+@pytest.fixture
+def studio(tmp_path, monkeypatch):
+    from director.server import create_app
+
+    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DIRECTOR_FPS", "12")
+    monkeypatch.setenv("DIRECTOR_X264_PRESET", "ultrafast")
+    app = create_app(workspace=tmp_path / "ws", workers=1, backend="local")
+    url, server, thread = serve_app(app)
+    yield url
+    for run in app.state.studio.director.lifecycle.stop_all():
+        run.wait_quietly(60)
+    server.should_exit = True
+    thread.join(30)
+
+
+def own(url: str) -> dict[str, str]:
+    return {"Origin": url}
+
+
+def paused_run(url: str) -> str:
+    run = httpx.post(url + "/api/runs", headers=own(url), timeout=60,
+                     json={"goal": GOAL, "scenes": 1, "backend": "local", "approve": True}).json()
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{url}/api/runs/{run['id']}").json()["status"] != "paused":
+        assert time.monotonic() < deadline, "the run never reached its approval gate"
+        time.sleep(0.2)
+    return str(run["id"])
+
+
+ATTACKS = ["/api/runs", "/api/runs/{id}/approve", "/api/runs/{id}/messages", "/api/runs/{id}/resume",
+           "/api/runs/{id}/cancel", "/api/runs/{id}/replay", "/api/runs/{id}/fork", "/api/session"]
+
+
+def test_raw_requests_without_the_studio_s_origin_change_nothing(studio):
+    run_id = paused_run(studio)
+    before = httpx.get(f"{studio}/api/runs").json()
+    for path in ATTACKS:
+        target = studio + path.format(id=run_id)
+        body = {"goal": GOAL, "answer": "yes", "text": "make scene 1 at night", "from": "x"}
+        for headers in ({}, {"Origin": "http://evil.example"}, {"Origin": "null"},
+                        {"Origin": "http://127.0.0.1:1"}, {"Sec-Fetch-Site": "cross-site"}):
+            response = httpx.post(target, json=body if path == "/api/runs" else {}, headers=headers, timeout=30)
+            assert response.status_code == 403, (path, headers, response.text)
+            assert set(response.json()) == {"error"}
+        # The studio's own origin, but a form's content type: refused too.
+        form = httpx.post(target, content=b"answer=yes", headers={**own(studio), "Content-Type":
+                                                                      "application/x-www-form-urlencoded"})
+        assert form.status_code == 415, (path, form.text)
+    assert httpx.get(f"{studio}/api/runs").json() == before
+    assert httpx.get(f"{studio}/api/runs/{run_id}").json()["status"] == "paused"
+
+
+def test_a_foreign_host_name_reaches_nothing(studio):
+    port = studio.rsplit(":", 1)[1]
+    for path in ("/api/runs", "/api/health", "/", "/static/studio.js"):
+        response = httpx.get(studio + path, headers={"Host": f"evil.example:{port}"})
+        assert response.status_code == 421, (path, response.text)
+        assert "--allowed-host" in response.json()["error"]
+    created = httpx.post(studio + "/api/runs", json={"goal": GOAL, "backend": "local"},
+                         headers={"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"})
+    assert created.status_code == 421 and httpx.get(studio + "/api/runs").json() == []
+    for name in ("localhost", "127.0.0.1"):
+        assert httpx.get(studio + "/api/runs", headers={"Host": f"{name}:{port}"}).status_code == 200
+    assert httpx.get(studio + "/healthz", headers={"Host": "10.0.0.7"}).json() == {"ok": True}  # load balancers
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_a_page_on_another_origin_cannot_act_on_a_run(studio, tmp_path):
+    """A real page on another loopback port, and a file:// page, try every command: forms and no-cors fetches."""
+    from playwright.sync_api import sync_playwright
+
+    run_id = paused_run(studio)
+    # A control: the same requests to a server that takes anything, to show the page really sends them.
+    seen: list[tuple[str, str]] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append((self.path, self.headers.get("Origin") or ""))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    recorder = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=recorder.serve_forever, daemon=True).start()
+    control = f"http://127.0.0.1:{recorder.server_address[1]}"
+    targets = [studio + p.format(id=run_id) for p in ATTACKS] + [control + p.format(id=run_id) for p in ATTACKS]
+    script = ("const targets = %s;\n" % json.dumps(targets)) + """
+for (const t of targets) {
+  fetch(t, {method: "POST", mode: "no-cors", body: "{}"}).catch(() => {});
+  fetch(t, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"},
+            body: JSON.stringify({goal: "pwned", answer: "yes", text: "x", from: "x"})}).catch(() => {});
+  fetch(t, {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"}).catch(() => {});
+  const frame = document.createElement("iframe"); frame.name = "f" + Math.random(); document.body.append(frame);
+  const form = document.createElement("form"); form.method = "POST"; form.action = t; form.target = frame.name;
+  form.enctype = "text/plain";
+  const field = document.createElement("input"); field.name = '{"goal": "pwned", "answer": "yes", "x": "';
+  field.value = '"}'; form.append(field); document.body.append(form); form.submit();
+}
+document.title = "sent";
+"""
+    folder = tmp_path / "evil"
+    folder.mkdir()
+    (folder / "index.html").write_text(f"<!doctype html><body><script>{script}</script></body>")
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(folder))  # noqa: E731
+    evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            page = browser.new_page()
+            for where in (f"http://127.0.0.1:{evil.server_address[1]}/index.html", (folder / "index.html").as_uri()):
+                page.goto(where)
+                page.wait_for_function("document.title === 'sent'")
+                page.wait_for_timeout(1500)  # let every request land
+            browser.close()
+    finally:
+        evil.shutdown()
+        recorder.shutdown()
+    assert len(seen) >= 2 * len(ATTACKS), seen  # forms and no-cors fetches did go out, from both pages
+    assert {origin for _, origin in seen} >= {"null"}  # the file:// page too
+    runs = httpx.get(f"{studio}/api/runs").json()
+    assert [r["id"] for r in runs] == [run_id]  # nothing started, nothing forked
+    assert httpx.get(f"{studio}/api/runs/{run_id}").json()["status"] == "paused"  # not approved, not cancelled
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_the_token_never_sits_in_a_cookie_or_local_storage(tmp_path, monkeypatch):
+    from playwright.sync_api import expect, sync_playwright
+
+    from director.server import create_app
+
+    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    token = "tok-" + "s3cr3t" * 6
+    app = create_app(workspace=tmp_path / "ws", workers=1, backend="local", token=token)
+    url, server, thread = serve_app(app)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(url)
+            expect(page.locator("#token-dialog")).to_be_visible()
+            page.locator("#token").fill(token)
+            page.locator("#token").press("Enter")
+            expect(page.locator("#token-dialog")).to_be_hidden()
+            page.wait_for_timeout(500)
+            cookies = context.cookies()
+            assert cookies and all(token not in c["value"] for c in cookies)
+            session = [c for c in cookies if c["name"].startswith("director_session_")]
+            assert session and session[0]["httpOnly"] and session[0]["sameSite"] == "Strict"
+            assert page.evaluate("document.cookie") == ""  # HttpOnly: no script on the page can read it
+            assert page.evaluate("localStorage.length") == 0
+            assert page.evaluate("fetch('/api/runs').then(r => r.status)") == 200  # the session works
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def test_the_401_says_which_header_to_send(tmp_path, monkeypatch):
+    from tests.helpers import studio_client
+
+    from director.server import create_app
+
+    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    with studio_client(create_app(workspace=tmp_path / "ws", backend="local", token="tok-12345678")) as client:
+        error = client.get("/api/runs").json()["error"]
+        assert "the Authorization header with the value Bearer <DIRECTOR_TOKEN>" in error and "***" not in error
