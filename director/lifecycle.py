@@ -271,7 +271,7 @@ class Lifecycle:
         spec = resolved(spec, session.providers)
         run_id = run_id or new_run_id()
         if session.catalog.get_run(run_id) is not None:
-            raise RunStateError(f"run {run_id!r} already exists in {self.workspace.root}; pick another --run-id")
+            raise RunStateError(f"run {run_id!r} already exists; pick another --run-id")
         notes = getattr(session.providers.backends.story, "notes", None)
         if notes is not None and not sources:  # what the writer will not do with this goal, said up front
             for line in notes(spec.text):
@@ -351,6 +351,10 @@ class Lifecycle:
             live = self._active.get(run_id)
         if live is not None and not live.finished:
             live.cancelling.set()
+            if not live.working.is_set():
+                # Still in the queue: it is cancelled now (when its turn comes it stops before its first step).
+                live.status, live.error = live.stop_as
+                self._catalog().update_run(run_id, status=live.stop_as[0], error=live.stop_as[1])
             return live
         catalog = self._catalog()
         row = catalog.require_run(run_id)
@@ -635,6 +639,7 @@ class Lifecycle:
                 on_event(event)
 
         def work() -> None:
+            run.working.set()
             try:
                 self._drive(job, emit)
             except BaseException as exc:  # handed to wait(), which re-raises it in the caller's thread

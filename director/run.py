@@ -37,6 +37,8 @@ class Run:
         self._done = False
         self._cond = threading.Condition()
         self.cancelling = threading.Event()
+        self.working = threading.Event()
+        """Set when a worker starts driving the run (a run in the server's queue has not yet)."""
         """Set by cancel(): no new call starts and the run stops at its next event."""
         self.stop_as = ("cancelled", "cancelled by the user")
         """The status and reason a stop through `cancelling` records (a server shutting down: interrupted)."""

@@ -68,7 +68,9 @@ RunId = Field(None, pattern=RUN_ID.pattern + "$", max_length=64, description="Yo
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields refused, and no coercion (true is not a number, "3" is not 3)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class RunRequest(Strict):
@@ -189,6 +191,55 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+class HeadAsGet:
+    """HEAD answers wherever GET does: routed as a GET, its headers sent and its body dropped (an event stream
+    ends as soon as its headers are out)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        started = asyncio.Event()
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await send(message)
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                started.set()
+
+        async def hung_up() -> Message:
+            if started.is_set():
+                return {"type": "http.disconnect"}
+            message = await receive()
+            return message
+
+        await self.app({**scope, "method": "GET"}, hung_up, headers_only)
+
+
+class AssetFile(FileResponse):
+    """A file that answers a bad Range in the API's JSON error shape (400 malformed, 416 past the end)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        wanted = dict(scope.get("headers") or []).get(b"range")
+        if wanted is not None:
+            from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
+
+            size = Path(self.path).stat().st_size
+            try:
+                self._parse_range_header(wanted.decode("latin-1"), size)
+            except MalformedRangeHeader as exc:
+                await error(400, f"bad Range header: {exc.content}")(scope, receive, send)
+                return
+            except RangeNotSatisfiable:
+                await error(416, f"the Range asks for bytes past the end of the file ({size} bytes)",
+                            headers={"Content-Range": f"bytes */{size}"})(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def srt_to_vtt(srt: str) -> str:
@@ -357,6 +408,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     app.state.studio = studio
     app.state.served = False
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)  # type: ignore[arg-type]
+    app.add_middleware(HeadAsGet)  # type: ignore[arg-type]
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
@@ -415,8 +467,10 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
 
     @app.exception_handler(Exception)
     async def bug(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error(500, f"internal error: {type(exc).__name__}: {exc}")
+        # The log has the traceback; the answer says nothing of the server's insides (SQL, paths, hosts).
+        incident = secrets.token_hex(4)
+        log.exception("unexpected error %s on %s %s", incident, request.method, request.url.path)
+        return error(500, f"internal error {incident}: the server's log has the details")
 
     async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(fn, *args, **kwargs)
@@ -426,8 +480,12 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
 
     @app.get("/api/health", responses={503: {"description": "Something a run needs is unreachable"}},
              summary="The database, the asset store and the cluster, as this server sees them")
-    async def health() -> JSONResponse:
+    async def health(where: bool = Query(False, description="Also say where the database and the asset store "
+                                                            "are (server paths)")) -> JSONResponse:
         report = await call(director.lifecycle.health)
+        if not where:  # the server's paths only when asked for
+            report = {k: ({n: v for n, v in part.items() if n != "where"} if isinstance(part, dict) else part)
+                      for k, part in report.items()}
         return JSONResponse(report, status_code=200 if report["ok"] else 503)
 
     @app.get("/healthz", include_in_schema=False)
@@ -492,7 +550,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     @app.post("/api/runs/{run_id}/cancel", responses=ERRORS, summary="Stop a run; what it made is kept")
     async def cancel(run_id: str) -> dict[str, Any]:
         live = await call(director.cancel, run_id)
-        if live is not None:
+        if live is not None and live.working.is_set():  # a queued run is cancelled at once; a working one soon
             await asyncio.to_thread(live.wait_quietly, 30.0)
         return await run_object(run_id)
 
@@ -524,7 +582,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
 
     @app.get("/api/assets/{sha}", responses={**ERRORS, 206: {"description": "Part of the file (Range)"}},
              summary="An asset by its sha256; honours Range")
-    async def asset(sha: str) -> FileResponse:
+    async def asset(sha: str) -> AssetFile:
         if not SHA256.fullmatch(sha):
             raise HTTPException(404, "no such asset: ids are 64 lowercase hex digits")
         row = await call(director.lifecycle._catalog().get_asset, sha)
@@ -541,7 +599,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         if not path.is_file():
             raise HTTPException(404, f"asset {sha} is missing from the store (director doctor)")
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=31536000, immutable"})
+        return AssetFile(path, media_type=media_type, headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
     web = resources.files("director") / "web"
 
@@ -552,6 +610,15 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     app.mount("/static", StaticFiles(directory=str(web)), name="static")
 
     return app
+
+
+PRIVATE_FIELDS = ("workspace", "final")
+"""Event fields that name the server's own files: the HTTP face leaves them out (the run object has URLs)."""
+
+
+def public(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as the HTTP face shows it: no server paths."""
+    return {k: v for k, v in event.items() if k not in PRIVATE_FIELDS}
 
 
 async def stream_events(director: Any, run_id: str, after: int) -> AsyncIterator[ServerSentEvent]:
@@ -565,7 +632,7 @@ async def stream_events(director: Any, run_id: str, after: int) -> AsyncIterator
         events = await asyncio.to_thread(catalog.events, run_id, after=seq)
         for event in events:
             seq = event["seq"]
-            yield ServerSentEvent(data=event, event=str(event.get("type") or "message"), id=str(seq))
+            yield ServerSentEvent(data=public(event), event=str(event.get("type") or "message"), id=str(seq))
             if event.get("type") == "run_finished":
                 return
         if not events:
@@ -573,7 +640,8 @@ async def stream_events(director: Any, run_id: str, after: int) -> AsyncIterator
             if await asyncio.to_thread(effective_status, row, catalog) != "running":
                 # Its last events may have landed between the read above and this look at its status.
                 for event in await asyncio.to_thread(catalog.events, run_id, after=seq):
-                    yield ServerSentEvent(data=event, event=str(event.get("type") or "message"), id=str(event["seq"]))
+                    yield ServerSentEvent(data=public(event), event=str(event.get("type") or "message"),
+                                          id=str(event["seq"]))
                 return
             await asyncio.sleep(POLL_S)
 

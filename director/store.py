@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
-from director.errors import DirectorError, InputError, StorageError, UnknownRun
+from director.errors import DirectorError, InputError, RunStateError, StorageError, UnknownRun
 from director.state import AssetKind, AssetRef
 
 log = logging.getLogger(__name__)
@@ -492,9 +492,15 @@ class Catalog:
 
     # runs
     def create_run(self, row: RunRow) -> None:
+        """A new run's row; RunStateError when another request made a run of that id first (one wins)."""
+        from sqlalchemy.exc import IntegrityError
+
         with self.session() as s:
             s.add(row)
-            s.commit()
+            try:
+                s.commit()
+            except IntegrityError:
+                raise RunStateError(f"run {row.id!r} already exists; pick another id") from None
 
     def get_run(self, run_id: str) -> RunRow | None:
         with self.session() as s:

@@ -210,3 +210,80 @@ def test_the_401_says_which_header_to_send(tmp_path, monkeypatch):
     with studio_client(create_app(workspace=tmp_path / "ws", backend="local", token="tok-12345678")) as client:
         error = client.get("/api/runs").json()["error"]
         assert "the Authorization header with the value Bearer <DIRECTOR_TOKEN>" in error and "***" not in error
+
+
+@pytest.fixture
+def client(tmp_path, monkeypatch, fast):
+    from tests.helpers import studio_client
+
+    from director.server import create_app
+
+    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    app = create_app(workspace=tmp_path / "ws", workers=1, backend="local")
+    with studio_client(app) as c:
+        yield c
+    for run in app.state.studio.director.lifecycle.stop_all():
+        run.wait_quietly(60)
+
+
+def settle(client, run_id: str, *states: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = client.get(f"/api/runs/{run_id}").json()
+        if run["status"] in states or time.monotonic() > deadline:
+            return run
+        time.sleep(0.2)
+
+
+def test_concurrent_creates_and_forks_to_one_id_give_one_201_and_409s(client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"goal": GOAL, "scenes": 1, "backend": "local", "run_id": "same", "approve": True}
+    with ThreadPoolExecutor(10) as pool:
+        codes = list(pool.map(lambda _: client.post("/api/runs", json=body), range(10)))
+    assert sorted(r.status_code for r in codes) == [201] + [409] * 9, [r.text for r in codes]
+    assert all("already exists" in r.json()["error"] for r in codes if r.status_code == 409)
+    settle(client, "same", "paused")
+    first = [h for h in client.get("/api/runs/same/history").json() if h["checkpoint"]][0]["checkpoint"]
+    fork = {"from": first, "say": "now 9:16", "run_id": "twin"}
+    with ThreadPoolExecutor(5) as pool:
+        codes = list(pool.map(lambda _: client.post("/api/runs/same/fork", json=fork), range(5)))
+    assert sorted(r.status_code for r in codes) == [201] + [409] * 4, [r.text for r in codes]
+    for r in codes:
+        assert "Traceback" not in r.text and "INSERT" not in r.text and "sqlite" not in r.text.lower()
+
+
+def test_a_queued_run_is_cancelled_at_once(client):
+    first = client.post("/api/runs", json={"goal": GOAL, "scenes": 1, "backend": "local"}).json()["id"]
+    queued = client.post("/api/runs", json={"goal": "a 1-scene story about an owl", "scenes": 1,
+                                            "backend": "local"}).json()["id"]  # one worker: it waits its turn
+    started = time.monotonic()
+    answer = client.post(f"/api/runs/{queued}/cancel", json={})
+    assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
+    assert time.monotonic() - started < 5
+    assert settle(client, first, "done")["status"] == "done"
+    assert client.get(f"/api/runs/{queued}").json()["status"] == "cancelled"
+
+
+def test_strict_types_head_ranges_and_no_server_paths(client, tmp_path):
+    for bad in ({"goal": GOAL, "scenes": True}, {"goal": GOAL, "scenes": "3"}, {"goal": GOAL, "approve": 1},
+                {"goal": GOAL, "budget": "5"}, {"goal": 7}):
+        response = client.post("/api/runs", json=bad)
+        assert response.status_code == 422, (bad, response.text)
+    run_id = client.post("/api/runs", json={"goal": GOAL, "scenes": 1, "backend": "local"}).json()["id"]
+    run = settle(client, run_id, "done")
+    sha = run["final"].rsplit("/", 1)[1]
+    for path in (f"/api/assets/{sha}", f"/api/runs/{run_id}", "/api/runs", f"/api/runs/{run_id}/events",
+                 f"/api/runs/{run_id}/subtitles.vtt", "/api/health", "/", "/healthz"):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code == 200, (path, head.status_code)
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+    for wanted, status in (("bytes=5-2", 400), ("abc", 400), ("bytes=99999999-", 416)):
+        response = client.get(f"/api/assets/{sha}", headers={"Range": wanted})
+        assert response.status_code == status and set(response.json()) == {"error"}, (wanted, response.text)
+    assert client.get(f"/api/assets/{sha}", headers={"Range": "bytes=0-9"}).content.__len__() == 10
+    root = str(tmp_path)
+    events = client.get(f"/api/runs/{run_id}/events").text
+    assert root not in events and root not in client.get("/api/health").text
+    assert root not in json.dumps(client.get(f"/api/runs/{run_id}").json())
+    assert root in client.get("/api/health?where=true").text  # when asked for
