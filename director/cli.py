@@ -587,8 +587,14 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     err.print(f"Director studio on http://{safe(shown)}:{port}/ · workspace {safe(str(workspace or settings.home))}"
               + (" · token required" if token else ""))
-    run_server(host=host, port=port, workspace=workspace, workers=workers, token=token,
-               allowed_hosts=tuple(allowed_host or ()), **({"executor": executor} if executor else {}))
+    stopped = run_server(host=host, port=port, workspace=workspace, workers=workers, token=token,
+                         allowed_hosts=tuple(allowed_host or ()), **({"executor": executor} if executor else {}))
+    err.print("stopped" + (f"; interrupted, to resume: {', '.join(stopped)} (director resume ID, or Resume in the studio)"
+                           if stopped else ""))
+    if stopped:  # they are marked and their encodes stopped: leave now, not when their steps would have ended
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 @app.command()

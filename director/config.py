@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     def ray(self) -> str | None:
         """The Ray cluster tool calls go to, if any."""
         return self.ray_address or ("auto" if self.executor == "ray" else None)
+    media_root: Path | None = Field(
+        None, description="DIRECTOR_MEDIA_ROOT: the one folder whose files `director serve` takes by path (trailer "
+                          "sources, music); unset, the HTTP face takes uploads only.")
+    upload_mb: int = Field(2048, ge=1, le=65536, description="Largest upload `director serve` takes, in MB.")
     token: SecretStr | None = Field(
         None, description="DIRECTOR_TOKEN: the bearer token `director serve` requires; needed to bind past loopback."
     )

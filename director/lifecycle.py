@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -373,14 +373,35 @@ class Lifecycle:
             lease.release()
         return None
 
-    def stop_all(self, status: str = "interrupted", reason: str = "the server stopped; resume the run to go on") -> list[Run]:
+    def stop_all(self, status: str = "interrupted", reason: str = "the server stopped; resume the run to go on",
+                 *, grace: float | None = None, kill: bool = False) -> list[Run]:
         """Stop every run this process drives (a server shutting down): each keeps its last checkpoint
-        and is marked `status`, so a later resume continues it. Returns them, to wait on."""
+        and is marked `status`, so a later resume continues it. Returns them, to wait on.
+
+        With `grace`, waits that long for them to reach their next step; one still inside a step is marked
+        `status` in the catalog there and then (its finished tool calls are kept, the step runs again on
+        resume), and with `kill` its encodes are stopped, since the process is about to end."""
         with self._active_lock:
             runs = [r for r in self._active.values() if not r.finished]
         for run in runs:
             run.stop_as = (status, reason)
             run.cancelling.set()
+        if grace is None or not runs:
+            return runs
+        deadline = time.monotonic() + grace
+        stuck = [r for r in runs if not r.wait_quietly(max(0.0, deadline - time.monotonic()))]
+        if stuck and kill:
+            from director.media import kill_children
+
+            kill_children()
+        catalog = self._catalog() if stuck else None
+        for run in stuck:
+            with suppress(*DATABASE_ERRORS):  # then the dead pid tells the same (effective_status)
+                if run.working.is_set():
+                    catalog.update_run(run.id, status=status, error=reason)
+                    if kill:  # the process ends now: its followers hear it from here
+                        catalog.add_event(run.id, {"type": "run_finished", "run_id": run.id, "status": status,
+                                                   "error": reason, "final": ""})
         return runs
 
     # -- where each command goes on from -------------------------------------------
@@ -729,6 +750,10 @@ class Lifecycle:
             self._mark(session, run, "interrupted", "interrupted by Ctrl-C or SIGTERM")
             raise Interrupted(f"interrupted: director resume {run.id}") from None
         except Exception as exc:
+            if run.cancelling.is_set():  # the stop came first: what broke after it (killed encodes) is its doing
+                self._mark(session, run, *run.stop_as)
+                emit(self._finished(run))
+                return
             if not (disk_full(exc) or isinstance(exc, DATABASE_ERRORS)):
                 self._mark(session, run, "failed", scrub(f"{type(exc).__name__}: {exc}"))
                 raise

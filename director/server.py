@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import json
 import logging
 import mimetypes
 import re
 import secrets
+import threading
 import time
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -28,14 +30,14 @@ from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from director import __version__
+from director import __version__, uploads
 from director.errors import ConfigError, DirectorError, InputError, RunStateError, StorageError, UnknownRun
 from director.backends.local.music import MOODS
 from director.goals import MAX_SCENES, MAX_SECONDS, MAX_SEED, MIN_SECONDS, RUN_ID
@@ -54,6 +56,10 @@ MAX_TEXT_CHARS = 2000
 SHA256 = re.compile(r"[0-9a-f]{64}")
 POLL_S = 0.25
 """How often an event stream looks for new rows in the catalog."""
+STOP_GRACE_S = 1.0
+"""On SIGTERM, how long runs get to reach their next step before they are marked interrupted regardless."""
+PING_S = 15.0
+"""An idle event stream's keep-alive comment, this often."""
 SESSION_COOKIE = "director_session"
 """The browser session's cookie: a random id the server made (HttpOnly, SameSite=Strict), never the token."""
 SESSION_SECONDS = 12 * 3600
@@ -87,15 +93,16 @@ class RunRequest(Strict):
     budget: float | None = Field(None, ge=0, le=100_000, description="Spend cap in USD.")
     run_id: str | None = RunId
     sources: list[str] | None = Field(None, max_length=MAX_SOURCES,
-                                      description="Trailer: video files on the server.")
+                                      description="Trailer: the videos, as upload ids (POST /api/uploads); paths "
+                                                  "only under the server's DIRECTOR_MEDIA_ROOT.")
     style: str | None = Field(None, max_length=64, description="Trailer: art style (prompts/styles/).")
     title: str | None = Field(None, max_length=200, description="Trailer: title of the source.")
     plot: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="Trailer: what happens in the source.")
     max_scenes: int | None = Field(None, ge=1, le=MAX_SCENES, description="Trailer: at most this many scenes.")
     audio: Literal["narration", "source", "mix"] | None = Field(None, description="Trailer: the sound track.")
-    music: Literal[("auto", "none", *MOODS)] | None = Field(  # type: ignore[valid-type]
-        None, description="Music bed: auto (stories' default), none (trailers' default) or a mood. "
-                          "Files on the server are for the CLI.")
+    music: str | None = Field(
+        None, max_length=300, description="Music bed: auto (stories' default), none (trailers' default), a mood "
+                                          f"({', '.join(MOODS)}), or an audio upload's id (POST /api/uploads).")
     captions: Literal["soft", "burn", "both"] | None = Field(None, description="A subtitle track (soft), drawn in "
                                                                            "(burn), or both.")
     caption_style: Literal["plain", "karaoke"] | None = Field(None, description="Burned captions' style.")
@@ -152,8 +159,25 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody}
                                            for code in (400, 401, 403, 404, 409, 413, 415, 421, 422)}
 
 
+def without_paths(text: Any, root: str | Path) -> Any:
+    """A message as the HTTP face shows it: the server's workspace (where its files live) is `<workspace>`."""
+    if not isinstance(text, str) or not text:
+        return text
+    for path in sorted({str(root), str(Path(root).resolve())}, key=len, reverse=True):
+        text = text.replace(path, "<workspace>")
+    return text
+
+
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": scrub(" ".join(message.split()))}, status_code=status, headers=headers)
+
+
+FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data", "text/plain"))
+"""What a plain HTML form can send across sites without asking: never taken, even from the studio's origin."""
+
+
+def content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def status_of(exc: DirectorError) -> int:
@@ -161,6 +185,8 @@ def status_of(exc: DirectorError) -> int:
         return 404
     if isinstance(exc, RunStateError):
         return 409
+    if isinstance(exc, uploads.TooLarge):
+        return 413
     if isinstance(exc, (InputError, ConfigError)):
         return 422
     return 500
@@ -174,6 +200,9 @@ class BodyLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == "/api/uploads":  # an upload streams to disk under its own cap
             await self.app(scope, receive, send)
             return
         length = dict(scope["headers"]).get(b"content-length")
@@ -277,6 +306,12 @@ class Studio:
         page on an attacker's name that resolves here (DNS rebinding) reaches nothing."""
         self.sessions: dict[str, float] = {}
         """Browser session id -> when it expires (made by POST /api/session with the token)."""
+        self.stopping = threading.Event()
+        """Set when the server is told to stop: open event streams end, so the shutdown is not held up."""
+        self.signalled = False
+        """The process got SIGTERM or Ctrl-C (`director serve`): it ends once the server has shut down."""
+        self.stopped: list[str] = []
+        """The runs the shutdown stopped (marked interrupted, to resume)."""
 
     def bearer(self, request: Request) -> bool:
         """The request carries the token in its Authorization header (no browser sends that on its own)."""
@@ -333,7 +368,12 @@ class Studio:
         catalog = lifecycle._catalog()
         row = catalog.require_run(run_id)
         state, asked = lifecycle.latest(run_id)
-        return describe_run(row, state, asked, status=effective_status(row, catalog), cost=catalog.run_spend(run_id))
+        run = describe_run(row, state, asked, status=effective_status(row, catalog), cost=catalog.run_spend(run_id))
+        root = self.director.workspace.root
+        run["error"] = without_paths(run["error"], root)
+        for scene in run["scenes"]:
+            scene["error"] = without_paths(scene["error"], root)
+        return run
 
 
 def asset_url(sha: str | None) -> str | None:
@@ -398,9 +438,14 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         if app.state.served:  # the app is served again after a shutdown (tests do that): a fresh pool
             director.lifecycle.executor = new_pool()
         app.state.served = True
+        studio.stopping.clear()
         yield
+        studio.stopping.set()
         # Runs in flight stop at their next step and show as interrupted; queued ones stop before they start.
-        director.lifecycle.stop_all()
+        # A step that takes longer than the grace is not waited for: its run is marked interrupted now (the
+        # last checkpoint and every finished tool call are kept), and resume goes on from there.
+        stopped = director.lifecycle.stop_all(grace=STOP_GRACE_S, kill=studio.signalled)
+        studio.stopped = [run.id for run in stopped]
         director.lifecycle.executor.shutdown(wait=False)
 
     app = FastAPI(title="Director", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
@@ -424,8 +469,11 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         elif request.method in CHANGES and path.startswith("/api") and (why := studio.same_origin(request)):
             response = error(403, why)
         elif request.method in CHANGES and path.startswith("/api") and not path.startswith("/api/uploads") \
-                and request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+                and content_type(request) != "application/json":
             response = error(415, "send the request as Content-Type: application/json (an empty body is {})")
+        elif request.method in CHANGES and path.startswith("/api/uploads") and content_type(request) in FORM_TYPES:
+            response = error(415, "send the file itself as the body, with its own Content-Type (video/mp4, "
+                                  "audio/wav, application/octet-stream), not as a form")
         elif (path.startswith("/api") or path == "/openapi.json") and path != "/api/session" \
                 and not studio.authorised(request):
             response = error(401, "a token is needed: send the Authorization header with the value Bearer "
@@ -453,7 +501,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
 
     @app.exception_handler(DirectorError)
     async def director_error(request: Request, exc: DirectorError) -> JSONResponse:
-        return error(status_of(exc), str(exc))
+        return error(status_of(exc), without_paths(str(exc), director.workspace.root))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -494,9 +542,32 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         report = await call(director.lifecycle.health)
         return JSONResponse({"ok": report["ok"]}, status_code=200 if report["ok"] else 503)
 
+    settings = director.settings
+    media_root = settings.media_root.expanduser() if settings.media_root else None
+
+    @app.post("/api/uploads", status_code=201, responses=ERRORS, summary="Upload a video or audio file",
+              openapi_extra={"requestBody": {"required": True, "description": "The file's bytes.", "content": {
+                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+    async def upload(request: Request, name: str = Query("upload", max_length=200,
+                                                          description="The file's name (its suffix is kept)")) \
+            -> dict[str, Any]:
+        """The file is the request body (any Content-Type); it is kept if it decodes as video or audio, under
+        its sha256, which is its id for a run's sources or music."""
+        limit = settings.upload_mb * 1024 * 1024
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:  # said up front: refused before a byte is read
+            raise uploads.too_large(limit)
+        return await uploads.receive(request.stream(), director.workspace.root, name=name, limit=limit)
+
     @app.post("/api/runs", status_code=201, responses=ERRORS, summary="Make a video from a goal")
     async def create_run(body: RunRequest) -> dict[str, Any]:
         options = body.model_dump(exclude={"goal", "backend", "max_scenes"})
+        root = director.workspace.root
+        if body.sources:  # upload ids (or paths under the media root), never any path the server can read
+            options["sources"] = [uploads.resolve(s, root, media_root=media_root, kind="video",
+                                                  field=f"sources[{i}]") for i, s in enumerate(body.sources)]
+        if body.music and body.music not in ("auto", "none", *MOODS):
+            options["music"] = uploads.resolve(body.music, root, media_root=media_root, kind="audio", field="music")
         if body.max_scenes is not None:
             if not body.sources:
                 raise InputError("max_scenes applies to trailers: add sources (for stories use scenes)")
@@ -522,15 +593,21 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         await call(director.lifecycle._catalog().require_run, run_id)  # 404 before the stream starts
         return run_id
 
-    @app.get("/api/runs/{run_id}/events", response_class=EventSourceResponse, responses=ERRORS,
+    @app.get("/api/runs/{run_id}/events", response_class=StreamingResponse,
+             responses={**ERRORS, 200: {"description": "Server-sent events: `event:` its type, `id:` its seq, `data:` "
+                                                       "the event as JSON; a `: ping` comment when idle",
+                                        "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
              summary="The run's events as server-sent events; Last-Event-ID or ?after=N resumes")
     async def run_events(run_id: str = Depends(known_run), after: int | None = Query(None, ge=0, le=2**31),
-                         last_event_id: str | None = Header(None)) -> AsyncIterable[ServerSentEvent]:
+                         last_event_id: str | None = Header(None)) -> StreamingResponse:
         start = after if after is not None else 0
         if last_event_id and last_event_id.strip().isdigit() and len(last_event_id.strip()) < 10:
             start = int(last_event_id.strip())
-        async for event in stream_events(director, run_id, start):
-            yield event
+        # A plain streaming response: a client hanging up just ends it (FastAPI's own SSE producer logs a
+        # BrokenResourceError traceback when that races its keep-alive, fastapi discussion #15725).
+        return StreamingResponse(stream_events(director, run_id, start, studio.stopping),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @app.post("/api/runs/{run_id}/approve", responses=ERRORS, summary="Answer the approval gate")
     async def approve(run_id: str, body: Answer) -> dict[str, Any]:
@@ -616,33 +693,50 @@ PRIVATE_FIELDS = ("workspace", "final")
 """Event fields that name the server's own files: the HTTP face leaves them out (the run object has URLs)."""
 
 
-def public(event: dict[str, Any]) -> dict[str, Any]:
+def public(event: dict[str, Any], root: str | Path) -> dict[str, Any]:
     """An event as the HTTP face shows it: no server paths."""
-    return {k: v for k, v in event.items() if k not in PRIVATE_FIELDS}
+    return {k: without_paths(v, root) for k, v in event.items() if k not in PRIVATE_FIELDS}
 
 
-async def stream_events(director: Any, run_id: str, after: int) -> AsyncIterator[ServerSentEvent]:
+def sse(event: dict[str, Any], root: str | Path) -> bytes:
+    """One recorded event on the wire: its type, its seq as the id (for Last-Event-ID), its public fields."""
+    return format_sse_event(data_str=json.dumps(public(event, root), default=str),
+                            event=str(event.get("type") or "message"),
+                            id=str(event["seq"]))
+
+
+async def stream_events(director: Any, run_id: str, after: int,
+                        stopping: threading.Event | None = None) -> AsyncIterator[bytes]:
     """Every recorded event after `after`, then new ones as they are written, until run_finished.
 
     A run no process drives any more (interrupted, or finished before the stream began) ends
-    the stream once its events are sent, so a client never waits on a dead run."""
+    the stream once its events are sent, so a client never waits on a dead run; so does a server that is
+    stopping (the client's EventSource comes back when it is up again). Idle, a comment every PING_S keeps
+    proxies from closing the stream."""
     catalog = director.lifecycle._catalog()
     seq = after
+    quiet_since = time.monotonic()
     while True:
         events = await asyncio.to_thread(catalog.events, run_id, after=seq)
         for event in events:
             seq = event["seq"]
-            yield ServerSentEvent(data=public(event), event=str(event.get("type") or "message"), id=str(seq))
+            yield sse(event, director.workspace.root)
             if event.get("type") == "run_finished":
                 return
-        if not events:
+        if events:
+            quiet_since = time.monotonic()
+        else:
             row = await asyncio.to_thread(catalog.require_run, run_id)
             if await asyncio.to_thread(effective_status, row, catalog) != "running":
                 # Its last events may have landed between the read above and this look at its status.
                 for event in await asyncio.to_thread(catalog.events, run_id, after=seq):
-                    yield ServerSentEvent(data=public(event), event=str(event.get("type") or "message"),
-                                          id=str(event["seq"]))
+                    yield sse(event, director.workspace.root)
                 return
+            if stopping is not None and stopping.is_set():
+                return
+            if time.monotonic() - quiet_since >= PING_S:
+                quiet_since = time.monotonic()
+                yield KEEPALIVE_COMMENT
             await asyncio.sleep(POLL_S)
 
 
@@ -654,12 +748,27 @@ def check_bind(host: str, token: str | None) -> None:
 
 
 def serve(*, host: str, port: int, workspace: Path | None, workers: int, token: str | None,
-          allowed_hosts: tuple[str, ...] = (), **overrides: Any) -> None:
-    """Run the server until Ctrl-C. Refuses a non-loopback address without a token."""
+          allowed_hosts: tuple[str, ...] = (), **overrides: Any) -> list[str]:
+    """Run the server until Ctrl-C or SIGTERM; the ids of the runs that stopped (interrupted) with it.
+    Refuses a non-loopback address without a token."""
     import uvicorn
 
     check_bind(host, token)
     bound = (host,) if host not in ("0.0.0.0", "::", "") else ()  # the address it is reached by, as a Host
     app = create_app(workspace=workspace, workers=workers, token=token, allowed_hosts=(*bound, *allowed_hosts),
                      **overrides)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    studio: Studio = app.state.studio
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # Told to stop: the event streams end at once (a browser's EventSource would hold the shutdown
+            # open for ever), and the runs get STOP_GRACE_S before they are marked interrupted.
+            studio.signalled = True
+            studio.stopping.set()
+            super().handle_exit(sig, frame)
+
+    try:
+        Server(uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)).run()
+    except KeyboardInterrupt:  # uvicorn raises the signal again once it has shut down; the CLI's handler says so
+        pass
+    return studio.stopped

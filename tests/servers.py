@@ -8,6 +8,7 @@ that need it are skipped with that reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
@@ -26,6 +28,33 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def uvicorn_thread(app: object, port: int | None = None) -> Iterator[tuple[str, object]]:
+    """The ASGI app served by uvicorn in a thread on a loopback port (a free one by default): (its URL, the
+    uvicorn server). On the way out it stops as `director serve` does on SIGTERM: event streams end first."""
+    import threading
+
+    import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        studio = getattr(getattr(app, "state", None), "studio", None)
+        if studio is not None:
+            studio.stopping.set()
+        server.should_exit = True
+        thread.join(30)
 
 
 def _wait_port(port: int, proc: subprocess.Popen | None, timeout: float, what: str) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -15,28 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.servers import uvicorn_thread
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 GOAL = "a 1-scene story about a fox"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve_app(app) -> tuple[str, object, threading.Thread]:
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", server, thread
 
 
 @pytest.fixture
@@ -47,12 +29,10 @@ def studio(tmp_path, monkeypatch):
     monkeypatch.setenv("DIRECTOR_FPS", "12")
     monkeypatch.setenv("DIRECTOR_X264_PRESET", "ultrafast")
     app = create_app(workspace=tmp_path / "ws", workers=1, backend="local")
-    url, server, thread = serve_app(app)
-    yield url
-    for run in app.state.studio.director.lifecycle.stop_all():
-        run.wait_quietly(60)
-    server.should_exit = True
-    thread.join(30)
+    with uvicorn_thread(app) as (url, _):
+        yield url
+        for run in app.state.studio.director.lifecycle.stop_all():
+            run.wait_quietly(60)
 
 
 def own(url: str) -> dict[str, str]:
@@ -70,7 +50,8 @@ def paused_run(url: str) -> str:
 
 
 ATTACKS = ["/api/runs", "/api/runs/{id}/approve", "/api/runs/{id}/messages", "/api/runs/{id}/resume",
-           "/api/runs/{id}/cancel", "/api/runs/{id}/replay", "/api/runs/{id}/fork", "/api/session"]
+           "/api/runs/{id}/cancel", "/api/runs/{id}/replay", "/api/runs/{id}/fork", "/api/session",
+           "/api/uploads?name=x.mp4"]
 
 
 def test_raw_requests_without_the_studio_s_origin_change_nothing(studio):
@@ -176,29 +157,24 @@ def test_the_token_never_sits_in_a_cookie_or_local_storage(tmp_path, monkeypatch
     monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
     token = "tok-" + "s3cr3t" * 6
     app = create_app(workspace=tmp_path / "ws", workers=1, backend="local", token=token)
-    url, server, thread = serve_app(app)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-            context = browser.new_context()
-            page = context.new_page()
-            page.goto(url)
-            expect(page.locator("#token-dialog")).to_be_visible()
-            page.locator("#token").fill(token)
-            page.locator("#token").press("Enter")
-            expect(page.locator("#token-dialog")).to_be_hidden()
-            page.wait_for_timeout(500)
-            cookies = context.cookies()
-            assert cookies and all(token not in c["value"] for c in cookies)
-            session = [c for c in cookies if c["name"].startswith("director_session_")]
-            assert session and session[0]["httpOnly"] and session[0]["sameSite"] == "Strict"
-            assert page.evaluate("document.cookie") == ""  # HttpOnly: no script on the page can read it
-            assert page.evaluate("localStorage.length") == 0
-            assert page.evaluate("fetch('/api/runs').then(r => r.status)") == 200  # the session works
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with uvicorn_thread(app) as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url)
+        expect(page.locator("#token-dialog")).to_be_visible()
+        page.locator("#token").fill(token)
+        page.locator("#token").press("Enter")
+        expect(page.locator("#token-dialog")).to_be_hidden()
+        page.wait_for_timeout(500)
+        cookies = context.cookies()
+        assert cookies and all(token not in c["value"] for c in cookies)
+        session = [c for c in cookies if c["name"].startswith("director_session_")]
+        assert session and session[0]["httpOnly"] and session[0]["sameSite"] == "Strict"
+        assert page.evaluate("document.cookie") == ""  # HttpOnly: no script on the page can read it
+        assert page.evaluate("localStorage.length") == 0
+        assert page.evaluate("fetch('/api/runs').then(r => r.status)") == 200  # the session works
+        browser.close()
 
 
 def test_the_401_says_which_header_to_send(tmp_path, monkeypatch):
@@ -287,3 +263,181 @@ def test_strict_types_head_ranges_and_no_server_paths(client, tmp_path):
     assert root not in events and root not in client.get("/api/health").text
     assert root not in json.dumps(client.get(f"/api/runs/{run_id}").json())
     assert root in client.get("/api/health?where=true").text  # when asked for
+
+
+def test_errors_that_name_a_server_file_show_it_as_workspace(client, monkeypatch):
+    from director.backends.local.image import LocalIllustrator
+
+    root = client.app.state.studio.director.workspace.root
+
+    def refuse(self, prompt, *, out, **_):
+        raise PermissionError(13, "Permission denied", str(out))  # the error names where the still would go
+
+    monkeypatch.setattr(LocalIllustrator, "create_image", refuse)
+    run_id = client.post("/api/runs", json={"goal": GOAL, "scenes": 1, "backend": "local"}).json()["id"]
+    run = settle(client, run_id, "failed", "done")
+    assert run["status"] == "failed" and "<workspace>/" in run["error"], run["error"]
+    shown = json.dumps(run) + client.get(f"/api/runs/{run_id}/events").text
+    assert str(root) not in shown and str(root.resolve()) not in shown and "<workspace>/" in shown
+    assert "Permission denied" in shown  # the cause is still said
+    from director.errors import RunStateError
+
+    def busy(_run_id):
+        raise RunStateError(f"run {_run_id} is held by {root.resolve()}/director.db's lease")
+
+    monkeypatch.setattr(client.app.state.studio.director, "cancel", busy)
+    answer = client.post(f"/api/runs/{run_id}/cancel", json={})
+    assert answer.status_code == 409
+    assert answer.json()["error"] == f"run {run_id} is held by <workspace>/director.db's lease"
+
+
+# --- uploads, not server paths ---------------------------------------------------------------------------
+
+def tone(path: Path, seconds: float = 3.0) -> Path:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    f"sine=frequency=330:duration={seconds}", str(path)], check=True)
+    return path
+
+
+def test_an_upload_is_kept_once_by_its_content_and_only_if_it_decodes(client, tmp_path, monkeypatch):
+    from tests.helpers import synthetic_video
+
+    clip = tmp_path / "My_Holiday.mp4"
+    synthetic_video(clip, scenes=2)
+    first = client.post("/api/uploads?name=My_Holiday.mp4", content=clip.read_bytes(),
+                        headers={"Content-Type": "video/mp4"})
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["kind"] == "video" and body["bytes"] == clip.stat().st_size and body["seconds"] == pytest.approx(2, abs=0.1)
+    again = client.post("/api/uploads?name=copy.mp4", content=clip.read_bytes()).json()
+    assert again["id"] == body["id"]  # the same bytes are one file
+    folder = tmp_path / "ws" / "uploads"
+    assert sorted(p.name for p in folder.iterdir()) == [f"{body['id']}.mp4", f"{body['id']}.mp4.json"]
+    assert json.loads((folder / f"{body['id']}.mp4.json").read_text()) == {"title": "My Holiday"}
+    song = client.post("/api/uploads?name=song.wav", content=tone(tmp_path / "song.wav").read_bytes()).json()
+    assert song["kind"] == "audio"
+
+    for bad in (b"", b"not a video at all" * 100, clip.read_bytes()[:4000]):  # empty, junk, a truncated header
+        refused = client.post("/api/uploads?name=x.mp4", content=bad)
+        assert refused.status_code == 422 and set(refused.json()) == {"error"}, refused.text
+        assert str(tmp_path) not in refused.text
+    assert len(list(folder.iterdir())) == 3  # nothing half-written is left behind
+
+    monkeypatch.setattr(client.app.state.studio.director.settings, "upload_mb", 1)
+    big = b"\0" * (1024 * 1024 + 1)
+    said = client.post("/api/uploads?name=big.mp4", content=big)  # its length said up front
+    streamed = client.post("/api/uploads?name=big.mp4", content=iter([big[:600_000], big[600_000:]]))  # chunked
+    for response in (said, streamed):
+        assert response.status_code == 413 and "1 MB cap" in response.json()["error"], response.text
+    assert len(list(folder.iterdir())) == 3
+
+
+def test_a_path_that_is_not_allowed_gets_one_line_whatever_is_there(client, tmp_path):
+    from tests.helpers import synthetic_video
+
+    private = tmp_path / "private"
+    private.mkdir()
+    synthetic_video(private / "secret.mp4", scenes=2)
+    (private / "secret.mp4").chmod(0o600)
+    (private / "empty.mp4").write_bytes(b"")
+    (private / "sidecar.mp4.json").write_text('{"title": "leaked"}')
+    wanted = [str(private / "secret.mp4"), str(private / "missing.mp4"), str(private), str(private / "empty.mp4"),
+              "~root/secret.mp4", "../../etc/passwd", "/etc/passwd", "0" * 64]
+    lines = set()
+    for path in wanted:
+        response = client.post("/api/runs", json={"goal": "a trailer", "sources": [path], "backend": "local"})
+        assert response.status_code == 422, (path, response.text)
+        lines.add(response.json()["error"])
+    assert len(lines) == 1, lines  # nothing tells a file that is there from one that is not
+    line = lines.pop()
+    assert "upload" in line and "DIRECTOR_MEDIA_ROOT" in line
+    song = tone(tmp_path / "bed.wav")
+    music = client.post("/api/runs", json={"goal": GOAL, "music": str(song), "backend": "local"})
+    assert music.status_code == 422 and "upload" in music.json()["error"]
+    assert client.get("/api/runs").json() == []
+
+
+def test_paths_under_the_media_root_are_taken_and_nothing_outside_it(tmp_path, monkeypatch, fast):
+    from tests.helpers import studio_client, synthetic_video
+
+    from director.server import create_app
+
+    media, outside = tmp_path / "media", tmp_path / "outside"
+    media.mkdir()
+    outside.mkdir()
+    synthetic_video(media / "ours.mp4", scenes=3)
+    synthetic_video(outside / "theirs.mp4", scenes=3)
+    (media / "link.mp4").symlink_to(outside / "theirs.mp4")
+    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DIRECTOR_MEDIA_ROOT", str(media))
+    app = create_app(workspace=tmp_path / "ws", workers=1, backend="local")
+    with studio_client(app) as client:
+        for path in ("../outside/theirs.mp4", str(outside / "theirs.mp4"), "link.mp4", str(media / ".." / "outside" / "theirs.mp4")):
+            refused = client.post("/api/runs", json={"goal": "a trailer", "sources": [path], "backend": "local"})
+            assert refused.status_code == 422 and "outside DIRECTOR_MEDIA_ROOT" in refused.json()["error"], (path, refused.text)
+        song = client.post("/api/uploads?name=song.wav", content=tone(tmp_path / "song.wav").read_bytes()).json()
+        wrong = client.post("/api/runs", json={"goal": "a trailer", "sources": [song["id"]], "backend": "local"})
+        assert wrong.status_code == 422 and "is not a video" in wrong.json()["error"]
+        made = client.post("/api/runs", json={"goal": "a trailer", "sources": ["ours.mp4"], "backend": "local",
+                                              "max_scenes": 2, "music": song["id"]})
+        assert made.status_code == 201, made.text
+        run = settle(client, made.json()["id"], "done", "failed", timeout=240)
+        assert run["status"] == "done", run
+        for live in app.state.studio.director.lifecycle.stop_all():
+            live.wait_quietly(60)
+
+
+def test_sigterm_with_streams_open_interrupts_runs_at_once_and_hang_ups_are_quiet(tmp_path):
+    """A real `director serve`: twenty event streams hung up mid-send leave no traceback; SIGTERM with three
+    streams open ends the process with its run marked interrupted (not left running, not failed), and
+    resume finishes the run."""
+    import signal
+    import socket
+
+    from tests.helpers import FAST, first_picture, settled
+    from tests.servers import serve_director
+
+    log = tmp_path / "serve.log"
+    proc, url = serve_director(tmp_path / "ws", {**os.environ, **FAST}, log=log)
+    host, port = url.removeprefix("http://").split(":")
+    request = "GET /api/runs/{id}/events HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"
+    try:
+        run_id = httpx.post(url + "/api/runs", headers=own(url), timeout=60,
+                            json={"goal": "a 6-scene story about a fox and an owl", "scenes": 6,
+                                  "backend": "local"}).json()["id"]
+        first_picture(url, run_id)
+        for _ in range(20):
+            with socket.create_connection((host, int(port))) as s:
+                s.sendall(request.format(id=run_id, host=host, port=port).encode())
+                s.recv(256)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")  # a reset, not a goodbye
+        streams = [socket.create_connection((host, int(port))) for _ in range(3)]
+        for s in streams:
+            s.sendall(request.format(id=run_id, host=host, port=port).encode())
+            s.recv(256)
+        assert httpx.get(f"{url}/api/runs/{run_id}").json()["status"] == "running"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+        for s in streams:
+            s.close()
+    finally:
+        proc.kill()
+        proc.wait()
+    output = log.read_text()
+    assert "Traceback" not in output and "BrokenResourceError" not in output, output[-3000:]
+    assert f"interrupted, to resume: {run_id}" in output
+    proc, url = serve_director(tmp_path / "ws", {**os.environ, **FAST})
+    try:
+        run = httpx.get(f"{url}/api/runs/{run_id}").json()
+        assert run["status"] == "interrupted" and "server stopped" in run["error"]
+        events = httpx.get(f"{url}/api/runs/{run_id}/events").text
+        assert events.rstrip().split("\n\n")[-1].startswith("event: run_finished")
+        assert httpx.post(f"{url}/api/runs/{run_id}/resume", headers=own(url), json={}, timeout=60).status_code == 200
+        assert settled(url, run_id)["status"] == "done"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

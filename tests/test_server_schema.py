@@ -14,7 +14,7 @@ OPERATIONS = [("POST", "/api/runs"), ("GET", "/api/runs"), ("GET", "/api/runs/{r
               ("POST", "/api/runs/{run_id}/cancel"), ("GET", "/api/runs/{run_id}/history"),
               ("POST", "/api/runs/{run_id}/replay"), ("POST", "/api/runs/{run_id}/fork"),
               ("GET", "/api/runs/{run_id}/subtitles.vtt"), ("GET", "/api/assets/{sha}"), ("GET", "/api/health"),
-              ("POST", "/api/session")]
+              ("POST", "/api/session"), ("POST", "/api/uploads")]
 
 
 @pytest.fixture(scope="module")
