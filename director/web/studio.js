@@ -64,6 +64,49 @@ async function loadRuns() {
       el("small", { text: `${r.status} · ${r.id}${r.parent ? " · fork" : ""}` })))));
 }
 
+// -- uploads ------------------------------------------------------------------
+// The server takes files as uploads, never as paths: each one is streamed with its progress shown, and the
+// run names it by the id the server gives back.
+function uploadFile(file, done, total) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/uploads?name=${encodeURIComponent(file.name)}`);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader("Content-Type", file.type || "application/octet-stream");
+    xhr.upload.addEventListener("progress", (e) => {
+      if (!e.lengthComputable) return;
+      $("upload-progress").value = (done + e.loaded) / total;
+      $("upload-status").textContent = `Uploading ${file.name}: ${Math.round(100 * (done + e.loaded) / total)}%`;
+    });
+    xhr.addEventListener("load", () => {
+      let data = {};
+      try { data = JSON.parse(xhr.responseText); } catch (err) { /* shown below */ }
+      if (xhr.status === 201) resolve(data.id);
+      else reject(new Error(data.error || `upload failed: ${xhr.status}`));
+    });
+    xhr.addEventListener("error", () => reject(new Error(`the upload of ${file.name} was cut off`)));
+    xhr.send(file);
+  });
+}
+
+async function uploadAll(files) {
+  const total = files.reduce((sum, f) => sum + f.size, 0) || 1;
+  show($("upload-progress"), true);
+  show($("upload-status"), true);
+  const ids = [];
+  let done = 0;
+  try {
+    for (const file of files) {
+      ids.push(await uploadFile(file, done, total));
+      done += file.size;
+    }
+  } finally {
+    show($("upload-progress"), false);
+    show($("upload-status"), false);
+  }
+  return ids;
+}
+
 // -- making -------------------------------------------------------------------
 $("new-run").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -77,6 +120,11 @@ $("new-run").addEventListener("submit", async (event) => {
   if ($("title-card").checked) body.title_card = true;
   if ($("end-card").value.trim()) body.end_card = $("end-card").value.trim();
   try {
+    const videos = Array.from($("sources").files);
+    const music = Array.from($("music-file").files);
+    if (videos.length) body.sources = await uploadAll(videos);
+    if (music.length) body.music = (await uploadAll(music))[0];
+    if (videos.length && body.scenes) { body.max_scenes = body.scenes; delete body.scenes; }
     const run = await api("/api/runs", { method: "POST", body });
     await openRun(run.id, run);
     loadRuns();
@@ -182,18 +230,39 @@ function follow() {
     if (["tool_finished", "tool_reused", "checkpoint", "interrupt", "run_finished", "run_started", "tool_failed"].includes(event.type)) refreshSoon();
     if (["checkpoint", "interrupt"].includes(event.type)) historySoon();
     if (event.type === "run_finished") {
+      // This part of the run is over; the run itself may have gone on since (a resume): look, and follow on.
       source.close();
-      loadRuns();
+      if (state.source === source) state.source = null;
       clearTimeout(state.historyTimer);
-      loadHistory();
+      recover(id);
     }
   };
   for (const type of EVENT_TYPES) source.addEventListener(type, onEvent);
   source.onerror = () => {
-    // The server ends the stream after run_finished or when nobody drives the run: do not spin.
+    // The server ends the stream after run_finished or when nobody drives the run; it also drops it when it
+    // stops or restarts. Either way: do not spin, but look again (backing off while the server is away) and
+    // follow once more if the run still goes on.
     source.close();
-    refreshSoon();
+    if (state.source === source) state.source = null;
+    recover(id);
   };
+}
+
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+async function recover(id) {
+  for (let wait = 500; id === state.run && !state.source; wait = Math.min(wait * 2, 5000)) {
+    let run = null;
+    try { run = await api(`/api/runs/${encodeURIComponent(id)}`); } catch (err) { await sleep(wait); continue; }
+    if (id !== state.run || state.source) return;
+    render(run);
+    loadRuns();
+    loadHistory();
+    if (!["running", "queued"].includes(run.status)) return;
+    await sleep(1000);  // a run still going: follow it again, no faster than once a second
+    if (id === state.run && !state.source) follow();
+    return;
+  }
 }
 
 async function act(path, body) {
