@@ -54,6 +54,16 @@ ATTACKS = ["/api/runs", "/api/runs/{id}/approve", "/api/runs/{id}/messages", "/a
            "/api/uploads?name=x.mp4"]
 
 
+def test_every_route_that_changes_something_is_attacked_below(tmp_path, monkeypatch):
+    from director.server import create_app
+
+    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    app = create_app(workspace=tmp_path / "ws", backend="local")
+    changing = {route.path.replace("{run_id}", "{id}") for route in app.routes
+                for method in getattr(route, "methods", None) or () if method not in ("GET", "HEAD", "OPTIONS")}
+    assert changing == {path.split("?")[0] for path in ATTACKS}
+
+
 def test_raw_requests_without_the_studio_s_origin_change_nothing(studio):
     run_id = paused_run(studio)
     before = httpx.get(f"{studio}/api/runs").json()
