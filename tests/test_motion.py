@@ -109,3 +109,31 @@ def test_flex_quotes_about_half_and_sends_only_what_can_wait(fake, capsys, works
     manifest = manifest_of(workspace, "flex")
     [story] = [c for c in manifest["calls"] if c["tool"] == "write_story"]
     assert manifest["goal"]["tier"] == "flex" and story["cost_usd"] > 0
+
+
+def test_veo_extends_a_clip_only_as_far_as_vertex_takes_it(tmp_path):
+    # Vertex extends a video of 1 to 30 s by 7 s: a 60 s scene gets 8 + 4 x 7 = 36 s, never a 36 s input.
+    from director.backends.vertex import VeoAnimator
+    from tests.fakes.server import mp4
+
+    sent: list[str] = []
+    notes: list[str] = []
+
+    class Counting(VeoAnimator):
+        def run(self, source, config, job, report, *, what):
+            sent.append(what)
+            return mp4(1.0, 64, 36, audio=False)
+
+    veo = Counting.__new__(Counting)
+    veo.model, veo.poll_s, veo.timeout_s = "veo-3.1-generate-001", 0.0, 1.0
+    still = tmp_path / "still.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 36), "navy").save(still)
+    clip = veo.animate(still, prompt="a long walk", duration=60.0, motion="", size=(1280, 720), fps=24, out=tmp_path / "c.mp4",
+                       report=notes.append, resolution="720p")
+    assert sent == ["clip"] + ["extension"] * 4 and clip.seconds == 36.0
+    assert any("longer than Veo can extend a clip (36 s): its last frame is held" in n for n in notes)
+    sent.clear()
+    assert veo.animate(still, prompt="a walk", duration=20.0, motion="", size=(1280, 720), fps=24, out=tmp_path / "d.mp4",
+                       resolution="720p").seconds == 22.0 and sent == ["clip", "extension", "extension"]

@@ -43,7 +43,9 @@ class VeoAnimator:
 
     name = "veo"
     EXTENSION_SECONDS = 7.0
-    """What one extension adds (Google's Veo guide: 7 s, up to 20 times)."""
+    """What one extension adds (Google's Veo guide: 7 s)."""
+    EXTENSION_INPUT_MAX_S = 30.0
+    """The longest video Vertex extends: 1 to 30 s in, 7 s added, 37 s at most (its "Extend videos" page)."""
 
     def __init__(self, client: GoogleClient, model: str, *, poll_s: float, timeout_s: float) -> None:
         require_vertex(client, "Veo motion")
@@ -80,7 +82,7 @@ class VeoAnimator:
         record_video(self.model, seconds, resolution=resolution, audio=bool(audio))  # billed, whole or not
         length = float(seconds)
         extensions = 0
-        while length + 0.05 < duration:
+        while length + 0.05 < duration and length <= self.EXTENSION_INPUT_MAX_S:
             # Longer than the longest clip: extend it (720p, 8 s asked, about 7 s added) rather than hold a frame.
             extensions += 1
             if report:
@@ -93,6 +95,12 @@ class VeoAnimator:
             data = self.run(source, config, step, report, what="extension")
             record_video(self.model, 8, resolution="720p", audio=bool(audio))
             length += self.EXTENSION_SECONDS
+        if length + 0.05 < duration:
+            log.warning("veo: a %.0f s scene is longer than Veo extends a clip (%.0f s): its last frame is held "
+                        "for the rest", duration, length)
+            if report:
+                report(f"the scene is {duration:.0f} s, longer than Veo can extend a clip ({length:.0f} s): "
+                       "its last frame is held for the rest")
         out.write_bytes(data)
         try:
             from director.media import check_decodes

@@ -736,7 +736,12 @@ class FakeGoogle:
         resolution = params.get("resolution") or "720p"
         if "video" in instance:  # an extension: the whole video, about 7 s longer
             given = base64.b64decode(instance["video"]["bytesBase64Encoded"])
-            seconds = video_seconds(given) + 7
+            seconds = video_seconds(given)
+            if not 1 <= seconds <= 30:  # Vertex's "Extend videos": the input is 1 to 30 s, 37 s at most out
+                problem = f"The input video must be between 1 and 30 seconds long (got {seconds:.1f} s)."
+                self.refusals.append(("veo", problem))
+                return Reply(400, google_error(400, problem))
+            seconds += 7
         w, h = VIDEO_SIZES[(resolution, params.get("aspectRatio") or "16:9")]
         with self.lock:
             self.operations[name] = {"polls": 0, "seconds": seconds, "size": (w, h),
