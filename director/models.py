@@ -80,6 +80,12 @@ class ModelLimits(BaseModel):
     music_seconds: float | None = Field(None, description="Length of one piece of music it makes.")
     default_resolution: str | None = Field(None, description="The resolution Director asks a video model for "
                                                              "unless the run chooses one.")
+    extension_seconds: list[int] = Field(default_factory=list, description="What one extension of a clip can add, "
+                                                                           "in seconds (none: it does not extend).")
+    extension_input_seconds: float | None = Field(None, description="The longest video it extends, whole.")
+    extension_asks: int | None = Field(None, description="The length an extension request asks for and is billed "
+                                                         "by, where that differs from what it adds (Veo: 8 for 7).")
+    extension_resolution: str | None = Field(None, description="The resolution extensions are made at, where fixed.")
 
 
 class ModelInfo(BaseModel):
@@ -257,6 +263,21 @@ def clip_seconds(model: str, duration: float, resolution: str | None = None) -> 
     lengths = sorted(limits.clip_seconds_at.get(resolution or "", limits.clip_seconds)) or [4, 6, 8]
     need = max(1, int(-(-round(duration, 6) // 1)))
     return next((s for s in lengths if s >= need), lengths[-1])
+
+
+def extension_plan(model: str, first: float, duration: float) -> list[int]:
+    """The extensions that take a `first`-second clip toward a `duration`-second scene, as the seconds each adds:
+    the shortest that covers what is left, else the longest, for as long as the video is one the model extends
+    whole. Empty when the clip covers the scene or the model does not extend."""
+    limits = limits_of(model)
+    steps, most = sorted(limits.extension_seconds), limits.extension_input_seconds
+    plan: list[int] = []
+    length = float(first)
+    while steps and most and length + 0.05 < duration and length <= most:
+        add = next((s for s in steps if length + s + 0.05 >= duration), steps[-1])
+        plan.append(add)
+        length += add
+    return plan
 
 
 def describe_price(price: Price) -> str:

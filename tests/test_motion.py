@@ -111,6 +111,50 @@ def test_flex_quotes_about_half_and_sends_only_what_can_wait(fake, capsys, works
     assert manifest["goal"]["tier"] == "flex" and story["cost_usd"] > 0
 
 
+def story_with_a_long_first_scene(fake, words: int) -> None:
+    long_line = "This is the first scene, and it goes on and on " + "with many more gentle words " * words + "."
+    fake.enqueue("story", lambda req: {"candidates": [{"content": {"role": "model", "parts": [{"text": json.dumps({
+        "title": "T", "art_style": "gouache", "narrator": "a calm voice", "characters": [], "places": [],
+        "scenes": [{"image_prompt": "a meadow, scene 1,", "shot": "wide shot, eye level",
+                    "motion": "grass sways; slow pan left; wind; a bird calls", "narration": long_line},
+                   {"image_prompt": "a hill, scene 2,", "shot": "close-up, low angle",
+                    "motion": "clouds drift; slow push in; a breeze; a bell", "narration": "A short one."}]})}]},
+        "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 10}})
+
+
+def test_omni_extends_a_scene_longer_than_its_longest_clip(fake, capsys, workspace, fast):
+    story_with_a_long_first_scene(fake, 12)  # about 21 s of narration: past Omni's 15 s
+    result = make(capsys, workspace, "--backend", "gemini", "--run-id", "long", "--resolution", "720p")
+    assert result.code == 0, result.err
+    manifest = check_final(Path(result.last_line), cues=2)
+    first = manifest["scenes"][0]
+    assert first["duration"] > 17
+    task = (lambda r: r.body["generation_config"]["video_config"]["task"])
+    starts = [r for r in fake.calls("omni") if task(r) == "image_to_video"]
+    extensions = [r for r in fake.calls("omni") if task(r) == "extend"]
+    assert len(starts) == 2 and len(extensions) == 1, [task(r) for r in fake.calls("omni")]
+    [ext] = extensions
+    blocks = ext.body["input"][0]["content"] if ext.body["input"][0].get("type") == "user_input" else ext.body["input"]
+    assert [b["type"] for b in blocks] == ["text", "video"] and blocks[1]["mime_type"] == "video/mp4"
+    assert 3 <= int(ext.body["response_format"]["duration"].rstrip("s")) <= 10
+    assert first["clip"]["duration"] >= first["duration"] - 0.05  # no frozen tail
+    assert fake.refusals == []
+    # The bill is per delivered second of all of it, and the check before the call counted the extension.
+    clips = sum(s["clip"]["duration"] for s in manifest["scenes"])
+    billed = sum(r[0] for r in db_rows(workspace / "director.db",
+                                       "SELECT cost_usd FROM tool_calls WHERE tool = 'animate_image'"))
+    assert billed == pytest.approx(0.1014 * clips, rel=0.05)
+    from director.limits import Prices
+    from director.tools import registry
+
+    estimate = registry()["animate_image"].estimate
+    args = registry()["animate_image"].input(scene=1, aspect="16:9")
+    inputs = {"length": 22.0}
+    before = estimate(args, inputs, "gemini-omni-1.2-flash", Prices())
+    assert before == pytest.approx(0.1014 * 22, rel=0.02)  # 15 s, then 7 s more: not just the 15 s clip
+    assert estimate(args, inputs, "veo-3.1-generate-001", Prices()) == pytest.approx(0.20 * 8 + 0.20 * 8 * 2)
+
+
 def test_veo_extends_a_clip_only_as_far_as_vertex_takes_it(tmp_path):
     # Vertex extends a video of 1 to 30 s by 7 s: a 60 s scene gets 8 + 4 x 7 = 36 s, never a 36 s input.
     from director.backends.vertex import VeoAnimator
@@ -133,7 +177,8 @@ def test_veo_extends_a_clip_only_as_far_as_vertex_takes_it(tmp_path):
     clip = veo.animate(still, prompt="a long walk", duration=60.0, motion="", size=(1280, 720), fps=24, out=tmp_path / "c.mp4",
                        report=notes.append, resolution="720p")
     assert sent == ["clip"] + ["extension"] * 4 and clip.seconds == 36.0
-    assert any("longer than Veo can extend a clip (36 s): its last frame is held" in n for n in notes)
+    assert any("longer than veo-3.1-generate-001 makes a clip (36 s with extensions): its last frame is held" in n
+               for n in notes)
     sent.clear()
     assert veo.animate(still, prompt="a walk", duration=20.0, motion="", size=(1280, 720), fps=24, out=tmp_path / "d.mp4",
                        resolution="720p").seconds == 22.0 and sent == ["clip", "extension", "extension"]

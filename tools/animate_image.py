@@ -12,7 +12,7 @@ from director.backends.local.story import camera_move
 from director.errors import MediaError, SafetyBlocked, ToolArgumentError
 from director.limits import Prices
 from director.media import hold_still, probe, render_slot, scene_length
-from director.models import clip_seconds, limits_of
+from director.models import clip_seconds, extension_plan, limits_of
 from director.prompting import render
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Motion, Storyboard, size_inputs
 from director.tooling import ToolContext, require_board, require_scene, tool
@@ -95,10 +95,17 @@ def _estimate(args: AnimateImageInput, inputs: dict, model: str, prices: Prices)
         return 0.0  # held locally, whoever animates
     # A video model is billed for the clip length asked for, without its own sound where it can leave it
     # out (the narration replaces it); a model that always makes sound is priced with it (Prices.video).
-    resolution = str(inputs.get("resolution") or limits_of(model).default_resolution or "720p")
+    # A scene longer than the longest clip adds the extensions that cover it, each priced as it is billed.
+    limits = limits_of(model)
+    resolution = str(inputs.get("resolution") or limits.default_resolution or "720p")
     keep = inputs.get("clip_sound") == "keep"
-    return prices.video(model, clip_seconds(model, duration_of(inputs, 30), resolution), resolution=resolution,
-                        audio=keep)
+    duration = duration_of(inputs, 30)
+    first = clip_seconds(model, duration, resolution)
+    cost = prices.video(model, first, resolution=resolution, audio=keep)
+    for add in extension_plan(model, first, duration):
+        cost += prices.video(model, limits.extension_asks or add, resolution=limits.extension_resolution or resolution,
+                             audio=keep)
+    return cost
 
 
 @tool(capability="motion", version="2", gated=True, usual_for=("story", "trailer"), needs=_needs, apply=_apply,

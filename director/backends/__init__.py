@@ -157,6 +157,31 @@ class Clip:
     note: str | None = None
 
 
+def write_clip(out: Path, data: bytes, model: str, provider: str = "") -> None:
+    """Keep a video model's answer as the clip, or say it is damaged (and keep nothing)."""
+    from director.media import check_decodes
+
+    out.write_bytes(data)
+    try:
+        check_decodes(out)
+    except Exception as exc:  # noqa: BLE001 - a clip that does not decode is of no use
+        out.unlink(missing_ok=True)
+        raise ProviderError(f"{model} returned a damaged clip ({type(exc).__name__}); director resume makes the "
+                            f"scene again", provider=provider or model, model=model) from None
+
+
+def held(model: str, duration: float, length: float, report: Callable[[str], None] | None) -> None:
+    """Say so when a scene is longer than its model can make a clip, extensions and all (the cut holds the last
+    frame for the rest)."""
+    if length + 0.05 >= duration:
+        return
+    line = (f"the scene is {duration:.0f} s, longer than {model} makes a clip ({length:.0f} s with extensions): "
+            f"its last frame is held for the rest")
+    log.warning(line)
+    if report:
+        report(line)
+
+
 @runtime_checkable
 class Animator(Protocol):
     name: str

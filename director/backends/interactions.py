@@ -26,11 +26,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from director.backends import Clip, Job
+from director.backends import Clip, Job, held, write_clip
 from director.backends.gemini import GoogleClient, aspect_of
 from director.errors import ProviderError, SafetyBlocked
 from director.limits import record_track, record_video
-from director.models import clip_seconds, limits_of
+from director.models import clip_seconds, extension_plan, limits_of
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,34 @@ class OmniAnimator:
         job: Job | None = None,
     ) -> Clip:
         seconds = clip_seconds(self.model, duration)
+        body = self.request(image, prompt=prompt, seconds=seconds, size=size, negative=negative, seed=seed,
+                            last_frame=last_frame, resolution=resolution, sound=sound)
+        data = self.interact(body, job, report)
+        from director.media import probe
+
+        write_clip(out, data, self.model)
+        delivered = probe(out).duration or float(seconds)
+        record_video(self.model, delivered, resolution=resolution, audio=True)  # billed per delivered second
+        for number, add in enumerate(extension_plan(self.model, delivered, duration), start=1):
+            # Longer than the longest clip: Omni extends the video (3 to 10 s a time) rather than hold a frame.
+            if report:
+                report(f"extending the clip ({delivered:.0f} s of {duration:.0f} s)")
+            step = Job(f"{job.key}#extend{number}", job.catalog, job.run_id) if job else None
+            data = self.interact(self.extension(body, data, add), step, report)
+            write_clip(out, data, self.model)
+            longer = probe(out).duration or delivered + add
+            record_video(self.model, max(0.0, longer - delivered), resolution=resolution, audio=True)
+            delivered = longer
+        held(self.model, duration, delivered, report)
+        return Clip(seconds=delivered, sound=True)
+
+    def interact(self, body: dict[str, Any], job: Job | None, report: Callable[[str], None] | None) -> bytes:
+        """One interaction to its video: the saved one if this step started it before (polled), else a new one
+        whose id is saved at once."""
         api = self.client.for_model(self.model)
         name = job.saved(self.name, self.model) if job else None
+        interaction = None
         if name is None:
-            body = self.request(image, prompt=prompt, seconds=seconds, size=size, negative=negative, seed=seed,
-                                last_frame=last_frame, resolution=resolution, sound=sound)
             made: list[Any] = []
 
             def start() -> str:
@@ -81,27 +104,22 @@ class OmniAnimator:
 
             name = job.begin(self.name, self.model, start) if job else start()
             interaction = made[0]
-        else:
-            if report:
-                report(f"polling the clip started before ({name})")
-            interaction = None
+        elif report:
+            report(f"polling the clip started before ({name})")
         interaction = self.wait(api, name, interaction, report, job)
         data = output_bytes(interaction, "video")
         if data is None:
             raise ProviderError(f"{self.model}: the interaction {name} completed without a video", provider=self.name,
                                 model=self.model)
-        out.write_bytes(data)
-        from director.media import check_decodes, probe
+        return data
 
-        try:
-            check_decodes(out)
-        except Exception as exc:  # noqa: BLE001 - a clip that does not decode is of no use
-            out.unlink(missing_ok=True)
-            raise ProviderError(f"{self.model} returned a damaged clip ({type(exc).__name__}); resume the run to "
-                                f"poll it again", provider=self.name, model=self.model) from None
-        delivered = probe(out).duration or float(seconds)
-        record_video(self.model, delivered, resolution=resolution, audio=True)  # billed per delivered second
-        return Clip(seconds=delivered, sound=True)
+    def extension(self, body: dict[str, Any], video: bytes, seconds: int) -> dict[str, Any]:
+        """The create body that extends `video` by `seconds`: the same prompt and format, the video as input."""
+        text = next(b["text"] for b in body["input"] if b["type"] == "text")
+        return {**body, "input": [{"type": "text", "text": text},
+                                  {"type": "video", "mime_type": "video/mp4", "data": base64.b64encode(video).decode()}],
+                "response_format": {**body["response_format"], "duration": f"{seconds}s"},
+                "generation_config": {**body["generation_config"], "video_config": {"task": "extend"}}}
 
     def request(self, image: Path, *, prompt: str, seconds: int, size: tuple[int, int], negative: str, seed: int,
                 last_frame: Path | None, resolution: str, sound: str) -> dict[str, Any]:

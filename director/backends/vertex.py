@@ -16,11 +16,11 @@ from typing import Any
 
 from google.genai import types
 
-from director.backends import Clip, Job
+from director.backends import Clip, Job, held, write_clip
 from director.backends.gemini import GoogleClient, aspect_of, whole_wav
 from director.errors import NeedsVertex, ProviderError, SafetyBlocked, UnsureStart
 from director.limits import record_track, record_video
-from director.models import clip_seconds, limits_of
+from director.models import clip_seconds, extension_plan, limits_of
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,10 @@ class VeoAnimator:
     Asked for the run's resolution (1080p unless the run says otherwise), with the run's seed, a negative
     prompt, adults allowed in frame, and no generated sound unless the run keeps it (the narration replaces
     it, at half the price). With a last frame (the next scene's still) the clip ends on it. A scene longer
-    than the longest clip is extended (Veo adds about 7 s a time) instead of freezing its last frame."""
+    than the longest clip is extended (Veo adds about 7 s a time, to a video of at most 30 s: the catalog's
+    extension limits) instead of freezing its last frame."""
 
     name = "veo"
-    EXTENSION_SECONDS = 7.0
-    """What one extension adds (Google's Veo guide: 7 s)."""
-    EXTENSION_INPUT_MAX_S = 30.0
-    """The longest video Vertex extends: 1 to 30 s in, 7 s added, 37 s at most (its "Extend videos" page)."""
 
     def __init__(self, client: GoogleClient, model: str, *, poll_s: float, timeout_s: float) -> None:
         require_vertex(client, "Veo motion")
@@ -81,36 +78,24 @@ class VeoAnimator:
         data = self.run(source, config, job, report, what="clip")
         record_video(self.model, seconds, resolution=resolution, audio=bool(audio))  # billed, whole or not
         length = float(seconds)
-        extensions = 0
-        while length + 0.05 < duration and length <= self.EXTENSION_INPUT_MAX_S:
-            # Longer than the longest clip: extend it (720p, 8 s asked, about 7 s added) rather than hold a frame.
-            extensions += 1
+        plan = extension_plan(self.model, length, duration)
+        limits = limits_of(self.model)
+        for number, add in enumerate(plan, start=1):
+            # Longer than the longest clip: extend it (at 720p, 8 s asked, 7 s added) rather than hold a frame.
             if report:
                 report(f"extending the clip ({length:.0f} s of {duration:.0f} s)")
             source = types.GenerateVideosSource(prompt=prompt, video=types.Video(video_bytes=data, mime_type="video/mp4"))
-            config = types.GenerateVideosConfig(number_of_videos=1, duration_seconds=8, resolution="720p",
+            asks, at = limits.extension_asks or add, limits.extension_resolution or resolution
+            config = types.GenerateVideosConfig(number_of_videos=1, duration_seconds=asks, resolution=at,
                                                 generate_audio=audio, negative_prompt=negative or None,
                                                 seed=seed % 2**32, person_generation="allow_adult")
-            step = Job(f"{job.key}#extend{extensions}", job.catalog, job.run_id) if job else None
+            step = Job(f"{job.key}#extend{number}", job.catalog, job.run_id) if job else None
             data = self.run(source, config, step, report, what="extension")
-            record_video(self.model, 8, resolution="720p", audio=bool(audio))
-            length += self.EXTENSION_SECONDS
-        if length + 0.05 < duration:
-            log.warning("veo: a %.0f s scene is longer than Veo extends a clip (%.0f s): its last frame is held "
-                        "for the rest", duration, length)
-            if report:
-                report(f"the scene is {duration:.0f} s, longer than Veo can extend a clip ({length:.0f} s): "
-                       "its last frame is held for the rest")
-        out.write_bytes(data)
-        try:
-            from director.media import check_decodes
-
-            check_decodes(out)
-        except Exception as exc:  # noqa: BLE001 - a clip that does not decode is of no use
-            out.unlink(missing_ok=True)
-            raise ProviderError(f"Veo returned a damaged clip ({type(exc).__name__}); the scene can be made "
-                                f"again with director resume", provider=self.name, model=self.model) from None
-        log.info("veo %s: %d s clip at %s, %d extension(s)", self.model, seconds, resolution, extensions)
+            record_video(self.model, asks, resolution=at, audio=bool(audio))
+            length += add
+        held(self.model, duration, length, report)
+        write_clip(out, data, self.model, self.name)
+        log.info("veo %s: %d s clip at %s, %d extension(s)", self.model, seconds, resolution, len(plan))
         return Clip(seconds=length, sound=bool(audio))
 
     def run(self, source: types.GenerateVideosSource, config: types.GenerateVideosConfig, job: Job | None,

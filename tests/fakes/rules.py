@@ -424,6 +424,8 @@ TASKS = ("text_to_video", "image_to_video", "reference_to_video", "edit", "exten
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/heic", "image/heif", "image/gif", "image/bmp",
                "image/tiff")
 CONTENT_TYPES = ("text", "image", "video", "audio", "document")
+VIDEO_TYPES = ("video/mp4", "video/mpeg", "video/mpg", "video/mov", "video/avi", "video/x-flv", "video/webm",
+               "video/wmv", "video/3gpp")
 
 
 def _unknown(name: str, where: str) -> str:
@@ -504,11 +506,19 @@ def interaction_problem(body: Any, info: dict[str, Any], model: str) -> str | No
     blocks = contents_of(body.get("input"))
     if isinstance(blocks, str):
         return blocks
-    images = 0
+    images = videos = 0
     for block in blocks:
         kind = block.get("type")
         if kind not in CONTENT_TYPES:
             return f"Invalid value at 'input.content.type': {kind!r}."
+        if kind == "video":
+            videos += 1
+            if block.get("mime_type") not in VIDEO_TYPES:
+                return f"Invalid value at 'input.content.mime_type': {block.get('mime_type')!r}."
+            if ("data" in block) == ("uri" in block):
+                return "a video block carries exactly one of data or uri."
+            if "data" in block and proto_bytes(str(block["data"])) is None:
+                return "Invalid value at 'input.content.data': not base64."
         if kind == "text" and not isinstance(block.get("text"), str):
             return "a text block needs text."
         if kind == "image":
@@ -519,9 +529,14 @@ def interaction_problem(body: Any, info: dict[str, Any], model: str) -> str | No
                 return "an image block carries exactly one of data or uri."
             if "data" in block and proto_bytes(str(block["data"])) is None:
                 return "Invalid value at 'input.content.data': not base64."
+    task = video_config.get("task")
     low, high = info["seconds"]
     if images >= 2:
         high = min(high, 10)  # first and last frame: up to 10 s
+    if task == "extend":  # Vertex's "Extend videos": one video, 3 to 10 s added
+        if videos != 1 or images:
+            return "extend takes one video and no images."
+        low, high = 3, 10
     duration = fmt.get("duration")
     if duration is not None:
         m = re.fullmatch(r"(\d+)s", str(duration))

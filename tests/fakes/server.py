@@ -479,6 +479,14 @@ class FakeGoogle:
                                else [body["response_format"]]) if f.get("type") == "video")
         text = " ".join(b.get("text", "") for b in rules.contents_of(body.get("input")) if isinstance(b, dict))
         seconds = int(str(fmt.get("duration") or "8s").rstrip("s"))
+        if ((body.get("generation_config") or {}).get("video_config") or {}).get("task") == "extend":
+            [video] = [b for b in rules.contents_of(body.get("input")) if b.get("type") == "video"]
+            given = video_seconds(base64.b64decode(video["data"]))
+            if given > 30:  # the longest video Omni extends whole (Vertex's Omni notebook: at most 30 s)
+                problem = f"The input video must be at most 30 seconds long (got {given:.1f} s)."
+                self.refusals.append(("omni", problem))
+                return Reply(400, google_error(400, problem))
+            seconds = round(given) + seconds  # the whole video, extended
         with self.lock:
             iid = f"v1_fake{len(self.interactions) + 1}"
             state = {"id": iid, "model": body["model"], "status": "in_progress", "polls": 0, "seconds": seconds,
