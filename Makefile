@@ -2,17 +2,24 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+BASE := $(VENV)/.installed-base
 STAMP := $(VENV)/.installed
 DEMO_GOAL ?= a 3-scene bedtime story about a cat and a dog
 DEMO_WORKSPACE ?= $(CURDIR)/.demo-workspace
 
 .PHONY: install demo test bench clean
 
-$(STAMP): pyproject.toml
+# `make demo` needs the package alone; `make test` and `make bench` add the dev and cluster extras
+# (Ray, moto, Playwright and the rest), which a first run does not need.
+$(BASE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# setuptools' editable mode always prints a notice about same-named folders (a UserWarning);
 	@# the non-editable build is checked for real warnings by tests/test_install.py.
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e .
+	touch $(BASE)
+
+$(STAMP): $(BASE)
 	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e '.[dev,cluster]'
 	touch $(STAMP)
 
@@ -31,7 +38,7 @@ $(LG_STAMP): $(STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(BASE)
 	$(BIN)/director make "$(DEMO_GOAL)" --backend local --workspace "$(DEMO_WORKSPACE)"
 	@echo "next: put director on your PATH with '. $(VENV)/bin/activate', then try:"
 	@echo "  director runs --workspace $(DEMO_WORKSPACE)"
