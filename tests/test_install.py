@@ -71,3 +71,16 @@ def test_installed_director_makes_a_video_outside_the_repo(wheel, tmp_path):
     final = Path(done.stdout.strip().splitlines()[-1])
     assert final.is_file() and final.stat().st_size > 10_000
     assert "procedural" in (final.parent / "manifest.json").read_text()
+
+
+def test_make_demo_installs_no_extras():
+    # `make -n` prints what a fresh clone's `make demo` would run, without running it.
+    root = Path(__file__).resolve().parent.parent
+    fresh = {"VENV": "/nonexistent-venv", "DEMO_WORKSPACE": "/nonexistent-ws"}
+    plan = subprocess.run(["make", "-n", "-C", str(root), "demo", *(f"{k}={v}" for k, v in fresh.items())],
+                          capture_output=True, text=True, check=True).stdout
+    installs = [line for line in plan.splitlines() if "pip install" in line and "--upgrade pip" not in line]
+    assert installs and all("[" not in line for line in installs), plan  # the package alone
+    test_plan = subprocess.run(["make", "-n", "-C", str(root), "test", *(f"{k}={v}" for k, v in fresh.items())],
+                               capture_output=True, text=True, check=True).stdout
+    assert "'.[dev,cluster]'" in test_plan  # the tests add the extras
