@@ -538,10 +538,13 @@ class Lifecycle:
         header = {"reason": f"replay from {target.config['configurable']['checkpoint_id']}", **self._shape(state)}
         return Continuation(session, graph_input, row.budget_usd, header, config=config)
 
-    def _fork(self, run_id: str, checkpoint_id: str, new_id: str, message: str) -> tuple[Lease, Continuation]:
+    def _fork(self, run_id: str, checkpoint_id: str, new_id: str, say: str) -> tuple[Lease, Continuation]:
         catalog = self._catalog()
         row = catalog.require_run(run_id)
         session = self._run_session(row)
+        from director.revisions import goal_change
+
+        message = say
         with open_checkpointer(self.workspace) as saver:
             graph = self._build(session, saver, BudgetGuard(None, 0.0))
             snapshots = list(graph.get_state_history({"configurable": {"thread_id": run_id}}))
@@ -549,19 +552,33 @@ class Lifecycle:
             whole = started(source)
             # A checkpoint from before the first step holds no state yet: the fork starts from the goal.
             state = DirectorState.model_validate(source.values) if whole else self._initial_state(row)
+            options_json, regoal = row.options_json, False
+            if message and (state.storyboard is None or not state.storyboard.scenes) and \
+                    (early := goal_change(message)) is not None:
+                # Before the story: a change of the goal itself (frame shape, voice, music, captions, cards,
+                # transitions) is made to the goal, and the run goes on from there as it would have.
+                check_voice(session.backends.voice, early.get("voice"))
+                state = state.model_copy(update={"goal": state.goal.model_copy(update=early)})
+                options = json.loads(row.options_json or "{}")
+                if "goal" in options:
+                    options["goal"] = state.goal.model_dump(mode="json")
+                    options_json = json.dumps(options)
+                message, regoal = "", True
             change = self._check_revision(session, state, message) if message else None
             values = state.model_dump()
             values.update(run_id=new_id, status="running", error=None, outputs={})
             values["messages"] = [Message.model_validate(m) for m in values["messages"]]
-            if message:
-                values["messages"].append(Message(role="user", text=message, intent="revision"))
+            if message or regoal:
+                if message:
+                    values["messages"].append(Message(role="user", text=message, intent="revision"))
                 values["approved"] = False
-                as_node = "tools"  # the brain reads the change next
+                as_node = "tools"  # the brain reads the change (or plans for the changed goal) next
             else:
                 as_node = {("tools",): "gate", ("gate",): "brain", ("finish",): "brain"}.get(tuple(source.next), "tools")
-            if as_node == "brain":
-                values["calls"] = []
-            catalog.create_run(RunRow(id=new_id, goal=row.goal, options_json=row.options_json, backend=row.backend,
+            if tuple(source.next) == ("finish",):
+                values["calls"] = []  # as if the brain had just planned nothing more: on to publishing
+            # (A fork at the gate keeps its batch: as if the brain had just asked for it, so the gate sees it.)
+            catalog.create_run(RunRow(id=new_id, goal=row.goal, options_json=options_json, backend=row.backend,
                                       pid=os.getpid(), host=socket.gethostname(), budget_usd=row.budget_usd, parent_run=run_id,
                                       parent_checkpoint=source.config["configurable"]["checkpoint_id"]))
             lease = Lease(catalog, new_id, "fork").acquire()
@@ -570,7 +587,7 @@ class Lifecycle:
                 graph.update_state({"configurable": {"thread_id": new_id}}, values, as_node=as_node)
             else:
                 graph_input = DirectorState.model_validate(values)
-        header = {"reason": f"fork of {run_id} at {checkpoint_id}" + (f": {message}" if message else ""),
+        header = {"reason": f"fork of {run_id} at {checkpoint_id}" + (f": {say}" if say else ""),
                   **self._shape(state, change)}
         return lease, Continuation(session, graph_input, row.budget_usd, header)
 
@@ -830,8 +847,9 @@ class Lifecycle:
         if not isinstance(session.providers.brain, LocalBrain):
             return None
         if state.storyboard is None or not state.storyboard.scenes:
-            raise InputError(f"that point of run {state.run_id} comes before the story exists, so there is nothing "
-                             f"to change yet: fork from a later checkpoint (see director history {state.run_id})")
+            raise InputError(f"that point of run {state.run_id} comes before the story exists: only the frame shape, "
+                             f"voice, music, captions, cards or transitions can change there; for the rest, fork from "
+                             f"a later checkpoint (see director history {state.run_id})")
         change = parse(message, state.storyboard)
         if change is None:
             raise InputError(f"I can't do that offline: {message!r}. {HELP}")

@@ -202,17 +202,12 @@ def parse(message: str, board: Storyboard) -> dict[str, Any] | None:
         return {"updates": [{"scene": n, "image_prompt": _replace_light(base, change)}]}
     if (look := _look(text, board)) is not None:
         return {"characters": [look]}
-    if m := re.match(r"^(?:please\s+)?(?:add\s+an?\s+|close\s+(?:on|with)\s+an?\s+)?end\s+card\s*(?::|saying|that says|with)?\s*[\"“']?(.+?)[\"”']?\s*$",
-                     text, re.I):
-        words = " ".join(m.group(1).split())
-        if words.lower() not in ("", "no", "none"):
-            if len(words) > 120:
-                raise InputError("an end card holds at most 120 characters")
-            return {"finish": {"end_card": words}}
+    if (card := _end_card(text)) is not None:
+        return {"finish": {"end_card": card}}
     if (finish := _finish(low)) is not None:
         return {"finish": finish}
-    if m := re.match(r"^(?:use\s+|change\s+the\s+|set\s+the\s+)?voice\s+(?:to\s+)?([\w.-]+)[.!]?$", text, re.I):
-        return {"voice": m.group(1)}
+    if (voice := _voice(text)) is not None:
+        return {"voice": voice}
     if m := re.search(r"\b(shorter|longer)\b.*\bnarration\b|\bnarration\b.*\b(shorter|longer)\b", low):
         longer = (m.group(1) or m.group(2)) == "longer"
         updates = []
@@ -231,7 +226,44 @@ def parse(message: str, board: Storyboard) -> dict[str, Any] | None:
     if m := re.search(r"\b(faster|slower|quicker)\b", low):
         if "narrat" in low or "speak" in low or "talk" in low or "read" in low or low in ("faster", "slower"):
             return {"pace": 1.25 if m.group(1) in ("faster", "quicker") else 0.85}
-    for pattern, aspect in ASPECTS:
-        if pattern.search(low):
-            return {"aspect": aspect}
+    if (aspect := _aspect(low)) is not None:
+        return {"aspect": aspect}
     return None
+
+
+def goal_change(message: str) -> dict[str, Any] | None:
+    """A change that belongs to the goal rather than the story (the frame shape, the voice, the music, captions,
+    cards and transitions), as Goal fields to update; None if the message asks for anything else. These apply at
+    any point of a run, before its story exists too."""
+    text = " ".join(message.strip().split())
+    low = text.lower().rstrip(".!")
+    if (card := _end_card(text)) is not None:
+        return {"end_card": card}
+    if (finish := _finish(low)) is not None:
+        return {k: (None if k == "end_card" and v == "" else v) for k, v in finish.items()}
+    if (voice := _voice(text)) is not None:
+        return {"voice": voice}
+    if (aspect := _aspect(low)) is not None:
+        return {"aspect": aspect}
+    return None
+
+
+def _end_card(text: str) -> str | None:
+    """The words of an end card the message asks for ("end card saying The End"), or None."""
+    m = re.match(r"^(?:please\s+)?(?:add\s+an?\s+|close\s+(?:on|with)\s+an?\s+)?end\s+card\s*(?::|saying|that says|"
+                 r"with)?\s*[\"“']?(.+?)[\"”']?\s*$", text, re.I)
+    words = " ".join(m.group(1).split()) if m else ""
+    if words.lower() in ("", "no", "none"):
+        return None
+    if len(words) > 120:
+        raise InputError("an end card holds at most 120 characters")
+    return words
+
+
+def _voice(text: str) -> str | None:
+    m = re.match(r"^(?:use\s+|change\s+the\s+|set\s+the\s+)?voice\s+(?:to\s+)?([\w.-]+)[.!]?$", text, re.I)
+    return m.group(1) if m else None
+
+
+def _aspect(low: str) -> str | None:
+    return next((aspect for pattern, aspect in ASPECTS if pattern.search(low)), None)

@@ -49,20 +49,21 @@ def test_fork_from_every_checkpoint_applies_or_refuses_the_change(approved_run, 
     for i, row in enumerate(rows):
         result = run_cli(capsys, "fork", "owl", "--from", row["checkpoint"], "--say", "now 9:16", "--run-id",
                          f"fork{i}", "--workspace", str(ws))
-        if result.code == 2:
-            assert "comes before the story exists, so there is nothing to change yet" in result.err
-            outcomes.append("refused")
-            continue
-        assert result.code == 0, (row, result.err)
+        assert result.code == 0, (row, result.err)  # a change of shape applies anywhere, before the story too
         assert "· 9:16" in result.err.splitlines()[0]  # the header shows the shape it is making
         if "paused for approval" in result.err:  # a fork from before the approval asks for its own
             result = run_cli(capsys, "resume", f"fork{i}", "--approve", "yes", "--workspace", str(ws))
             assert result.code == 0, (row, result.err)
         check_final(Path(result.last_line), size=(720, 1280), cues=2)
         manifest = json.loads((ws / "runs" / f"fork{i}" / "manifest.json").read_text())
-        assert manifest["aspect"] == "9:16" and manifest["goal"]["aspect"] == "16:9"
-        outcomes.append("applied")
-    assert "applied" in outcomes and "refused" in outcomes  # both kinds of checkpoint were tried
+        assert manifest["aspect"] == "9:16"
+        # Before the story, the goal itself changes; after it, a revision of the storyboard does.
+        outcomes.append("goal" if manifest["goal"]["aspect"] == "9:16" else "revision")
+    assert "goal" in outcomes and "revision" in outcomes  # both kinds of checkpoint were tried
+    # A change to the story itself still needs one to change.
+    result = run_cli(capsys, "fork", "owl", "--from", rows[-1]["checkpoint"], "--say", "make scene 2 at night",
+                     "--run-id", "early-night", "--workspace", str(ws))
+    assert result.code == 2 and "comes before the story exists: only the frame shape, voice, music" in result.err
 
 
 def test_a_fork_without_a_change_from_the_very_first_checkpoint_runs_whole(approved_run, capsys, fast):
@@ -81,3 +82,14 @@ def test_an_unknown_voice_is_refused_at_say_and_the_run_stays_whole(approved_run
     assert "unknown voice 'en_US-amy-medium' for the local voice backend" in result.err
     status = {r["id"]: r["status"] for r in json.loads(run_cli(capsys, "runs", "--workspace", str(ws), "--json").out)}
     assert status["fox"] == "done"
+
+
+def test_a_fork_without_a_change_finishes_from_every_checkpoint(approved_run, capsys, fast):
+    ws = approved_run
+    for i, row in enumerate(r for r in checkpoints(capsys, ws, "owl") if r["node"] != "fork"):
+        result = run_cli(capsys, "fork", "owl", "--from", row["checkpoint"], "--run-id", f"plain{i}", "--workspace",
+                         str(ws))
+        if "paused for approval" in result.err:
+            result = run_cli(capsys, "resume", f"plain{i}", "--approve", "yes", "--workspace", str(ws))
+        assert result.code == 0, (row, result.err)  # a fork at the gate once lost its batch and ended with no video
+        check_final(Path(result.last_line), cues=2)
