@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 # models. Set before anything imports langgraph.
 os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
 
-__version__ = "0.1.0"
+from director.version import __version__
 __all__ = ["Director", "Goal", "Run", "__version__"]
 
 if TYPE_CHECKING:

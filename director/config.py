@@ -200,18 +200,6 @@ class Settings(BaseSettings):
                                  f"not {value.split('?')[0]!r}")
         return value or None
 
-    @field_validator("brain_backend", "story_backend", "image_backend", "voice_backend", "motion_backend",
-                     "edit_backend", "vision_backend", "music_backend")
-    @classmethod
-    def _known_provider(cls, value: str | None, info: Any) -> str | None:
-        from director.backends import check_provider
-
-        try:
-            check_provider(info.field_name.removesuffix("_backend"), value)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
-        return value
-
     def has_gemini_key(self) -> bool:
         return bool(self.gemini_api_key and self.gemini_api_key.get_secret_value())
 

@@ -647,7 +647,7 @@ class Lifecycle:
 
         submit = None
         if self.settings.ray():
-            from director.cluster import submit
+            from director.tasks import submit
         return Runner(settings=session.settings, backends=session.backends, store=session.store,
                       catalog=session.catalog, tools=registry(), prices=session.prices, budget=budget, stop=stop,
                       cluster=submit, family=session.family)

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from director import __version__
+from director.version import __version__
 from director.backends import Backends
 from director.brain import Brain
 from director.config import Settings

@@ -111,7 +111,7 @@ class Runner:
         self.prices = prices or Prices()
         self.budget = budget or BudgetGuard(None, 0.0)
         self.cluster = cluster
-        """Sends a call to the Ray cluster (director.cluster.submit), or None to run calls here."""
+        """Sends a call to the Ray cluster (director.tasks.submit), or None to run calls here."""
         self.family = family
 
     def meter(self, emit: Emit, call_id: str, tool: str, label: str, tier: str = "standard") -> CallMeter:

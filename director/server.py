@@ -37,9 +37,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from director import __version__, uploads
+from director import uploads
 from director.errors import ConfigError, DirectorError, InputError, RunStateError, StorageError, UnknownRun
 from director.backends.local.music import MOODS
+from director.version import __version__
 from director.goals import MAX_SCENES, MAX_SECONDS, MAX_SEED, MIN_SECONDS, RUN_ID
 from director.lease import effective_status
 from director.secrets import register, scrub

@@ -233,7 +233,7 @@ def test_the_local_check_measures_likeness(tmp_path):
 
 def test_the_painter_draws_each_character_from_its_sheet(tmp_path):
     """The sheet, not the words, sets the colours: a sheet painted blue makes a blue cat in the scene."""
-    from director.backends.local.image import boxes_of
+    from director.backends.local.marks import boxes_of
 
     blue = sheet("Luna", "cat", "a blue cat with a yellow scarf", tmp_path / "blue.png")
     picture = still("Luna in the meadow, midday", "Luna (cat): a ginger cat", tmp_path / "s.png",
@@ -261,7 +261,7 @@ def test_the_cast_s_looks_do_not_set_the_scene(tmp_path):
 
 
 def test_a_role_is_drawn_as_a_person(tmp_path):
-    from director.backends.local.image import boxes_of
+    from director.backends.local.marks import boxes_of
 
     picture = still("the lighthouse keeper climbs the stairs, night",
                     "the lighthouse keeper (lighthouse keeper): round glasses, a long green scarf", tmp_path / "k.png")
@@ -272,7 +272,7 @@ def test_a_role_is_drawn_as_a_person(tmp_path):
 @pytest.mark.parametrize("aspect", [(1280, 720), (720, 1280)])
 def test_characters_stay_in_frame_through_every_camera_move(tmp_path, aspect):
     """The painter notes where each character is; every pan and zoom keeps them all whole."""
-    from director.backends.local.image import boxes_of
+    from director.backends.local.marks import boxes_of
     from director.backends import MOTIONS
     from director.backends.local.motion import camera, keep_box
 
@@ -347,7 +347,7 @@ def test_a_look_revision_offline(tmp_path):
 
 def test_ads_documentaries_and_how_tos_show_their_subject(tmp_path):
     """The painter draws what a goal without characters is about: people, a shop, bees, a volcano."""
-    from director.backends.local.image import boxes_of
+    from director.backends.local.marks import boxes_of
 
     def near(path: Path, colour: tuple[int, int, int], tolerance: int = 30) -> int:
         with Image.open(path) as im:

@@ -8,7 +8,7 @@ import json
 import pytest
 from PIL import Image
 
-from director.backends.local.image import boxes_of
+from director.backends.local.marks import boxes_of
 from director.backends.local.story import CAMERA, NARRATORS, camera_move, write_local_story
 from tests.helpers import db_rows
 

@@ -58,9 +58,9 @@ def test_a_new_provider_is_one_registry_entry(monkeypatch, tmp_path):
 
 def test_an_unknown_provider_is_one_line_naming_the_choices(monkeypatch):
     monkeypatch.setenv("DIRECTOR_MOTION_BACKEND", "sora")
-    with pytest.raises(ConfigError) as caught:
-        load_settings()
-    assert str(caught.value) == "bad setting motion_backend: 'sora' is not a motion provider; use one of: local, omni, veo"
+    with pytest.raises(ConfigError) as caught:  # checked where the registry is, when a run's providers are chosen
+        build_providers(load_settings(), "local", None)
+    assert str(caught.value) == "DIRECTOR_MOTION_BACKEND: 'sora' is not a motion provider; use one of: local, omni, veo"
 
 
 def test_the_registry_decorator_registers(monkeypatch):

@@ -25,7 +25,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 from pydantic import BaseModel, Field, ValidationError
 
-from director.backends import IMG_REF, image_refs
+from director.backends.base import IMG_REF, image_refs
 from director.brain.conversation import Call, Text, conversation
 from director.config import Settings
 from director.errors import ConfigError, ProviderError, SafetyBlocked, UnsureStart

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from director.backends import Clip, Job, held, write_clip
+from director.backends.base import Clip, Job, held, write_clip
 from director.backends.gemini import GoogleClient, aspect_of
 from director.errors import ProviderError, SafetyBlocked
 from director.limits import record_track, record_video

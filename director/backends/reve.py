@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from director.backends import image_refs
+from director.backends.base import image_refs
 from director.backends.gemini import aspect_of, save_png
 from director.config import Settings
 from director.errors import BudgetExceeded, ConfigError, ProviderError, SafetyBlocked

@@ -16,7 +16,7 @@ from typing import Any
 
 from google.genai import types
 
-from director.backends import Clip, Job, held, write_clip
+from director.backends.base import Clip, Job, held, write_clip
 from director.backends.gemini import GoogleClient, aspect_of, whole_wav
 from director.errors import NeedsVertex, ProviderError, SafetyBlocked, UnsureStart
 from director.limits import record_track, record_video

@@ -137,7 +137,7 @@ BACKGROUND_WORDS = re.compile(r"(onto|into|in|on|over|background|backdrop|scene|
 
 def remix_roles(prompt: str, count: int) -> tuple[int, int]:
     """(subject, background) image numbers from the prompt's <img>N</img> references."""
-    from director.backends import image_refs
+    from director.backends.base import image_refs
 
     refs = [(int(m.group(1)), m.start()) for m in image_refs(prompt, count)]
     distinct = list(dict.fromkeys(n for n, _ in refs))

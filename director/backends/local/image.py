@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
+from director.backends.local.marks import BOXES_KEY, FIGURE_KEY, figure_signature
+
 RGB = tuple[int, int, int]
 SS = 2  # supersampling factor: paint big, shrink with LANCZOS for clean edges
 
@@ -941,7 +943,6 @@ class Painter:
 
 
 SHEET_BACKGROUND: RGB = (226, 226, 230)
-FIGURE_KEY, BOXES_KEY = "director:figure", "director:boxes"
 """PNG text chunks the painter writes: a sheet's figure (kind and colours), and where each character is."""
 
 
@@ -958,8 +959,6 @@ def sheet_spec(path: Path) -> dict[str, object]:
         if FIGURE_KEY in text:
             return dict(json.loads(text[FIGURE_KEY]))
         pixels = np.asarray(im.convert("RGB"))
-    from director.backends.local.vision import figure_signature
-
     signature = figure_signature(pixels, None)
     return {"body": list(signature[0][0]) if signature else None, "accent": None, "kind": None}
 
@@ -1059,15 +1058,6 @@ def save_png(image: Image.Image, info: dict[str, str], out: Path) -> None:
     image.save(out, format="PNG", optimize=False, pnginfo=meta)
 
 
-def boxes_of(image: Image.Image) -> dict[str, list[int]]:
-    """Where the painter drew each character in this picture (empty for any other picture)."""
-    import json
-
-    text = getattr(image, "text", {}) or {}
-    try:
-        return {str(k): [int(v) for v in box] for k, box in json.loads(text.get(BOXES_KEY, "{}")).items()}
-    except (ValueError, TypeError, AttributeError):
-        return {}
 
 
 class LocalIllustrator:

@@ -184,7 +184,7 @@ class KenBurns:
 
         from director.media import render_slot
 
-        from director.backends.local.image import boxes_of
+        from director.backends.local.marks import boxes_of
 
         with render_slot(self.jobs):
             with Image.open(image) as im:

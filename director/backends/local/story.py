@@ -400,7 +400,7 @@ def direct(draft: StoryDraft, genre: str) -> StoryDraft:
     """The writer's direction for the camera and the voice: a shot and a motion line per scene (an opening
     wide shot, closer as the story goes, wide again at the end; one camera move each, varied), and the
     narrator's persona for the genre."""
-    from director.backends import MOTIONS
+    from director.backends.base import MOTIONS
 
     scenes = []
     for i, scene in enumerate(draft.scenes):

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from director.backends.local.marks import Box, boxes_of, figure_signature
 from director.prompting import render
 
 log = logging.getLogger(__name__)
@@ -166,31 +167,8 @@ def frame_features(image: Path) -> dict[str, str]:
             "subject": f"{busy} scene with its main interest {focus}"}
 
 
-Box = list[int]
-Signature = list[tuple[tuple[int, int, int], float]]
 
 
-def figure_signature(pixels: np.ndarray, box: Box | None) -> Signature:
-    """The main colours of a figure drawn on a plain background: (colour, share of the figure), at most 4.
-
-    The background is the colour of the picture's border; the figure is what differs from it."""
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]).astype(np.int32)
-    background = np.median(border, axis=0)
-    region = pixels if box is None else pixels[box[1]:box[3], box[0]:box[2]]
-    flat = region.reshape(-1, 3).astype(np.int32)
-    figure = flat[np.abs(flat - background).sum(axis=1) > 40]
-    if len(figure) == 0:
-        return []
-    codes = (figure[:, 0] // 32) * 64 + (figure[:, 1] // 32) * 8 + figure[:, 2] // 32
-    counts = np.bincount(codes, minlength=512)
-    found: Signature = []
-    for code in np.argsort(-counts)[:4]:
-        share = counts[code] / len(figure)
-        if share < 0.06:
-            break
-        mean = figure[codes == code].mean(axis=0)
-        found.append(((int(mean[0]), int(mean[1]), int(mean[2])), float(share)))
-    return found
 
 
 def colour_matches(pixels: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
@@ -282,8 +260,6 @@ class LocalVision:
         The local painter notes where it drew each character (a PNG text chunk); for any other
         still the character is searched for."""
         from PIL import Image
-
-        from director.backends.local.image import boxes_of
 
         with Image.open(image) as im:
             boxes = boxes_of(im)

@@ -1,0 +1,77 @@
+"""The house has no import cycles: every import of the package, function-level ones included (only those under
+`if TYPE_CHECKING:` are left out, since they never run), read from the source, forms a graph without a loop."""
+
+from __future__ import annotations
+
+import ast
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDERS = {"director": ROOT / "director", "director.tools": ROOT / "tools"}
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for package, folder in FOLDERS.items():
+        for path in folder.rglob("*.py"):
+            parts = [p for p in path.relative_to(folder).with_suffix("").parts if p != "__init__"]
+            found[".".join([package, *parts])] = path
+    return found
+
+
+def imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
+    """The package's modules that `name` imports, wherever in the file (a submodule's own package excepted:
+    Python runs it first anyway, so only the package importing the submodule back would make a loop)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {id(n) for node in ast.walk(tree)
+                   if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+                   for sub in node.body for n in ast.walk(sub)}
+
+    def module_of(dotted: str) -> str | None:
+        while dotted and dotted not in known:
+            dotted = dotted.rpartition(".")[0]
+        return dotted or None
+
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            targets = [module_of(alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([node.module] if node.module else [])])
+            targets = [module_of(f"{base}.{alias.name}") if f"{base}.{alias.name}" in known else module_of(base)
+                       for alias in node.names]
+        else:
+            continue
+        found |= {t for t in targets if t and t != name}
+    return found
+
+
+def test_the_package_has_no_import_cycle():
+    known = modules()
+    graph = {name: imports(name, path, known) for name, path in known.items()}
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as exc:
+        pytest.fail("an import cycle: " + " -> ".join(exc.args[1]))
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("from director.cluster import fingerprint\n", {"director.cluster"}),
+    ("def f():\n    from director import cluster\n", {"director.cluster"}),  # function-level counts
+    ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from director.cluster import Executed\n", set()),
+    ("from . import cluster\n", {"director.cluster"}),
+])
+def test_the_walk_sees_every_kind_of_import(tmp_path, source, expected):
+    path = tmp_path / "probe.py"
+    path.write_text(source)
+    known = {**modules(), "director.probe": path}
+    assert imports("director.probe", path, known) == expected
