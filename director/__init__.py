@@ -10,6 +10,15 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
 
 from director.version import __version__
+
+# A source checkout keeps tools/ and prompts/ beside director/ (an install maps them into the package, see
+# pyproject.toml). Imported from the checkout itself, by anything that has the checkout on its path (a Ray
+# worker started there, `python -c` in it), the package finds them there too.
+_here = os.path.dirname(os.path.abspath(__file__))
+_checkout = os.path.dirname(_here)
+if not os.path.isdir(os.path.join(_here, "tools")) and os.path.isfile(os.path.join(_checkout, "tools", "__init__.py")) \
+        and os.path.isfile(os.path.join(_checkout, "pyproject.toml")):
+    __path__.append(_checkout)
 __all__ = ["Director", "Goal", "Run", "__version__"]
 
 if TYPE_CHECKING:

@@ -48,8 +48,10 @@ def test_wheel_installs_only_the_director_package(wheel):
         assert needed in names
 
 
-def test_installed_director_makes_a_video_outside_the_repo(wheel, tmp_path):
-    venv = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """A venv with the wheel installed (not editable), its dependencies borrowed from this one."""
+    venv = tmp_path_factory.mktemp("installed") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     target_purelib = Path(subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -58,7 +60,11 @@ def test_installed_director_makes_a_video_outside_the_repo(wheel, tmp_path):
     (target_purelib / "_deps_from_test_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
                     "--no-deps", "--no-index", str(wheel)], check=True, capture_output=True)
+    return venv
 
+
+def test_installed_director_makes_a_video_outside_the_repo(installed, tmp_path):
+    venv = installed
     where = subprocess.run([str(venv / "bin" / "python"), "-c",
                             "import director, director.tools, director.prompts; print(director.__file__)"],
                            cwd=tmp_path, check=True, capture_output=True, text=True).stdout.strip()
@@ -84,3 +90,16 @@ def test_make_demo_installs_no_extras():
     test_plan = subprocess.run(["make", "-n", "-C", str(root), "test", *(f"{k}={v}" for k, v in fresh.items())],
                                capture_output=True, text=True, check=True).stdout
     assert "'.[dev,cluster]'" in test_plan  # the tests add the extras
+
+
+def test_the_package_imports_whole_from_inside_a_source_checkout(installed):
+    # A Ray worker started in the checkout has it on its path, so `director` is the checkout's folder, where
+    # tools/ and prompts/ sit beside director/ instead of inside it: the package still finds them.
+    probe = ("import director, director.tools, director.prompts\n"
+             "from importlib.resources import files\n"
+             "assert director.tools.registry()['create_image']\n"
+             "assert files('director.prompts').joinpath('image.md').is_file()\n"
+             "print(director.__file__)")
+    done = subprocess.run([str(installed / "bin" / "python"), "-c", probe], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(REPO / "director" / "__init__.py")  # the checkout's, not the install's
