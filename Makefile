@@ -44,8 +44,9 @@ demo: $(BASE)
 	@echo "  director runs --workspace $(DEMO_WORKSPACE)"
 	@echo "  director make \"a 3-scene story about a fox and an owl\" --approve"
 
+# Two workers on the machine's two cores; one test file or -k runs alone: .venv/bin/python -m pytest -q FILE
 test: $(STAMP) $(LG_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -11,6 +11,11 @@ CLUSTER_ENV = ("DIRECTOR_DATABASE_URL", "DIRECTOR_ASSETS_URL", "DIRECTOR_RAY_ADD
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        # Under pytest-xdist (make test runs two workers), the Ray cluster's tests share one worker and so one
+        # cluster: two local Ray clusters on one machine would contend for its ports and cores.
+        if "ray_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("ray"))
     if os.environ.get("RUN_LIVE") == "1":
         return
     skip = pytest.mark.skip(reason="calls a real cloud API; set RUN_LIVE=1")

@@ -80,7 +80,7 @@ def test_a_truncated_veo_clip_fails_its_scene_and_resume_makes_it(fake, capsys, 
     args = ("--workspace", str(workspace))
     result = run_cli(capsys, "make", "a fox", "--scenes", "1", "--backend", "vertex", "--budget", "5",
                      "--run-id", "veo", "--resolution", "720p", *args)
-    assert result.code == 1 and "Veo returned a damaged clip" in result.err
+    assert result.code == 1 and "veo-3.1-generate-001 returned a damaged clip" in result.err
     assert len(fake.calls("veo")) == 1  # a damaged clip is not asked for again on its own: it was paid for
     fake.set_chaos(7, rate=0.0)
     result = run_cli(capsys, "resume", "veo", *args)
