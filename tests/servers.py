@@ -57,6 +57,22 @@ def uvicorn_thread(app: object, port: int | None = None) -> Iterator[tuple[str, 
         thread.join(30)
 
 
+@contextlib.contextmanager
+def local_studio(root: Path, monkeypatch: object, *, workers: int) -> Iterator[tuple[str, object]]:
+    """A studio on the local backend (fast encodes), its workspace in `root`, served by uvicorn_thread:
+    (its URL, the app). On the way out its runs are stopped and waited for."""
+    from director.server import create_app
+
+    for name, value in (("DIRECTOR_HOME", str(root / "home")), ("DIRECTOR_FPS", "12"),
+                        ("DIRECTOR_X264_PRESET", "ultrafast")):
+        monkeypatch.setenv(name, value)  # type: ignore[attr-defined]
+    app = create_app(workspace=root / "ws", workers=workers, backend="local")
+    with uvicorn_thread(app) as (url, _):
+        yield url, app
+        for run in app.state.studio.director.lifecycle.stop_all():
+            run.wait_quietly(60)
+
+
 def _wait_port(port: int, proc: subprocess.Popen | None, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -72,8 +72,8 @@ def test_a_blocked_clip_becomes_that_scene_s_ken_burns_move(fake, capsys, worksp
     assert manifest["status"] == "done"
 
 
-def test_veo_flows_into_the_next_scene_and_extends_a_long_scene(fake, capsys, workspace, fast, monkeypatch):
-    long_line = "This is the first scene, and it goes on and on " + "with many more gentle words " * 6 + "."
+def story_with_a_long_first_scene(fake, words: int) -> None:
+    long_line = "This is the first scene, and it goes on and on " + "with many more gentle words " * words + "."
     fake.enqueue("story", lambda req: {"candidates": [{"content": {"role": "model", "parts": [{"text": json.dumps({
         "title": "T", "art_style": "gouache", "narrator": "a calm voice", "characters": [], "places": [],
         "scenes": [{"image_prompt": "a meadow, scene 1,", "shot": "wide shot, eye level",
@@ -81,6 +81,10 @@ def test_veo_flows_into_the_next_scene_and_extends_a_long_scene(fake, capsys, wo
                    {"image_prompt": "a hill, scene 2,", "shot": "close-up, low angle",
                     "motion": "clouds drift; slow push in; a breeze; a bell", "narration": "A short one."}]})}]},
         "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 10}})
+
+
+def test_veo_flows_into_the_next_scene_and_extends_a_long_scene(fake, capsys, workspace, fast, monkeypatch):
+    story_with_a_long_first_scene(fake, 6)
     result = make(capsys, workspace, "--backend", "vertex", "--run-id", "flow", "--resolution", "720p", "--flow")
     assert result.code == 0, result.err
     manifest = check_final(Path(result.last_line), cues=2)
@@ -109,17 +113,6 @@ def test_flex_quotes_about_half_and_sends_only_what_can_wait(fake, capsys, works
     manifest = manifest_of(workspace, "flex")
     [story] = [c for c in manifest["calls"] if c["tool"] == "write_story"]
     assert manifest["goal"]["tier"] == "flex" and story["cost_usd"] > 0
-
-
-def story_with_a_long_first_scene(fake, words: int) -> None:
-    long_line = "This is the first scene, and it goes on and on " + "with many more gentle words " * words + "."
-    fake.enqueue("story", lambda req: {"candidates": [{"content": {"role": "model", "parts": [{"text": json.dumps({
-        "title": "T", "art_style": "gouache", "narrator": "a calm voice", "characters": [], "places": [],
-        "scenes": [{"image_prompt": "a meadow, scene 1,", "shot": "wide shot, eye level",
-                    "motion": "grass sways; slow pan left; wind; a bird calls", "narration": long_line},
-                   {"image_prompt": "a hill, scene 2,", "shot": "close-up, low angle",
-                    "motion": "clouds drift; slow push in; a breeze; a bell", "narration": "A short one."}]})}]},
-        "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 10}})
 
 
 def test_omni_extends_a_scene_longer_than_its_longest_clip(fake, capsys, workspace, fast):

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import uvicorn_thread
+from tests.servers import local_studio, uvicorn_thread
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 GOAL = "a 1-scene story about a fox"
@@ -23,16 +23,8 @@ GOAL = "a 1-scene story about a fox"
 
 @pytest.fixture
 def studio(tmp_path, monkeypatch):
-    from director.server import create_app
-
-    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DIRECTOR_FPS", "12")
-    monkeypatch.setenv("DIRECTOR_X264_PRESET", "ultrafast")
-    app = create_app(workspace=tmp_path / "ws", workers=1, backend="local")
-    with uvicorn_thread(app) as (url, _):
+    with local_studio(tmp_path, monkeypatch, workers=1) as (url, _):
         yield url
-        for run in app.state.studio.director.lifecycle.stop_all():
-            run.wait_quietly(60)
 
 
 def own(url: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import uvicorn_thread
+from tests.servers import local_studio, uvicorn_thread
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -23,13 +23,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is n
 
 @pytest.fixture
 def studio_url(tmp_path, monkeypatch):
-    from director.server import create_app
-
-    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DIRECTOR_FPS", "12")
-    monkeypatch.setenv("DIRECTOR_X264_PRESET", "ultrafast")
-    app = create_app(workspace=tmp_path / "ws", workers=2, backend="local")
-    with uvicorn_thread(app) as (url, _):
+    with local_studio(tmp_path, monkeypatch, workers=2) as (url, _):
         yield url
 
 

@@ -511,22 +511,14 @@ def interaction_problem(body: Any, info: dict[str, Any], model: str) -> str | No
         kind = block.get("type")
         if kind not in CONTENT_TYPES:
             return f"Invalid value at 'input.content.type': {kind!r}."
-        if kind == "video":
-            videos += 1
-            if block.get("mime_type") not in VIDEO_TYPES:
-                return f"Invalid value at 'input.content.mime_type': {block.get('mime_type')!r}."
-            if ("data" in block) == ("uri" in block):
-                return "a video block carries exactly one of data or uri."
-            if "data" in block and proto_bytes(str(block["data"])) is None:
-                return "Invalid value at 'input.content.data': not base64."
         if kind == "text" and not isinstance(block.get("text"), str):
             return "a text block needs text."
-        if kind == "image":
-            images += 1
-            if block.get("mime_type") not in IMAGE_TYPES:
+        if kind in ("image", "video"):
+            images, videos = images + (kind == "image"), videos + (kind == "video")
+            if block.get("mime_type") not in (IMAGE_TYPES if kind == "image" else VIDEO_TYPES):
                 return f"Invalid value at 'input.content.mime_type': {block.get('mime_type')!r}."
             if ("data" in block) == ("uri" in block):
-                return "an image block carries exactly one of data or uri."
+                return f"{'an' if kind == 'image' else 'a'} {kind} block carries exactly one of data or uri."
             if "data" in block and proto_bytes(str(block["data"])) is None:
                 return "Invalid value at 'input.content.data': not base64."
     task = video_config.get("task")
