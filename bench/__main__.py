@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench import api, checkpoints, cluster, detect, fanout, kenburns, render
+from bench import api, checkpoints, cluster, detect, fanout, kenburns, render, startup
 from bench.common import Options, Report
 
 BENCHES = {"render": render.main, "fanout": fanout.main, "checkpoints": checkpoints.main, "detect": detect.main,
-           "kenburns": kenburns.main, "api": api.main, "cluster": cluster.main}
+           "kenburns": kenburns.main, "api": api.main, "startup": startup.main, "cluster": cluster.main}
 
 
 def main() -> None:
