@@ -35,6 +35,7 @@ from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from director import uploads
@@ -56,6 +57,8 @@ MAX_SOURCES = 8
 MAX_TEXT_CHARS = 2000
 SHA256 = re.compile(r"[0-9a-f]{64}")
 POLL_S = 0.25
+FINISH_GRACE_S = 2.0
+"""How long an event stream waits for a settled run's last events (run_finished is written after its status)."""
 """How often an event stream looks for new rows in the catalog."""
 STOP_GRACE_S = 1.0
 """On SIGTERM, how long runs get to reach their next step before they are marked interrupted regardless."""
@@ -71,7 +74,7 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 Aspect = Literal[tuple(ASPECT_SIZES)]  # type: ignore[valid-type]
 Motion = Literal[tuple(MOTION_CHOICES)]  # type: ignore[valid-type]
-RunId = Field(None, pattern=RUN_ID.pattern + "$", max_length=64, description="Your own id for the run.")
+RunId = Field(None, pattern="^" + RUN_ID.pattern + "$", max_length=64, description="Your own id for the run.")
 
 
 class Strict(BaseModel):
@@ -160,13 +163,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody}
                                            for code in (400, 401, 403, 404, 409, 413, 415, 421, 422)}
 
 
-def without_paths(text: Any, root: str | Path) -> Any:
-    """A message as the HTTP face shows it: the server's workspace (where its files live) is `<workspace>`."""
-    if not isinstance(text, str) or not text:
-        return text
+def without_paths(value: Any, root: str | Path) -> Any:
+    """A value as the HTTP face shows it: the server's workspace (where its files live) is `<workspace>`, in
+    a message and in every string of a nested event."""
+    if isinstance(value, dict):
+        return {k: without_paths(v, root) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_paths(v, root) for v in value]
+    if not isinstance(value, str) or not value:
+        return value
     for path in sorted({str(root), str(Path(root).resolve())}, key=len, reverse=True):
-        text = text.replace(path, "<workspace>")
-    return text
+        value = value.replace(path, "<workspace>")
+    return value
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -221,6 +229,33 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+class Incidents:
+    """An unexpected error is logged once, with an incident id, and answered as one line that says nothing of
+    the server's insides (FastAPI's own handler for Exception re-raises, so the server would log it twice)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:  # noqa: BLE001 - this is the last place an error can be answered
+            incident = secrets.token_hex(4)
+            log.exception("unexpected error %s on %s %s", incident, scope.get("method"), scope.get("path"))
+            if not started:
+                await error(500, f"internal error {incident}: the server's log has the details")(scope, receive, send)
 
 
 class HeadAsGet:
@@ -287,12 +322,14 @@ def loopback(host: str) -> bool:
         return False
 
 
+AUTHORITY = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]+))(?::\d{1,5})?")
+
+
 def host_name(host: str) -> str:
-    """The name in a Host or Origin authority, without its port: 'EXAMPLE.org:80' -> 'example.org', '[::1]:8' -> '::1'."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[1:host.index("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    """The name in a Host or Origin authority, without its port: 'EXAMPLE.org:80' -> 'example.org', '[::1]:8' -> '::1'.
+    Anything else (userinfo, a bare IPv6 address, text after the brackets) is no name: ''."""
+    m = AUTHORITY.fullmatch(host.strip().lower())
+    return (m.group("v6") or m.group("name")) if m else ""
 
 
 class Studio:
@@ -453,6 +490,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
                   description="Turn a goal into a finished video: submit, follow, approve, revise, replay and fork.")
     app.state.studio = studio
     app.state.served = False
+    app.add_middleware(Incidents)  # type: ignore[arg-type]  # innermost: it sees what the routes raise
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)  # type: ignore[arg-type]
     app.add_middleware(HeadAsGet)  # type: ignore[arg-type]
 
@@ -485,6 +523,8 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if path.startswith("/api") and not path.startswith("/api/assets"):
+            response.headers.setdefault("Cache-Control", "no-store")  # runs change; a proxy must not keep them
         return response
 
     @app.post("/api/session", status_code=204, responses=ERRORS, summary="Open a browser session with the token")
@@ -558,7 +598,10 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:  # said up front: refused before a byte is read
             raise uploads.too_large(limit)
-        return await uploads.receive(request.stream(), director.workspace.root, name=name, limit=limit)
+        try:
+            return await uploads.receive(request.stream(), director.workspace.root, name=name, limit=limit)
+        except ClientDisconnect:  # the client went away mid-file: nothing is kept, nothing to log
+            raise InputError("the upload was cut off before its end") from None
 
     @app.post("/api/runs", status_code=201, responses=ERRORS, summary="Make a video from a goal")
     async def create_run(body: RunRequest) -> dict[str, Any]:
@@ -584,7 +627,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
             return []
         for r in rows:
             r.pop("final", None)  # a server path; the run object has the URL
-        return rows  # type: ignore[no-any-return]
+        return without_paths(rows, director.workspace.root)  # type: ignore[no-any-return]
 
     @app.get("/api/runs/{run_id}", responses=ERRORS, summary="One run: status, scenes, approval, final")
     async def get_run(run_id: str) -> dict[str, Any]:
@@ -654,8 +697,11 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         final = state.storyboard.final if state and state.storyboard else None
         if final is None:
             raise HTTPException(404, f"run {run_id} has no final cut yet")
-        path = director.workspace.abspath(final.subtitles.path)
-        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        try:  # from a shared store, this machine fetches (and checks) what it has not cached
+            path = await call(lambda: director.lifecycle.store().path(final.subtitles))
+            text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        except (StorageError, OSError):
+            raise HTTPException(404, f"run {run_id}'s subtitles are missing from the store (director doctor)") from None
         return Response(srt_to_vtt(text), media_type="text/vtt; charset=utf-8")
 
     @app.get("/api/assets/{sha}", responses={**ERRORS, 206: {"description": "Part of the file (Range)"}},
@@ -677,7 +723,9 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         if not path.is_file():
             raise HTTPException(404, f"asset {sha} is missing from the store (director doctor)")
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return AssetFile(path, media_type=media_type, headers={"Cache-Control": "public, max-age=31536000, immutable"})
+        # Immutable (named by its content), but behind a token only this browser may keep it: no shared cache.
+        cache = "private" if studio.token else "public"
+        return AssetFile(path, media_type=media_type, headers={"Cache-Control": f"{cache}, max-age=31536000, immutable"})
 
     web = resources.files("director") / "web"
 
@@ -729,10 +777,18 @@ async def stream_events(director: Any, run_id: str, after: int,
         else:
             row = await asyncio.to_thread(catalog.require_run, run_id)
             if await asyncio.to_thread(effective_status, row, catalog) != "running":
-                # Its last events may have landed between the read above and this look at its status.
-                for event in await asyncio.to_thread(catalog.events, run_id, after=seq):
-                    yield sse(event, director.workspace.root)
-                return
+                # Its last events land just after its status (run_finished follows the mark): wait for them a
+                # little, then end; a run that died says no more.
+                deadline = time.monotonic() + FINISH_GRACE_S
+                while True:
+                    for event in await asyncio.to_thread(catalog.events, run_id, after=seq):
+                        seq = event["seq"]
+                        yield sse(event, director.workspace.root)
+                        if event.get("type") == "run_finished":
+                            return
+                    if time.monotonic() >= deadline or (stopping is not None and stopping.is_set()):
+                        return
+                    await asyncio.sleep(POLL_S)
             if stopping is not None and stopping.is_set():
                 return
             if time.monotonic() - quiet_since >= PING_S:

@@ -509,7 +509,7 @@ class Catalog:
     def require_run(self, run_id: str) -> RunRow:
         row = self.get_run(run_id)
         if row is None:
-            raise UnknownRun(f"unknown run id {run_id!r} (see `director runs`)")
+            raise UnknownRun(f"unknown run id {run_id[:80]!r} (see `director runs`)")
         return row
 
     def update_run(self, run_id: str, **fields: Any) -> None:

@@ -19,8 +19,10 @@ from typing import Any
 from director.errors import InputError
 
 UPLOAD_ID = re.compile(r"[0-9a-f]{64}")
-SUFFIXES = {"video": (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"),
-            "audio": (".mp3", ".wav", ".m4a", ".ogg", ".opus", ".flac", ".aac")}
+SUFFIXES = {"video": (".mkv", ".mp4", ".mov", ".webm", ".avi", ".m4v"),
+            "audio": (".mka", ".mp3", ".wav", ".m4a", ".ogg", ".opus", ".flac", ".aac")}
+"""The suffixes an upload is kept under, by what it decoded as: the name's own when it agrees, else the first
+(a neutral container: ffmpeg reads the content, not the name), so the suffix always tells the kind."""
 NOT_ALLOWED = ("is not an upload id (POST the file to /api/uploads first), and this server takes no server "
                "paths{where}")
 
@@ -92,6 +94,8 @@ async def receive(chunks: Any, workspace_root: Path, *, name: str, limit: int) -
             raise InputError("the upload is empty")
         kind, seconds = await asyncio.to_thread(media_kind, tmp)
         upload_id = digest.hexdigest()
+        if suffix not in SUFFIXES[kind]:  # a WAV called tone.mp4 is kept as audio, whatever it was called
+            suffix = SUFFIXES[kind][0]
         final = target / f"{upload_id}{suffix}"
         if find(workspace_root, upload_id) is None:
             os.replace(tmp, final)

@@ -86,6 +86,8 @@ def test_a_foreign_host_name_reaches_nothing(studio):
     assert created.status_code == 421 and httpx.get(studio + "/api/runs").json() == []
     for name in ("localhost", "127.0.0.1"):
         assert httpx.get(studio + "/api/runs", headers={"Host": f"{name}:{port}"}).status_code == 200
+    for odd in (f"[::1]evil.com:{port}", f"127.0.0.1:{port}@evil.com", "::1", f"[::1].evil.com:{port}"):
+        assert httpx.get(studio + "/api/runs", headers={"Host": odd}).status_code == 421, odd  # not a loopback name
     assert httpx.get(studio + "/healthz", headers={"Host": "10.0.0.7"}).json() == {"ok": True}  # load balancers
 
 
@@ -265,6 +267,19 @@ def test_strict_types_head_ranges_and_no_server_paths(client, tmp_path):
     assert root not in events and root not in client.get("/api/health").text
     assert root not in json.dumps(client.get(f"/api/runs/{run_id}").json())
     assert root in client.get("/api/health?where=true").text  # when asked for
+    # Behind a token an asset is this browser's to keep, never a shared cache's.
+    studio = client.app.state.studio
+    assert client.get(f"/api/assets/{sha}").headers["cache-control"].startswith("public")
+    studio.token = "tok-12345678"
+    try:
+        kept = client.get(f"/api/assets/{sha}", headers={"Authorization": "Bearer tok-12345678"})
+        assert kept.status_code == 200 and kept.headers["cache-control"].startswith("private")
+    finally:
+        studio.token = None
+    for srt in (tmp_path / "ws").rglob("assets/**/*.srt"):  # subtitles gone from the store: a 404 line
+        srt.unlink()
+    gone = client.get(f"/api/runs/{run_id}/subtitles.vtt")
+    assert gone.status_code == 404 and "missing from the store" in gone.json()["error"]
 
 
 def test_errors_that_name_a_server_file_show_it_as_workspace(client, monkeypatch):
@@ -322,6 +337,13 @@ def test_an_upload_is_kept_once_by_its_content_and_only_if_it_decodes(client, tm
     assert json.loads((folder / f"{body['id']}.mp4.json").read_text()) == {"title": "My Holiday"}
     song = client.post("/api/uploads?name=song.wav", content=tone(tmp_path / "song.wav").read_bytes()).json()
     assert song["kind"] == "audio"
+    # What it decodes as decides, not what it is called: a WAV called .mp4 is audio, music and never a source.
+    misnamed = client.post("/api/uploads?name=tone.mp4", content=tone(tmp_path / "t.wav", 2.0).read_bytes()).json()
+    assert misnamed["kind"] == "audio" and (folder / f"{misnamed['id']}.mka").is_file()
+    as_source = client.post("/api/runs", json={"goal": "a trailer", "sources": [misnamed["id"]], "backend": "local"})
+    assert as_source.status_code == 422 and "is not a video" in as_source.json()["error"]
+    for leftover in folder.glob(f"{misnamed['id']}.*"):
+        leftover.unlink()
 
     for bad in (b"", b"not a video at all" * 100, clip.read_bytes()[:4000]):  # empty, junk, a truncated header
         refused = client.post("/api/uploads?name=x.mp4", content=bad)
@@ -443,3 +465,57 @@ def test_sigterm_with_streams_open_interrupts_runs_at_once_and_hang_ups_are_quie
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_broken_route_is_logged_once_and_says_nothing_of_the_server(tmp_path, monkeypatch, caplog):
+    import logging
+
+    caplog.set_level(logging.ERROR)
+    server_log = logging.getLogger("uvicorn.error")  # the server's own log, which does not propagate
+    with local_studio(tmp_path, monkeypatch, workers=1) as (url, app):
+        server_log.addHandler(caplog.handler)  # once uvicorn has set its logging up (which drops handlers)
+        try:
+            def broken():
+                raise RuntimeError(f"database at {tmp_path} is on fire")
+
+            monkeypatch.setattr(app.state.studio.director, "runs", broken)
+            answer = httpx.get(url + "/api/runs")
+        finally:
+            server_log.removeHandler(caplog.handler)
+    assert answer.status_code == 500 and answer.json()["error"].startswith("internal error ")
+    assert str(tmp_path) not in answer.text and "fire" not in answer.text
+    logged = [r for r in caplog.records if r.exc_info]
+    assert len(logged) == 1, [(r.name, r.getMessage()) for r in caplog.records]  # once (not again as "Exception in ASGI application")
+    assert answer.json()["error"].split()[2].rstrip(":") in logged[0].getMessage()  # with its incident id
+
+
+def test_an_upload_cut_off_mid_file_keeps_nothing_and_logs_nothing(tmp_path, monkeypatch, caplog):
+    import logging
+    import socket
+
+    caplog.set_level(logging.WARNING)
+    with local_studio(tmp_path, monkeypatch, workers=1) as (url, _):
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as raw:
+            raw.sendall((f"POST /api/uploads?name=x.mp4 HTTP/1.1\r\nHost: {host}:{port}\r\nOrigin: {url}\r\n"
+                         "Content-Type: video/mp4\r\nContent-Length: 500000\r\n\r\n").encode() + b"\0" * 100_000)
+        deadline = time.monotonic() + 10
+        while list((tmp_path / "ws" / "uploads").glob(".part-*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not list((tmp_path / "ws" / "uploads").glob(".part-*"))  # nothing half-written is kept
+        assert httpx.get(url + "/api/runs").status_code == 200
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+
+
+def test_a_paused_run_names_no_server_path_anywhere_and_nothing_is_cached(client):
+    root = str(client.app.state.studio.director.workspace.root)
+    run_id = client.post("/api/runs", json={"goal": GOAL, "scenes": 1, "backend": "local", "approve": True}).json()["id"]
+    assert settle(client, run_id, "paused")["status"] == "paused"
+    events = client.get(f"/api/runs/{run_id}/events").text
+    assert '"storyboard": "<workspace>/runs/' in events  # nested in the approval's interrupt, too
+    for shown in (events, client.get("/api/runs").text, client.get(f"/api/runs/{run_id}").text):
+        assert root not in shown
+    assert client.get("/api/runs").headers["cache-control"] == "no-store"
+    assert client.post("/api/runs", json={"goal": GOAL, "run_id": "../etc"}).status_code == 422
+    long_id = "x" * 5000
+    assert len(client.get(f"/api/runs/{long_id}").text) < 400  # an unknown id is not echoed whole
