@@ -78,3 +78,17 @@ def test_scene_count_from_goal_text():
 def test_goal_validation(kw, msg):
     with pytest.raises(InputError, match=msg):
         make_goal(kw["text"], scenes=kw["scenes"], aspect=kw["aspect"], seed=0, voice=None, default_scenes=4)
+
+
+@pytest.mark.parametrize("goal, names", [
+    ("Pip the hedgehog and Dot the mole dig a tunnel to the sea", ["Pip", "Dot"]),  # a kind with no looks is kept
+    ("a birthday video for my grandma who loves gardening and her cat Mitzi", ["Mitzi"]),
+    ("a fox called Fern and a badger called Bramble share a den", ["Fern", "Bramble"]),
+])
+def test_the_named_cast_survives_offline(goal, names):
+    from director.backends.local.story import LocalStoryWriter
+
+    draft = LocalStoryWriter().write_story(goal, scenes=3, seed=0)
+    assert [c.name for c in draft.characters][:len(names)] == names
+    told = " ".join(s.narration for s in draft.scenes)
+    assert all(name in told for name in names), told

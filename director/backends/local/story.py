@@ -217,7 +217,12 @@ DEFAULT_GENRE = "friendship"
 NAMED_PATTERNS = (
     re.compile(r"\b(?:a|an|the)\s+(?P<kind>[a-z]+)\s+(?:named|called)\s+(?P<name>[A-Z][\w'-]*)"),
     re.compile(r"\b(?P<name>[A-Z][\w'-]*)\s+the\s+(?P<kind>[a-z]+)\b"),
+    re.compile(r"\b(?:my|his|her|their|our|your)\s+(?P<kind>[a-z]+)\s+(?P<name>[A-Z][\w'-]*)"),  # "her cat Mitzi"
 )
+NOT_KINDS = frozenset(("best", "first", "last", "great", "end", "same", "other", "only", "new", "old", "little", "big",
+                       "one", "two", "day", "night", "story", "video", "film", "way", "time"))
+"""Words after 'NAME the' that are no kind of creature ('Pip the first', 'Max the Great')."""
+SETTING_WORDS = frozenset(w for setting in SETTINGS for w in setting.words)
 STYLE_WORDS = {
     "watercolor": "soft watercolour illustration", "watercolour": "soft watercolour illustration",
     "pixar": "glossy 3D animated-film look", "3d": "glossy 3D animated-film look",
@@ -284,23 +289,35 @@ def _pick_setting(words: list[str], genre: str, rng: random.Random) -> Setting:
     return next(s for s in SETTINGS if s.name == name)
 
 
-def _cast(goal: str, words: list[str], setting: Setting, rng: random.Random) -> list[Character]:
-    named: dict[str, str] = {}
+def named_cast(goal: str) -> list[tuple[str, str]]:
+    """(kind, name) of every character the goal names ("Pip the hedgehog", "a fox called Fern", "her cat
+    Mitzi"), in the goal's order; a kind Director has no looks for is kept too, since the user named it."""
+    found: list[tuple[int, str, str]] = []
     for pattern in NAMED_PATTERNS:
         for m in pattern.finditer(goal):
             kind = PLURALS.get(m["kind"], m["kind"])
-            if kind in SPECIES:
-                named.setdefault(kind, m["name"])
-    kinds: list[str] = []
+            if kind in SPECIES or (len(kind) >= 3 and kind not in NOT_KINDS and kind not in SETTING_WORDS):
+                found.append((m.start(), kind, m["name"]))
+    cast: list[tuple[str, str]] = []
+    for _, kind, name in sorted(found):
+        if name not in (n for _, n in cast):
+            cast.append((kind, name))
+    return cast
+
+
+def _cast(goal: str, words: list[str], setting: Setting, rng: random.Random) -> list[Character]:
+    named = named_cast(goal)
+    kinds: list[str] = [kind for kind, _ in named]
     for word in words:
         kind = PLURALS.get(word, word)
         if kind in SPECIES and kind not in kinds:
             kinds.append(kind)
     cast: list[Character] = []
     used: set[str] = set()
-    for kind in kinds[:4]:
-        names, looks = SPECIES[kind]
-        name = named.get(kind) or rng.choice([n for n in names if n not in used] or list(names))
+    for i, kind in enumerate(kinds[:4]):
+        names, looks = SPECIES.get(kind, ((), (f"a small {kind} with a friendly face",)))
+        name = named[i][1] if i < len(named) else \
+            rng.choice([n for n in names if n not in used] or list(names))
         used.add(name)
         cast.append(Character(name=name, kind=kind, look=rng.choice(looks)))
     if not cast:
