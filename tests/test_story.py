@@ -92,3 +92,17 @@ def test_the_named_cast_survives_offline(goal, names):
     assert [c.name for c in draft.characters][:len(names)] == names
     told = " ".join(s.narration for s in draft.scenes)
     assert all(name in told for name in names), told
+
+
+@pytest.mark.parametrize("goal, subject", [
+    ("explain how a robot vacuum finds its way around a flat", "how a robot vacuum finds its way around a flat"),
+    ("please describe the water cycle in 3 scenes", "the water cycle"),
+    ("show me how the heart of a whale works", "how the heart of a whale works"),
+])
+def test_a_goal_put_as_a_request_is_told_not_pasted(goal, subject):
+    from director.backends.local.story import LocalStoryWriter
+    from director.backends.local.subjects import subject_of
+
+    assert subject_of(goal) == subject
+    told = " ".join(s.narration for s in LocalStoryWriter().write_story(goal, scenes=3, seed=0).scenes).lower()
+    assert not any(word in told for word in ("explain", "describe", "show me")), told

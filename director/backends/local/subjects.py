@@ -186,12 +186,20 @@ PEOPLE = ("keeper", "girl", "boy", "woman", "man", "detective", "sailor", "capta
 LEADING = re.compile(r"^(?:(?:a|an|the|my|our|your|some)\s+)+", re.I)
 
 
+ASKING = re.compile(r"^(?:please\s+|can you\s+|could you\s+)*(?:explain|describe|illustrate|show(?:\s+(?:me|us))?|"
+                    r"teach(?:\s+(?:me|us))?|tell(?:\s+(?:me|us))?(?:\s+about)?|walk\s+(?:me|us)\s+through)\s+",
+                    re.I)
+"""A goal put as a request ('explain how a robot vacuum finds its way'): what follows is the subject."""
+
+
 def subject_of(goal: str) -> str:
     """The goal's subject, in its own words: 'a documentary about how bees make honey' -> 'how bees
-    make honey'; 'a 30-second ad for a coffee shop called Bean There' -> 'a coffee shop called Bean There'."""
+    make honey'; 'a 30-second ad for a coffee shop called Bean There' -> 'a coffee shop called Bean There';
+    'explain how a robot vacuum finds its way around a flat' -> 'how a robot vacuum finds its way around a flat'."""
     text = " ".join(goal.split())
-    m = SUBJECT.search(text)
-    subject = m["s"] if m else text
+    asked = ASKING.match(text)
+    m = None if asked else SUBJECT.search(text)
+    subject = text[asked.end():] if asked else m["s"] if m else text
     subject = CUT.sub("", subject).strip()
     return subject or text
 
