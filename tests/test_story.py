@@ -106,3 +106,14 @@ def test_a_goal_put_as_a_request_is_told_not_pasted(goal, subject):
     assert subject_of(goal) == subject
     told = " ".join(s.narration for s in LocalStoryWriter().write_story(goal, scenes=3, seed=0).scenes).lower()
     assert not any(word in told for word in ("explain", "describe", "show me")), told
+
+
+@pytest.mark.parametrize("goal, thing", [("a product teaser for a new electric bike", "electric bike"),
+                                         ("a product video for the Zephyr 2 headphones", "Zephyr 2 headphones")])
+def test_a_product_teaser_shows_the_product_not_two_animals(goal, thing):
+    from director.backends.local.story import LocalStoryWriter
+
+    draft = LocalStoryWriter().write_story(goal, scenes=4, seed=0)
+    assert draft.characters == []  # no fox and firefly
+    assert all(thing in s.image_prompt for s in draft.scenes)
+    assert thing.split()[-1] in " ".join(s.narration for s in draft.scenes)

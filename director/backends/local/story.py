@@ -390,6 +390,7 @@ NARRATORS = {
     "friendship": "a kind, cheerful storyteller, warm and unhurried",
     "documentary": "a calm, curious documentary narrator, clear and measured",
     "ad": "a bright, friendly announcer, upbeat but never pushy",
+    "product": "a confident, warm announcer, unhurried, letting the product speak",
     "spooky": "a hushed, mysterious storyteller, slow, with careful pauses",
     "scifi": "a measured narrator full of quiet wonder",
     "howto": "a clear, encouraging teacher, steady and patient",

@@ -88,6 +88,28 @@ GOAL_GENRES: dict[str, Genre] = {
             ("{product} in the hands of a happy customer", "One try, and you will see the difference."),
         ),
     ),
+    "product": Genre(  # a thing to buy, not a place to visit: shown, used and wanted
+        words=("product", "teaser", "unboxing", "showcase", "gadget", "device", "prototype"),
+        phrases=("product video", "product teaser", "product launch", "new product", "product demo"),
+        styles=("sleek product photography, clean studio backdrop, soft rim light",
+                "bright lifestyle product film look, crisp colours, natural daylight"),
+        titles=("{Brand}", "Meet {Brand}"),
+        beats=(
+            ("a striking silhouette of the {product} against a dark backdrop, a single rim light", "Something new is "
+             "coming.", "night"),
+            ("a slow reveal of the {product}, every curve and detail catching the light", "Meet {brand}.", "morning"),
+            ("a close-up of the finest detail of the {product}", "Every detail is there for a reason.", "midday"),
+            ("a person using the {product} in everyday life, smiling", "Made for the way you live, every single day.",
+             "afternoon"),
+            ("the {product} in golden light, ready for its first day", "{Brand}. Coming soon.", "afternoon"),
+        ),
+        fillers=(
+            ("the {product} seen from a low angle, bold and confident", "Designed with care, down to the last detail."),
+            ("hands picking up the {product} for the first time", "It feels right the moment you hold it."),
+            ("the {product} shown beside the things of a busy day", "It fits right in, wherever the day takes you."),
+        ),
+        has_facts=False,
+    ),
     "spooky": Genre(
         words=("spooky", "scary", "ghost", "ghosts", "haunted", "creepy", "eerie", "halloween", "horror",
                "mystery", "mysterious", "monster", "shadows", "witch", "vampire", "spooked"),
