@@ -117,3 +117,14 @@ def test_a_product_teaser_shows_the_product_not_two_animals(goal, thing):
     assert draft.characters == []  # no fox and firefly
     assert all(thing in s.image_prompt for s in draft.scenes)
     assert thing.split()[-1] in " ".join(s.narration for s in draft.scenes)
+
+
+def test_a_spooky_lead_keeps_the_animal_the_goal_gives_them():
+    from director.backends.local.story import LocalStoryWriter
+
+    draft = LocalStoryWriter().write_story("a spooky 4-scene story about a lighthouse keeper and a black cat",
+                                           scenes=4, seed=0)
+    keeper, cat = draft.characters
+    assert keeper.name == "the lighthouse keeper" and cat.kind == "cat" and "black" in cat.look
+    told = " ".join(s.narration for s in draft.scenes)
+    assert f"{cat.name} the cat" in told and sum(cat.name in s.image_prompt for s in draft.scenes) >= 2

@@ -316,6 +316,8 @@ def _cast(goal: str, words: list[str], setting: Setting, rng: random.Random) -> 
     used: set[str] = set()
     for i, kind in enumerate(kinds[:4]):
         names, looks = SPECIES.get(kind, ((), (f"a small {kind} with a friendly face",)))
+        said = re.search(rf"\b([a-z]+)\s+{re.escape(kind)}s?\b", goal.lower())  # "a black cat": a black one
+        looks = tuple(look for look in looks if said and re.search(rf"\b{said.group(1)}\b", look)) or looks
         name = named[i][1] if i < len(named) else \
             rng.choice([n for n in names if n not in used] or list(names))
         used.add(name)
@@ -548,6 +550,8 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
         if lead:
             name = subjects.brand_of(goal) or f"the {lead}"
             cast.append(Character(name=name, kind=lead, look=rng.choice(ROLE_LOOKS)))
+            if species:  # "a lighthouse keeper and a black cat": the cat comes along
+                cast += _cast(goal, words, setting, rng)[:1]
         elif species:
             cast = _cast(goal, words, setting, rng)[:1]
         else:
@@ -558,11 +562,13 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
     else:
         places = [""] * 6
     a = cast[0].name if cast else ""
+    together = f"{a} and {cast[1].name}" if len(cast) > 1 else a
     fill = {"topic": topic, "Topic": _title_case(topic), "question": subjects.question_of(topic), "brand": brand,
             "Brand": _title_case(brand.removeprefix("the ").removeprefix("our ")), "product": product,
             "Product": product[:1].upper() + product[1:],
             "is": "are" if product.endswith("s") and not product.endswith("ss") and product != named else "is",
-            "pitch": pitch, "A": a,
+            "pitch": pitch, "A": together,
+            "A_intro": f"{a} and {cast[1].name} the {cast[1].kind}" if len(cast) > 1 else a,
             "Lead": ("the " + _title_case(a.removeprefix("the ")) if a.startswith("the ") else a) if a
             else _title_case(topic),
             "topic_where": place.group(1) if place else "the edge of the galaxy",

@@ -118,8 +118,8 @@ GOAL_GENRES: dict[str, Genre] = {
                 "atmospheric ink-and-wash illustration, misty greys, a single warm light"),
         titles=("The Secret of {Lead}", "{Lead} and the Light in the Dark", "A Strange Night for {Lead}"),
         beats=(
-            ("{A} {p0} on a stormy evening, dark clouds gathering", "On a stormy evening, {A} noticed something "
-             "strange {p0}.", "dusk"),
+            ("{A} {p0} on a stormy evening, dark clouds gathering", "On a stormy evening, {A_intro} noticed "
+             "something strange {p0}.", "dusk"),
             ("a flickering light {p1}, long shadows stretching", "A light flickered where no light should be, and "
              "the wind began to whisper.", "night"),
             ("{A} holding a lantern, climbing creaking stairs {p2}", "Lantern in hand, {A} climbed the creaking "
