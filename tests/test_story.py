@@ -82,7 +82,7 @@ def test_goal_validation(kw, msg):
 
 @pytest.mark.parametrize("goal, names", [
     ("Pip the hedgehog and Dot the mole dig a tunnel to the sea", ["Pip", "Dot"]),  # a kind with no looks is kept
-    ("a birthday video for my grandma who loves gardening and her cat Mitzi", ["Mitzi"]),
+    ("a birthday video for my grandma who loves gardening and her cat Mitzi", ["Grandma", "Mitzi"]),
     ("a fox called Fern and a badger called Bramble share a den", ["Fern", "Bramble"]),
 ])
 def test_the_named_cast_survives_offline(goal, names):
@@ -128,3 +128,14 @@ def test_a_spooky_lead_keeps_the_animal_the_goal_gives_them():
     assert keeper.name == "the lighthouse keeper" and cat.kind == "cat" and "black" in cat.look
     told = " ".join(s.narration for s in draft.scenes)
     assert f"{cat.name} the cat" in told and sum(cat.name in s.image_prompt for s in draft.scenes) >= 2
+
+
+def test_a_birthday_video_is_for_the_person_and_what_they_love():
+    from director.backends.local.story import LocalStoryWriter
+
+    goal = "a birthday video for my grandma who loves gardening and her cat Mitzi"
+    draft = LocalStoryWriter().write_story(goal, scenes=4, seed=0)
+    assert [c.name for c in draft.characters] == ["Grandma", "Mitzi"]
+    told = " ".join(s.narration for s in draft.scenes)
+    assert "Happy birthday, Grandma!" in told and "gardening" in told and "Mitzi the cat" in told
+    assert "garden" in " ".join(s.image_prompt for s in draft.scenes)

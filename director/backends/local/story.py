@@ -393,6 +393,7 @@ NARRATORS = {
     "documentary": "a calm, curious documentary narrator, clear and measured",
     "ad": "a bright, friendly announcer, upbeat but never pushy",
     "product": "a confident, warm announcer, unhurried, letting the product speak",
+    "occasion": "a warm, loving friend of the family, smiling as they speak",
     "spooky": "a hushed, mysterious storyteller, slow, with careful pauses",
     "scifi": "a measured narrator full of quiet wonder",
     "howto": "a clear, encouraging teacher, steady and patient",
@@ -512,6 +513,13 @@ def _style(words: list[str]) -> str | None:
     return next((STYLE_WORDS[w] for w in words if w in STYLE_WORDS), None)
 
 
+FAMILY = ("grandma", "grandpa", "granny", "grandmother", "grandfather", "nana", "mum", "mom", "dad", "mother",
+          "father")
+HONOURED = ("sister", "brother", "aunt", "uncle", "wife", "husband", "son", "daughter", "teacher", "boss",
+            "colleague", "friend", "neighbour", "neighbor", "coach", "nurse", "doctor")
+"""Who an occasion's video is for: family are named by what they are called (Grandma), others by the goal's
+own words (our teacher)."""
+
 MASS_NOUNS = frozenset(("coffee", "tea", "bread", "food", "pizza", "beer", "wine", "ice cream", "chocolate", "fish",
                         "furniture", "clothing", "jewellery", "jewelry", "music", "art", "software"))
 
@@ -545,6 +553,9 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
     lead = subjects.lead_of(topic)
     place = re.search(r"\b(?:on|to|from|at|in|near)\s+(.+)$", topic)
     species = [w for w in words if PLURALS.get(w, w) in SPECIES]
+    loves = re.search(r"\bwho (?:loves?|enjoys?|likes?)\s+([a-z][a-z -]*?)(?:\s+and\s+(?:her|his|their|my)\b|[,.!]|$)",
+                      goal.lower())
+    hobby = loves.group(1).strip() if loves else "the little things"
     if genre in ("spooky", "scifi"):
         setting = _pick_setting(words, "adventure", rng)
         if lead:
@@ -559,8 +570,25 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
             cast.append(Character(name=f"the {role}", kind=role, look=rng.choice(ROLE_LOOKS)))
         places = list(setting.places)
         rng.shuffle(places)
+    elif genre == "occasion":
+        hobby_words = [w[:-3] for w in (loves.group(1).split() if loves else []) if w.endswith("ing")]  # gardening
+        setting = _pick_setting(hobby_words + words, "friendship", rng)
+        honoured = re.search(rf"\b(?:(my|our|his|her|their)\s+)?({'|'.join(FAMILY + HONOURED)})\b", goal.lower())
+        if honoured and honoured.group(2) in FAMILY:
+            who, name = honoured.group(2), honoured.group(2).title()  # "my grandma" is Grandma
+        elif honoured:
+            who, name = honoured.group(2), f"{honoured.group(1) or 'the'} {honoured.group(2)}"  # "our teacher"
+        else:
+            who, name = "friend", "our friend"
+        cast.append(Character(name=name, kind=who, look=rng.choice(ROLE_LOOKS)))
+        if species:  # "... and her cat Mitzi": the pet is at the party too
+            cast += _cast(goal, words, setting, rng)[:1]
+        places = list(setting.places)
+        rng.shuffle(places)
     else:
         places = [""] * 6
+    occasion = next((w for w in ("birthday", "anniversary", "wedding", "retirement", "graduation") if w in words),
+                    "day")
     a = cast[0].name if cast else ""
     together = f"{a} and {cast[1].name}" if len(cast) > 1 else a
     fill = {"topic": topic, "Topic": _title_case(topic), "question": subjects.question_of(topic), "brand": brand,
@@ -572,6 +600,9 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
             "Lead": ("the " + _title_case(a.removeprefix("the ")) if a.startswith("the ") else a) if a
             else _title_case(topic),
             "topic_where": place.group(1) if place else "the edge of the galaxy",
+            "occasion": occasion, "Occasion": occasion.title(), "hobby": hobby,
+            "Company": (f"And of course {cast[1].name} the {cast[1].kind} is never far away." if len(cast) > 1
+                        else "The best days are the ones shared with the people we love."),
             "recap": topic if topic.lower().startswith("how") else f"all there is to {topic}", "Tagline": _title_case(f"good {product}"),
             **{f"p{i}": places[i % len(places)] for i in range(6)}}
     plans: list[ScenePlan] = []
@@ -691,8 +722,9 @@ def goal_notes(goal: str) -> list[str]:
     genre = _pick_genre(goal, words)
     if genre in subjects.GOAL_GENRES and not subjects.GOAL_GENRES[genre].has_facts:
         topic = subjects.topic_of(subjects.subject_of(goal))
-        notes.append(f"the offline writer knows no facts about {topic!r}: this {genre} follows your words with a "
-                     f"generic hook, steps and recap; a Gemini key writes the real content")
+        shape = "a generic reveal and a call to action" if genre == "product" else "a generic hook, steps and recap"
+        notes.append(f"the offline writer knows no facts about {topic!r}: this {genre} follows your words with "
+                     f"{shape}; a Gemini key writes the real content")
     elif genre == DEFAULT_GENRE and not any(PLURALS.get(w, w) in SPECIES for w in words) \
             and not any(w in GENRES[DEFAULT_GENRE]["words"] for w in words):  # type: ignore[operator]
         notes.append("the offline writer found no genre, animal or role it knows in the goal, so it tells a generic "

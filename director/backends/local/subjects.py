@@ -110,6 +110,30 @@ GOAL_GENRES: dict[str, Genre] = {
         ),
         has_facts=False,
     ),
+    "occasion": Genre(  # a birthday, an anniversary, a retirement: for someone, about what they love
+        words=("birthday", "anniversary", "wedding", "retirement", "graduation", "congratulations", "celebration",
+               "celebrate", "tribute", "party"),
+        phrases=("happy birthday", "birthday video", "birthday card", "for my grandma", "for my grandpa",
+                 "for my mum", "for my mom", "for my dad"),
+        styles=("warm hand-painted greeting-card illustration, soft golden light, gentle pastel palette",
+                "cosy watercolour illustration, warm sunlight, confetti colours"),
+        titles=("Happy {Occasion}, {Lead}!", "For {Lead}, with Love", "{Lead}'s Special Day"),
+        beats=(
+            ("{A} smiling {p0} in soft morning light", "Today is a special day, and it is all for {Lead}.",
+             "morning"),
+            ("{A} busy with {hobby} {p1}, happy and at ease", "{Lead} loves {hobby}, and the whole world is brighter "
+             "for it.", "midday"),
+            ("{A} sharing a quiet, happy moment {p2}", "{Company}", "afternoon"),
+            ("{A} beside a table with a cake and candles {p3}, bunting overhead", "Happy {occasion}, {Lead}! Here is "
+             "to many more.", "afternoon"),
+        ),
+        fillers=(
+            ("{A} laughing {p}", "Every year with {Lead} is a gift to everyone around them."),
+            ("flowers and cards waiting for {A} {p}", "So many people are thinking of {Lead} today."),
+            ("{A} looking at old photographs {p}", "So many happy memories, and many more to come."),
+        ),
+        has_facts=True,
+    ),
     "spooky": Genre(
         words=("spooky", "scary", "ghost", "ghosts", "haunted", "creepy", "eerie", "halloween", "horror",
                "mystery", "mysterious", "monster", "shadows", "witch", "vampire", "spooked"),
