@@ -185,7 +185,13 @@ def test_the_studio_at_390_px_with_long_goals(studio_url, page):
         for name in ("Send", "Make the video", "Yes, go on"):
             box = page.get_by_role("button", name=name, exact=True).bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (name, box)
-        box = page.locator("#history button", has_text="Fork").first.bounding_box()
+        fork = page.locator("#history button", has_text="Fork").first
+        box = None
+        for _ in range(50):  # the history is drawn again as events arrive: measure it between two drawings
+            box = fork.bounding_box()
+            if box:
+                break
+            page.wait_for_timeout(100)
         assert box and box["x"] + box["width"] <= 390, box
 
 
