@@ -24,6 +24,7 @@ import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -172,9 +173,16 @@ def without_paths(value: Any, root: str | Path) -> Any:
         return [without_paths(v, root) for v in value]
     if not isinstance(value, str) or not value:
         return value
-    for path in sorted({str(root), str(Path(root).resolve())}, key=len, reverse=True):
+    for path in workspace_spellings(str(root)):
         value = value.replace(path, "<workspace>")
     return value
+
+
+@lru_cache(maxsize=8)
+def workspace_spellings(root: str) -> tuple[str, ...]:
+    """The workspace as it may appear in a message, longest first: as given and resolved (resolved once, not
+    for every string of every event)."""
+    return tuple(sorted({root, str(Path(root).resolve())}, key=len, reverse=True))
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
