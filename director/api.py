@@ -72,11 +72,12 @@ class Director:
     def start(self, goal: str, **options: Any) -> Run:
         """Begin a run and return its Run at once (background=True), with live events().
 
-        Options: scenes, aspect, seed, voice, run_id, budget, approve, motion; finishing: music,
-        captions, caption_style, title_card, end_card, transition, transition_seconds; likeness:
-        continuity (the score under which a still is redrawn), retakes (at most, per still); for a
-        trailer sources, title, plot, style, audio; on_event gets every event as it happens.
-        Bad input raises InputError here, before anything is written.
+        The options are declared once, in director.options.MakeOptions (this signature shows them):
+        scenes, aspect, seed, voice, run_id, budget, approve, motion, duration; finishing: music,
+        captions, caption_style, title_card, end_card, transition, transition_seconds, resolution,
+        tier, clip_sound, flow; likeness: continuity, retakes; for a trailer sources, max_scenes,
+        title, plot, style, audio. on_event gets every event as it happens. Bad input raises
+        InputError here, in one line, before anything is written.
         """
         return self.lifecycle.make(goal, **options)
 
@@ -138,3 +139,20 @@ class Director:
     def history(self, run_id: str) -> list[dict[str, Any]]:
         """Checkpoints of a run, newest first (id, parent, step, node, what changed), with its forks."""
         return self.lifecycle.history(run_id)
+
+
+def _signed() -> None:
+    """Director's making methods show the declared options (help(), editors, inspect.signature)."""
+    import inspect
+
+    from director.options import signature
+
+    P = inspect.Parameter
+    before = [P("self", P.POSITIONAL_OR_KEYWORD), P("goal", P.POSITIONAL_OR_KEYWORD, annotation=str)]
+    events = P("on_event", P.KEYWORD_ONLY, default=None, annotation=OnEvent | None)
+    for method, background in ((Director.start, True), (Director.submit, None), (Director.asubmit, None)):
+        after = [events] + ([P("background", P.KEYWORD_ONLY, default=True, annotation=bool)] if background else [])
+        method.__signature__ = signature(before, after)  # type: ignore[attr-defined]
+
+
+_signed()

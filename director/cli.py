@@ -7,6 +7,7 @@ non-zero; anything else is a bug and prints a traceback.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ from typer import Abort
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from director.errors import DirectorError, InputError, Interrupted
-from director.state import ASPECT_SIZES, MOTION_CHOICES, TRANSITIONS
+from director.options import MakeOptions, cli_option, cli_params
 
 try:  # newer typer ships its own copy of click
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -95,12 +96,6 @@ def safe(text: object) -> str:
     return escape(plain(text))
 
 
-def _styles() -> list[str]:
-    from director.tools.describe_frame import styles
-
-    return styles()
-
-
 def _choices(values: Any) -> str:
     return "[" + "|".join(values) + "]"
 
@@ -119,58 +114,12 @@ ExecutorOpt = Annotated[
                  help="Where tool calls run: this process, or a Ray cluster (DIRECTOR_RAY_ADDRESS, else this "
                       "machine's).", show_default=False),
 ]
-BackendOpt = Annotated[
-    str, typer.Option("--backend", "-b", metavar=_choices(("auto", "local", "gemini", "vertex")),
-                      help="auto picks vertex when GOOGLE_GENAI_USE_VERTEXAI is set, gemini when a key is set, "
-                           "else local.")
-]
-AspectOpt = Annotated[str, typer.Option("--aspect", "-a", metavar=_choices(ASPECT_SIZES), help="Frame shape.")]
-SeedOpt = Annotated[int, typer.Option("--seed", metavar="N", help="Seed for the deterministic local backends.")]
-VoiceOpt = Annotated[Optional[str], typer.Option(
-    "--voice", metavar="NAME", help="Narration voice (default: the backend's; locally en_US-joe-medium, Gemini Kore).")]
-MotionOpt = Annotated[str, typer.Option(
-    "--motion", metavar=_choices(MOTION_CHOICES),
-    help="Camera: auto varies pans and zooms, still holds each picture, or one move for every clip.")]
-MusicOpt = Annotated[Optional[str], typer.Option(
-    "--music", metavar="auto|none|MOOD|FILE",
-    help="Music bed under the narration, ducked: auto (a mood from the story; stories' default), none (trailers' "
-         "default), a mood (calm, energetic, happy, nostalgic, tender) or your own audio file.")]
-CaptionsOpt = Annotated[Optional[str], typer.Option(
-    "--captions", metavar="soft|burn|both",
-    help="soft: a subtitle track (default); burn: drawn into the picture for phones that play muted; both.")]
-CaptionStyleOpt = Annotated[Optional[str], typer.Option(
-    "--caption-style", metavar="plain|karaoke", help="Burned captions: plain phrases, or karaoke (each word lights up).")]
-TransitionOpt = Annotated[Optional[str], typer.Option(
-    "--transition", metavar=_choices(TRANSITIONS),
-    help="Between scenes: cut (default), crossfade, fade (through black) or slide. Only the joins are re-encoded.")]
-TransitionSecondsOpt = Annotated[Optional[float], typer.Option(
-    "--transition-seconds", metavar="S", help="Length of each transition, 0.1-0.8 s (default 0.5); the scenes overlap by it.")]
-ContinuityOpt = Annotated[Optional[float], typer.Option(
-    "--continuity", metavar="SCORE", help="Stories: redraw a still whose likeness to its characters' reference sheets "
-                                          "scores under this, 0-1 (default 0.6; 0 turns the check off).")]
-RetakesOpt = Annotated[Optional[int], typer.Option(
-    "--retakes", metavar="N", help="Stories: at most N redraws of one still for its likeness, 0-5 (default 1).")]
-ResolutionOpt = Annotated[Optional[str], typer.Option(
-    "--resolution", metavar="auto|720p|1080p|4k",
-    help="Video resolution: auto (the motion model's own: 1080p on Veo, 720p on Omni and locally), 720p, 1080p or "
-         "4k (priced as such). Stills are drawn at the clips' size.")]
-TierOpt = Annotated[Optional[str], typer.Option(
-    "--tier", metavar="standard|flex",
-    help="flex: the calls that can wait (story, sheets, stills, checks) at about half the price, slower "
-         "(default: DIRECTOR_TIER, else standard).")]
-ClipSoundOpt = Annotated[Optional[str], typer.Option(
-    "--clip-sound", metavar="auto|keep|off",
-    help="A video model's own sound: auto (off where it can be left out, else ducked under the narration), keep "
-         "(asked for, ducked under the narration) or off.")]
-FlowOpt = Annotated[bool, typer.Option("--flow", help="Each clip ends on the next scene's still (first and last "
-                                                      "frame), for scenes that flow into each other.")]
 WaitOpt = Annotated[bool, typer.Option("--wait", help="If another command is working on the run, wait for it "
                                                      "instead of stopping.")]
+BudgetOpt = cli_option("budget")
+BackendOpt = cli_option("backend")
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-BudgetOpt = Annotated[
-    Optional[float], typer.Option("--budget", metavar="USD",
-                                  help="Stop before any call that would take spending past USD.")
-]
 FallbackOpt = Annotated[
     Optional[str], typer.Option("--fallback", metavar=_choices(("none", "local")),
                                 help="local: Ken Burns motion when Veo is unavailable (API-key mode).")
@@ -255,55 +204,40 @@ def _root(
         handler.addFilter(ScrubFilter())
 
 
-@app.command(cls=_Command)
-def make(
-    goal: Annotated[str, typer.Argument(metavar="GOAL", help="What the video should be, e.g. 'a 5-scene bedtime story about a cat and a dog'.")],
-    scenes: Annotated[Optional[int], typer.Option("--scenes", "-n", metavar="N", help="Number of scenes, 1-50 (default: from the goal, else 4).")] = None,
-    aspect: AspectOpt = "16:9",
-    backend: BackendOpt = "auto",
-    workspace: WorkspaceOpt = None,
-    run_id: Annotated[Optional[str], typer.Option("--run-id", metavar="ID", help="Name for the run (default: time-based).")] = None,
-    seed: SeedOpt = 0,
-    voice: VoiceOpt = None,
-    budget: BudgetOpt = None,
-    fallback: FallbackOpt = None,
-    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", metavar="VIDEO", help="A source video for a trailer; repeat for several.")] = None,
-    title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Trailer: title of the work (else a JSON sidecar, else the file name).")] = None,
-    plot: Annotated[Optional[str], typer.Option("--plot", metavar="TEXT", help="Trailer: plot summary (else a JSON sidecar).")] = None,
-    style: Annotated[Optional[str], typer.Option("--style", metavar=_choices(_styles()), help="Trailer: the look, from prompts/styles/ (default: one named in the goal, else diorama).")] = None,
-    max_scenes: Annotated[Optional[int], typer.Option("--max-scenes", "-k", metavar="N", help="Trailer: at most this many scenes (default 6).")] = None,
-    audio: Annotated[Optional[str], typer.Option("--audio", metavar=_choices(("narration", "source", "mix")), help="Trailer sound: the narration, each shot's own sound, or both (default narration).")] = None,
-    approve: Annotated[bool, typer.Option("--approve", help="Stop after the storyboard and stills with a cost quote.")] = False,
-    motion: MotionOpt = "auto",
-    music: MusicOpt = None,
-    captions: CaptionsOpt = None,
-    caption_style: CaptionStyleOpt = None,
-    title_card: Annotated[bool, typer.Option("--title-card", help="Open on the title over a blurred first scene.")] = False,
-    end_card: Annotated[Optional[str], typer.Option("--end-card", metavar="TEXT", help="Close on TEXT over a blurred last scene.")] = None,
-    transition: TransitionOpt = None,
-    transition_seconds: TransitionSecondsOpt = None,
-    continuity: ContinuityOpt = None,
-    retakes: RetakesOpt = None,
-    resolution: ResolutionOpt = None,
-    tier: TierOpt = None,
-    clip_sound: ClipSoundOpt = None,
-    flow: FlowOpt = False,
-    duration: Annotated[Optional[float], typer.Option("--duration", metavar="SECONDS", help="Target length, 5-600 s (default: one the goal states, like 'a 30-second ad', else the story's own); sets the scene count when the goal gives none.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
-    executor: ExecutorOpt = None,
-) -> None:
+def _make(goal: str, *, workspace: Path | None = None, quiet: bool = False, executor: str | None = None,
+          fallback: str | None = None, **options: Any) -> None:
     """Make a video from a goal (a story), or from source videos (a trailer). The last line printed is the path of final.mp4."""
-    if max_scenes is not None and not source:
-        raise InputError("--max-scenes applies to trailers: add --source VIDEO (for stories use --scenes)")
-    director = _director(workspace, backend, fallback=fallback, executor=executor)
-    run = director.submit(goal, scenes=max_scenes if source else scenes, aspect=aspect, seed=seed, voice=voice,
-                          run_id=run_id, budget=budget, sources=source, title=title, plot=plot, style=style,
-                          audio=audio, approve=approve, motion=motion, music=music, captions=captions,
-                          caption_style=caption_style, title_card=title_card, end_card=end_card,
-                          transition=transition, transition_seconds=transition_seconds, continuity=continuity,
-                          retakes=retakes, resolution=resolution, tier=tier, clip_sound=clip_sound, flow=flow,
-                          duration=duration, on_event=Progress(err, quiet=quiet))
-    _finish(run)
+    given = {k: v for k, v in options.items() if v != MakeOptions.model_fields[k].default}
+    director = _director(workspace, options.get("backend") or "auto", fallback=fallback, executor=executor)
+    _finish(director.submit(goal, face="cli", on_event=Progress(err, quiet=quiet), **given))
+
+
+def _signed(function: Any, params: list[inspect.Parameter]) -> Any:
+    """function, with params as the signature typer reads (the options come from director.options)."""
+    function.__signature__ = inspect.Signature(params)
+    return function
+
+
+_P = inspect.Parameter
+
+
+def make_params() -> list[inspect.Parameter]:
+    """`director make`'s parameters: the goal, every option of director.options, and the CLI's own (where
+    the workspace is, how much to print, where tool calls run, and the fallback: the process's settings)."""
+    return [
+        _P("goal", _P.POSITIONAL_OR_KEYWORD, annotation=Annotated[str, typer.Argument(
+            metavar="GOAL", help="What the video should be, e.g. 'a 5-scene bedtime story about a cat and a dog'.")]),
+        *cli_params(),
+        _P("workspace", _P.KEYWORD_ONLY, default=None, annotation=WorkspaceOpt),
+        _P("quiet", _P.KEYWORD_ONLY, default=False, annotation=QuietOpt),
+        _P("executor", _P.KEYWORD_ONLY, default=None, annotation=ExecutorOpt),
+        _P("fallback", _P.KEYWORD_ONLY, default=None, annotation=FallbackOpt),
+    ]
+
+
+CLI_ONLY = ("workspace", "quiet", "executor", "fallback")
+"""The make parameters that are the process's, not the run's: the HTTP server and a Director have their own."""
+make = app.command(cls=_Command, name="make")(_signed(_make, make_params()))
 
 
 @app.command(cls=_Command)
@@ -313,7 +247,7 @@ def resume(
     budget: BudgetOpt = None,
     fallback: FallbackOpt = None,
     approve: Annotated[Optional[str], typer.Option("--approve", metavar="ANSWER", help="Answer the approval gate: yes, no, or a change in words.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+    quiet: QuietOpt = False,
     wait: WaitOpt = False,
     retry_unsure: Annotated[bool, typer.Option("--retry-unsure", help="Start again the paid clips whose start was "
                                                                      "sent but never answered (they may be "
@@ -331,7 +265,7 @@ def say(
     run: Annotated[str, typer.Argument(metavar="RUN", help="Run id (see `director runs`).")],
     message: Annotated[str, typer.Argument(metavar="MESSAGE", help="What to change, e.g. 'make scene 2 at night'.")],
     workspace: WorkspaceOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+    quiet: QuietOpt = False,
     wait: WaitOpt = False,
 ) -> None:
     """Revise a finished run; only what the change touches is made again."""
@@ -344,7 +278,7 @@ def replay(
     run: Annotated[str, typer.Argument(metavar="RUN", help="Run id.")],
     from_: Annotated[Optional[str], typer.Option("--from", metavar="CHECKPOINT", help="Checkpoint id (default: the first step).")] = None,
     workspace: WorkspaceOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+    quiet: QuietOpt = False,
     wait: WaitOpt = False,
 ) -> None:
     """Run again from a checkpoint; prints how many calls were executed and how many reused."""
@@ -359,30 +293,24 @@ def fork(
     say_: Annotated[Optional[str], typer.Option("--say", metavar="CHANGE", help="The change to make in the fork.")] = None,
     run_id: Annotated[Optional[str], typer.Option("--run-id", metavar="ID", help="Name of the new run.")] = None,
     workspace: WorkspaceOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """A new run whose history starts at a checkpoint of RUN, with a change. Assets are shared, not copied."""
     result = _director(workspace).fork(run, from_, say=say_, new_run_id=run_id, on_event=Progress(err, quiet=quiet))
     _finish(result)
 
 
-@app.command(cls=_Command)
-def chat(
-    run: Annotated[Optional[str], typer.Option("--run", metavar="RUN", help="Continue this run (default: the first line is a goal).")] = None,
-    workspace: WorkspaceOpt = None,
-    backend: BackendOpt = "auto",
-    aspect: AspectOpt = "16:9",
-    scenes: Annotated[Optional[int], typer.Option("--scenes", "-n", metavar="N", help="Scenes for a new run, 1-50 (default: from the goal, else 4).")] = None,
-    seed: SeedOpt = 0,
-    voice: VoiceOpt = None,
-    motion: MotionOpt = "auto",
-    music: MusicOpt = None,
-    budget: BudgetOpt = None,
-    approve: Annotated[bool, typer.Option("--approve/--no-approve", help="Stop for approval before paid steps.")] = True,
-    fallback: FallbackOpt = None,
+def _chat(
+    *,
+    run: str | None = None,
+    workspace: Path | None = None,
+    approve: bool = True,
+    fallback: str | None = None,
+    **options: Any,
 ) -> None:
     """Talk to Director: a goal, then changes ('make scene 2 at night', 'now 9:16'). Reads lines from stdin."""
-    director = _director(workspace, backend, fallback=fallback)
+    given = {k: v for k, v in options.items() if v != MakeOptions.model_fields[k].default}
+    director = _director(workspace, options.get("backend") or "auto", fallback=fallback)
     interactive = sys.stdin.isatty()
     progress = Progress(err)
     current: Any = None
@@ -404,8 +332,7 @@ def chat(
             break
         try:
             if run_id is None:
-                current = director.submit(text, aspect=aspect, scenes=scenes, approve=approve, seed=seed,
-                                          voice=voice, motion=motion, music=music, budget=budget, on_event=progress)
+                current = director.submit(text, approve=approve, face="cli", on_event=progress, **given)
                 run_id = current.id
             elif current is not None and current.status == "paused":
                 current = director.resume(run_id, approve=text, on_event=progress)
@@ -417,6 +344,17 @@ def chat(
         _reply(current)
     if current is not None:
         err.print(_summary(current))
+
+
+chat = app.command(cls=_Command, name="chat")(_signed(_chat, [
+    _P("run", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[str], typer.Option(
+        "--run", metavar="RUN", help="Continue this run (default: the first line is a goal).")]),
+    _P("workspace", _P.KEYWORD_ONLY, default=None, annotation=WorkspaceOpt),
+    *cli_params(("backend", "aspect", "scenes", "seed", "voice", "motion", "music", "budget")),
+    _P("approve", _P.KEYWORD_ONLY, default=True, annotation=Annotated[bool, typer.Option(
+        "--approve/--no-approve", help="Stop for approval before paid steps.")]),
+    _P("fallback", _P.KEYWORD_ONLY, default=None, annotation=FallbackOpt),
+]))
 
 
 def _reply(run: Any) -> None:

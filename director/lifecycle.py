@@ -28,6 +28,7 @@ from director.checkpoints import open_checkpointer, started
 from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError, InputError, Interrupted, RunStateError, StorageError
 from director.goals import check_run_id, make_goal, make_trailer_goal, new_run_id, new_run_id_for
+from director.options import MakeOptions
 from director.lease import Lease, RunBusy, effective_status, holder_alive
 from director.lease import describe as lease_busy
 from director.limits import BudgetGuard, Limits, Prices
@@ -204,53 +205,25 @@ class Lifecycle:
             self.settings = settings
 
     # -- making ------------------------------------------------------------------
-    def make(
-        self,
-        goal: str,
-        *,
-        scenes: int | None = None,
-        aspect: str = "16:9",
-        seed: int = 0,
-        voice: str | None = None,
-        run_id: str | None = None,
-        budget: float | None = None,
-        approve: bool = False,
-        sources: list[str] | None = None,
-        title: str | None = None,
-        plot: str | None = None,
-        style: str | None = None,
-        audio: str | None = None,
-        motion: str = "auto",
-        duration: float | None = None,
-        backend: str | None = None,
-        on_event: OnEvent | None = None,
-        background: bool = True,
-        **finish: Any,
-    ) -> Run:
-        """Begin a run from a goal. Bad input raises InputError here, before anything is written.
+    def make(self, goal: str, *, on_event: OnEvent | None = None, background: bool = True, face: str = "python",
+             **options: Any) -> Run:
+        """Begin a run from a goal with the make options (director.options.MakeOptions, by keyword). Bad input
+        raises InputError here, before anything is written; face names the options as that face spells them.
 
-        backend overrides this Lifecycle's choice for this run (the server's per-request choice);
-        finish holds the finishing options (goals.FINISH_OPTIONS)."""
+        backend overrides this Lifecycle's choice for this run (the server's per-request choice)."""
+        opts = MakeOptions.check(options, face=face)
+        sources, title, plot = opts.sources, opts.title, opts.plot
+        opts.mode_check("trailer" if sources else "story", face)
+        if opts.tier is None:
+            opts = opts.model_copy(update={"tier": self.settings.tier})
         early: list[Event] = []
-        if finish.get("tier") is None:
-            finish["tier"] = self.settings.tier
-        if sources and duration is not None:
-            raise InputError("--duration applies to stories; a trailer's length comes from its shots (--max-scenes)")
         if sources:
-            spec = make_trailer_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice, style=style,
-                                     audio=audio, approve=approve, motion=motion, **finish)
+            spec = make_trailer_goal(goal, opts)
         else:
-            extras = [flag for flag, value in (("--title", title), ("--plot", plot), ("--style", style),
-                                               ("--audio", audio)) if value]
-            if extras:
-                raise InputError(f"{', '.join(extras)} apply to trailers: add --source VIDEO")
-            spec = make_goal(goal, scenes=scenes, aspect=aspect, seed=seed, voice=voice,
-                             default_scenes=self.settings.default_scenes, approve=approve, motion=motion,
-                             duration=duration, **finish)
-        check_run_id(run_id)
-        budget = budget if budget is not None else self.settings.budget_usd
-        if budget is not None and budget < 0:
-            raise InputError(f"budget must be zero or more dollars (got {budget})")
+            spec = make_goal(goal, opts, default_scenes=self.settings.default_scenes)
+        run_id = opts.run_id
+        budget = opts.budget if opts.budget is not None else self.settings.budget_usd
+        backend = opts.backend if "backend" in opts.model_fields_set else None
         family, reason = choose_family(self.settings, backend or self.requested_backend)
         board = None
 

@@ -34,7 +34,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,19 +43,16 @@ from director import uploads
 from director.errors import ConfigError, DirectorError, InputError, RunStateError, StorageError, UnknownRun
 from director.backends.local.music import MOODS
 from director.version import __version__
-from director.goals import MAX_SCENES, MAX_SECONDS, MAX_SEED, MIN_SECONDS, RUN_ID
+from director.options import MAX_TEXT_CHARS, MakeOptions, http_fields, refusal_of
 from director.lease import effective_status
 from director.secrets import register, scrub
 from director.store import Catalog
-from director.media import SPEECH_LEAD, SPEECH_TAIL
-from director.state import ASPECT_SIZES, MOTION_CHOICES, AssetRef, DirectorState, Transition
+from director.state import AssetRef, DirectorState
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_GOAL_CHARS = 2000
-MAX_SOURCES = 8
-MAX_TEXT_CHARS = 2000
 SHA256 = re.compile(r"[0-9a-f]{64}")
 POLL_S = 0.25
 FINISH_GRACE_S = 2.0
@@ -73,9 +70,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
-Aspect = Literal[tuple(ASPECT_SIZES)]  # type: ignore[valid-type]
-Motion = Literal[tuple(MOTION_CHOICES)]  # type: ignore[valid-type]
-RunId = Field(None, pattern="^" + RUN_ID.pattern + "$", max_length=64, description="Your own id for the run.")
+OPTION = MakeOptions.model_fields
 
 
 class Strict(BaseModel):
@@ -84,52 +79,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class RunRequest(Strict):
-    """A goal to make, with the same options as `director make`."""
+def run_request() -> type[BaseModel]:
+    """The body of POST /api/runs, made from the options' one declaration (director.options)."""
+    return create_model(  # type: ignore[no-any-return, call-overload]
+        "RunRequest", __base__=Strict, __doc__="A goal to make, with the same options as `director make`.",
+        goal=(str, Field(min_length=1, max_length=MAX_GOAL_CHARS, description="What the video should be.")),
+        **http_fields())
 
-    goal: str = Field(min_length=1, max_length=MAX_GOAL_CHARS, description="What the video should be.")
-    scenes: int | None = Field(None, ge=1, le=MAX_SCENES, description="How many scenes (default: the goal's number).")
-    aspect: Aspect = Field("16:9", description="Frame shape.")  # type: ignore[valid-type]
-    backend: Literal["auto", "local", "gemini", "vertex"] = Field("auto", description="Which models to use.")
-    approve: bool = Field(False, description="Stop at the approval gate before the paid steps.")
-    motion: Motion = Field("auto", description="How stills move.")  # type: ignore[valid-type]
-    voice: str | None = Field(None, max_length=100, description="Narration voice.")
-    seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed for every generator.")
-    budget: float | None = Field(None, ge=0, le=100_000, description="Spend cap in USD.")
-    run_id: str | None = RunId
-    sources: list[str] | None = Field(None, max_length=MAX_SOURCES,
-                                      description="Trailer: the videos, as upload ids (POST /api/uploads); paths "
-                                                  "only under the server's DIRECTOR_MEDIA_ROOT.")
-    style: str | None = Field(None, max_length=64, description="Trailer: art style (prompts/styles/).")
-    title: str | None = Field(None, max_length=200, description="Trailer: title of the source.")
-    plot: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="Trailer: what happens in the source.")
-    max_scenes: int | None = Field(None, ge=1, le=MAX_SCENES, description="Trailer: at most this many scenes.")
-    audio: Literal["narration", "source", "mix"] | None = Field(None, description="Trailer: the sound track.")
-    music: str | None = Field(
-        None, max_length=300, description="Music bed: auto (stories' default), none (trailers' default), a mood "
-                                          f"({', '.join(MOODS)}), or an audio upload's id (POST /api/uploads).")
-    captions: Literal["soft", "burn", "both"] | None = Field(None, description="A subtitle track (soft), drawn in "
-                                                                           "(burn), or both.")
-    caption_style: Literal["plain", "karaoke"] | None = Field(None, description="Burned captions' style.")
-    title_card: bool = Field(False, description="Open on the title over a blurred first scene.")
-    end_card: str | None = Field(None, min_length=1, max_length=120, description="Close on this text over a blurred "
-                                                                                 "last scene.")
-    duration: float | None = Field(None, ge=MIN_SECONDS, le=MAX_SECONDS, description="Target length in seconds "
-                                                                                  "(stories).")
-    transition: Transition | None = Field(None, description="Between scenes: cut (default), crossfade, fade or slide.")
-    transition_seconds: float | None = Field(None, ge=0.1, le=SPEECH_LEAD + SPEECH_TAIL,
-                                             description="Length of each transition in seconds (default 0.5).")
-    continuity: float | None = Field(None, ge=0.0, le=1.0, description="Stories: a still scoring under this "
-                                                                     "against its characters' sheets is redrawn "
-                                                                     "(default 0.6; 0 turns the check off).")
-    retakes: int | None = Field(None, ge=0, le=5, description="Stories: at most this many redraws per still "
-                                                              "(default 1).")
-    resolution: Literal["auto", "720p", "1080p", "4k"] | None = Field(
-        None, description="Video resolution (default auto: the motion model's own).")
-    tier: Literal["standard", "flex"] | None = Field(None, description="flex: the calls that can wait at about half "
-                                                                       "the price (default: the server's setting).")
-    clip_sound: Literal["auto", "keep", "off"] | None = Field(None, description="A video model's own sound.")
-    flow: bool = Field(False, description="Each clip ends on the next scene's still.")
+
+RunRequest = run_request()
 
 
 class Answer(Strict):
@@ -141,7 +99,7 @@ class Said(Strict):
 
 
 class Resume(Strict):
-    budget: float | None = Field(None, ge=0, le=100_000, description="A new spend cap in USD.")
+    budget: float | None = OPTION["budget"]
 
 
 class Replay(Strict):
@@ -153,7 +111,7 @@ class Fork(Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     checkpoint: str = Field(alias="from", min_length=1, max_length=200, description="Checkpoint id to branch from.")
     say: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="The change the new run makes.")
-    run_id: str | None = RunId
+    run_id: str | None = OPTION["run_id"]
 
 
 class ErrorBody(BaseModel):
@@ -556,6 +514,8 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+        if request.url.path == "/api/runs" and where in OPTION:  # the options' own words, as every face says them
+            return error(422, f"{where}: {refusal_of({**first, 'loc': (where,)}, 'http')}")
         return error(422, f"{where}: {first.get('msg', 'invalid')}")
 
     @app.exception_handler(HTTPException)
@@ -612,19 +572,15 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
             raise InputError("the upload was cut off before its end") from None
 
     @app.post("/api/runs", status_code=201, responses=ERRORS, summary="Make a video from a goal")
-    async def create_run(body: RunRequest) -> dict[str, Any]:
-        options = body.model_dump(exclude={"goal", "backend", "max_scenes"})
+    async def create_run(body: RunRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+        options = body.model_dump(exclude={"goal"}, exclude_unset=True)
         root = director.workspace.root
         if body.sources:  # upload ids (or paths under the media root), never any path the server can read
             options["sources"] = [uploads.resolve(s, root, media_root=media_root, kind="video",
                                                   field=f"sources[{i}]") for i, s in enumerate(body.sources)]
         if body.music and body.music not in ("auto", "none", *MOODS):
             options["music"] = uploads.resolve(body.music, root, media_root=media_root, kind="audio", field="music")
-        if body.max_scenes is not None:
-            if not body.sources:
-                raise InputError("max_scenes applies to trailers: add sources (for stories use scenes)")
-            options["scenes"] = body.max_scenes
-        run = await call(director.lifecycle.make, body.goal, backend=body.backend, background=True, **options)
+        run = await call(director.lifecycle.make, body.goal, background=True, face="http", **options)
         return await run_object(run.id)
 
     @app.get("/api/runs", responses=ERRORS, summary="Every run, newest first")

@@ -111,7 +111,7 @@ def test_a_changed_line_re_burns_only_its_scene(portrait):
 
 def test_bad_caption_options_are_one_line(tmp_path, capsys):
     result = run_cli(capsys, "make", GOAL, "--captions", "loud", "--workspace", str(tmp_path / "ws"))
-    assert result.code == 2 and "unknown captions 'loud': use soft, burn or both" in result.err
+    assert result.code == 2 and "unknown captions 'loud': use one of soft, burn, both" in result.err
     result = run_cli(capsys, "make", GOAL, "--caption-style", "neon", "--workspace", str(tmp_path / "ws"))
     assert result.code == 2 and "unknown caption style 'neon'" in result.err
 

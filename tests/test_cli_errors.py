@@ -15,9 +15,9 @@ def one_line(err: str) -> str:
 
 
 @pytest.mark.parametrize("args,message", [
-    (["make", "a story", "--scenes", "0"], "scenes must be between 1 and 50 (got 0)"),
-    (["make", "a story", "--scenes", "51"], "scenes must be between 1 and 50 (got 51)"),
-    (["make", "a 60-scene story"], "scenes must be between 1 and 50 (got 60)"),
+    (["make", "a story", "--scenes", "0"], "scenes must be a whole number from 1 to 50 (got 0)"),
+    (["make", "a story", "--scenes", "51"], "scenes must be a whole number from 1 to 50 (got 51)"),
+    (["make", "a 60-scene story"], "scenes must be a whole number from 1 to 50 (got 60)"),
     (["make", "a story", "--aspect", "4:3"], "unknown aspect '4:3'"),
     (["make", ""], "the goal is empty"),
     (["make", "   "], "the goal is empty"),
@@ -26,7 +26,7 @@ def one_line(err: str) -> str:
     (["make", "a story", "--backend", "vertex"], "the vertex backend needs GOOGLE_CLOUD_PROJECT"),
     (["make", "a story", "--backend", "openai"], "unknown backend 'openai'"),
     (["make", "a story", "--fallback", "maybe"], "bad setting fallback"),
-    (["make", "a story", "--budget", "-1"], "budget must be zero or more dollars"),
+    (["make", "a story", "--budget", "-1"], "budget must be zero or more dollars, at most $100,000 (got -1.0)"),
     (["make", "a story", "--motion", "spin"], "unknown motion 'spin': use one of auto, still, zoom_in"),
     (["make", "a story", "--scenes", "many"], "Invalid value for '--scenes'"),
     (["make"], "Missing argument 'GOAL'"),

@@ -70,9 +70,9 @@ def test_scene_count_from_goal_text():
 
 @pytest.mark.parametrize("kw,msg", [
     ({"text": "  ", "scenes": 3, "aspect": "16:9"}, "goal is empty"),
-    ({"text": "x", "scenes": 0, "aspect": "16:9"}, "between 1 and 50"),
-    ({"text": "x", "scenes": 51, "aspect": "16:9"}, "between 1 and 50"),
-    ({"text": "a 60-scene story", "scenes": None, "aspect": "16:9"}, "between 1 and 50"),
+    ({"text": "x", "scenes": 0, "aspect": "16:9"}, "from 1 to 50"),
+    ({"text": "x", "scenes": 51, "aspect": "16:9"}, "from 1 to 50"),
+    ({"text": "a 60-scene story", "scenes": None, "aspect": "16:9"}, "from 1 to 50"),
     ({"text": "x", "scenes": 2, "aspect": "4:3"}, "unknown aspect"),
 ])
 def test_goal_validation(kw, msg):

@@ -318,7 +318,7 @@ def test_a_4k_source_works_and_is_downscaled_for_detection(tmp_path, capsys, wor
 
 def test_trailer_flags_without_sources_are_refused(capsys, workspace):
     result = run_cli(capsys, "make", "a story", "--title", "X", "--workspace", str(workspace))
-    assert result.code == 2 and "--title apply to trailers: add --source VIDEO" in result.err
+    assert result.code == 2 and "--title applies to trailers: add --source VIDEO" in result.err
     result = run_cli(capsys, "make", "a trailer", "--source", str(BUNNY), "--style", "cubist",
                      "--workspace", str(workspace))
     assert result.code == 2 and "unknown style 'cubist'" in result.err
