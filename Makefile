@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_GOAL ?= a 3-scene bedtime story about a cat and a dog
 DEMO_WORKSPACE ?= $(CURDIR)/.demo-workspace
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test check bench clean
 
 # `make demo` needs the package alone; `make test` and `make bench` add the dev and cluster extras
 # (Ray, moto, Playwright and the rest), which a first run does not need.
@@ -47,6 +47,13 @@ demo: $(BASE)
 # Two workers on the machine's two cores; one test file or -k runs alone: .venv/bin/python -m pytest -q FILE
 test: $(STAMP) $(LG_STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+# The inner loop, in under three minutes: lint (ruff), types (mypy, with pydantic's plugin) and the tests that
+# encode no video and start no server (`make test` runs them all).
+check: $(STAMP)
+	$(BIN)/ruff check director tools tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -n 2 -m "not slow and not cluster and not live" -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -12,9 +12,9 @@ from __future__ import annotations
 import sqlite3
 import statistics
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from bench.common import Options, Report
 

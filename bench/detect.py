@@ -11,9 +11,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from director.tools.detect_scenes import detect
+
 from bench.common import Options, Report, median_of
 from director.media import ffmpeg_exe
-from director.tools.detect_scenes import detect
 from tests.helpers import synthetic_video
 
 SHOT = 2.5

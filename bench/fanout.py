@@ -14,9 +14,9 @@ import math
 import os
 import statistics
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from bench.common import Options, Report, timed
 
@@ -39,10 +39,11 @@ def environment(**values: str) -> Iterator[None]:
 
 def one_batch(fake, n: int, workers: int, rpm: float | None, root: Path) -> tuple[float, list[float]]:  # noqa: ANN001
     """Wall seconds for the batch, and the arrival times of its requests at the fake."""
+    from director.tools import registry
+
     from director.api import Director
     from director.runner import Runner
     from director.state import DirectorState, Goal, Scene, Storyboard, ToolCall
-    from director.tools import registry
 
     limits = json.dumps({"gemini-nano-banana-2.1": rpm} if rpm else {})
     with environment(GEMINI_RATE_LIMITS=limits):

@@ -48,10 +48,11 @@ class DirectorRender:
     """A fresh workspace with the stills and voices on a storyboard, rendered by the Runner."""
 
     def __init__(self, root: Path, stills: list[Path], wavs: list[Path], motion: str, transition: str = "cut") -> None:
+        from director.tools import registry
+
         from director.api import Director
         from director.runner import Runner
         from director.state import DirectorState, Goal, Scene, Storyboard
-        from director.tools import registry
 
         director = Director(workspace=root, backend="local", fps=FPS, crf=CRF, x264_preset=PRESET)
         session = director.lifecycle._session("local")

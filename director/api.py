@@ -152,7 +152,7 @@ def _signed() -> None:
     events = P("on_event", P.KEYWORD_ONLY, default=None, annotation=OnEvent | None)
     for method, background in ((Director.start, True), (Director.submit, None), (Director.asubmit, None)):
         after = [events] + ([P("background", P.KEYWORD_ONLY, default=True, annotation=bool)] if background else [])
-        method.__signature__ = signature(before, after)  # type: ignore[attr-defined]
+        setattr(method, "__signature__", signature(before, after))  # noqa: B010 (a function attribute mypy cannot see)
 
 
 _signed()

@@ -148,7 +148,7 @@ def ass_document(words: list[Word], *, offset: float, length: float, size: tuple
             parts, at = [], group[0][0]
             for s, e, w in group:
                 lead = max(0, round((s - at) * 100))
-                parts.append(("{\\k%d}" % lead if lead else "") + "{\\k%d}%s" % (max(1, round((e - s) * 100)), escape(w)))
+                parts.append((f"{{\\k{lead}}}" if lead else "") + f"{{\\k{max(1, round((e - s) * 100))}}}{escape(w)}")
                 at = e
             text = " ".join(parts)
         else:

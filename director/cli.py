@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,7 +29,7 @@ from director.options import MakeOptions, cli_option, cli_params
 try:  # newer typer ships its own copy of click
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
 except ImportError:  # pragma: no cover - typer on real click
-    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef, assignment]
 
 
 class _Argument(TyperArgument):
@@ -105,23 +105,27 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WorkspaceOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--workspace", "-w", metavar="DIR", help="Workspace folder (default: $DIRECTOR_HOME, else ~/.director)."),
 ]
 ExecutorOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--executor", metavar=_choices(("local", "ray")),
                  help="Where tool calls run: this process, or a Ray cluster (DIRECTOR_RAY_ADDRESS, else this "
                       "machine's).", show_default=False),
 ]
 WaitOpt = Annotated[bool, typer.Option("--wait", help="If another command is working on the run, wait for it "
                                                      "instead of stopping.")]
-BudgetOpt = cli_option("budget")
-BackendOpt = cli_option("backend")
+if TYPE_CHECKING:  # what the values are; typer reads the declared options' Annotated forms
+    BudgetOpt = float | None
+    BackendOpt = str
+else:
+    BudgetOpt = cli_option("budget")
+    BackendOpt = cli_option("backend")
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FallbackOpt = Annotated[
-    Optional[str], typer.Option("--fallback", metavar=_choices(("none", "local")),
+    str | None, typer.Option("--fallback", metavar=_choices(("none", "local")),
                                 help="local: Ken Burns motion when Veo is unavailable (API-key mode).")
 ]
 
@@ -246,7 +250,7 @@ def resume(
     workspace: WorkspaceOpt = None,
     budget: BudgetOpt = None,
     fallback: FallbackOpt = None,
-    approve: Annotated[Optional[str], typer.Option("--approve", metavar="ANSWER", help="Answer the approval gate: yes, no, or a change in words.")] = None,
+    approve: Annotated[str | None, typer.Option("--approve", metavar="ANSWER", help="Answer the approval gate: yes, no, or a change in words.")] = None,
     quiet: QuietOpt = False,
     wait: WaitOpt = False,
     retry_unsure: Annotated[bool, typer.Option("--retry-unsure", help="Start again the paid clips whose start was "
@@ -276,7 +280,7 @@ def say(
 @app.command(cls=_Command)
 def replay(
     run: Annotated[str, typer.Argument(metavar="RUN", help="Run id.")],
-    from_: Annotated[Optional[str], typer.Option("--from", metavar="CHECKPOINT", help="Checkpoint id (default: the first step).")] = None,
+    from_: Annotated[str | None, typer.Option("--from", metavar="CHECKPOINT", help="Checkpoint id (default: the first step).")] = None,
     workspace: WorkspaceOpt = None,
     quiet: QuietOpt = False,
     wait: WaitOpt = False,
@@ -290,8 +294,8 @@ def replay(
 def fork(
     run: Annotated[str, typer.Argument(metavar="RUN", help="Run id to fork.")],
     from_: Annotated[str, typer.Option("--from", metavar="CHECKPOINT", help="Checkpoint id to start from (see `director history`).")],
-    say_: Annotated[Optional[str], typer.Option("--say", metavar="CHANGE", help="The change to make in the fork.")] = None,
-    run_id: Annotated[Optional[str], typer.Option("--run-id", metavar="ID", help="Name of the new run.")] = None,
+    say_: Annotated[str | None, typer.Option("--say", metavar="CHANGE", help="The change to make in the fork.")] = None,
+    run_id: Annotated[str | None, typer.Option("--run-id", metavar="ID", help="Name of the new run.")] = None,
     workspace: WorkspaceOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -347,7 +351,7 @@ def _chat(
 
 
 chat = app.command(cls=_Command, name="chat")(_signed(_chat, [
-    _P("run", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[str], typer.Option(
+    _P("run", _P.KEYWORD_ONLY, default=None, annotation=Annotated[str | None, typer.Option(
         "--run", metavar="RUN", help="Continue this run (default: the first line is a goal).")]),
     _P("workspace", _P.KEYWORD_ONLY, default=None, annotation=WorkspaceOpt),
     *cli_params(("backend", "aspect", "scenes", "seed", "voice", "motion", "music", "budget")),
@@ -475,7 +479,7 @@ def history(
 def export(
     run: Annotated[str, typer.Argument(metavar="RUN", help="Run id (see `director runs`).")],
     fmt: Annotated[str, typer.Option("--format", metavar="otio|fcpxml|edl", help="Timeline format.")] = "otio",
-    out_path: Annotated[Optional[Path], typer.Option("--out", metavar="PATH", help="Where to write it (default: runs/RUN/timeline.EXT).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", metavar="PATH", help="Where to write it (default: runs/RUN/timeline.EXT).")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Write a run's final cut as an editorial timeline for an NLE (OpenTimelineIO, FCP X XML or a CMX 3600 EDL)."""
@@ -510,7 +514,7 @@ def serve(
     workspace: WorkspaceOpt = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, metavar="N", help="Runs that work at once; more wait their turn.")] = 2,
     executor: ExecutorOpt = None,
-    allowed_host: Annotated[Optional[list[str]], typer.Option(
+    allowed_host: Annotated[list[str] | None, typer.Option(
         "--allowed-host", metavar="NAME", help="Another name the server answers to (a reverse proxy's), besides "
                                                "loopback's and the address it binds; repeat for several.")] = None,
 ) -> None:
@@ -619,10 +623,10 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(exc, OSError) and not disk_full(exc) and not isinstance(exc, PermissionError):
             raise
         try:
-            where = Workspace.from_settings(_workspace_of(argv), load_settings())
+            space = Workspace.from_settings(_workspace_of(argv), load_settings())
         except DirectorError:
-            where = Workspace(_workspace_of(argv))
-        err.print(f"error: {safe(str(storage_error(exc, where)))}")
+            space = Workspace(_workspace_of(argv))
+        err.print(f"error: {safe(str(storage_error(exc, space)))}")
         sys.exit(1)
     if code == 130:
         err.print("interrupted")  # typer turns Ctrl-C outside a run into exit 130 without a word

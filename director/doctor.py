@@ -15,7 +15,6 @@ from pathlib import Path
 
 from director.store import AssetStore, Catalog, Workspace, sha256_file
 
-
 STALE_S = 3600.0
 """A temp file this old belongs to no live command."""
 

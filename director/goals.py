@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from director.errors import InputError, MediaError
-from director.options import (MAX_SCENES, MAX_SECONDS, MAX_TEXT_CHARS, MIN_SECONDS, RUN_ID_PATTERN,
-                              MakeOptions)
+from director.options import MAX_SCENES, MAX_SECONDS, MAX_TEXT_CHARS, MIN_SECONDS, RUN_ID_PATTERN, MakeOptions
 from director.state import Goal
 
 RUN_ID = re.compile(RUN_ID_PATTERN)  # used with fullmatch: no trailing newline

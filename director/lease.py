@@ -16,8 +16,8 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from director.errors import RunStateError
 from director.store import Catalog, LeaseHolder, RunRow

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
@@ -36,7 +36,7 @@ variant of an id that takes its base's row. Anything else unknown is unknown."""
 
 def today() -> date:
     """The date prices and shutdowns are judged by (UTC, as Google's pages date them)."""
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 class Price(BaseModel):
@@ -161,10 +161,10 @@ class Catalog(BaseModel):
         for role, model in self.defaults.items():
             if role not in SETTINGS:
                 raise ValueError(f"defaults.{role}: no such role; roles are {', '.join(SETTINGS)}")
-            row = self.find(model)
-            if row is None:
+            found = self.find(model)
+            if found is None:
                 raise ValueError(f"defaults.{role} = {model!r} has no row")
-            if role not in row.roles:
+            if role not in found.roles:
                 raise ValueError(f"defaults.{role} = {model!r}, whose row does not list the role")
         for row in self.models:
             if row.replacement and self.find(row.replacement) is None:

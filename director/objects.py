@@ -23,9 +23,12 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from director.errors import ConfigError, StorageError
+
+if TYPE_CHECKING:  # obstore declares ClientConfig, a TypedDict, for type checkers only
+    from obstore.store import ClientConfig
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ def _open_store(url: str) -> Any:
 
     # Client options given here replace those read from the environment, so AWS_ALLOW_HTTP (an
     # S3-compatible server on plain HTTP, such as a local MinIO) is carried over by hand.
-    options: dict[str, Any] = {"timeout": timedelta(seconds=120), "connect_timeout": timedelta(seconds=10)}
+    options: ClientConfig = {"timeout": timedelta(seconds=120), "connect_timeout": timedelta(seconds=10)}
     if os.environ.get("AWS_ALLOW_HTTP", "").lower() in ("1", "true", "yes"):
         options["allow_http"] = True
     try:

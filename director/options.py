@@ -10,8 +10,9 @@ take paths (`http=`), and a face that lacks an option lists it in `only`.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -171,9 +172,9 @@ class MakeOptions(BaseModel):
             hint = f" (for stories use {_spelled('scenes', face)})" if "max_scenes" in wrong else ""
             raise InputError(f"{flags} {verb} to trailers: add {_spelled('sources', face)}"
                              f"{' VIDEO' if face == 'cli' else ''}{hint}")
-        hint = {"scenes": f" (for a trailer use {_spelled('max_scenes', face)})",
-                "duration": f"; a trailer's length comes from its shots ({_spelled('max_scenes', face)})"}
-        raise InputError(f"{flags} {verb} to stories" + hint.get(wrong[0], ""))
+        hints = {"scenes": f" (for a trailer use {_spelled('max_scenes', face)})",
+                 "duration": f"; a trailer's length comes from its shots ({_spelled('max_scenes', face)})"}
+        raise InputError(f"{flags} {verb} to stories" + hints.get(wrong[0], ""))
 
 
 def face_of(name: str) -> Face:
@@ -305,4 +306,4 @@ def _cli_type(annotation: Any) -> Any:
     base = next(a for a in get_args(annotation) if a is not type(None)) if optional else annotation
     if get_origin(base) is Literal:
         base = str
-    return Union[base, None] if optional else base
+    return base | None if optional else base

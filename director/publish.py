@@ -15,17 +15,17 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from director.version import __version__
 from director.backends import Backends
 from director.brain import Brain
 from director.config import Settings
 from director.errors import DirectorError
 from director.state import AssetRef, Character, DirectorState, Place, Storyboard
 from director.store import AssetStore, Catalog, Workspace
+from director.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class Publisher:
             "status": status,
             "error": error,
             "created": run.created.isoformat() if run else None,
-            "published": datetime.now(timezone.utc).isoformat(),
+            "published": datetime.now(UTC).isoformat(),
             "goal": state.goal.model_dump(),
             # What the video is now, after any revision ("now 9:16", "voice …", "faster narration").
             "aspect": (board.aspect if board else None) or state.goal.aspect,
@@ -256,7 +256,7 @@ def storyboard_html(board: Storyboard, state: DirectorState, run_dir: Path, work
         kind = c.kind if isinstance(c, Character) else "place"
         return f"<li>{sheet}<b>{e(c.name)}</b> ({e(kind)}): {e(c.look)}</li>"
 
-    cast = "".join(member(m) for m in [*board.characters, *board.places])
+    cast = "".join(member(m) for m in board.members())
     final = '<p><a href="final.mp4">▶ final.mp4</a> · <a href="subtitles.srt">subtitles.srt</a> · <a href="manifest.json">manifest.json</a></p>' if board.final else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(board.title)} · storyboard</title>

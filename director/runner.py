@@ -27,7 +27,7 @@ from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError, StorageError
 from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices, Unpriced
 from director.state import Character, DirectorState, Scene, Storyboard, ToolCall, ToolResult, finishing
-from director.store import AssetStore, Catalog, CallRow, canonical_json, disk_full
+from director.store import AssetStore, CallRow, Catalog, canonical_json, disk_full
 from director.tooling import Tool, ToolContext, asset_refs, key_view
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ class Runner:
             usd[tool.name] = usd.get(tool.name, 0.0) + cost
 
         aspect = (board.aspect if board else None) or state.goal.aspect
-        for member in [*board.characters, *board.places] if board else []:
+        for member in board.members() if board else []:
             if member.sheet is None:
                 add("sheet", character=member.name)
         for scene in board.scenes if board else []:
@@ -160,7 +160,9 @@ class Runner:
                     add("continuity", scene=scene.index)
             needs_voice = state.goal.audio in ("narration", "mix") or mode == "story"
             if needs_voice and scene.audio is None and scene.narration:
-                add("audio", scene=scene.index, text=scene.narration, voice=None, pace=board.pace)
+                # The loop runs only over a board's scenes; mypy cannot see that board is set here.
+                add("audio", scene=scene.index, text=scene.narration, voice=None,
+                    pace=board.pace if board is not None else 1.0)
             if scene.clip is None:
                 seconds = scene.audio.duration if scene.audio else len(scene.narration.split()) / 2.5
                 inputs = {"length": scene.length} if scene.length else {"speech_seconds": seconds}
@@ -273,7 +275,7 @@ class Runner:
         the storyboard the other reads, or both write it. Everything else runs at
         once, so a scene's clip starts as soon as its own image and narration are done.
         """
-        touched: list[tuple[str, tuple[str, int] | None, Tool]] = []
+        touched: list[tuple[str, tuple[str, int | str] | None, Tool]] = []
         deps: dict[str, list[str]] = {}
         for call in calls:
             tool = self.tools.get(call.name)
@@ -307,7 +309,7 @@ class Runner:
             with lock:
                 emit(event)
 
-        async def main() -> list[ToolResult]:
+        async def main() -> list[ToolResult | BaseException]:
             gate = asyncio.Semaphore(self.settings.workers)
             tasks: dict[str, asyncio.Future[ToolResult]] = {}
 
@@ -354,10 +356,12 @@ class Runner:
             pool.shutdown(wait=False, cancel_futures=True)
         # A call the budget refused stops the run only after the rest of the batch
         # finished and was recorded, so a resume pays for none of it again.
+        results: list[ToolResult] = []
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
-        return outcomes
+            results.append(outcome)
+        return results
 
     def run_one(self, state: DirectorState, call: ToolCall, emit: Emit) -> ToolResult:
         from director.media import STOPPING

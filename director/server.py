@@ -27,7 +27,7 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -40,14 +40,14 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from director import uploads
-from director.errors import ConfigError, DirectorError, InputError, RunStateError, StorageError, UnknownRun
 from director.backends.local.music import MOODS
-from director.version import __version__
-from director.options import MAX_TEXT_CHARS, MakeOptions, http_fields, refusal_of
+from director.errors import ConfigError, DirectorError, InputError, RunStateError, StorageError, UnknownRun
 from director.lease import effective_status
+from director.options import MAX_TEXT_CHARS, MakeOptions, http_fields, refusal_of
 from director.secrets import register, scrub
-from director.store import Catalog
 from director.state import AssetRef, DirectorState
+from director.store import Catalog
+from director.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class Said(Strict):
 
 
 class Resume(Strict):
-    budget: float | None = OPTION["budget"]
+    budget: Annotated[float | None, OPTION["budget"]]
 
 
 class Replay(Strict):
@@ -111,7 +111,7 @@ class Fork(Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     checkpoint: str = Field(alias="from", min_length=1, max_length=200, description="Checkpoint id to branch from.")
     say: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="The change the new run makes.")
-    run_id: str | None = OPTION["run_id"]
+    run_id: Annotated[str | None, OPTION["run_id"]]
 
 
 class ErrorBody(BaseModel):
@@ -394,13 +394,13 @@ def describe_run(row: Any, state: DirectorState | None, asked: dict[str, Any] | 
                         else "written")
         verdict = s.continuity if s.continuity and s.image and s.continuity.image == s.image.sha256 else None
         scenes.append({"number": s.index, "prompt": s.image_prompt, "narration": s.narration,
-                       "status": scene_status, "error": s.error, "image": asset_url(s.image and s.image.sha256),
-                       "audio": asset_url(s.audio and s.audio.sha256), "clip": asset_url(s.clip and s.clip.sha256),
+                       "status": scene_status, "error": s.error, "image": asset_url(s.image.sha256 if s.image else None),
+                       "audio": asset_url(s.audio.sha256 if s.audio else None), "clip": asset_url(s.clip.sha256 if s.clip else None),
                        "continuity": {"score": verdict.score, "passed": verdict.passed, "reasons": verdict.reasons,
                                       "retakes": s.retakes} if verdict else None})
-    characters = [{"name": c.name, "kind": c.kind, "look": c.look, "sheet": asset_url(c.sheet and c.sheet.sha256)}
+    characters = [{"name": c.name, "kind": c.kind, "look": c.look, "sheet": asset_url(c.sheet.sha256 if c.sheet else None)}
                   for c in (board.characters if board else [])]
-    characters += [{"name": p.name, "kind": "place", "look": p.look, "sheet": asset_url(p.sheet and p.sheet.sha256)}
+    characters += [{"name": p.name, "kind": "place", "look": p.look, "sheet": asset_url(p.sheet.sha256 if p.sheet else None)}
                    for p in (board.places if board else [])]
     final = board.final if board else None
     pending = None
@@ -572,7 +572,8 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
             raise InputError("the upload was cut off before its end") from None
 
     @app.post("/api/runs", status_code=201, responses=ERRORS, summary="Make a video from a goal")
-    async def create_run(body: RunRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def create_run(request: RunRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+        body: Any = request  # a model made from the options' declaration, so its fields are known at run time
         options = body.model_dump(exclude={"goal"}, exclude_unset=True)
         root = director.workspace.root
         if body.sources:  # upload ids (or paths under the media root), never any path the server can read

@@ -259,9 +259,14 @@ class Storyboard(BaseModel):
                 return c
         raise KeyError(name)
 
+    def members(self) -> list[Character | Place]:
+        """The characters, then the recurring places: all that have a reference sheet."""
+        # Typed here once: a bare [*characters, *places] is inferred as list[BaseModel].
+        return [*self.characters, *self.places]
+
     def member(self, name: str) -> Character | Place:
         """A character, or a recurring place, by name: what has a reference sheet."""
-        for m in [*self.characters, *self.places]:
+        for m in self.members():
             if m.name.lower() == name.strip().lower():
                 return m
         raise KeyError(name)
@@ -304,7 +309,7 @@ class Storyboard(BaseModel):
 
     def _redraw(self, name: str) -> None:
         for scene in self.scenes:
-            members = [*self.cast_of(scene.index), *self.places_of(scene.index)]
+            members: list[Character | Place] = [*self.cast_of(scene.index), *self.places_of(scene.index)]
             if any(m.name == name for m in members) and scene.image is not None:
                 scene.image = scene.clip = scene.continuity = None
                 scene.retakes = 0

@@ -83,7 +83,10 @@ _on_disconnect.append(_forget)
 def _caller_class() -> Any:
     import ray
 
-    @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=MAX_RETRIES, max_concurrency=CALLER_THREADS)
+    # ray.remote's overloads describe only remote functions' options; an actor's (max_concurrency)
+    # are valid at run time.
+    @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=MAX_RETRIES,  # type: ignore[call-overload]
+                max_concurrency=CALLER_THREADS)
     class Caller:
         """Runs calls to hosted models on threads: one process per node instead of one per call in flight."""
 
@@ -96,7 +99,6 @@ def _caller_class() -> Any:
 def callers() -> list[Any]:
     """The cluster's callers, shared by every driver (named, detached), spread over the CPU nodes."""
     import ray
-
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     global _callers

@@ -72,6 +72,8 @@ def _frames(path: Path, size: int, mtime: int, fps: int) -> tuple[int, tuple[int
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             tb = stream.time_base
+            if tb is None:  # a demuxed stream has one; PyAV types it optional
+                raise MediaError(f"cannot read the frames of {path.name}: its video stream has no time base")
             packets = [(round(p.pts * tb * fps), p.is_keyframe) for p in container.demux(stream) if p.pts is not None]
     except (av.error.FFmpegError, IndexError) as exc:
         raise MediaError(f"cannot read the frames of {path.name}: {exc}") from None
@@ -161,6 +163,8 @@ def join(parts: list[Part], out: Path, fps: int) -> int:
                     if stream is None:
                         stream = dest.add_stream_from_template(s)
                     tb = s.time_base
+                    if tb is None:  # a demuxed stream has one; PyAV types it optional
+                        raise MediaError(f"{part.path.name}: its video stream has no time base")
                     t0 = Fraction(part.start, fps)
                     shift = Fraction(total, fps) - t0
                     if part.start:

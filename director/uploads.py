@@ -58,7 +58,7 @@ def media_kind(path: Path) -> tuple[str, float]:
                 raise InputError("the upload holds no video or audio stream")
             stream = container.streams.video[0] if kind == "video" else container.streams.audio[0]
             decoded = 0
-            for frame in container.decode(stream):  # a few frames decode: not just a header
+            for _frame in container.decode(stream):  # a few frames decode: not just a header
                 decoded += 1
                 if decoded >= 3:
                     break
@@ -118,7 +118,7 @@ def resolve(value: str, workspace_root: Path, *, media_root: Path | None, kind: 
         if found.suffix in SUFFIXES["audio" if kind == "video" else "video"]:
             raise InputError(f"{field}: the upload {value[:12]}… is not {'a video' if kind == 'video' else 'audio'}")
         return str(found)
-    where = f" outside DIRECTOR_MEDIA_ROOT" if media_root is not None else " (DIRECTOR_MEDIA_ROOT is not set)"
+    where = " outside DIRECTOR_MEDIA_ROOT" if media_root is not None else " (DIRECTOR_MEDIA_ROOT is not set)"
     refused = InputError(f"{field} " + NOT_ALLOWED.format(where=where))
     if media_root is None or value.startswith("~") or "\x00" in value:
         raise refused

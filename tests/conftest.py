@@ -10,8 +10,19 @@ PROVIDER_ENV = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI",
 CLUSTER_ENV = ("DIRECTOR_DATABASE_URL", "DIRECTOR_ASSETS_URL", "DIRECTOR_RAY_ADDRESS")
 
 
+SLOW_FIXTURES = {"fast", "story_run", "fake", "ray_cluster", "postgres_server", "s3_server", "on_ray"}
+"""A test that asks for one of these makes a whole video (or starts a server process): `make check` leaves it to
+`make test`."""
+SLOW_MODULES = {"test_crash", "test_install", "test_studio_browser", "test_bench", "test_langgraph_server",
+                "test_story_e2e", "test_interrupt", "test_deploy"}
+"""Modules whose every test encodes video or starts a process or a browser, whatever fixtures it asks for."""
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.module.__name__.rpartition(".")[2] \
+                in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
         # Under pytest-xdist (make test runs two workers), the Ray cluster's tests share one worker and so one
         # cluster: two local Ray clusters on one machine would contend for its ports and cores.
         if "ray_cluster" in getattr(item, "fixturenames", ()):

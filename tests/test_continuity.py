@@ -272,8 +272,8 @@ def test_a_role_is_drawn_as_a_person(tmp_path):
 @pytest.mark.parametrize("aspect", [(1280, 720), (720, 1280)])
 def test_characters_stay_in_frame_through_every_camera_move(tmp_path, aspect):
     """The painter notes where each character is; every pan and zoom keeps them all whole."""
-    from director.backends.local.marks import boxes_of
     from director.backends import MOTIONS
+    from director.backends.local.marks import boxes_of
     from director.backends.local.motion import camera, keep_box
 
     cast = "Luna (cat): a ginger cat; Biscuit (dog): a brown dog; Hoot (owl): a brown owl"

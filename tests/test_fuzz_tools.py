@@ -13,12 +13,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from director.tools import registry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from director.config import load_settings
 from director.state import Character, DirectorState, Goal, Scene, Storyboard, ToolCall
-from director.tools import registry
 
 HOSTILE_STRINGS = ["../../../../etc/passwd", "/etc/passwd", "..", "../system", "~/.ssh/id_rsa", "x" * 20_000, "",
                    " ", "\x00", "scene\n1", "<img>7</img> and <img>0</img>", "file:///etc/passwd", "C:\\Windows"]

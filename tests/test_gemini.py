@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from director.tools import registry
+
 from tests.conftest import TEST_KEY
 from tests.fakes import rules, served
 from tests.helpers import check_final, checkpoint_blobs, db_rows, run_cli
@@ -422,8 +422,8 @@ def test_rate_limit_spaces_requests():
     """600 per minute is one request every 0.1 s: no window holds more than the limit allows."""
     import time
 
-    from director.limits import Limits
     from director.errors import ProviderError
+    from director.limits import Limits
 
     limits = Limits(rpm={"spacing-test": 600}, max_attempts=1, backoff_base_s=0, backoff_max_s=0)
     never = lambda exc: ProviderError(str(exc), provider="x")  # noqa: E731

@@ -140,9 +140,10 @@ def test_a_model_with_no_price_is_refused_under_a_budget(fake, capsys, workspace
 
 
 def test_the_runner_refuses_an_unpriced_call_under_a_budget_and_not_without_one():
+    from director.tools import registry
+
     from director.limits import BudgetGuard
     from director.runner import Runner
-    from director.tools import registry
 
     class Maker:
         name, model = "gemini", "an-unlisted-image-model"

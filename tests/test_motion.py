@@ -61,7 +61,9 @@ def test_a_resume_polls_the_saved_operation_instead_of_starting_another(fake, ca
 
 @pytest.mark.parametrize("backend, kind", [("vertex", "veo"), ("gemini", "omni")])
 def test_a_blocked_clip_becomes_that_scene_s_ken_burns_move(fake, capsys, workspace, fast, backend, kind):
-    second = (lambda r: "scene 2," in json.dumps(r.body))
+    def second(r):
+        return "scene 2," in json.dumps(r.body)
+
     fake.block(kind, second, reason="Third-party content")
     result = make(capsys, workspace, "--backend", backend, "--run-id", "blocked", "--resolution", "720p")
     assert result.code == 0, result.err
@@ -122,7 +124,9 @@ def test_omni_extends_a_scene_longer_than_its_longest_clip(fake, capsys, workspa
     manifest = check_final(Path(result.last_line), cues=2)
     first = manifest["scenes"][0]
     assert first["duration"] > 17
-    task = (lambda r: r.body["generation_config"]["video_config"]["task"])
+    def task(r):
+        return r.body["generation_config"]["video_config"]["task"]
+
     starts = [r for r in fake.calls("omni") if task(r) == "image_to_video"]
     extensions = [r for r in fake.calls("omni") if task(r) == "extend"]
     assert len(starts) == 2 and len(extensions) == 1, [task(r) for r in fake.calls("omni")]
@@ -137,8 +141,9 @@ def test_omni_extends_a_scene_longer_than_its_longest_clip(fake, capsys, workspa
     billed = sum(r[0] for r in db_rows(workspace / "director.db",
                                        "SELECT cost_usd FROM tool_calls WHERE tool = 'animate_image'"))
     assert billed == pytest.approx(0.1014 * clips, rel=0.05)
-    from director.limits import Prices
     from director.tools import registry
+
+    from director.limits import Prices
 
     estimate = registry()["animate_image"].estimate
     args = registry()["animate_image"].input(scene=1, aspect="16:9")

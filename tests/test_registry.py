@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from director.tools import registry
 from PIL import Image
 
 from director.backends import REGISTRY, build_providers, provider
 from director.config import load_settings
 from director.errors import ConfigError
-from director.tools import registry
 
 
 def test_each_part_has_one_usual_maker_per_mode():

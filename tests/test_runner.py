@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from director.tools import registry
 
 from director.api import Director
 from director.brain.local import LocalBrain
 from director.graph import fold
 from director.runner import Runner
 from director.state import DirectorState, Goal, Message, ToolCall
-from director.tools import registry
 
 
 @pytest.fixture
@@ -236,6 +236,7 @@ def test_clips_in_another_format_are_normalised_once_and_cached(runner, fast, mo
     """Veo-like clips (24 fps, another size) become cached segments; a change to one scene
     re-encodes only that scene's segment, and the others are joined as they are."""
     import director.tools.assemble_video as assemble
+
     from director.config import load_settings
     from director.media import probe, run_ffmpeg, scene_length
 
@@ -293,8 +294,9 @@ def test_goal_motion_reaches_every_clip(runner):
     state = state.model_copy(update={"goal": state.goal.model_copy(update={"motion": "still"})})
     anim = [c for c in LocalBrain().decide(state).calls if c.name == "animate_image"]
     assert [c.args.get("motion") for c in anim] == ["still", "still"]
-    from director.limits import Prices
     from director.tools.animate_image import AnimateImageInput, _estimate
+
+    from director.limits import Prices
 
     held = AnimateImageInput(scene=1, aspect="16:9", motion="still")
     assert _estimate(held, {"speech_seconds": 3.0}, "veo-3.1-generate-001", Prices()) == 0.0

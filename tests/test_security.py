@@ -113,7 +113,7 @@ def test_a_page_on_another_origin_cannot_act_on_a_run(studio, tmp_path):
     threading.Thread(target=recorder.serve_forever, daemon=True).start()
     control = f"http://127.0.0.1:{recorder.server_address[1]}"
     targets = [studio + p.format(id=run_id) for p in ATTACKS] + [control + p.format(id=run_id) for p in ATTACKS]
-    script = ("const targets = %s;\n" % json.dumps(targets)) + """
+    script = f"const targets = {json.dumps(targets)};\n" + """
 for (const t of targets) {
   fetch(t, {method: "POST", mode: "no-cors", body: "{}"}).catch(() => {});
   fetch(t, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"},
@@ -182,9 +182,8 @@ def test_the_token_never_sits_in_a_cookie_or_local_storage(tmp_path, monkeypatch
 
 
 def test_the_401_says_which_header_to_send(tmp_path, monkeypatch):
-    from tests.helpers import studio_client
-
     from director.server import create_app
+    from tests.helpers import studio_client
 
     monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
     with studio_client(create_app(workspace=tmp_path / "ws", backend="local", token="tok-12345678")) as client:
@@ -194,9 +193,8 @@ def test_the_401_says_which_header_to_send(tmp_path, monkeypatch):
 
 @pytest.fixture
 def client(tmp_path, monkeypatch, fast):
-    from tests.helpers import studio_client
-
     from director.server import create_app
+    from tests.helpers import studio_client
 
     monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
     app = create_app(workspace=tmp_path / "ws", workers=1, backend="local")
@@ -386,9 +384,8 @@ def test_a_path_that_is_not_allowed_gets_one_line_whatever_is_there(client, tmp_
 
 
 def test_paths_under_the_media_root_are_taken_and_nothing_outside_it(tmp_path, monkeypatch, fast):
-    from tests.helpers import studio_client, synthetic_video
-
     from director.server import create_app
+    from tests.helpers import studio_client, synthetic_video
 
     media, outside = tmp_path / "media", tmp_path / "outside"
     media.mkdir()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from director.tools import declarations, registry
 from google.genai import types
 from pydantic import BaseModel, Field
 
 from director.tooling import ToolContext, tool
-from director.tools import declarations, registry
 
 SKELETON_TOOLS = {"write_story", "create_image", "narrate", "animate_image", "assemble_video"}
 

@@ -17,8 +17,6 @@ from director.prompting import render
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Motion, Storyboard, size_inputs
 from director.tooling import ToolContext, require_board, require_scene, tool
 
-
-
 NEGATIVE = ("on-screen text, captions, subtitles, watermarks, logos, distorted or morphing faces, extra limbs or "
             "fingers, flicker, sudden cuts")
 """What a generated clip must never show (Veo's negativePrompt; Omni reads it as 'Avoid: ...')."""
@@ -63,7 +61,7 @@ def _needs(args: AnimateImageInput, state: DirectorState) -> dict[str, object]:
     return inputs
 
 
-def duration_of(inputs: dict, fps: int) -> float:
+def duration_of(inputs: Mapping[str, Any], fps: int) -> float:
     if inputs.get("length"):
         return max(1, round(float(inputs["length"]) * fps)) / fps
     return scene_length(float(inputs["speech_seconds"] or 0.0), fps)
@@ -90,7 +88,7 @@ def motion_prompt(inputs: Mapping[str, Any], camera: str) -> str:
                   motion=inputs["scene_motion"], camera=camera, art_style=inputs["art_style"])
 
 
-def _estimate(args: AnimateImageInput, inputs: dict, model: str, prices: Prices) -> float:
+def _estimate(args: AnimateImageInput, inputs: Mapping[str, Any], model: str, prices: Prices) -> float:
     if args.motion == "still":
         return 0.0  # held locally, whoever animates
     # A video model is billed for the clip length asked for, without its own sound where it can leave it

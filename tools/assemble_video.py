@@ -34,10 +34,20 @@ from pydantic import BaseModel, Field
 from director.captions import CARD_SECONDS, ass_document, burned, card, cue_words, narration_words
 from director.errors import MediaError, ToolArgumentError
 from director.media import SPEECH_LEAD, Probe, probe, render_slot, run_ffmpeg, scene_length, x264
-from director.state import (ASPECT_SIZES, Aspect, AssetRef, AudioMode, DirectorState, FinalCut, SceneTiming,
-                            Storyboard, Transition, size_inputs)
-from director.transitions import Part, Piece, boundary, frames_of, join, overlap_frames, plan_join
+from director.state import (
+    ASPECT_SIZES,
+    Aspect,
+    AssetRef,
+    AudioMode,
+    DirectorState,
+    FinalCut,
+    SceneTiming,
+    Storyboard,
+    Transition,
+    size_inputs,
+)
 from director.tooling import ToolContext, require_board, tool
+from director.transitions import Part, Piece, boundary, frames_of, join, overlap_frames, plan_join
 
 if TYPE_CHECKING:
     from director.store import AssetStore, Workspace
@@ -403,7 +413,7 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
     fps, (width, height) = ctx.settings.fps, tuple(ctx.inputs.get("size") or ASPECT_SIZES[args.aspect])
     scenes: list[dict[str, Any]] = ctx.inputs["scenes"]
     plan = plan_sound(ctx.inputs, ctx.store, fps)
-    timings, cues, start, sound, lengths = plan.timings, plan.cues, plan.seconds, plan.sound, plan.lengths
+    timings, cues, start, lengths = plan.timings, plan.cues, plan.seconds, plan.lengths
     temps: list[Path] = []
     # The sound track (cached, or made by mix_sound already) and any segments that
     # need normalising are made side by side.
@@ -438,11 +448,12 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
                     size=(width, height), fps=fps, crf=ctx.settings.crf, preset=ctx.settings.x264_preset, jobs=jobs)
 
     transition = ctx.inputs.get("transition")
+    kind: Transition = transition["kind"] if transition else "cut"  # without a transition, plan.overlap is 0
 
     def blend(step: list[Part]) -> Part:
         if len(step) == 1:
             return step[0]  # a body: copied as it is
-        return boundary(step, plan.overlap, transition["kind"], workspace, size=(width, height), fps=fps,
+        return boundary(step, plan.overlap, kind, workspace, size=(width, height), fps=fps,
                         crf=ctx.settings.crf, preset=ctx.settings.x264_preset, jobs=jobs)
 
     with ThreadPoolExecutor(max_workers=jobs + 1) as pool:
@@ -454,7 +465,7 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
         pieces = [Piece(s, frames_of(s, fps)[0]) for s in segments]
         steps = plan_join(pieces, plan.overlap, fps)
         if plan.overlap:
-            ctx.report(f"blending {sum(len(s) > 1 for s in steps)} {transition['kind']} transitions")
+            ctx.report(f"blending {sum(len(s) > 1 for s in steps)} {kind} transitions")
         parts = list(pool.map(blend, steps))
         sound_track = track.result()
     try:
@@ -483,7 +494,7 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
         video_ref = ctx.store.put(out, "video")
         subtitles = ctx.store.put(srt_tmp, "subtitles")
         return AssembleVideoOutput(video=video_ref, subtitles=subtitles, timings=timings,
-                                   transition=transition["kind"] if plan.overlap else "cut",
+                                   transition=kind if plan.overlap else "cut",
                                    overlap=round(plan.overlap / fps, 6))
     finally:
         for t in temps:

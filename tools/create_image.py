@@ -6,17 +6,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from director.backends import draw
+from director.errors import ToolArgumentError
 from director.limits import Prices
+from director.media import cover, write_png
 from director.models import limits_of
+from director.prompting import render
+from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
+from director.tooling import ToolContext, require_board, require_scene, tool
 
 DEFAULT_REFERENCES = 3
 """Sheets sent to an image model whose row names no limit (the local painter, Reve, a plugin)."""
-from director.media import cover, write_png
-from director.prompting import render
-from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
-from director.backends import draw
-from director.errors import ToolArgumentError
-from director.tooling import ToolContext, require_board, require_scene, tool
 
 
 class CreateImageInput(BaseModel):

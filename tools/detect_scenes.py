@@ -86,9 +86,12 @@ def mean_colours(path: str, shots: list[Shot]) -> None:
     with av.open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        time_base = stream.time_base
+        if time_base is None:  # a demuxed stream has one; PyAV types it optional
+            raise MediaError("the video stream has no time base to seek by")
         for shot in shots:
             middle = (shot.start + shot.end) / 2
-            container.seek(int(middle / stream.time_base), stream=stream, backward=True)
+            container.seek(int(middle / time_base), stream=stream, backward=True)
             for frame in container.decode(stream):
                 if frame.time is None or frame.time >= middle - 0.05:
                     rgb = frame.to_ndarray(format="rgb24", width=64, height=36)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from director.tools.create_image import fit_image
 from pydantic import BaseModel, Field
 
 from director.limits import Prices
 from director.prompting import render
 from director.state import ASPECT_SIZES, AssetRef, Character, DirectorState, Storyboard
 from director.tooling import ToolContext, require_board, tool
-from director.tools.create_image import fit_image
 
 SHEET_ASPECT = "1:1"
 
@@ -30,7 +30,7 @@ def _needs(args: DrawCharacterInput, state: DirectorState) -> dict[str, object]:
     try:
         member = board.member(args.character)
     except KeyError:
-        names = ", ".join(m.name for m in [*board.characters, *board.places]) or "nobody"
+        names = ", ".join(m.name for m in board.members()) or "nobody"
         raise ToolArgumentError(f"there is no character or place {args.character!r}; the story has: {names}") from None
     kind = member.kind if isinstance(member, Character) else "place"
     return {"art_style": board.art_style, "name": member.name, "kind": kind, "look": member.look}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+from director.tools.create_image import fit_image
 from pydantic import BaseModel, Field
 
 from director.errors import ToolArgumentError
 from director.limits import Prices
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
 from director.tooling import ToolContext, require_scene, tool
-from director.tools.create_image import fit_image
 
 
 class EditImageInput(BaseModel):

@@ -67,12 +67,15 @@ def grab(path: str, times: list[float], out_dir: Path) -> list[Path]:
     import av
     from PIL import Image
 
-    files = []
+    files: list[Path] = []
     with av.open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        time_base = stream.time_base
+        if time_base is None:  # a demuxed stream has one; PyAV types it optional
+            raise MediaError("the video stream has no time base to seek by")
         for t in times:
-            container.seek(int(max(0.0, t - 0.001) / stream.time_base), stream=stream, backward=True)
+            container.seek(int(max(0.0, t - 0.001) / time_base), stream=stream, backward=True)
             chosen = None  # the frame on screen at t: the last one that starts at or before it
             for frame in container.decode(stream):
                 if frame.time is None:
@@ -87,7 +90,7 @@ def grab(path: str, times: list[float], out_dir: Path) -> list[Path]:
                 raise MediaError(f"no frame at {t:.2f} s")
             img = chosen.to_image()
             if img.width > MAX_WIDTH:
-                img = img.resize((MAX_WIDTH, round(img.height * MAX_WIDTH / img.width)), Image.LANCZOS)
+                img = img.resize((MAX_WIDTH, round(img.height * MAX_WIDTH / img.width)), Image.Resampling.LANCZOS)
             target = out_dir / f"frame-{len(files)}-{t:.3f}.png"
             write_png(img, target)
             files.append(target)

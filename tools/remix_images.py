@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from director.tools.create_image import fit_image
 from pydantic import BaseModel, Field
 
 from director.backends import image_refs
@@ -11,7 +12,7 @@ from director.errors import ToolArgumentError
 from director.limits import Prices
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
 from director.tooling import ToolContext, require_scene, tool
-from director.tools.create_image import fit_image
+
 
 class Picture(BaseModel):
     scene: int = Field(ge=1, description="Scene whose picture this is.")

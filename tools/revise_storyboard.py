@@ -62,7 +62,7 @@ def _needs(args: ReviseStoryboardInput, state: DirectorState) -> dict[str, objec
         try:
             board.member(c.name)
         except KeyError:
-            names = ", ".join(x.name for x in [*board.characters, *board.places]) or "nobody"
+            names = ", ".join(x.name for x in board.members()) or "nobody"
             raise ToolArgumentError(f"there is no character or place {c.name!r}; the story has: {names}") from None
     return {"scenes": count}
 

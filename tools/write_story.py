@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from director.errors import ProviderError
 from director.limits import Prices
-from director.state import Character, Place, Scene, StoryDraft, Storyboard
+from director.state import Character, Place, Scene, Storyboard, StoryDraft
 from director.tooling import ToolContext, tool
 
 

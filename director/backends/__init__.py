@@ -10,9 +10,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from director.backends.base import (IMG_REF, MOTIONS, Animator, Clip, Editor, ImageMaker, Job, MusicMaker,  # noqa: F401
-                                    StoryWriter, Vision, Voice, animate, check_voice, draw, held, image_refs,
-                                    without_references, write_clip)
+from director.backends.base import (  # noqa: F401
+    IMG_REF,
+    MOTIONS,
+    Animator,
+    Clip,
+    Editor,
+    ImageMaker,
+    Job,
+    MusicMaker,
+    StoryWriter,
+    Vision,
+    Voice,
+    animate,
+    check_voice,
+    draw,
+    held,
+    image_refs,
+    without_references,
+    write_clip,
+)
 from director.config import Settings
 from director.errors import ConfigError, NeedsVertex
 

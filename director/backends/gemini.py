@@ -30,9 +30,9 @@ from director.brain.conversation import Call, Text, conversation
 from director.config import Settings
 from director.errors import ConfigError, ProviderError, SafetyBlocked, UnsureStart
 from director.limits import CURRENT_CALL, Limits, Usage, parse_retry_delay, record_usage
+from director.media import write_png, write_wav_pcm16
 from director.models import find as find_model
 from director.models import image_size
-from director.media import write_png, write_wav_pcm16
 from director.prompting import render
 from director.state import Message, StoryDraft
 
@@ -86,7 +86,7 @@ def classifier(provider: str, model: str, *, start: bool = False) -> Callable[[B
 
     def classify(exc: BaseException) -> ProviderError:
         if start:
-            cause = exc
+            cause: BaseException | None = exc
             while cause is not None:
                 if type(cause).__name__ in AMBIGUOUS:
                     return UnsureStart(
@@ -322,7 +322,7 @@ def image_part(path: Path, *, max_side: int | None = None) -> types.Part:
     with Image.open(path) as im:
         im = im.convert("RGB")
         if max_side and max(im.size) > max_side:
-            im.thumbnail((max_side, max_side), Image.LANCZOS)
+            im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         buf = io.BytesIO()
         write_png(im, buf)
     return types.Part.from_bytes(data=buf.getvalue(), mime_type="image/png")
@@ -656,11 +656,11 @@ class GeminiVision:
                                 provider=self.name, model=self.model) from None
         found: dict[str, tuple[float, str]] = {}
         for v in verdict.characters:
-            name = next((n for n in names if n.lower() == v.name.strip().lower()), None)
-            if name is None or not 0.0 <= v.score <= 1.0:
+            known = next((n for n in names if n.lower() == v.name.strip().lower()), None)
+            if known is None or not 0.0 <= v.score <= 1.0:
                 raise ProviderError(f"continuity check: the verdict scored {v.name[:40]!r} {v.score}; "
                                     f"expected {', '.join(names)} from 0 to 1", provider=self.name, model=self.model)
-            found[name] = (v.score, v.reason.strip()[:300])
+            found[known] = (v.score, v.reason.strip()[:300])
         missing = [n for n in names if n not in found]
         if missing:
             raise ProviderError(f"continuity check: no verdict for {', '.join(missing)}", provider=self.name,

@@ -222,7 +222,8 @@ class LyriaSongs:
         if "instrumental" not in prompt.lower():  # Lyria 3 sings unless told not to
             prompt = f"Instrumental, no vocals. {prompt}"
         api = self.client.for_model(self.model)
-        body = {"model": self.model, "input": prompt, "generation_config": {"seed": seed % 2**31}}
+        # A plain JSON body, as for the clips above: the SDK's typed overloads want its model names as Literals.
+        body: dict[str, Any] = {"model": self.model, "input": prompt, "generation_config": {"seed": seed % 2**31}}
 
         def compose() -> bytes:
             interaction = api.interactions.create(**body)
@@ -250,7 +251,7 @@ def whole_audio(data: bytes, *, provider: str, model: str) -> None:
     import av
 
     try:
-        with av.open(io.BytesIO(data)) as container:
+        with av.open(io.BytesIO(data), "r") as container:  # "r" is the default; named, it types as an input
             seconds = 0.0
             for frame in container.decode(audio=0):
                 seconds = float(frame.time or 0.0) + frame.samples / float(frame.sample_rate or 1)

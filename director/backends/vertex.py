@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,8 @@ class VeoAnimator:
         if name is not None:
             if report:
                 report(f"polling the {what} started before ({name})")
-            operation = types.GenerateVideosOperation(name=name)
+            # `name` is a field of the SDK's Operation mixin, which pydantic's mypy plugin does not see.
+            operation = types.GenerateVideosOperation(name=name)  # type: ignore[call-arg]
         else:
             made: list[Any] = []
 
@@ -144,9 +146,9 @@ class VeoAnimator:
             if polls or name is None:
                 time.sleep(self.poll_s)
             polls += 1
-            current = operation
             try:
-                operation = self.client.call(f"{self.model}:poll", lambda: api.operations.get(current))
+                # partial binds this round's operation (a lambda would read the loop variable late).
+                operation = self.client.call(f"{self.model}:poll", partial(api.operations.get, operation))
             except ProviderError as exc:
                 if exc.status == 404 and job:
                     job.forget()  # gone: nothing left to poll, so a resume starts it anew
@@ -200,7 +202,8 @@ class LyriaMusic:
         import binascii
         import json
 
-        body = {"instances": [{"prompt": prompt, "negative_prompt": LYRIA_NEGATIVE, "seed": seed}], "parameters": {}}
+        body: dict[str, object] = {"instances": [{"prompt": prompt, "negative_prompt": LYRIA_NEGATIVE, "seed": seed}],
+                                   "parameters": {}}
 
         def predict() -> bytes:
             api = self.client.for_model(self.model)._api_client  # noqa: SLF001 - the SDK's client, for a model it has no method for

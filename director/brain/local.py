@@ -69,9 +69,10 @@ class LocalBrain:
         # Reference sheets first, for the characters and places of scenes still to draw: every still
         # is drawn from them. One that fails is left out, and those scenes are drawn from the words alone.
         drawing = {s.index for s in live if s.image is None}
-        wanted = {m.name for i in drawing for m in [*board.cast_of(i), *board.places_of(i)]}
+        wanted = ({c.name for i in drawing for c in board.cast_of(i)}
+                  | {p.name for i in drawing for p in board.places_of(i)})
         batch = [] if "draw_character" in failed_now else [
-            call("draw_character", character=m.name) for m in [*board.characters, *board.places]
+            call("draw_character", character=m.name) for m in board.members()
             if m.sheet is None and m.name in wanted]
         if batch:  # in a turn of their own (with the voices), so a sheet that fails holds no still back
             hold = awaiting_approval(state)

@@ -161,7 +161,8 @@ def cut_out(img: Array) -> Array:
     rect = (int(sw * 0.08), int(sh * 0.06), int(sw * 0.84), int(sh * 0.9))
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), mask, rect, bgd, fgd, 5, cv2.GC_INIT_WITH_RECT)
-    fg = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 1.0, 0.0).astype(np.float32)
+    # Typed as a plain Array: cv2.resize's stub widens the dtype the float32 mask keeps at run time.
+    fg: Array = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 1.0, 0.0).astype(np.float32)
     fg = cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR)
     return cv2.GaussianBlur(fg, (0, 0), sigmaX=max(1.0, min(w, h) / 300))
 

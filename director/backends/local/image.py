@@ -16,6 +16,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
@@ -174,10 +175,10 @@ def shade(c: RGB, f: float) -> RGB:
 
 
 def tune(c: RGB, sat: float, light: float) -> RGB:
-    h, l, s = colorsys.rgb_to_hls(*(v / 255 for v in c))
+    hue, lightness, s = colorsys.rgb_to_hls(*(v / 255 for v in c))
     s = max(0.0, min(1.0, s * sat))
-    l = max(0.0, min(1.0, l * light))
-    return tuple(int(v * 255) for v in colorsys.hls_to_rgb(h, l, s))  # type: ignore[return-value]
+    lightness = max(0.0, min(1.0, lightness * light))
+    return tuple(int(v * 255) for v in colorsys.hls_to_rgb(hue, lightness, s))  # type: ignore[return-value]
 
 
 def colours_in(text: str) -> list[RGB]:
@@ -269,6 +270,7 @@ class Painter:
     # layers
     def sky(self) -> None:
         top, bottom = self.look.sky_top, self.look.sky_bottom
+        y: float  # a pixel row: whole in the scan below, fractional where stars are placed
         for y in range(self.horizon + SS):
             self.d.line([(0, y), (self.w, y)], fill=mix(top, bottom, (y / max(1, self.horizon)) ** 1.2))
         rng = self.rng
@@ -279,7 +281,8 @@ class Painter:
                 self.d.ellipse((x - r, y - r, x + r, y + r), fill=(255, 250, 230, rng.randint(120, 255)))
         if self.s.has("aurora") or self.s.phrase("northern lights"):
             for i in range(3):
-                col = ((80, 240, 170, 70), (120, 200, 250, 60), (190, 120, 240, 50))[i]
+                # Any length: RGBA here, RGB for the rainbow's bands below.
+                col: tuple[int, ...] = ((80, 240, 170, 70), (120, 200, 250, 60), (190, 120, 240, 50))[i]
                 pts = [(x, self.horizon * (0.25 + 0.1 * i) + math.sin(x / self.w * 6 + i) * self.h * 0.06)
                        for x in range(0, self.w + 40, 40)]
                 self.d.line(pts, fill=col, width=int(self.unit * 0.05))
@@ -333,6 +336,7 @@ class Painter:
             wx0, wx1 = self.w * rng.uniform(0.15, 0.45), None
             wx1 = wx0 + self.w * 0.28
             wy0, wy1 = hz * 0.18, hz * 0.72
+            y: float  # a pixel row: whole in this scan, fractional where things are placed below
             for y in range(int(wy0), int(wy1)):
                 self.d.line([(wx0, y), (wx1, y)], fill=mix(self.look.sky_top, self.look.sky_bottom, (y - wy0) / (wy1 - wy0)))
             if self.look.night:
@@ -424,6 +428,7 @@ class Painter:
         if self.s.has("underwater", "reef", "coral", "kelp", "seaweed", "sunken", "clam"):
             col = (200, 180, 140)
         hz = self.horizon
+        y: float  # a pixel row: whole in this scan, fractional where pebbles are placed below
         for y in range(hz, self.h):
             t = (y - hz) / max(1, self.h - hz)
             self.d.line([(0, y), (self.w, y)], fill=shade(col, 1.0 - 0.25 * t))
@@ -578,7 +583,7 @@ class Painter:
             self.d.rounded_rectangle((tx - tw / 2, ty - self.unit * 0.03, tx + tw / 2, ty), radius=int(self.unit * 0.01),
                                      fill=wood)
             if s.has("coffee", "cup", "cups", "latte", "mug", "espresso", "tea", "breakfast"):
-                for k, cx in enumerate((tx - tw * 0.25, tx + tw * 0.2)[: 1 + int(s.has("customers", "cups", "friends"))]):
+                for cx in (tx - tw * 0.25, tx + tw * 0.2)[: 1 + int(s.has("customers", "cups", "friends"))]:
                     self.cup(cx, ty - self.unit * 0.03, self.unit * 0.045, dim)
             if s.has("bread", "loaf", "baking", "ingredients", "recipe"):
                 bx, by, bw = tx + tw * 0.05, ty - self.unit * 0.03, self.unit * 0.12
@@ -939,18 +944,19 @@ class Painter:
             from PIL import ImageEnhance
 
             img = ImageEnhance.Color(img).enhance(sat)
-        return img.resize((w // SS, h // SS), Image.LANCZOS)
+        return img.resize((w // SS, h // SS), Image.Resampling.LANCZOS)
 
 
 SHEET_BACKGROUND: RGB = (226, 226, 230)
 """PNG text chunks the painter writes: a sheet's figure (kind and colours), and where each character is."""
 
 
-def sheet_spec(path: Path) -> dict[str, object]:
+def sheet_spec(path: Path) -> dict[str, Any]:
     """What a reference sheet shows: its figure's kind and colours.
 
     A sheet this painter made says so in a PNG text chunk. Any other sheet (another
-    backend's, or one a user drew) gives its dominant colour as the body.
+    backend's, or one a user drew) gives its dominant colour as the body. The values
+    are JSON's (colours are lists of three ints), so they are typed Any.
     """
     import json
 
@@ -983,13 +989,13 @@ def compose(prompt: str, *, width: int, height: int, seed: int, references: list
     for name, path in zip(scene.references, references or []):
         spec = sheet_spec(path)
         if spec.get("place"):  # a recurring place: its colours, and its shop front, come from its sheet
-            place_colour = tuple(spec["accent"]) if spec.get("accent") else None  # type: ignore[assignment]
+            place_colour = tuple(spec["accent"]) if spec.get("accent") else None
             scene.words |= set(spec.get("words") or [])
             continue
         for c in scene.cast:
             if c.name.lower() == name.lower():
-                c.body = tuple(spec["body"]) if spec.get("body") else None  # type: ignore[arg-type]
-                c.accent = tuple(spec["accent"]) if spec.get("accent") else None  # type: ignore[arg-type]
+                c.body = tuple(spec["body"]) if spec.get("body") else None
+                c.accent = tuple(spec["accent"]) if spec.get("accent") else None
                 c.kind = str(spec.get("kind") or c.kind)
     painter = Painter(scene, width, height, rng)
     painter.place_colour = place_colour

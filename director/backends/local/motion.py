@@ -182,9 +182,8 @@ class KenBurns:
         nothing to a camera move)."""
         from PIL import Image
 
-        from director.media import render_slot
-
         from director.backends.local.marks import boxes_of
+        from director.media import render_slot
 
         with render_slot(self.jobs):
             with Image.open(image) as im:

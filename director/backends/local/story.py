@@ -17,6 +17,7 @@ import random
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypedDict
 
 from director.backends.local import subjects
 from director.media import SPEECH_LEAD, SPEECH_TAIL
@@ -146,7 +147,17 @@ SETTINGS: tuple[Setting, ...] = (
 # A beat: image action, narration (1-2 sentences) and time of day.
 Beat = tuple[str, str, str]
 
-GENRES: dict[str, dict[str, object]] = {
+
+class Genre(TypedDict):
+    """A picture-book genre: the goal words that pick it, its art styles, title patterns and beats."""
+
+    words: tuple[str, ...]
+    styles: tuple[str, ...]
+    titles: tuple[str, ...]
+    beats: tuple[Beat, ...]
+
+
+GENRES: dict[str, Genre] = {
     "bedtime": {
         "words": ("bedtime", "sleep", "sleepy", "night", "lullaby", "dream", "dreams", "goodnight", "nap"),
         "styles": ("soft watercolour picture-book illustration, muted pastel palette, warm lamplight glow",
@@ -268,7 +279,7 @@ def _words(goal: str) -> list[str]:
 def _pick_genre(goal: str, words: list[str]) -> str:
     """The genre the goal's words name most; a tie goes to a goal-led genre (more specific), then
     in table order. No genre word at all: friendship."""
-    scores = {g: sum(w in spec["words"] for w in words) for g, spec in GENRES.items()}  # type: ignore[operator]
+    scores = {g: sum(w in spec["words"] for w in words) for g, spec in GENRES.items()}
     led, score = subjects.pick_goal_genre(goal, words)
     if led is not None and score >= max(scores.values()):
         return led
@@ -480,8 +491,8 @@ def _picture_book(goal: str, genre: str, words: list[str], scenes: int,
     setting = _pick_setting(words, genre, rng)
     cast = _cast(goal, words, setting, rng)
     a, b = cast[0], cast[1]
-    style = _style(words) or rng.choice(spec["styles"])  # type: ignore[arg-type]
-    beats: tuple[Beat, ...] = spec["beats"]  # type: ignore[assignment]
+    style = _style(words) or rng.choice(spec["styles"])
+    beats: tuple[Beat, ...] = spec["beats"]
     places = list(setting.places)
     rng.shuffle(places)
     fill = {
@@ -504,7 +515,7 @@ def _picture_book(goal: str, genre: str, words: list[str], scenes: int,
             who += f", with {others} nearby"
         light = "" if time_of_day.split()[-1] in who else f", {time_of_day}"
         plans.append(ScenePlan(image_prompt=f"{who}{light}", shot="", motion="", narration=narration.format(**local)))
-    title = rng.choice(spec["titles"]).format(**fill)  # type: ignore[union-attr]
+    title = rng.choice(spec["titles"]).format(**fill)
     fillers = [n.format(**dict(fill, p=places[i % len(places)])) for i, (_, n) in enumerate(INTERLUDES)]
     return StoryDraft(title=title, art_style=style, narrator="", characters=cast, scenes=plans), fillers
 
@@ -726,7 +737,7 @@ def goal_notes(goal: str) -> list[str]:
         notes.append(f"the offline writer knows no facts about {topic!r}: this {genre} follows your words with "
                      f"{shape}; a Gemini key writes the real content")
     elif genre == DEFAULT_GENRE and not any(PLURALS.get(w, w) in SPECIES for w in words) \
-            and not any(w in GENRES[DEFAULT_GENRE]["words"] for w in words):  # type: ignore[operator]
+            and not any(w in GENRES[DEFAULT_GENRE]["words"] for w in words):
         notes.append("the offline writer found no genre, animal or role it knows in the goal, so it tells a generic "
                      "friendship story about two animals; a Gemini key writes one from your goal")
     return notes
