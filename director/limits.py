@@ -353,20 +353,22 @@ class Limits:
         backoff_base_s: float,
         backoff_max_s: float,
         sleep: Callable[[float], None] | None = None,
+        shared: Callable[[str, float], None] | None = None,
     ) -> None:
         self.rpm = rpm
         self.max_attempts = max_attempts
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self.sleep = sleep
+        self.shared = shared
+        """On a Ray cluster, its one limiter for every process (director.cluster.throttle), given by whoever
+        builds the Limits there; else each process keeps its own."""
 
     def throttle(self, model: str) -> None:
         rpm = self.rpm.get(model)
         if rpm:
-            from director import cluster
-
-            if cluster.active():  # one limiter for every process of the Ray cluster
-                cluster.throttle(model, rpm)
+            if self.shared is not None:
+                self.shared(model, rpm)
             else:
                 _limiter_loop().acquire(model, rpm)
 
@@ -443,11 +445,10 @@ class BudgetGuard:
         """On a Ray cluster, the cluster's Budgets actor (director.cluster): the one account for every process."""
         self.run_id = ""
 
-    def share(self, run_id: str) -> None:
-        """Keep this run's account in the cluster-wide Budgets actor from now on."""
-        from director import cluster
-
-        self.remote, self.run_id = cluster.budgets(run_id, self.limit, self.spent, self.default), run_id
+    def share(self, run_id: str, account: Callable[[str, float | None, float, bool], Any]) -> None:
+        """Keep this run's account in the cluster-wide Budgets actor from now on: `account` (director.cluster.budgets)
+        opens it with this guard's limit, spending and kind of cap."""
+        self.remote, self.run_id = account(run_id, self.limit, self.spent, self.default), run_id
 
     def _pull(self) -> None:
         import ray

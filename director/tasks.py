@@ -1,7 +1,7 @@
 """Tool calls as Ray tasks: what the driver sends (submit) and what runs on a worker (run_task).
 
 See director/cluster.py for how it fits together. This side imports the runner and the backends (a worker
-builds its own Runner); the cluster module, which the runner and the limits use, imports none of them.
+builds its own Runner); the cluster module, which the runner uses (the limits are handed its limiter and budgets), imports none of them.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from director.cluster import MAX_RETRIES, NAMESPACE, Executed, _on_disconnect, fingerprint
+from director.cluster import MAX_RETRIES, NAMESPACE, Executed, _on_disconnect, fingerprint, throttle
 from director.errors import ConfigError
 
 _workers: dict[tuple[str, str, str], Any] = {}
@@ -37,7 +37,8 @@ def _worker_runner(settings_json: str, root: str, family: str) -> Any:
             workspace.prepare()
             catalog = Catalog.open(workspace, create=True)
             limits = Limits(rpm=settings.rate_limits(), max_attempts=settings.max_attempts,
-                            backoff_base_s=settings.backoff_base_s, backoff_max_s=settings.backoff_max_s)
+                            backoff_base_s=settings.backoff_base_s, backoff_max_s=settings.backoff_max_s,
+                            shared=throttle)  # a worker: one limiter for every process of the cluster
             providers = build_providers(settings, family, limits, cache_dir=workspace.cache_dir / "runtime")
             runner = _workers[key] = Runner(settings=settings, backends=providers.backends,
                                             store=AssetStore(workspace, catalog), catalog=catalog, tools=registry(),

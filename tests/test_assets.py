@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import check_final, db_rows, run_cli
 
 GOAL = "a 1-scene story about a fox in the snow"
@@ -77,6 +79,7 @@ def test_doctor_names_a_damaged_database(capsys, workspace):
     assert "director.db: the database cannot be read" in result.out
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_a_run_writes_nothing_outside_its_workspace(tmp_path):
     """onnxruntime (under Piper) writes a device id on import; it goes into the workspace, not ~/.cache."""
     import os

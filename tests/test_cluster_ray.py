@@ -93,9 +93,11 @@ THROTTLED = textwrap.dedent("""
     import sys, time
     from director import cluster
     from director.limits import Limits
-    if sys.argv[1] != "-":
+    shared = None
+    if sys.argv[1] != "-":  # as the lifecycle does when it joins a cluster: the cluster's limiter is handed in
         cluster.connect(sys.argv[1])
-    limits = Limits(rpm={"shared-model": 120.0}, max_attempts=1, backoff_base_s=0, backoff_max_s=0)
+        shared = cluster.throttle
+    limits = Limits(rpm={"shared-model": 120.0}, max_attempts=1, backoff_base_s=0, backoff_max_s=0, shared=shared)
     time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
     for _ in range(5):
         limits.throttle("shared-model")

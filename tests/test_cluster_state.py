@@ -68,6 +68,7 @@ def test_make_revise_replay_fork_keep_everything_in_the_database(tmp_path, fast,
     assert (ws / "director.db").exists() == (engine == "sqlite")
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_a_lease_is_taken_by_exactly_one_of_many_processes(tmp_path, engine):
     ws = tmp_path / "ws"
     ws.mkdir()

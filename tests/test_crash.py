@@ -73,9 +73,12 @@ def test_a_run_killed_at_every_boundary_resumes_and_pays_nothing_twice(tmp_path,
         check_final(Path(resumed.stdout.strip().splitlines()[-1]), cues=2)
         assert executed_twice(ws, env.get("DIRECTOR_DATABASE_URL")) == [], kill_at
 
+    # Every boundary on SQLite; on Postgres, whose catalog code is the same above the engine, the first two (the
+    # run row alone, and the graph's first checkpoint), one in the middle and the last.
+    chosen = range(points) if engine == "sqlite" else sorted({0, 1, points // 2, points - 1})
     # Two at a time (each in its own workspace): the load makes the kill points land at varied moments too.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(kill_and_resume, range(points)))
+        list(pool.map(kill_and_resume, chosen))
 
 
 def test_runs_shows_a_killed_run_as_interrupted(tmp_path, capsys):

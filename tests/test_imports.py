@@ -75,3 +75,15 @@ def test_the_walk_sees_every_kind_of_import(tmp_path, source, expected):
     path.write_text(source)
     known = {**modules(), "director.probe": path}
     assert imports("director.probe", path, known) == expected
+
+
+@pytest.mark.parametrize("module, never", [
+    ("director.limits", "director.cluster"),  # the remote limiter and budgets are handed in (Limits.shared, share())
+    ("director.config", "director.backends"),  # backend names are checked where the registry lives
+    ("director.cluster", "director.backends"),  # the driver side; director.tasks is the worker side
+    ("director.backends.local.image", "director.backends.local.vision"),
+    ("director.backends.local.vision", "director.backends.local.image"),
+])
+def test_the_rooms_that_must_not_reach_each_other_do_not(module, never):
+    known = modules()
+    assert not {m for m in imports(module, known[module], known) if m == never or m.startswith(never + ".")}

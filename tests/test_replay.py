@@ -162,6 +162,7 @@ def test_approval_gate_yes_and_no(tmp_path, capsys, fast):
     assert {r["id"]: r["status"] for r in status}["nope"] == "cancelled"
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_chat_through_piped_stdin(tmp_path):
     ws = tmp_path / "ws"
     lines = "a 2-scene story about a fox and an owl\nyes\nmake scene 2 at night\nnow 9:16 for a phone\n" \
@@ -196,6 +197,7 @@ def test_chat_through_piped_stdin(tmp_path):
     assert (probe.video[0]["width"], probe.video[0]["height"]) == (720, 1280)
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_two_runs_at_once_in_one_workspace(tmp_path, capsys):
     ws = tmp_path / "ws"
     procs = [subprocess.Popen(director_cmd("make", goal, "--scenes", "2", "--workspace", str(ws), "--run-id", rid,
@@ -276,6 +278,7 @@ def test_python_api_streams_events(tmp_path, fast):
     assert done.status == "done" and done.executed == 5  # narrate, animate, make_music, mix_sound, assemble
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_processes_opening_a_new_workspace_at_once_do_not_race(tmp_path):
     # Every process imports first, then all open the catalog at the same instant.
     code = ("import sys, time; from pathlib import Path; from director.store import Catalog, Workspace; "

@@ -107,6 +107,7 @@ def test_a_lost_asset_is_made_again(runner):
     assert runner.store.verify(runner.tools["create_image"].output.model_validate(again.output).image)
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_new_image_invalidates_the_clip_and_the_cut(runner):
     state = state_with_story(runner, scenes=1)
     calls = [ToolCall(id="a", name="create_image", args={"scene": 1, "prompt": "a cat", "aspect": "1:1"}),

@@ -56,6 +56,7 @@ def test_every_route_that_changes_something_is_attacked_below(tmp_path, monkeypa
     assert changing == {path.split("?")[0] for path in ATTACKS}
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_raw_requests_without_the_studio_s_origin_change_nothing(studio):
     run_id = paused_run(studio)
     before = httpx.get(f"{studio}/api/runs").json()
@@ -91,6 +92,7 @@ def test_a_foreign_host_name_reaches_nothing(studio):
     assert httpx.get(studio + "/healthz", headers={"Host": "10.0.0.7"}).json() == {"ok": True}  # load balancers
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_a_page_on_another_origin_cannot_act_on_a_run(studio, tmp_path):
     """A real page on another loopback port, and a file:// page, try every command: forms and no-cors fetches."""
@@ -412,6 +414,7 @@ def test_paths_under_the_media_root_are_taken_and_nothing_outside_it(tmp_path, m
             live.wait_quietly(60)
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_sigterm_with_streams_open_interrupts_runs_at_once_and_hang_ups_are_quiet(tmp_path):
     """A real `director serve`: twenty event streams hung up mid-send leave no traceback; SIGTERM with three
     streams open ends the process with its run marked interrupted (not left running, not failed), and

@@ -299,6 +299,7 @@ def test_the_api_key_never_reaches_a_response(fake, tmp_path, fast, monkeypatch)
         assert not any(TEST_KEY in b for b in bodies)  # ...without the key
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_a_restarted_server_shows_its_unfinished_runs_interrupted_and_resumes_them(tmp_path):
     """Kill a real `director serve` mid-run; a new server shows the run interrupted and resume finishes it."""
     import httpx

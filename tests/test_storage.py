@@ -47,6 +47,7 @@ def small_disk(tmp_path):
     umount(disk)
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_a_full_disk_names_the_path_and_the_run_resumes_once_there_is_room(small_disk):
     ws = small_disk / "ws"
     done = director("make", "a 3-scene story about a cat", "--backend", "local", "--workspace", str(ws),
@@ -63,6 +64,7 @@ def test_a_full_disk_names_the_path_and_the_run_resumes_once_there_is_room(small
     check_final(Path(done.stdout.strip().splitlines()[-1]), cues=3)
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_a_read_only_workspace_still_lists_and_shows_runs(tmp_path):
     ws = tmp_path / "ws"
     assert director("make", "a 1-scene story", "--backend", "local", "--motion", "still", "--workspace", str(ws),
@@ -84,6 +86,7 @@ def test_a_read_only_workspace_still_lists_and_shows_runs(tmp_path):
         umount(view)
 
 
+@pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check
 def test_a_damaged_database_names_the_file_and_suggests_doctor(tmp_path):
     ws = tmp_path / "ws"
     ws.mkdir()

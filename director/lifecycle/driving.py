@@ -103,7 +103,9 @@ class Driving(Base):
         options = json.loads(session.catalog.require_run(run.id).options_json or "{}")
         guard = BudgetGuard(job.budget, session.catalog.run_spend(run.id), default=bool(options.get("default_cap")))
         if self.settings.ray():
-            guard.share(run.id)  # one account for the run, whichever process reserves from it
+            from director import cluster
+
+            guard.share(run.id, cluster.budgets)  # one account for the run, whichever process reserves from it
         mark = session.catalog.last_call_id()
         try:
             with open_checkpointer(self.workspace) as saver, stop_on_signals():

@@ -161,6 +161,7 @@ class Base:
             from director import cluster
 
             cluster.connect(address)
+            limits.shared = cluster.throttle  # the brain's calls, made here, share the cluster's limiter
         providers = build_providers(self.settings, family, limits, cache_dir=self.workspace.cache_dir / "runtime")
         check_voice(providers.backends.voice, voice)  # before anything is written
         if check and providers.paid:

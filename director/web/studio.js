@@ -124,7 +124,10 @@ $("new-run").addEventListener("submit", async (event) => {
     const music = Array.from($("music-file").files);
     if (videos.length) body.sources = await uploadAll(videos);
     if (music.length) body.music = (await uploadAll(music))[0];
-    if (videos.length && body.scenes) { body.max_scenes = body.scenes; delete body.scenes; }
+    if (videos.length) {  // a trailer: its scene count is a cap, and likeness to the cast's sheets is a story's
+      if (body.scenes) { body.max_scenes = body.scenes; delete body.scenes; }
+      delete body.continuity;
+    }
     const run = await api("/api/runs", { method: "POST", body });
     await openRun(run.id, run);
     loadRuns();
