@@ -58,17 +58,28 @@ def narration_words(audio: Path, text: str, workspace: Workspace, sha: str) -> l
     return out
 
 
+SENTENCE_END = re.compile(r"[.!?][\"'”’)]*$")
+SLACK_CHARS = 8
+"""How far past the limit a phrase may run to end with its sentence, rather than leave a word or two alone."""
+
+
 def phrases(words: list[Word], limit: int = MAX_PHRASE_CHARS) -> list[list[Word]]:
-    """Short phrases: break at punctuation, or before a phrase passes `limit` characters."""
+    """Short phrases: break at every sentence end (a phrase never runs from one sentence into the next), at a
+    comma, colon or semicolon once the phrase is a third of `limit`, and before a phrase passes `limit` characters,
+    unless its sentence ends within a few characters more."""
+    def chars(group: list[Word]) -> int:
+        return len(" ".join(w for _, _, w in group))
+
     groups: list[list[Word]] = []
     current: list[Word] = []
-    for word in words:
-        length = len(" ".join(w for _, _, w in [*current, word]))
-        if current and length > limit:
-            groups.append(current)
-            current = []
+    for i, word in enumerate(words):
+        if current and chars([*current, word]) > limit:
+            rest = next((k for k in range(i, len(words)) if SENTENCE_END.search(words[k][2])), len(words) - 1)
+            if chars([*current, *words[i:rest + 1]]) > limit + SLACK_CHARS:
+                groups.append(current)
+                current = []
         current.append(word)
-        if re.search(r"[.!?;:,]$", word[2]) and len(" ".join(w for _, _, w in current)) >= limit // 3:
+        if SENTENCE_END.search(word[2]) or (re.search(r"[;:,]$", word[2]) and chars(current) >= limit // 3):
             groups.append(current)
             current = []
     if current:

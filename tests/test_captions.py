@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from director.captions import MAX_PHRASE_CHARS, ass_document, phrases
+from director.captions import MAX_PHRASE_CHARS, SENTENCE_END, SLACK_CHARS, ass_document, phrases
 from director.media import SPEECH_LEAD, probe
 from tests.helpers import module_director, run_cli
 
@@ -91,7 +91,10 @@ def test_phrases_are_short_and_follow_the_words():
         "Once upon a time, Miso the cat and Buster the dog spent a golden afternoon playing by the flowers.".split())]
     groups = phrases(words)
     assert len(groups) >= 3
-    assert all(len(" ".join(w for _, _, w in g)) <= MAX_PHRASE_CHARS for g in groups)
+    # within the limit, or a few characters past it to end with its sentence
+    assert all(len(" ".join(w for _, _, w in g)) <= MAX_PHRASE_CHARS or
+               len(" ".join(w for _, _, w in g)) <= MAX_PHRASE_CHARS + SLACK_CHARS and g[-1][2].endswith(".")
+               for g in groups)
     assert [w for g in groups for w in g] == words  # every word, in order, once
     assert groups[0][-1][2] == "time,"  # a comma ends a phrase
     document = ass_document(words, offset=0.25, length=10.0, size=(720, 1280), karaoke=False)
@@ -170,3 +173,18 @@ def test_title_and_end_cards_frame_the_story(portrait):
 def test_an_empty_end_card_is_one_line(tmp_path, capsys):
     result = run_cli(capsys, "make", GOAL, "--end-card", "  ", "--workspace", str(tmp_path / "ws"))
     assert result.code == 2 and "the end card needs some text" in result.err
+
+
+@pytest.mark.parametrize("text", [
+    "The wind howled past the window. The lighthouse keeper lit the lamp, and the black cat watched the sea.",
+    "Pip and Dot dug and dug until the tunnel opened onto a wide bright beach. They cheered! Then they rested.",
+    "Is it time? Yes. The robot vacuum turns, maps the hall, and finds its way home to charge.",
+    'Grandma smiled. "Happy birthday," said Mitzi\'s friend. The garden was full of roses and tulips.',
+])
+def test_a_burned_phrase_never_runs_from_one_sentence_into_the_next(text):
+    words = [(i * 0.3, i * 0.3 + 0.25, w) for i, w in enumerate(text.split())]
+    groups = phrases(words)
+    assert [w for g in groups for w in g] == words
+    for group in groups:  # a sentence may end only at a phrase's last word
+        assert not any(SENTENCE_END.search(w) for _, _, w in group[:-1]), [w for _, _, w in group]
+        assert len(" ".join(w for _, _, w in group)) <= MAX_PHRASE_CHARS + SLACK_CHARS

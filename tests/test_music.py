@@ -155,3 +155,16 @@ def test_a_bad_music_choice_is_one_line(tmp_path, capsys):
 ])
 def test_auto_reads_the_mood_from_the_story(words, mood):
     assert mood_of(words) == mood
+
+
+@pytest.mark.parametrize("goal, story, mood", [
+    # The user's own words of feeling choose, whatever the writer's lines are about.
+    ("a warm and cosy story about a bear and a rabbit having a picnic", "a sunny picnic full of fun", "tender"),
+    ("a spooky 4-scene story about a lighthouse keeper and a black cat", "grandma remembers the old days", "calm"),
+    ("an exciting race between two snails", "they rested in the quiet garden at night", "energetic"),
+    # Without one, the goal's words count three times the story's.
+    ("a product teaser for a new electric bike", "a friend smiles in the sunny park", "energetic"),
+    ("a birthday video for my grandma who loves gardening", "a party in her garden", "happy"),
+])
+def test_the_mood_follows_the_goal_s_own_words(goal, story, mood):
+    assert mood_of(story, goal=goal) == mood

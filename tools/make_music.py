@@ -42,9 +42,9 @@ def _needs(args: MakeMusicInput, state: DirectorState) -> dict[str, object]:
     choice = state.finish.music
     if choice == "none":
         raise ToolArgumentError("this run has no music (--music none)")
-    words = " ".join([state.goal.text, board.title, *(s.narration for s in board.scenes)])
+    words = " ".join([board.title, *(s.narration for s in board.scenes)])
     inputs: dict[str, object] = {"choice": choice if choice in ("auto", *MOODS) else "file",
-                                 "story_mood": mood_of(words), "title": board.title, "about": state.goal.text}
+                                 "story_mood": mood_of(words, goal=state.goal.text), "title": board.title, "about": state.goal.text}
     if state.goal.mode == "trailer":
         inputs["trailer"] = True
     spoken = [s.audio.duration for s in board.scenes if s.audio is not None and s.audio.duration]
