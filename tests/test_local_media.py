@@ -172,3 +172,28 @@ def test_the_painter_is_deterministic_with_film_grain():
     again = np.asarray(paint("soft daylight. a fox in a meadow", width=320, height=180, seed=3))
     other = np.asarray(paint("soft daylight. a fox in a meadow", width=320, height=180, seed=4))
     assert np.array_equal(first, again) and not np.array_equal(first, other)
+
+
+def test_a_slow_narrator_is_read_slower_and_the_writer_writes_fewer_words_for_it(tmp_path):
+    """Piper reads no direction: a persona that asks for a slow reading (a bedtime storyteller) stretches its
+    length_scale, and the offline writer fits fewer words to a length, so a bedtime story is not read at 190
+    words a minute and still lasts what was asked (tests/test_story_goals.py renders one)."""
+    from director.backends.local.story import NARRATORS, write_local_story
+    from director.backends.local.voice import PiperVoiceBackend, reading_rate, stretch
+    from director.media import probe
+
+    voice = PiperVoiceBackend(default_voice="en_US-joe-medium", cache_dir=tmp_path / "cache")
+    text = "The little fox curled up under the old oak tree. Above her, the stars came out one by one."
+    plain, slow = tmp_path / "plain.wav", tmp_path / "slow.wav"
+    voice.narrate(text, voice=None, out=plain)
+    voice.narrate(text, voice=None, out=slow, style=NARRATORS["bedtime"])
+    words = len(text.split())
+    fast_wpm, slow_wpm = (words / probe(p).duration * 60 for p in (plain, slow))
+    assert stretch(NARRATORS["bedtime"]) == 1.4 and stretch(NARRATORS["adventure"]) == stretch(None) == 1.0
+    assert fast_wpm > 180 and 135 < slow_wpm < 165, (fast_wpm, slow_wpm)
+    assert abs(probe(slow).duration / probe(plain).duration - 1 / reading_rate(NARRATORS["bedtime"])) < 0.08
+
+    def written(goal: str) -> int:
+        return sum(len(s.narration.split()) for s in write_local_story(goal, scenes=3, seed=1, seconds=30).scenes)
+
+    assert written("a bedtime story about a fox and an owl") < written("an adventure story about a fox and an owl")

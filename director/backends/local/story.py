@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import TypedDict
 
 from director.backends.local import subjects
+from director.backends.local.voice import reading_rate
 from director.media import SPEECH_LEAD, SPEECH_TAIL
 from director.state import Character, PlacePlan, ScenePlan, StoryDraft
 
@@ -392,9 +393,18 @@ def write_local_story(goal: str, *, scenes: int, seed: int, seconds: float | Non
         draft, fillers = _goal_story(goal, genre, words, scenes, rng)
     else:
         draft, fillers = _picture_book(goal, genre, words, scenes, rng)
-    if seconds:
-        draft = _fit(draft, fillers, round(speech_seconds_per_scene(seconds, scenes) * WORDS_PER_SECOND))
-    return direct(draft.model_copy(update={"places": recurring_places(draft)}), genre)
+    narrator = NARRATORS.get(genre, NARRATORS["friendship"])
+    if seconds:  # as many words as the genre's narrator reads in that time (a bedtime one reads slower)
+        speech = speech_seconds_per_scene(seconds, scenes)
+        draft = _fit(draft, fillers, round(speech * WORDS_PER_SECOND * reading_rate(narrator)))
+        longest = max(_count([s.narration]) for s in draft.scenes) / (WORDS_PER_SECOND * reading_rate(narrator))
+        if longest > speech * 1.1 and genre in AT_PACE:
+            # Its shortest lines do not fit that length at a slow reading: the length asked for comes first,
+            # so the narrator reads at the voice's own pace.
+            narrator = AT_PACE[genre]
+            draft = _fit(draft, fillers, round(speech * WORDS_PER_SECOND))
+    draft = draft.model_copy(update={"places": recurring_places(draft), "narrator": draft.narrator or narrator})
+    return direct(draft, genre)
 
 
 NARRATORS = {
@@ -409,7 +419,11 @@ NARRATORS = {
     "scifi": "a measured narrator full of quiet wonder",
     "howto": "a clear, encouraging teacher, steady and patient",
 }
-"""The narrator's persona by genre: the voice's style (never words it reads)."""
+"""The narrator's persona by genre: the voice's style (never words it reads). The offline voice reads a persona's
+tempo words (director.backends.local.voice.stretch): a bedtime or spooky one reads at about 150 words a minute."""
+AT_PACE = {"bedtime": "a warm, gentle storyteller, soft-spoken, reading at bedtime",
+           "spooky": "a low, mysterious storyteller, with careful pauses"}
+"""The same personas at the voice's own pace, for a story asked to last less than its lines take read slowly."""
 SHOTS = ("wide shot, eye level", "medium shot, eye level", "close-up, slightly low angle", "medium wide shot, high angle")
 CAMERA = {"zoom_in": "slow push in", "zoom_out": "slow pull back", "pan_left": "slow pan left",
           "pan_right": "slow pan right", "pan_up": "slow tilt up", "pan_down": "slow tilt down"}
