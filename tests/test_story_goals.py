@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
+from collections import Counter
 
 import pytest
 
@@ -134,3 +136,17 @@ def test_the_cli_says_what_the_writer_cannot_do(tmp_path, capsys, fast):
     assert result.code == 2 and result.err.count("\n") == 1 and "duration must be from 5 to 600" in result.err
     result = run_cli(capsys, "make", "a fox", "--duration", "30", "--source", "x.mp4", "--workspace", ws)
     assert result.code == 2 and "--duration applies to stories" in result.err
+
+
+@pytest.mark.parametrize("goal", [
+    "a one-minute documentary about coral reefs", "a 90-second explainer on how volcanoes erupt",
+    "a 2-minute documentary about honey bees", "a 60-second ad for a bakery called Crumbs",
+    "a 3-minute documentary about the ocean", "a 2-minute bedtime story about a hedgehog and a mole",
+])
+def test_no_line_is_said_twice_when_the_writer_fills_a_length(goal):
+    """Filling a length never repeats a sentence the film already says (a coral-reef film said two lines twice)."""
+    seconds = duration_from_goal(goal)
+    for scenes in (6, 9):
+        draft = write_local_story(goal, scenes=scenes, seed=0, seconds=seconds)
+        said = Counter(s.strip() for scene in draft.scenes for s in re.findall(r"[^.!?]+[.!?]+", scene.narration))
+        assert [s for s, n in said.items() if n > 1] == [], (goal, scenes)

@@ -677,24 +677,26 @@ def _sentences(text: str) -> str:
 
 
 def _fit(draft: StoryDraft, fillers: list[str], words: int) -> StoryDraft:
-    """Each scene's narration brought to about `words` words: short ones gain filler sentences
-    (each used once in the story while any is left), long ones lose their later sentences."""
-    used: set[str] = set()
+    """Each scene's narration brought to about `words` words: short ones gain filler sentences, long ones lose
+    their later sentences. No sentence is said twice in the film: a filler some scene already says is never
+    added, so when they run out a scene stays short rather than repeat itself."""
+    def split(text: str) -> list[str]:
+        return [s.strip() for s in (re.findall(r"[^.!?]+[.!?]+[\"”]?", text) or [text])]
+
+    used: set[str] = {s for plan in draft.scenes for s in split(plan.narration)}
     plans = []
     for plan in draft.scenes:
-        sentences = re.findall(r"[^.!?]+[.!?]+[\"”]?", plan.narration) or [plan.narration]
-        sentences = [s.strip() for s in sentences]
+        sentences = split(plan.narration)
         while len(sentences) > 1 and _count(sentences) > words + 3:
             sentences.pop()
-        pool = [f for f in fillers if f not in used and f not in sentences] or \
-            [f for f in fillers if f not in sentences]
+        pool = [f for f in fillers if not used & set(split(f))]
         while pool and _count(sentences) < words - 3:
             pick = min(pool, key=lambda f: abs(_count(sentences) + _count([f]) - words))
             if abs(_count(sentences) + _count([pick]) - words) >= abs(_count(sentences) - words):
                 break
             sentences.insert(len(sentences) - 1 if len(sentences) > 1 else len(sentences), pick)
-            used.add(pick)
-            pool.remove(pick)
+            used.update(split(pick))
+            pool = [f for f in pool if not used & set(split(f))]
         plans.append(plan.model_copy(update={"narration": " ".join(sentences)}))
     return draft.model_copy(update={"scenes": plans})
 
