@@ -228,7 +228,27 @@ def parse(message: str, board: Storyboard) -> dict[str, Any] | None:
             return {"pace": 1.25 if m.group(1) in ("faster", "quicker") else 0.85}
     if (aspect := _aspect(low)) is not None:
         return {"aspect": aspect}
+    _no_such_character(text, board)
     return None
+
+
+NOT_NAMES = frozenset(("the", "it", "its", "scene", "now", "please", "make", "give", "use", "add", "everyone",
+                       "everybody", "all", "their", "his", "her", "narrator", "music", "voice"))
+
+
+def _no_such_character(text: str, board: Storyboard) -> None:
+    """InputError naming a character the story does not have, when the change is plainly about someone's look
+    ("make Dot's coat brown", "give Dot a hat") and no one is called that."""
+    m = re.match(r"^(?i:please\s+)?(?i:make\s+|change\s+|turn\s+|paint\s+|colou?r\s+)?([A-Z][\w-]*)['’]s\s", text) \
+        or re.match(r"^(?i:please\s+)?(?i:give)\s+([A-Z][\w-]*)\s+(?i:a|an|some)\s", text)
+    if not m or m.group(1).lower() in NOT_NAMES:
+        return
+    name = m.group(1)
+    cast = [c.name for c in board.characters]
+    if any(name.lower() in (c.lower(), c.split()[0].lower()) for c in cast):
+        return
+    who = ", ".join(cast) if cast else "no one by name"
+    raise InputError(f"there is no {name} in this story: its characters are {who}")
 
 
 def goal_change(message: str) -> dict[str, Any] | None:

@@ -120,3 +120,14 @@ def test_finishing_changes_redo_only_the_cut(tmp_path, capsys, fast):
     assert after["made"] == ["assemble_video", "mix_sound", "revise_storyboard"]
     assert after["manifest"]["music"] is None and after["manifest"]["transition"]["kind"] == "crossfade"
     assert [s["image"] for s in after["manifest"]["scenes"]] == [s["image"] for s in first["scenes"]]
+
+
+@pytest.mark.parametrize("message", ["make Dot's coat brown", "give Dot a red hat", "Dot's scarf is red",
+                                     "please make Dot's hat blue"])
+def test_a_look_change_for_someone_not_in_the_story_names_them_and_the_cast(board, message):
+    b = board
+    cast = ", ".join(c.name for c in b.characters)
+    with pytest.raises(InputError, match=f"^there is no Dot in this story: its characters are {cast}$"):
+        parse(message, b)
+    first = b.characters[0].name
+    assert parse(f"make {first}'s coat brown", b) is not None  # a cast member's look is still changed
