@@ -150,3 +150,27 @@ def test_no_line_is_said_twice_when_the_writer_fills_a_length(goal):
         draft = write_local_story(goal, scenes=scenes, seed=0, seconds=seconds)
         said = Counter(s.strip() for scene in draft.scenes for s in re.findall(r"[^.!?]+[.!?]+", scene.narration))
         assert [s for s, n in said.items() if n > 1] == [], (goal, scenes)
+
+
+@pytest.mark.parametrize("goal, subject", [
+    ("a short film about recycling plastic", "recycling plastic"),
+    ("a video explaining photosynthesis for kids", "photosynthesis"),
+    ("a little film on composting at home", "composting at home"),
+])
+def test_a_goal_about_a_subject_with_no_genre_word_is_a_film_about_it(goal, subject):
+    """No genre word, no animal and no one to lead a story: the subject is the film's, never dropped for a
+    friendship story about two animals."""
+    draft = write_local_story(goal, scenes=4, seed=0)
+    assert draft.characters == []  # no made-up animals
+    assert subject.lower() in " ".join(s.narration for s in draft.scenes).lower()
+    assert goal_notes(goal) and "knows no facts about" in goal_notes(goal)[0]  # said, not silent
+
+
+@pytest.mark.parametrize("goal, spoken", [
+    ("a 3-minute documentary about the ocean", "about the ocean?"),
+    ("a documentary on the history of tea", "about the history of tea?"),
+    ("a documentary about black holes", "about black holes?"),
+])
+def test_a_documentary_keeps_the_article_its_goal_gave_the_subject(goal, spoken):
+    draft = write_local_story(goal, scenes=4, seed=0)
+    assert spoken in draft.scenes[0].narration

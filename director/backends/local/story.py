@@ -286,6 +286,11 @@ def _pick_genre(goal: str, words: list[str]) -> str:
         return led
     best = max(scores.values())
     if best == 0:
+        # "a short film about recycling plastic": no genre word, no animal and no one to lead a story, but a
+        # subject: a film about that subject, never a friendship story that drops it.
+        about = subjects.SUBJECT.search(goal)
+        if about and not any(PLURALS.get(w, w) in SPECIES for w in words) and subjects.lead_of(goal) is None:
+            return "documentary"
         return DEFAULT_GENRE
     return sorted(g for g, s in scores.items() if s == best)[0]
 
@@ -616,7 +621,10 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
                     "day")
     a = cast[0].name if cast else ""
     together = f"{a} and {cast[1].name}" if len(cast) > 1 else a
-    fill = {"topic": topic, "Topic": _title_case(topic), "question": subjects.question_of(topic), "brand": brand,
+    # Spoken, a documentary's subject keeps the article the goal gave it ("the ocean", "the history of tea").
+    said = f"the {topic}" if genre == "documentary" and re.match(r"(?i)the\s", subject) and \
+        not topic.lower().startswith("the ") else topic
+    fill = {"topic": said, "Topic": _title_case(topic), "question": subjects.question_of(said), "brand": brand,
             "Brand": _title_case(brand.removeprefix("the ").removeprefix("our ")), "product": product,
             "Product": product[:1].upper() + product[1:],
             "is": "are" if product.endswith("s") and not product.endswith("ss") and product != named else "is",

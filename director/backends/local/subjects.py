@@ -33,7 +33,8 @@ class Genre:
 
 GOAL_GENRES: dict[str, Genre] = {
     "documentary": Genre(
-        words=("documentary", "explainer", "explain", "explains", "facts", "history", "science", "lesson", "learn",
+        words=("documentary", "explainer", "explain", "explains", "explaining", "facts", "history", "science",
+               "lesson", "learn",
                "educational", "nature"),
         phrases=("how do", "why do", "about how", "about why", "the story of"),
         styles=("naturalistic documentary photography, shallow depth of field, soft natural light",
