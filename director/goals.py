@@ -114,7 +114,8 @@ def check_music(choice: str) -> str:
 
 def make_trailer_goal(text: str, options: MakeOptions | None = None, **given: Any) -> Goal:
     """A trailer goal: style from --style or the goal's words (default diorama), sound, scene cap.
-    Trailers keep their source-audio rules: no music unless asked for."""
+    A narrated trailer has music under it by default (a trailer without one sounds like a lecture, and the
+    music's mix is the one brought to -16 LUFS); one with its shots' own sound has none unless asked for."""
     from director.tools.describe_frame import styles
 
     opts = options if options is not None else MakeOptions.check(given)
@@ -123,9 +124,11 @@ def make_trailer_goal(text: str, options: MakeOptions | None = None, **given: An
     style = opts.style or next((s for s in known if s in words), None) or "diorama"
     if style not in known:
         raise InputError(f"unknown style {style!r}: use one of {', '.join(known)} (files in prompts/styles/)")
-    story = opts.model_copy(update={"scenes": opts.max_scenes, "max_scenes": None, "music": opts.music or "none"})
+    audio = opts.audio or "narration"
+    music = opts.music or ("auto" if audio == "narration" else "none")
+    story = opts.model_copy(update={"scenes": opts.max_scenes, "max_scenes": None, "music": music})
     goal = make_goal(text or f"a {style} trailer", story, default_scenes=TRAILER_SCENES)
-    return goal.model_copy(update={"mode": "trailer", "style": style, "audio": opts.audio or "narration"})
+    return goal.model_copy(update={"mode": "trailer", "style": style, "audio": audio})
 
 
 def new_run_id() -> str:

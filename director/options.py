@@ -106,11 +106,13 @@ class MakeOptions(BaseModel):
         "Camera: auto varies pans and zooms, still holds each picture, or one move for every clip.")),
         Face("--motion")]
     music: Annotated[str | None, Field(None, min_length=1, max_length=300, description=(
-        "Music bed under the narration, ducked: auto (a mood from the story; stories' default), none (trailers' "
-        "default), a mood (calm, energetic, happy, nostalgic, tender) or your own audio file.")), Face(
-        "--music", metavar="auto|none|MOOD|FILE", http="Music bed: auto (stories' default), none (trailers' "
-                                                       "default), a mood (calm, energetic, happy, nostalgic, tender) "
-                                                       "or an audio upload's id (POST /api/uploads).")]
+        "Music bed under the narration, ducked: auto (a mood from the goal and story; the default, except for a "
+        "trailer with its shots' own sound), none, a mood (calm, energetic, happy, nostalgic, tender) or your own "
+        "audio file.")), Face(
+        "--music", metavar="auto|none|MOOD|FILE", http="Music bed: auto (the default, except for a trailer with its "
+                                                       "shots' own sound), none, a mood (calm, energetic, happy, "
+                                                       "nostalgic, tender) or an audio upload's id "
+                                                       "(POST /api/uploads).")]
     captions: Annotated[Literal["soft", "burn", "both"] | None, Field(None, description=(
         "soft: a subtitle track (default); burn: drawn into the picture for phones that play muted; both.")),
         Face("--captions")]

@@ -16,6 +16,7 @@ from PIL import Image
 from director.backends.local.edit import edit, parse_operations, remix
 from director.backends.local.vision import parse_subtitles
 from director.errors import ToolArgumentError
+from director.media import loudness
 from tests.helpers import PALETTE, check_final, db_rows, parse_srt, run_cli, synthetic_video
 
 SITE = Path(np.__file__).parents[1]
@@ -185,6 +186,11 @@ def test_trailer_of_a_real_clip_offline(capsys, workspace, fast):
     assert {"detect_scenes", "transcribe", "plan_trailer", "extract_frames", "describe_frame", "edit_image",
             "narrate", "animate_image", "assemble_video"} <= tools
     assert manifest["backends"]["edit"]["model"] == "opencv-edit-v1"
+    # A narrated trailer has music under it by default, and its mix is brought to the stories' loudness.
+    music = next(c for c in manifest["calls"] if c["tool"] == "make_music")
+    assert music["error"] is None
+    lufs, peak = loudness(Path(result.last_line))
+    assert abs(lufs - -16.0) <= 1.0 and peak <= -0.9, (lufs, peak)
 
 
 def test_trailer_spreads_across_sources_with_source_audio(clips, capsys, workspace, fast, tmp_path):
@@ -205,7 +211,7 @@ def test_trailer_spreads_across_sources_with_source_audio(clips, capsys, workspa
     for a, b in zip(plan, plan[1:]):
         assert not (a["video"] == b["video"] and abs(a["shot"] - b["shot"]) == 1)  # never neighbouring shots
     assert all("film-noir" in s["image_prompt"] for s in manifest["scenes"])
-    assert not any(c["tool"] == "narrate" for c in manifest["calls"])  # source audio, no narration
+    assert not any(c["tool"] in ("narrate", "make_music") for c in manifest["calls"])  # the shots' own sound alone
     cues = parse_srt((Path(result.last_line).parent / "subtitles.srt").read_text())
     said = {text for _, _, text in cues}
     assert said <= {"Red was here first.", "Blue keeps quiet."} and said
