@@ -148,10 +148,12 @@ def assets_url(request, monkeypatch, tmp_path_factory) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster(request):
     """A local Ray cluster on loopback: a head that runs nothing and two one-CPU worker nodes. The workers'
-    environment holds the session's Postgres database, as a `director worker` machine's would."""
+    environment holds the session's Postgres database, as a `director worker` machine's would. One module uses
+    it, and it stops when that module ends: idle, its thirty-odd processes would take a share of the two cores
+    from every test after it."""
     from tests.servers import RayCluster
 
     why = RayCluster.missing()
