@@ -197,3 +197,19 @@ def test_a_slow_narrator_is_read_slower_and_the_writer_writes_fewer_words_for_it
         return sum(len(s.narration.split()) for s in write_local_story(goal, scenes=3, seed=1, seconds=30).scenes)
 
     assert written("a bedtime story about a fox and an owl") < written("an adventure story about a fox and an owl")
+
+
+@pytest.mark.parametrize("place", ["sit side by side in a kelp forest watching", "swim past the coral reef",
+                                   "play in the meadow", "wait by the lighthouse"])
+def test_a_night_revision_is_darker_than_the_day_it_replaces(place):
+    """'make scene 2 at night' under the sea once gave a brighter frame with a sun in it: every place is darker
+    at night, its sky most of all."""
+    from director.backends.local.image import paint
+
+    def lum(light: str) -> tuple[float, float]:
+        picture = np.asarray(paint(f"Pip and Dot {place}, {light}. Painted as soft watercolour.", width=320,
+                                   height=180, seed=1).convert("L"), dtype=float)
+        return picture.mean(), picture[:60].mean()
+
+    (day, day_sky), (night, night_sky) = lum("morning"), lum("at night")
+    assert night < 0.85 * day and night_sky < 0.7 * day_sky, (day, night, day_sky, night_sky)

@@ -73,12 +73,21 @@ class Look:
     night: bool
 
 
+NIGHT_SHADE = 0.3
+"""How much of its daylight a place keeps at night when it has no night look of its own (under the sea)."""
+
+
 def choose_look(s: Scene) -> Look:
+    night = s.has("night", "midnight", "moonlight", "moon", "asleep", "lights") and not s.has("morning", "afternoon")
     if s.has("underwater", "reef", "coral", "seaweed", "kelp", "sunken", "clam"):
-        return Look((20, 70, 120), (60, 160, 190), (214, 196, 150), (30, 100, 130), 0.85, False)
+        sea = Look((20, 70, 120), (60, 160, 190), (214, 196, 150), (30, 100, 130), 0.85, False)
+        if night:  # "make scene 2 at night" under the sea: the same water, darker, and no sun
+            return Look(shade(sea.sky_top, NIGHT_SHADE), shade(sea.sky_bottom, NIGHT_SHADE),
+                        shade(sea.ground, NIGHT_SHADE), shade(sea.far, NIGHT_SHADE), 0.55, True)
+        return sea
     if s.phrase("among the stars", "rocket", "ringed", "above the sleeping earth", "asteroid", "launch pad") or s.has("space", "galaxy"):
         return Look((8, 10, 36), (40, 30, 90), (150, 150, 160), (60, 50, 110), 0.8, True)
-    if s.has("night", "midnight", "moonlight", "moon", "asleep", "lights") and not s.has("morning", "afternoon"):
+    if night:
         return Look((14, 22, 64), (58, 70, 130), (40, 70, 60), (30, 44, 80), 0.62, True)
     if s.has("dusk", "lavender", "evening", "twilight"):
         return Look((70, 60, 130), (236, 160, 170), (70, 100, 80), (100, 80, 140), 0.8, False)
