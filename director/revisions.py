@@ -84,6 +84,8 @@ def _names(board: Storyboard) -> str:
     return " and ".join(names[:2]) if names else "they"
 
 
+BODY = frozenset(("coat", "fur", "shell", "skin", "feathers", "body", "colour", "color", "hair", "scales"))
+"""What a character's own colour is called: changing it recolours the character, it adds nothing worn."""
 COLOUR_WORDS = ("red", "orange", "yellow", "gold", "golden", "green", "blue", "purple", "pink", "brown", "black",
                 "white", "grey", "gray", "silver", "ginger", "cream", "lavender", "navy", "teal")
 
@@ -103,8 +105,13 @@ def _look(text: str, board: Storyboard) -> dict[str, str] | None:
         name, item, colour = m.group(1), m.group(2).strip().lower(), m.group(3).lower()
         look = board.character(name).look
         said = re.compile(rf"\b(?:(?:{colours})[\s-]+)*(?:[a-z-]+\s+)?{re.escape(item)}\b", re.I)
+        body = re.search(rf"\b(?:{colours})\b", look, re.I)
         if re.search(rf"\b{re.escape(item)}\b", look, re.I):
             new = said.sub(lambda _: f"{colour} {item}", look, count=1)
+        elif item in BODY and body:
+            # "make Shelly's coat brown" of "a green turtle": the body's colour is what changes, not a coat
+            # worn over it (the picture would keep her green)
+            new = look[:body.start()] + colour + look[body.end():]
         else:
             new = f"{look}, with a {colour} {item}"
         return {"name": board.character(name).name, "look": new}

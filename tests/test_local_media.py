@@ -213,3 +213,25 @@ def test_a_night_revision_is_darker_than_the_day_it_replaces(place):
 
     (day, day_sky), (night, night_sky) = lum("morning"), lum("at night")
     assert night < 0.85 * day and night_sky < 0.7 * day_sky, (day, night, day_sky, night_sky)
+
+
+def test_a_look_revision_recolours_the_character_and_keeps_the_layout():
+    """'make Shelly's coat brown' once redrew every scene with a new layout and left her green: a scene's layout
+    comes from the scene and the seed alone, and a sheet follows the new colour."""
+    from director.backends.local.image import paint
+    from director.backends.local.scene import CAST_LINE, SHEET
+
+    scene = "Wide shot: Shelly the turtle rests by the pond in a quiet garden, morning. Painted as soft watercolour."
+
+    def still(look: str) -> np.ndarray:
+        return np.asarray(paint(f"{scene}\n{CAST_LINE} Shelly (turtle): {look}.", width=320, height=180, seed=1),
+                          dtype=float)
+
+    def sheet(look: str) -> np.ndarray:
+        return np.asarray(paint(f"Painted as soft watercolour. {SHEET}Shelly the turtle: {look}.", width=320,
+                                height=180, seed=1), dtype=float)
+
+    green, brown = still("a small green turtle"), still("a small brown turtle")
+    changed = np.abs(green - brown).sum(axis=2) > 30
+    assert 0 < changed.mean() < 0.05  # only the turtle: the same composition around her
+    assert np.abs(sheet("a small green turtle") - sheet("a small brown turtle")).mean() > 4.0  # visibly recoloured

@@ -131,3 +131,12 @@ def test_a_look_change_for_someone_not_in_the_story_names_them_and_the_cast(boar
         parse(message, b)
     first = b.characters[0].name
     assert parse(f"make {first}'s coat brown", b) is not None  # a cast member's look is still changed
+
+
+@pytest.mark.parametrize("message, look", [
+    ("make Bristle's coat grey", "grey"),  # the body's own colour changes: nothing is worn over it
+    ("make Bristle's fur black", "black"),
+])
+def test_a_body_colour_change_recolours_the_character(board, message, look):
+    [change] = parse(message, board)["characters"]
+    assert change["look"] == look and "coat" not in change["look"] and "fur" not in change["look"]

@@ -29,7 +29,7 @@ from director.backends.local.land import LandPainter
 from director.backends.local.marks import BOXES_KEY, FIGURE_KEY, figure_signature
 from director.backends.local.palette import PLACE_COLOURS, RGB, choose_look, shade
 from director.backends.local.props import PropPainter
-from director.backends.local.scene import SHEET, Cast, Scene, parse_prompt, style_of
+from director.backends.local.scene import CAST_LINE, REFERENCE_LINE, SHEET, Cast, Scene, parse_prompt, style_of
 from director.backends.local.sky import SkyPainter
 
 
@@ -109,7 +109,10 @@ def compose(prompt: str, *, width: int, height: int, seed: int, references: list
     """The picture and the PNG text chunks that go with it."""
     import json
 
-    digest = hashlib.sha256(f"{seed}\x00{prompt}".encode()).digest()
+    # A scene's layout comes from the scene and the seed, not from the cast's looks or their sheets: a look
+    # revision ("make Shelly's coat brown") recolours its character and keeps every picture's composition.
+    layout = "\n".join(line for line in prompt.splitlines() if not line.startswith((CAST_LINE, REFERENCE_LINE)))
+    digest = hashlib.sha256(f"{seed}\x00{layout}".encode()).digest()
     rng = random.Random(int.from_bytes(digest[:8], "big"))
     if prompt.split(". ", 1)[-1].startswith(SHEET):
         return paint_sheet(prompt, width=width, height=height, rng=rng)
