@@ -235,3 +235,13 @@ def test_a_look_revision_recolours_the_character_and_keeps_the_layout():
     changed = np.abs(green - brown).sum(axis=2) > 30
     assert 0 < changed.mean() < 0.05  # only the turtle: the same composition around her
     assert np.abs(sheet("a small green turtle") - sheet("a small brown turtle")).mean() > 4.0  # visibly recoloured
+
+
+@pytest.mark.parametrize("kind, body", [("mole", "quad"), ("badger", "quad"), ("otter", "quad"), ("goose", "bird"),
+                                        ("bee", "firefly"), ("dolphin", "fish"), ("lighthouse keeper", "person"),
+                                        ("librarian", "person")])
+def test_an_animal_the_goal_names_gets_an_animal_s_body(kind, body):
+    """'Dot the mole' was drawn as a boy: an animal gets a body of its kind; only roles are people."""
+    from director.backends.local.scene import archetype
+
+    assert archetype(kind) == body

@@ -6,6 +6,7 @@ Bodies: four-legged animals, birds, people, robots, turtles, crabs, fish and fir
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 
 from PIL import Image, ImageDraw
@@ -17,9 +18,17 @@ from director.backends.local.scene import Cast, archetype, shot_scale
 EARS = {"cat": "pointy", "fox": "pointy", "tiger": "pointy", "lion": "round", "dog": "floppy", "bear": "round",
         "panda": "round", "mouse": "big", "rabbit": "long", "bunny": "long", "pig": "pointy", "monkey": "round",
         "squirrel": "pointy", "hedgehog": "round", "horse": "pointy", "unicorn": "pointy", "elephant": "big",
-        "dragon": "horns", "dinosaur": "spikes", "frog": "none"}
+        "dragon": "horns", "dinosaur": "spikes", "frog": "none", "mole": "none", "otter": "round",
+        "badger": "round", "wolf": "pointy", "deer": "pointy", "goat": "pointy", "sheep": "floppy",
+        "lamb": "floppy", "cow": "floppy", "kangaroo": "long", "koala": "big", "hamster": "round", "bat": "big",
+        "donkey": "long", "raccoon": "pointy", "porcupine": "round", "lizard": "none", "crocodile": "none",
+        "alligator": "none", "toad": "none"}
 TAIL = {"cat": "curl", "fox": "bushy", "dog": "wag", "squirrel": "bushy", "lion": "curl", "tiger": "curl",
-        "monkey": "curl", "horse": "wag", "unicorn": "wag", "dragon": "curl", "dinosaur": "curl", "mouse": "curl"}
+        "monkey": "curl", "horse": "wag", "unicorn": "wag", "dragon": "curl", "dinosaur": "curl", "mouse": "curl",
+        "wolf": "bushy", "raccoon": "bushy", "skunk": "bushy", "chipmunk": "bushy", "lizard": "curl",
+        "crocodile": "curl", "alligator": "curl"}
+SPINY = frozenset(("hedgehog", "porcupine", "echidna"))
+"""Kinds drawn with a coat of spines, so a hedgehog is never taken for a bear cub."""
 
 
 class Traced:
@@ -130,6 +139,15 @@ class FigurePainter(Canvas):
             d.ellipse((tx - s * 0.1, y - s * 0.6, tx + s * 0.1, y - s * 0.4), fill=(250, 250, 250))
         else:
             d.line([(x + facing * s * 0.3, y - s * 0.25), (x + facing * s * 0.55, y - s * 0.5)], fill=body, width=int(s * 0.08))
+        if c.kind in SPINY:  # a fan of spines behind the body, darker than it, from shoulder to rump
+            dark = shade(body, 0.6)
+            for k in range(11):
+                angle = math.pi * (0.08 + 0.84 * k / 10)
+                bx, by = x - math.cos(angle) * s * 0.36, y - s * 0.39 - math.sin(angle) * s * 0.39
+                tip = (x - math.cos(angle) * s * 0.58, y - s * 0.39 - math.sin(angle) * s * 0.6)
+                spread = s * 0.07
+                d.polygon([(bx - spread * math.sin(angle), by + spread * math.cos(angle) * 0.3),
+                           (bx + spread * math.sin(angle), by - spread * math.cos(angle) * 0.3), tip], fill=dark)
         d.ellipse((x - s * 0.36, y - s * 0.78, x + s * 0.36, y), fill=body)
         d.ellipse((x - s * 0.2, y - s * 0.6, x + s * 0.2, y - s * 0.05), fill=light)
         for side in (-1, 1):

@@ -20,6 +20,17 @@ ARCHETYPE = {
     "robot": "robot", "turtle": "turtle", "crab": "crab", "firefly": "firefly", "fish": "fish", "whale": "fish",
     "girl": "person", "boy": "person", "princess": "person", "knight": "person", "wizard": "person",
     "pirate": "person", "astronaut": "person",
+    # More animals the goals name ("Dot the mole" was drawn as a boy): a body of the right kind, with the ears,
+    # tail and colour its words give it.
+    **dict.fromkeys(("mole", "badger", "otter", "beaver", "deer", "wolf", "raccoon", "hamster", "goat", "sheep",
+                     "lamb", "cow", "calf", "kangaroo", "koala", "sloth", "giraffe", "zebra", "hippo", "rhino",
+                     "camel", "llama", "seal", "porcupine", "donkey", "puppy", "kitten", "ferret", "weasel", "skunk",
+                     "chipmunk", "lizard", "crocodile", "alligator", "guinea", "gerbil", "bat", "meerkat", "lemur",
+                     "chameleon", "toad"), "quad"),
+    **dict.fromkeys(("swan", "goose", "chicken", "hen", "rooster", "eagle", "robin", "crow", "seagull", "gull",
+                     "flamingo", "hummingbird", "sparrow", "stork", "puffin", "toucan", "peacock", "turkey"), "bird"),
+    **dict.fromkeys(("dolphin", "shark", "octopus", "seahorse", "goldfish", "salmon"), "fish"),
+    **dict.fromkeys(("bee", "butterfly", "ladybird", "ladybug", "dragonfly", "moth", "beetle"), "firefly"),
 }
 
 
