@@ -208,10 +208,16 @@ def _root(
         handler.addFilter(ScrubFilter())
 
 
+def _given(options: dict[str, Any]) -> dict[str, Any]:
+    """The options the user typed: typer hands over every declared default too, and a face passes on only what
+    was chosen (so a trailer-only default never reads as a trailer option on a story)."""
+    return {k: v for k, v in options.items() if v != MakeOptions.model_fields[k].default}
+
+
 def _make(goal: str, *, workspace: Path | None = None, quiet: bool = False, executor: str | None = None,
           fallback: str | None = None, **options: Any) -> None:
     """Make a video from a goal (a story), or from source videos (a trailer). The last line printed is the path of final.mp4."""
-    given = {k: v for k, v in options.items() if v != MakeOptions.model_fields[k].default}
+    given = _given(options)
     director = _director(workspace, options.get("backend") or "auto", fallback=fallback, executor=executor)
     _finish(director.submit(goal, face="cli", on_event=Progress(err, quiet=quiet), **given))
 
@@ -313,7 +319,7 @@ def _chat(
     **options: Any,
 ) -> None:
     """Talk to Director: a goal, then changes ('make scene 2 at night', 'now 9:16'). Reads lines from stdin."""
-    given = {k: v for k, v in options.items() if v != MakeOptions.model_fields[k].default}
+    given = _given(options)
     director = _director(workspace, options.get("backend") or "auto", fallback=fallback)
     interactive = sys.stdin.isatty()
     progress = Progress(err)

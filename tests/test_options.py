@@ -118,3 +118,11 @@ def test_a_made_up_option_reaches_every_face_from_one_declaration(monkeypatch):
     assert signature.parameters["sparkle"].kind is inspect.Parameter.KEYWORD_ONLY
     with pytest.raises(InputError, match=r"^sparkle must be a whole number from 1 to 3 \(got 7\)$"):
         WithSparkle.check({"sparkle": 7})
+
+
+def test_resume_checks_a_new_budget_against_the_same_declaration(capsys, tmp_path):
+    with pytest.raises(InputError, match=r"^budget must be zero or more dollars, at most \$100,000 \(got -1.0\)$"):
+        Director(tmp_path / "ws", backend="local").resume("any", budget=-1.0)
+    result = run_cli(capsys, "resume", "any", "--budget", "200000", "--workspace", str(tmp_path / "ws"))
+    assert result.code == 2 and result.err == "error: budget must be zero or more dollars, at most $100,000 " \
+                                              "(got 200000.0)\n"

@@ -20,6 +20,7 @@ from director.lease import describe as lease_busy
 from director.lifecycle.driving import Driving
 from director.lifecycle.session import Continuation, Session
 from director.limits import BudgetGuard
+from director.options import MakeOptions
 from director.run import OnEvent, Run
 from director.state import DirectorState, Message
 from director.store import RunRow
@@ -37,8 +38,8 @@ class Continuing(Driving):
         Completed calls are reused, never paid for again. A run another command holds
         raises RunBusy, unless wait=True, which queues behind it.
         """
-        if budget is not None and budget < 0:
-            raise InputError(f"budget must be zero or more dollars (got {budget})")
+        if budget is not None:  # the same limits, and the same words, as the budget a run starts with
+            MakeOptions.check({"budget": budget})
         if retry_unsure:  # the user's word: the starts that were never answered may be sent again
             self._catalog().drop_unsure_jobs(run_id)
         return self._holding(run_id, "resume", wait, on_event, background,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
@@ -19,8 +18,6 @@ from director.limits import BudgetGuard, Limits, Prices
 from director.run import Run
 from director.state import DirectorState, Goal, Message, Storyboard
 from director.store import AssetStore, Catalog, RunRow, Workspace
-
-log = logging.getLogger(__name__)
 
 
 def clip_rate(settings: Settings, providers: Providers) -> Settings:
