@@ -123,6 +123,8 @@ else:
     BudgetOpt = cli_option("budget")
     BackendOpt = cli_option("backend")
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")]
+NewRunOpt = Annotated[bool, typer.Option("--new-run", help="Make a new run even if this very request has finished "
+                                                         "before (its calls still come from the memo).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FallbackOpt = Annotated[
     str | None, typer.Option("--fallback", metavar=_choices(("none", "local")),
@@ -215,11 +217,30 @@ def _given(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _make(goal: str, *, workspace: Path | None = None, quiet: bool = False, executor: str | None = None,
-          fallback: str | None = None, **options: Any) -> None:
+          fallback: str | None = None, new_run: bool = False, **options: Any) -> None:
     """Make a video from a goal (a story), or from source videos (a trailer). The last line printed is the path of final.mp4."""
+    from director import rerun
+    from director.config import load_settings
+
     given = _given(options)
+    settings = load_settings(**{k: v for k, v in (("fallback", fallback), ("executor", executor)) if v is not None})
+    root = (workspace or settings.home).expanduser().resolve()
+    key = rerun.request_key(goal, given, process={"executor": executor, "fallback": fallback}, settings=settings)
+    done = None if new_run else rerun.lookup(root, key)
+    if done is not None:  # this very request has finished before, and its outputs are unchanged
+        if done["said"]:
+            err.print(f"[bold]●[/] {safe(done['said'])}")
+        err.print(f"the same request as run {safe(done['run_id'])}, whose outputs are unchanged: nothing was "
+                  f"executed (--new-run makes a new run, from the memo)")
+        storyboard = done["outputs"].get("storyboard.html")
+        if storyboard:
+            err.print(f"storyboard {safe(storyboard[0])}", style="dim")
+        out.print(safe(done["outputs"]["final.mp4"][0]))
+        return
     director = _director(workspace, options.get("backend") or "auto", fallback=fallback, executor=executor)
-    _finish(director.submit(goal, face="cli", on_event=Progress(err, quiet=quiet), **given))
+    run = director.submit(goal, face="cli", on_event=Progress(err, quiet=quiet), **given)
+    rerun.record(director.workspace.root, key, run)
+    _finish(run)
 
 
 def _signed(function: Any, params: list[inspect.Parameter]) -> Any:
@@ -242,10 +263,11 @@ def make_params() -> list[inspect.Parameter]:
         _P("quiet", _P.KEYWORD_ONLY, default=False, annotation=QuietOpt),
         _P("executor", _P.KEYWORD_ONLY, default=None, annotation=ExecutorOpt),
         _P("fallback", _P.KEYWORD_ONLY, default=None, annotation=FallbackOpt),
+        _P("new_run", _P.KEYWORD_ONLY, default=False, annotation=NewRunOpt),
     ]
 
 
-CLI_ONLY = ("workspace", "quiet", "executor", "fallback")
+CLI_ONLY = ("workspace", "quiet", "executor", "fallback", "new_run")
 """The make parameters that are the process's, not the run's: the HTTP server and a Director have their own."""
 make = app.command(cls=_Command, name="make")(_signed(_make, make_params()))
 
