@@ -79,4 +79,5 @@ def main(report: Report, options: Options) -> None:
                                f"{peak:.0f} MiB | {wall:.2f} s | {cpu:.2f} s |")
     report.line(lines, "")
     report.line(lines, "Offline, local backend, default settings (1280x720, 30 fps); a rerun is the same command again, "
-                       "every tool call served from the memo.")
+                       "answered from its request's record (director/rerun.py: outputs checked unchanged, no graph); "
+                       "`--new-run` instead goes through the graph, every tool call served from the memo.")
