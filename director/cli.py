@@ -459,7 +459,7 @@ def models(
         from director.preflight import survey
 
         family, _ = choose_family(settings, backend)
-        if family == "local":
+        if family not in ("gemini", "vertex"):
             raise InputError("director models --check asks Google: set GEMINI_API_KEY (or a Vertex project) first")
         answers = survey(settings, family)
         for row in rows:

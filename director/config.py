@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from director.errors import ConfigError
 from director.models import default_model
 
-BackendName = Literal["auto", "local", "gemini", "vertex"]
+BackendName = Literal["auto", "local", "openai", "gemini", "vertex"]
 
 
 def default_home() -> Path:
@@ -123,6 +123,20 @@ class Settings(BaseSettings):
     reve_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("REVE_API_KEY", "reve_api_key"), description="Reve key."
     )
+    openai_base_url: str | None = Field(
+        None, description="An OpenAI-compatible model server of your own (Ollama http://localhost:11434/v1, "
+                          "llama.cpp's llama-server http://localhost:8080/v1, vLLM, LM Studio): it writes the story "
+                          "and plans the calls, the local backends do the rest (the openai family).")
+    openai_model: str | None = Field(None, description="The model the OpenAI-compatible server runs, e.g. llama3.2.")
+    openai_api_key: SecretStr | None = Field(
+        None, description="The OpenAI-compatible server's key, when it asks for one (most local servers do not).")
+    openai_vision: bool = Field(
+        False, description="The OpenAI-compatible server's model sees pictures: it describes trailer frames and "
+                           "checks continuity too.")
+    openai_own_server: bool = Field(
+        False, description="The OpenAI-compatible server at a public host name is yours, and free to use: without "
+                           "this, only loopback, private and local-network hosts are taken (Director keeps no "
+                           "prices for hosted APIs, so it does not spend there unpriced).")
     database_url: SecretStr | None = Field(
         None, description="Where the catalog, checkpoints, events and leases live: the workspace's director.db "
                           "(SQLite) when unset, or a postgresql:// URL shared by every process (the cluster extra).")

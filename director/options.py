@@ -66,9 +66,9 @@ class MakeOptions(BaseModel):
     scenes: Annotated[int | None, Field(None, ge=1, le=MAX_SCENES, description=(
         "Number of scenes, 1-50 (default: from the goal, else 4).")), Face("--scenes", "-n", "N", modes=("story",))]
     aspect: Annotated[Aspect, Field("16:9", description="Frame shape."), Face("--aspect", "-a")]
-    backend: Annotated[Literal["auto", "local", "gemini", "vertex"], Field("auto", description=(
-        "Which models: auto picks vertex when GOOGLE_GENAI_USE_VERTEXAI is set, gemini when a key is set, else "
-        "local.")), Face("--backend", "-b")]
+    backend: Annotated[Literal["auto", "local", "openai", "gemini", "vertex"], Field("auto", description=(
+        "Which models: auto picks vertex when GOOGLE_GENAI_USE_VERTEXAI is set, gemini when a key is set, openai "
+        "when DIRECTOR_OPENAI_BASE_URL names a model server of your own, else local.")), Face("--backend", "-b")]
     run_id: Annotated[str | None, Field(None, max_length=64, pattern="^" + RUN_ID_PATTERN + "$", description=(
         "Name for the run (default: time-based).")),
         Face("--run-id", metavar="ID", bad="run id {value!r} must be 1-64 letters, digits, '.', '_' or '-'")]

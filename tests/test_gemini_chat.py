@@ -151,7 +151,7 @@ def test_every_stop_through_the_python_api_names_its_reason(fake, workspace, fas
 
 
 def test_three_failed_batches_stop_the_model_but_a_resume_starts_afresh():
-    from director.brain.gemini import MAX_FAILED_TURNS, _failed_turns
+    from director.brain.model import MAX_FAILED_TURNS, _failed_turns
     from director.state import DirectorState, Goal, Message, ToolCall, ToolResult
 
     def batch(ok: bool) -> list[Message]:

@@ -58,7 +58,7 @@ class Backends:
         return {cap: {"backend": getattr(self, cap).name, "model": getattr(self, cap).model} for cap in CAPABILITIES}
 
 
-BUILT_FAMILIES = ("local", "gemini", "vertex")
+BUILT_FAMILIES = ("local", "openai", "gemini", "vertex")
 
 
 def choose_family(settings: Settings, requested: str) -> tuple[str, str]:
@@ -68,6 +68,9 @@ def choose_family(settings: Settings, requested: str) -> tuple[str, str]:
             return "vertex", "GOOGLE_GENAI_USE_VERTEXAI is set"
         if settings.has_gemini_key():
             return "gemini", "GEMINI_API_KEY/GOOGLE_API_KEY is set"
+        if settings.openai_base_url:
+            return "openai", (f"no GEMINI_API_KEY or GOOGLE_API_KEY is set; DIRECTOR_OPENAI_BASE_URL names a model "
+                              f"server ({settings.openai_model or 'no model named'}), which writes and plans")
         return "local", "no GEMINI_API_KEY or GOOGLE_API_KEY is set"
     if requested not in BUILT_FAMILIES:
         raise ConfigError(f"unknown backend {requested!r}; use auto, {', '.join(BUILT_FAMILIES)}")
@@ -105,6 +108,15 @@ class Wiring:
     cache_dir: Path | None
     built: dict[str, object] = field(default_factory=dict)
     clients: dict[bool, object] = field(default_factory=dict)
+    openai: object | None = None
+    """The OpenAI-compatible server's client, built once for the roles it serves."""
+
+    def openai_server(self) -> object:
+        if self.openai is None:
+            from director.backends.openai_api import OpenAIServer
+
+            self.openai = OpenAIServer(self.settings)
+        return self.openai
 
     def gemini_api(self, what: str, instead: str) -> object:
         """The Gemini API client, for a model only the Gemini API serves (Omni, Lyria 3); a one-line ConfigError on
@@ -135,6 +147,17 @@ CLOUD_DEFAULTS = {"story": "gemini", "image": "gemini", "voice": "gemini", "moti
 the bed); the local family uses "local" throughout."""
 VERTEX_DEFAULTS = {**CLOUD_DEFAULTS, "motion": "veo", "music": "lyria"}
 """Vertex has Veo 3.1 for motion and Lyria 2 for the bed."""
+OPENAI_DEFAULTS = {"story": "openai", "brain": "openai"}
+"""An OpenAI-compatible server of the user's writes the story and plans; it describes and checks pictures too
+when DIRECTOR_OPENAI_VISION says its model sees. The local backends do the rest."""
+
+
+def family_default(settings: Settings, family: str, role: str) -> str:
+    """The provider a family uses for a role when DIRECTOR_<ROLE>_BACKEND does not choose."""
+    if family == "openai":
+        seeing = {"vision": "openai"} if settings.openai_vision else {}
+        return {**OPENAI_DEFAULTS, **seeing}.get(role, "local")
+    return {"gemini": CLOUD_DEFAULTS, "vertex": VERTEX_DEFAULTS}.get(family, {}).get(role, "local")
 
 
 def provider(role: str, name: str) -> Callable[[Factory], Factory]:
@@ -308,9 +331,31 @@ def _local_brain(w: Wiring) -> object:
 @provider("brain", "gemini")
 def _gemini_brain(w: Wiring) -> object:
     from director.backends.gemini import GeminiChat
-    from director.brain.gemini import GeminiBrain
+    from director.brain.model import ModelBrain
 
-    return GeminiBrain(GeminiChat(w.google(), w.settings.brain_model), retries=w.settings.brain_retries)  # type: ignore[arg-type]
+    return ModelBrain(GeminiChat(w.google(), w.settings.brain_model), retries=w.settings.brain_retries)  # type: ignore[arg-type]
+
+
+@provider("story", "openai")
+def _openai_story(w: Wiring) -> object:
+    from director.backends.openai_api import OpenAIStoryWriter
+
+    return OpenAIStoryWriter(w.openai_server())  # type: ignore[arg-type]
+
+
+@provider("brain", "openai")
+def _openai_brain(w: Wiring) -> object:
+    from director.backends.openai_api import OpenAIChat
+    from director.brain.model import ModelBrain
+
+    return ModelBrain(OpenAIChat(w.openai_server()), retries=w.settings.brain_retries)  # type: ignore[arg-type]
+
+
+@provider("vision", "openai")
+def _openai_vision(w: Wiring) -> object:
+    from director.backends.openai_api import OpenAIVision
+
+    return OpenAIVision(w.openai_server())  # type: ignore[arg-type]
 
 
 def build_providers(settings: Settings, family: str, limits: object, *, cache_dir: Path | None = None) -> Providers:
@@ -321,7 +366,7 @@ def build_providers(settings: Settings, family: str, limits: object, *, cache_di
     notes: list[str] = []
     for role in ROLES:
         chosen = getattr(settings, f"{role}_backend")
-        name = chosen or {"gemini": CLOUD_DEFAULTS, "vertex": VERTEX_DEFAULTS}.get(family, {}).get(role, "local")
+        name = chosen or family_default(settings, family, role)
         try:
             check_provider(role, name)
         except ConfigError as exc:  # the settings are read without the registry: the setting is named here
@@ -337,6 +382,10 @@ def build_providers(settings: Settings, family: str, limits: object, *, cache_di
             notes.append(f"{role}: local instead of {name} ({name} needs Vertex AI; --fallback local)")
     for c in wiring.clients.values():
         notes.insert(0, f"google-genai: {getattr(c, 'mode', '')}")
+    if wiring.openai is not None:
+        roles = [r for r in ROLES if getattr(wiring.built[r], "name", "") == "openai"]
+        notes.insert(0, f"openai: {wiring.openai.model} at {wiring.openai.url} ({', '.join(roles)}; your own "  # type: ignore[attr-defined]
+                        f"server, priced at $0)")
     built = wiring.built
     return Providers(Backends(family=family, story=built["story"], image=built["image"], voice=built["voice"],  # type: ignore[arg-type]
                               motion=built["motion"], edit=built["edit"], vision=built["vision"],  # type: ignore[arg-type]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from pydantic import BaseModel, Field
+
 from director.errors import ProviderError, UnsureStart
 from director.state import StoryDraft
 
@@ -248,3 +250,31 @@ class MusicMaker(Protocol):
     def make_music(self, prompt: str, *, mood: str, seed: int, out: Path) -> str:
         """Write an instrumental bed to `out` (any audio format ffmpeg reads); a short note of what it is.
         Any length of a few seconds or more: the mix loops it with crossfades, or trims it, to the cut."""
+
+
+class CharacterVerdict(BaseModel):
+    name: str = Field(description="The character, as the reference sheet names them.")
+    score: float = Field(description="0 (not recognisable) to 1 (exactly as on the sheet).")
+    reason: str = Field(description="What differs from the sheet; empty when nothing does.")
+
+
+class ContinuityVerdict(BaseModel):
+    """A vision model's structured answer to prompts/continuity.md."""
+
+    characters: list[CharacterVerdict] = Field(description="One verdict per reference sheet, in order.")
+
+
+def continuity_scores(verdict: ContinuityVerdict, names: list[str], *, provider: str,
+                      model: str) -> dict[str, tuple[float, str]]:
+    """{name: (score, reason)} for each reference sheet, or a ProviderError naming what the verdict got wrong."""
+    found: dict[str, tuple[float, str]] = {}
+    for v in verdict.characters:
+        known = next((n for n in names if n.lower() == v.name.strip().lower()), None)
+        if known is None or not 0.0 <= v.score <= 1.0:
+            raise ProviderError(f"continuity check: the verdict scored {v.name[:40]!r} {v.score}; "
+                                f"expected {', '.join(names)} from 0 to 1", provider=provider, model=model)
+        found[known] = (v.score, v.reason.strip()[:300])
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise ProviderError(f"continuity check: no verdict for {', '.join(missing)}", provider=provider, model=model)
+    return found

@@ -15,7 +15,6 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,8 @@ from google.genai import errors as genai_errors
 from google.genai import types
 from pydantic import BaseModel, Field, ValidationError
 
-from director.backends.base import IMG_REF, image_refs
+from director.backends.base import IMG_REF, ContinuityVerdict, continuity_scores, image_refs
+from director.brain import BrainTurn, ModelCall
 from director.brain.conversation import Call, Text, conversation
 from director.config import Settings
 from director.errors import ConfigError, ProviderError, SafetyBlocked, UnsureStart
@@ -331,24 +331,6 @@ def image_part(path: Path, *, max_side: int | None = None) -> types.Part:
 # --- the brain's model ---------------------------------------------------------------------
 
 
-@dataclass
-class ModelCall:
-    id: str | None
-    name: str
-    args: dict[str, Any]
-    signature: str | None = None
-
-
-@dataclass
-class BrainTurn:
-    text: str = ""
-    calls: list[ModelCall] = field(default_factory=list)
-    problem: str | None = None
-    """Why the reply is unusable, when it is: MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL,
-    MAX_TOKENS, BLOCKED or EMPTY. The brain retries these with a corrective note."""
-    detail: str = ""
-
-
 RETRY_FINISH = {"MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "MAX_TOKENS", "TOO_MANY_TOOL_CALLS",
                 "MALFORMED_RESPONSE"}
 TRANSIENT_FINISH = {"MALFORMED_RESPONSE", "NO_IMAGE", "IMAGE_OTHER", "OTHER"}
@@ -610,16 +592,6 @@ class Transcript(BaseModel):
     cues: list[TranscriptCue] = Field(description="Speech in order; empty when nobody speaks.")
 
 
-class CharacterVerdict(BaseModel):
-    name: str = Field(description="The character, as the reference sheet names them.")
-    score: float = Field(description="0 (not recognisable) to 1 (exactly as on the sheet).")
-    reason: str = Field(description="What differs from the sheet; empty when nothing does.")
-
-
-class ContinuityVerdict(BaseModel):
-    characters: list[CharacterVerdict] = Field(description="One verdict per reference sheet, in order.")
-
-
 class GeminiVision:
     """Multimodal understanding: describe a frame (<= 640 px), transcribe audio with timings."""
 
@@ -654,18 +626,7 @@ class GeminiVision:
         except ValidationError:
             raise ProviderError(f"continuity check: {blocked_reason(response) or 'the verdict came back malformed'}",
                                 provider=self.name, model=self.model) from None
-        found: dict[str, tuple[float, str]] = {}
-        for v in verdict.characters:
-            known = next((n for n in names if n.lower() == v.name.strip().lower()), None)
-            if known is None or not 0.0 <= v.score <= 1.0:
-                raise ProviderError(f"continuity check: the verdict scored {v.name[:40]!r} {v.score}; "
-                                    f"expected {', '.join(names)} from 0 to 1", provider=self.name, model=self.model)
-            found[known] = (v.score, v.reason.strip()[:300])
-        missing = [n for n in names if n not in found]
-        if missing:
-            raise ProviderError(f"continuity check: no verdict for {', '.join(missing)}", provider=self.name,
-                                model=self.model)
-        return found
+        return continuity_scores(verdict, names, provider=self.name, model=self.model)
 
     def transcribe(self, video: Path, *, start: float | None = None, end: float | None = None) -> tuple[list[Any], str]:
         from director.backends.local.vision import Cue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from director.state import DirectorState, ToolCall
 
@@ -20,6 +20,28 @@ class Decision:
     """The goal is met; publish."""
     give_up: str | None = None
     """Why the run cannot go on (it stops as failed and can be resumed later)."""
+
+
+@dataclass
+class ModelCall:
+    """One function call in a model's reply, as the model made it."""
+
+    id: str | None
+    name: str
+    args: dict[str, Any]
+    signature: str | None = None
+
+
+@dataclass
+class BrainTurn:
+    """A function-calling model's reply, whichever API it came through."""
+
+    text: str = ""
+    calls: list[ModelCall] = field(default_factory=list)
+    problem: str | None = None
+    """Why the reply is unusable, when it is: MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL,
+    MAX_TOKENS, BLOCKED or EMPTY. The brain retries these with a corrective note."""
+    detail: str = ""
 
 
 class Brain(Protocol):

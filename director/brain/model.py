@@ -1,4 +1,5 @@
-"""The Gemini brain: the model reads the conversation and answers with function calls.
+"""A model brain: a function-calling model (Gemini, or an OpenAI-compatible server) reads the conversation and
+answers with function calls.
 
 The conversation is the run's message log (goal, calls, results), sent with
 the registry's declarations; the model may batch several calls in one turn.
@@ -26,12 +27,14 @@ class ChatModel(Protocol):
     def turn(self, *, system: str, messages: list[Message], declarations: list[dict]) -> object: ...
 
 
-class GeminiBrain:
+class ModelBrain:
     def __init__(self, chat: ChatModel, *, retries: int = 2) -> None:
         self.chat = chat
         self.retries = retries
         self.name = chat.name
         self.model = chat.model
+        self.paid = bool(getattr(chat, "paid", True))
+        """Whether its turns cost money: a server of the user's own says it does not."""
 
     def decide(self, state: DirectorState) -> Decision:
         stuck = _failed_turns(state)
