@@ -24,7 +24,8 @@ def one_line(err: str) -> str:
     (["make", "a story", "--run-id", "../escape"], "run id '../escape' must be"),
     (["make", "a story", "--backend", "gemini"], "the gemini backend needs an API key: set GEMINI_API_KEY"),
     (["make", "a story", "--backend", "vertex"], "the vertex backend needs GOOGLE_CLOUD_PROJECT"),
-    (["make", "a story", "--backend", "openai"], "unknown backend 'openai'"),
+    (["make", "a story", "--backend", "openai"], "the openai backend needs a model server: set DIRECTOR_OPENAI_BASE_URL"),
+    (["make", "a story", "--backend", "ollama"], "unknown backend 'ollama'"),
     (["make", "a story", "--fallback", "maybe"], "bad setting fallback"),
     (["make", "a story", "--budget", "-1"], "budget must be zero or more dollars, at most $100,000 (got -1.0)"),
     (["make", "a story", "--motion", "spin"], "unknown motion 'spin': use one of auto, still, zoom_in"),
@@ -98,7 +99,7 @@ def test_help_reads_well(capsys, command, monkeypatch):
         assert bad not in text, (command, bad, text)
     if command in ("make", "chat"):
         assert "[16:9|9:16|1:1]" in text and "[auto|still|zoom_in|zoom_out|pan_left|pan_right|pan_up|pan_down]" in text
-        assert "[auto|local|gemini|vertex]" in text
+        assert "[auto|local|openai|gemini|vertex]" in text
     if command == "make":
         assert "Usage: director make [OPTIONS] GOAL" in text
         assert "[narration|source|mix]" in text and "diorama" in text

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypedDict
 
-from director.backends.local import subjects
+from director.backends.local import reading, subjects
 from director.backends.local.voice import reading_rate
 from director.media import SPEECH_LEAD, SPEECH_TAIL
 from director.state import Character, PlacePlan, ScenePlan, StoryDraft
@@ -103,7 +103,8 @@ SETTINGS: tuple[Setting, ...] = (
              "at the water's edge", "on the old wooden pier"),
             "the tide rushing in over the rocks", "by hopping from rock to rock", "a pearly shell that hums the song of the sea",
             ("crab", "Pinch", "a small red crab with a cheerful grin")),
-    Setting("space", ("space", "rocket", "spaceship", "planet", "planets", "galaxy", "astronaut", "mars", "asteroid"),
+    Setting("space", ("space", "rocket", "spaceship", "planet", "planets", "galaxy", "astronaut", "mars", "asteroid",
+                      "moon"),
             ("on the launch pad", "inside a little round rocket", "floating among the stars", "on the dusty grey moon",
              "beside a ringed purple planet", "high above the sleeping Earth"),
             "a swirling field of asteroids", "by steering carefully between the tumbling rocks", "a tiny star that had fallen asleep",
@@ -225,6 +226,8 @@ GENRES: dict[str, Genre] = {
     },
 }
 DEFAULT_GENRE = "friendship"
+STORY_WORDS = frozenset(("story", "tale", "fable", "adventure"))
+"""A goal that asks for a story gets one, even about a subject ('a story about a lonely lighthouse')."""
 
 NAMED_PATTERNS = (
     re.compile(r"\b(?:a|an|the)\s+(?P<kind>[a-z]+)\s+(?:named|called)\s+(?P<name>[A-Z][\w'-]*)"),
@@ -282,6 +285,10 @@ def _pick_genre(goal: str, words: list[str]) -> str:
     in table order. No genre word at all: friendship."""
     scores = {g: sum(w in spec["words"] for w in words) for g, spec in GENRES.items()}
     led, score = subjects.pick_goal_genre(goal, words)
+    parsed = read_goal(goal)
+    cast = bool(parsed and (parsed.named or parsed.described))
+    if led == "documentary" and cast and STORY_WORDS & set(words) and "documentary" not in words:
+        led = None  # "a story about a robot named Bolt who wants to learn to paint" is a story, not a lesson
     if led is not None and score >= max(scores.values()):
         return led
     best = max(scores.values())
@@ -289,7 +296,8 @@ def _pick_genre(goal: str, words: list[str]) -> str:
         # "a short film about recycling plastic": no genre word, no animal and no one to lead a story, but a
         # subject: a film about that subject, never a friendship story that drops it.
         about = subjects.SUBJECT.search(goal)
-        if about and not any(PLURALS.get(w, w) in SPECIES for w in words) and subjects.lead_of(goal) is None:
+        if about and not cast and not STORY_WORDS & set(words) \
+                and not any(PLURALS.get(w, w) in SPECIES for w in words) and subjects.lead_of(goal) is None:
             return "documentary"
         return DEFAULT_GENRE
     return sorted(g for g, s in scores.items() if s == best)[0]
@@ -315,11 +323,36 @@ def named_cast(goal: str) -> list[tuple[str, str]]:
             kind = PLURALS.get(m["kind"], m["kind"])
             if kind in SPECIES or (len(kind) >= 3 and kind not in NOT_KINDS and kind not in SETTING_WORDS):
                 found.append((m.start(), kind, m["name"]))
+    seen = {name for _, _, name in found}
+    reading = read_goal(goal)
+    for named in reading.named if reading else []:
+        if named.name in seen or any(named.name in other or other in named.name for other in seen):
+            continue
+        kind = _singular(named.kind) if named.kind else "person"
+        found.append((goal.find(named.name), kind, named.name))
+        seen.add(named.name)
     cast: list[tuple[str, str]] = []
     for _, kind, name in sorted(found):
         if name not in (n for _, n in cast):
             cast.append((kind, name))
     return cast
+
+
+def read_goal(goal: str) -> reading.Reading | None:
+    """The parser's reading of the goal (director/backends/local/reading.py), or None if it is not installed or
+    the goal is not in English (its parser's language: a German noun is not a name)."""
+    if language_of(goal) not in (None, "en") or not reading.available():
+        return None
+    return reading.read(goal)
+
+
+def _singular(kind: str) -> str:
+    """'astronauts' -> 'astronaut', 'puppies' -> 'dog': a cast member is one of a kind."""
+    if kind in PLURALS:
+        return PLURALS[kind]
+    if kind.endswith("ies") and len(kind) > 4:
+        return kind[:-3] + "y"
+    return kind[:-1] if kind.endswith("s") and not kind.endswith("ss") and len(kind) > 3 else kind
 
 
 def _cast(goal: str, words: list[str], setting: Setting, rng: random.Random) -> list[Character]:
@@ -398,6 +431,7 @@ def write_local_story(goal: str, *, scenes: int, seed: int, seconds: float | Non
         draft, fillers = _goal_story(goal, genre, words, scenes, rng)
     else:
         draft, fillers = _picture_book(goal, genre, words, scenes, rng)
+    draft = _cover(draft, goal, genre)
     narrator = NARRATORS.get(genre, NARRATORS["friendship"])
     if seconds:  # as many words as the genre's narrator reads in that time (a bedtime one reads slower)
         speech = speech_seconds_per_scene(seconds, scenes)
@@ -410,6 +444,73 @@ def write_local_story(goal: str, *, scenes: int, seed: int, seconds: float | Non
             draft = _fit(draft, fillers, round(speech * WORDS_PER_SECOND))
     draft = draft.model_copy(update={"places": recurring_places(draft), "narrator": draft.narrator or narrator})
     return direct(draft, genre)
+
+
+PREMISE = re.compile(
+    r"^(?:please\s+)?(?:(?:make|write|create|tell|give)\s+(?:me\s+|us\s+)?)?(?:an?\s+|the\s+)?(?:[\w'-]+\s+){0,4}?"
+    r"(?:story|tale|fable|adventure|film|movie|cartoon)\s+(?P<how>about|of|where|in which)\s+(?P<rest>.+?)[.!]?$",
+    re.I)
+STORY_GENRES = ("bedtime", "adventure", "friendship", "spooky", "scifi")
+
+
+def premise(goal: str) -> str | None:
+    """A story goal said as the narrator's opening line: 'a 4-scene story about Luna the owl who teaches Max the
+    mouse to read the stars' -> 'This is the story of Luna the owl, who teaches Max the mouse to read the stars.';
+    'an adventure where Zara the giraffe climbs a mountain' -> 'Zara the giraffe climbs a mountain.'"""
+    m = PREMISE.match(" ".join(goal.split()))
+    if not m:
+        return None
+    rest = re.sub(r"\s+(who|which|whose)\b", r", \1", m["rest"]).replace(",,", ",")
+    rest = re.sub(r"\b(?:in|with) \d+ scenes?\b|\bfor (?:kids|children)\b", "", rest).strip(" ,")
+    if m["how"].lower() in ("where", "in which"):
+        return _sentences(rest[:1].upper() + rest[1:] + ".")
+    return f"This is the story of {rest}."
+
+
+def _cover(draft: StoryDraft, goal: str, genre: str) -> StoryDraft:
+    """Nothing the goal names is lost: when the narration leaves out a character, kind, place or deed the goal
+    names, a story opens on the goal's premise, and any other film meets the named people in its first scene."""
+    parsed = read_goal(goal)
+    if parsed is None or not draft.scenes:
+        return draft
+    text = " ".join(s.narration for s in draft.scenes).lower()
+    named = [n.name for n in parsed.named]
+    places = [re.sub(r"^(?:the|a|an|my|our)\s+", "", p) for p in parsed.places]
+    wanted = named + [n.kind for n in parsed.named if n.kind] + [d.name for d in parsed.described] + places + \
+        [w for deed in parsed.deeds.values() for w in re.findall(r"[a-z]{4,}", deed.lower())] + parsed.nouns
+
+    def said(word: str) -> bool:
+        return word.lower() in text or _singular(word.lower()) in text
+
+    if all(said(w) for w in wanted):
+        return draft
+    opening = premise(goal) if genre in STORY_GENRES else None
+    if opening is None:
+        lines = []
+        people = [n for n in named if not said(n)]
+        if people:
+            lines.append("Meet " + (" and ".join([", ".join(people[:-1]), people[-1]]) if len(people) > 1
+                                    else people[0]) + ".")
+        for deed in dict.fromkeys(d for n, d in parsed.deeds.items() if n in named):  # "met at a bookshop"
+            doers = [n for n, d in parsed.deeds.items() if d == deed]
+            if not all(said(w) for w in re.findall(r"[a-z]{4,}", deed.lower())):
+                lines.append(_sentences(f"{' and '.join(doers)} {deed}."))
+        lines += [_sentences(f"{p} is where it all happens.") for p, bare in zip(parsed.places, places, strict=True)
+                  if not said(bare) and not any(bare in line.lower() for line in lines)]
+        if not lines:
+            return draft
+        opening = " ".join(lines)
+    first = draft.scenes[0]
+    update = {"narration": f"{opening} {first.narration}"}
+    cast = list(draft.characters)
+    absent = [n for n in parsed.named if not any(n.name in c.name or c.name in n.name for c in cast)]
+    if absent:  # "an ad for a lemonade stand run by two sisters, Ada and Mia": they are in the first picture
+        rng = _rng(goal, len(cast))
+        cast += [Character(name=n.name, kind=_singular(n.kind) if n.kind else "person", look=rng.choice(ROLE_LOOKS))
+                 for n in absent]
+        update["image_prompt"] = f"{' and '.join(n.name for n in absent)} smiling, {first.image_prompt}"
+    scenes = [first.model_copy(update=update), *draft.scenes[1:]]
+    return draft.model_copy(update={"scenes": scenes, "characters": cast})
 
 
 NARRATORS = {
@@ -507,7 +608,9 @@ def recurring_places(draft: StoryDraft) -> list[PlacePlan]:
 def _picture_book(goal: str, genre: str, words: list[str], scenes: int,
                   rng: random.Random) -> tuple[StoryDraft, list[str]]:
     spec = GENRES[genre]
-    setting = _pick_setting(words, genre, rng)
+    parsed = read_goal(goal)
+    where = [w for place in (parsed.places if parsed else []) for w in _words(place)]  # "on the moon" first
+    setting = _pick_setting(where + words, genre, rng)
     cast = _cast(goal, words, setting, rng)
     a, b = cast[0], cast[1]
     style = _style(words) or rng.choice(spec["styles"])
@@ -580,6 +683,7 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
         brand = f"the {kind} {where}" if kind else f"our {topic}"
         pitch = f"where good {product} always comes first"
     cast: list[Character] = []
+    guests: list[reading.Named] = []  # who an occasion is for, by name
     lead = subjects.lead_of(topic)
     place = re.search(r"\b(?:on|to|from|at|in|near)\s+(.+)$", topic)
     species = [w for w in words if PLURALS.get(w, w) in SPECIES]
@@ -604,38 +708,59 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
         hobby_words = [w[:-3] for w in (loves.group(1).split() if loves else []) if w.endswith("ing")]  # gardening
         setting = _pick_setting(hobby_words + words, "friendship", rng)
         honoured = re.search(rf"\b(?:(my|our|his|her|their)\s+)?({'|'.join(FAMILY + HONOURED)})\b", goal.lower())
-        if honoured and honoured.group(2) in FAMILY:
+        parsed = read_goal(goal)
+        guests = [h for h in parsed.honoured if h.name[:1].isupper()] if parsed else []
+        if parsed and not loves and parsed.loves:
+            hobby = parsed.loves[0]
+        if guests:  # "my uncle Ravi", "our teacher Mrs Okafor", "Sam and Priya": by their names
+            for person in guests[:2]:
+                kind = _singular(person.kind) if person.kind else "person"
+                title = kind.title() + " " if kind in FAMILY + ("uncle", "aunt", "auntie") else ""
+                cast.append(Character(name=f"{title}{person.name}", kind=kind, look=rng.choice(ROLE_LOOKS)))
+            who = ""
+        elif honoured and honoured.group(2) in FAMILY:
             who, name = honoured.group(2), honoured.group(2).title()  # "my grandma" is Grandma
         elif honoured:
             who, name = honoured.group(2), f"{honoured.group(1) or 'the'} {honoured.group(2)}"  # "our teacher"
+        elif parsed and parsed.honoured:  # "new volunteers": the goal's own words
+            who, name = _singular(parsed.honoured[0].kind or "friend"), parsed.honoured[0].name
         else:
             who, name = "friend", "our friend"
-        cast.append(Character(name=name, kind=who, look=rng.choice(ROLE_LOOKS)))
+        if who:
+            cast.append(Character(name=name, kind=who, look=rng.choice(ROLE_LOOKS)))
         if species:  # "... and her cat Mitzi": the pet is at the party too
             cast += _cast(goal, words, setting, rng)[:1]
         places = list(setting.places)
         rng.shuffle(places)
     else:
         places = [""] * 6
-    occasion = next((w for w in ("birthday", "anniversary", "wedding", "retirement", "graduation") if w in words),
-                    "day")
+    parsed = read_goal(goal)
+    occasion = (parsed.occasion if parsed and parsed.occasion else None) or next(
+        (w for w in ("birthday", "anniversary", "wedding", "retirement", "graduation") if w in words), "day")
     a = cast[0].name if cast else ""
     together = f"{a} and {cast[1].name}" if len(cast) > 1 else a
+    couple = genre == "occasion" and len(cast) > 1 and cast[1].kind not in SPECIES  # "Rosa and Carlos"
+    if couple:
+        a = together
     # Spoken, a documentary's subject keeps the article the goal gave it ("the ocean", "the history of tea").
     said = f"the {topic}" if genre == "documentary" and re.match(r"(?i)the\s", subject) and \
         not topic.lower().startswith("the ") else topic
+    lead_name = ("the " + _title_case(a.removeprefix("the ")) if a.startswith("the ") else a) if a \
+        else _title_case(topic)
     fill = {"topic": said, "Topic": _title_case(topic), "question": subjects.question_of(said), "brand": brand,
             "Brand": _title_case(brand.removeprefix("the ").removeprefix("our ")), "product": product,
             "Product": product[:1].upper() + product[1:],
             "is": "are" if product.endswith("s") and not product.endswith("ss") and product != named else "is",
             "pitch": pitch, "A": together,
             "A_intro": f"{a} and {cast[1].name} the {cast[1].kind}" if len(cast) > 1 else a,
-            "Lead": ("the " + _title_case(a.removeprefix("the ")) if a.startswith("the ") else a) if a
-            else _title_case(topic),
+            "Lead": lead_name,
             "topic_where": place.group(1) if place else "the edge of the galaxy",
             "occasion": occasion, "Occasion": occasion.title(), "hobby": hobby,
+            "Greeting": GREETINGS.get(occasion, f"Happy {occasion}"),
+            "loves": "love" if couple else "loves",
+            "Honoured": honoured_line(lead_name, guests),
             "Company": (f"And of course {cast[1].name} the {cast[1].kind} is never far away." if len(cast) > 1
-                        else "The best days are the ones shared with the people we love."),
+                        and not couple else "The best days are the ones shared with the people we love."),
             "recap": topic if topic.lower().startswith("how") else f"all there is to {topic}", "Tagline": _title_case(f"good {product}"),
             **{f"p{i}": places[i % len(places)] for i in range(6)}}
     plans: list[ScenePlan] = []
@@ -662,6 +787,21 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
     return StoryDraft(title=title, art_style=style, narrator="", characters=cast, scenes=plans), fillers
 
 
+def honoured_line(lead: str, named: list[reading.Named]) -> str:
+    """Who an occasion is for, with who they are to the maker when the goal says: 'Mrs Okafor, our teacher'."""
+    relation = named[0].relation if named else ""
+    if not relation or relation.split()[-1].lower() in lead.lower():
+        return lead
+    if relation.split()[0].lower() not in ("my", "our", "his", "her", "their", "your"):
+        relation = f"our {relation}"
+    return f"{lead}, {relation}"
+
+
+GREETINGS = {"wedding": "Congratulations on your wedding", "graduation": "Congratulations on your graduation",
+             "thank-you": "Thank you", "thanks": "Thank you", "welcome": "Welcome", "farewell": "Farewell and good luck",
+             "engagement": "Congratulations on your engagement", "congratulations": "Congratulations",
+             "housewarming": "Happy new home", "day": "Happy day"}
+"""How an occasion's video says it; the rest are 'Happy <occasion>' (birthday, anniversary, retirement)."""
 ORDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 ROLE_LOOKS = ("a weathered face, a thick navy wool coat and a knitted grey cap",
               "round glasses, a long green scarf and a brass lantern",
@@ -771,7 +911,7 @@ class LocalStoryWriter:
     """Template beats seeded by the goal."""
 
     name = "local"
-    model = "template-beats-v2"
+    model = "template-beats-v3"  # v3: the goal read with a parser (reading.py); a new version writes anew
 
     def notes(self, goal: str) -> list[str]:
         return goal_notes(goal)

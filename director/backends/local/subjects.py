@@ -113,19 +113,20 @@ GOAL_GENRES: dict[str, Genre] = {
     ),
     "occasion": Genre(  # a birthday, an anniversary, a retirement: for someone, about what they love
         words=("birthday", "anniversary", "wedding", "retirement", "graduation", "congratulations", "celebration",
-               "celebrate", "tribute", "party"),
+               "celebrate", "tribute", "party", "thank", "thanks", "farewell", "welcome", "engagement",
+               "housewarming"),
         phrases=("happy birthday", "birthday video", "birthday card", "for my grandma", "for my grandpa",
                  "for my mum", "for my mom", "for my dad"),
         styles=("warm hand-painted greeting-card illustration, soft golden light, gentle pastel palette",
                 "cosy watercolour illustration, warm sunlight, confetti colours"),
-        titles=("Happy {Occasion}, {Lead}!", "For {Lead}, with Love", "{Lead}'s Special Day"),
+        titles=("{Greeting}, {Lead}!", "For {Lead}, with Love", "{Lead}'s Special Day"),
         beats=(
-            ("{A} smiling {p0} in soft morning light", "Today is a special day, and it is all for {Lead}.",
+            ("{A} smiling {p0} in soft morning light", "Today is a special day, and it is all for {Honoured}.",
              "morning"),
-            ("{A} busy with {hobby} {p1}, happy and at ease", "{Lead} loves {hobby}, and the whole world is brighter "
-             "for it.", "midday"),
+            ("{A} busy with {hobby} {p1}, happy and at ease", "{Lead} {loves} {hobby}, and the whole world is "
+             "brighter for it.", "midday"),
             ("{A} sharing a quiet, happy moment {p2}", "{Company}", "afternoon"),
-            ("{A} beside a table with a cake and candles {p3}, bunting overhead", "Happy {occasion}, {Lead}! Here is "
+            ("{A} beside a table with a cake and candles {p3}, bunting overhead", "{Greeting}, {Lead}! Here is "
              "to many more.", "afternoon"),
         ),
         fillers=(
@@ -219,13 +220,13 @@ GOAL_GENRES: dict[str, Genre] = {
 }
 
 SUBJECT = re.compile(r"\b(?:about|on|of|for|explaining|showing|featuring|advertising|promoting)\s+(?P<s>.+)", re.I)
-CUT = re.compile(r"\s*(?:,|;|\.|!|\?| - | in \d+ scenes?| in (?:one|two|three|four|five|six|seven|eight|nine|ten) "
+CUT = re.compile(r"\s*(?:,|;|\.|!|\?| - | (?:run|made|owned|built|started|founded) by | who | whose | in \d+ scenes?| in (?:one|two|three|four|five|six|seven|eight|nine|ten) "
                  r"scenes?| with \d+ scenes?| for (?:kids|children|adults|instagram|tiktok|youtube)).*$", re.I)
 NAMED = re.compile(r"\b(?:called|named)\s+(?P<name>[A-Z0-9][\w'&.-]*(?:\s+(?:&|[A-Z0-9][\w'&.-]*))*)")
 QUOTED = re.compile(r"[\"“«']([^\"”»']{2,40})[\"”»']")
 BUSINESS = ("coffee shop", "coffee house", "cafe", "café", "bakery", "restaurant", "bar", "shop", "store",
             "boutique", "salon", "gym", "studio", "market", "pizzeria", "bookshop", "bookstore", "florist", "diner",
-            "brewery", "hotel", "farm", "clinic", "agency", "app")
+            "brewery", "hotel", "farm", "clinic", "agency", "app", "stand", "truck", "cart", "kiosk", "stall")
 PEOPLE = ("keeper", "girl", "boy", "woman", "man", "detective", "sailor", "captain", "teacher", "doctor", "farmer",
           "baker", "knight", "wizard", "witch", "astronaut", "explorer", "scientist", "robot", "child", "kid",
           "grandmother", "grandfather", "grandma", "grandpa", "pilot", "nurse", "chef", "student", "king", "queen",
