@@ -274,7 +274,7 @@ def test_characters_stay_in_frame_through_every_camera_move(tmp_path, aspect):
     """The painter notes where each character is; every pan and zoom keeps them all whole."""
     from director.backends import MOTIONS
     from director.backends.local.marks import boxes_of
-    from director.backends.local.motion import camera, keep_box
+    from director.backends.local.motion import MIN_TRAVEL, camera, ends, keep_box
 
     cast = "Luna (cat): a ginger cat; Biscuit (dog): a brown dog; Hoot (owl): a brown owl"
     checked = 0
@@ -295,7 +295,21 @@ def test_characters_stay_in_frame_through_every_camera_move(tmp_path, aspect):
                     assert view[0] - 1e-6 <= x0 and x1 <= view[2] + 1e-6, (seed, motion, p, name)
                     assert view[1] - 1e-6 <= y0 and y1 <= view[3] + 1e-6, (seed, motion, p, name)
                 checked += 1
+            # ... and every move moves: its window's edges travel at least MIN_TRAVEL of the width.
+            first, last = ends(motion, w, h, keep)
+            assert max(abs(a - b) for a, b in zip(first, last, strict=True)) >= MIN_TRAVEL * w, (seed, motion)
     assert checked == 6 * 6 * 25
+
+
+def test_a_move_pinned_by_a_character_at_the_edge_becomes_one_that_moves():
+    """A pan right toward a character at the right edge has no room: the camera makes the nearest move that does."""
+    from director.backends.local.motion import MIN_TRAVEL, ends
+
+    keep = (323.2, 308.2, 1280.0, 635.8)  # scene 4 of a real run, whose pan right was a frozen picture
+    first, last = ends("pan_right", 1280, 720, keep)
+    assert max(abs(a - b) for a, b in zip(first, last, strict=True)) >= MIN_TRAVEL * 1280
+    for view in (first, last):
+        assert view[0] <= keep[0] and view[1] <= keep[1] and view[2] >= keep[2] and view[3] >= keep[3]
 
 
 def test_a_clip_shows_a_character_at_the_edge_whole(tmp_path):

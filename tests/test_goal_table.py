@@ -68,15 +68,30 @@ def test_every_word_the_goal_names_is_said(goal, words):
         assert any(name in c.name for c in draft.characters), f"{name} is not in the cast of {goal!r}"
 
 
-def test_the_cast_is_in_the_manifests_scenes(tmp_path, fast):
-    """One goal of the table made whole: the manifest's cast and its scenes' pictures carry the named cast."""
+def test_the_cast_is_in_the_manifests_scenes_drawn_and_every_move_moves(tmp_path, fast):
+    """One goal of the table made whole: the manifest's cast and its scenes' pictures carry the named cast, the
+    painter's notes find each of them drawn in each still, and each scene's clip moves from first frame to last."""
+    import av
+    import numpy as np
+    from PIL import Image
+
     from director.api import Director
+    from director.backends.local.marks import boxes_of
 
     goal = "a story about Finn the fox and Hazel the hare racing to the river"
-    run = Director(workspace=tmp_path / "ws", backend="local").submit(goal, scenes=2)
+    ws = tmp_path / "ws"
+    run = Director(workspace=ws, backend="local").submit(goal, scenes=4)
     manifest = json.loads((run.run_dir / "manifest.json").read_text())
     assert {c["name"]: c["kind"] for c in manifest["characters"]} == {"Finn": "fox", "Hazel": "hare"}
-    for scene in manifest["scenes"]:
-        assert "Finn" in scene["image_prompt"] and "Hazel" in scene["image_prompt"]
     text = " ".join(s["narration"] for s in manifest["scenes"])
     assert "river" in text and "Finn the fox" in text and "Hazel the hare" in text
+    for scene in manifest["scenes"]:
+        named = {c for c in ("Finn", "Hazel") if c in scene["image_prompt"]}
+        assert named, scene["image_prompt"]
+        with Image.open(ws / scene["image"]["path"]) as im:
+            drawn = boxes_of(im)
+        assert named <= set(drawn), (scene["index"], named, drawn)
+        with av.open(str(ws / scene["clip"]["path"])) as container:
+            frames = [f.to_ndarray(format="rgb24").astype(np.int16) for f in container.decode(video=0)]
+        moved = float(np.abs(frames[0] - frames[-1]).mean())
+        assert moved > 2.0, f"scene {scene['index']} is a frozen picture ({moved:.2f})"

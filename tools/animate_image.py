@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -32,7 +33,7 @@ class AnimateImageInput(BaseModel):
 
 class AnimateImageOutput(BaseModel):
     clip: AssetRef = Field(description="The clip.")
-    motion: str = Field(description="The camera move used.")
+    motion: str = Field(description="The camera move used; footage for a trailer shot made from its own footage.")
     sound: bool = Field(False, description="The clip carries its model's own sound, mixed under the narration.")
     note: str | None = Field(None, description="How the clip was made when not as asked (a local fallback).")
 
@@ -58,6 +59,11 @@ def _needs(args: AnimateImageInput, state: DirectorState) -> dict[str, object]:
         inputs["last_frame"] = board.scene(args.scene + 1).image  # the next scene's still ends this clip
     if goal.resolution not in ("auto", "720p"):
         inputs["resolution"] = goal.resolution
+    if scene.source is not None and state.storyboard is not None:  # a trailer shot: its footage, by content
+        footage = next((f for f in state.storyboard.footage if f.index == scene.source.video), None)
+        if footage is not None:
+            inputs["footage"] = {"sha256": footage.sha256, "start": scene.source.start, "end": scene.source.end}
+            inputs["footage_path"] = footage.path
     return inputs
 
 
@@ -121,6 +127,18 @@ def animate_image(args: AnimateImageInput, ctx: ToolContext) -> AnimateImageOutp
             hold_still(ctx.store.path(ctx.inputs["image"]), tmp, size=size, duration=duration,  # type: ignore[arg-type]
                        fps=fps, crf=ctx.settings.crf, preset=ctx.settings.x264_preset)
         return AnimateImageOutput(clip=ctx.store.put(tmp, "video"), motion=motion)
+    footage = ctx.inputs.get("footage")
+    if footage and getattr(ctx.backends.motion, "name", "") == "local":
+        # Offline, a trailer shot is its own footage, styled as its still was: the shot moves, the camera does not.
+        from director.backends.local.footage import render_footage
+
+        with render_slot(ctx.settings.render_jobs):
+            ops = render_footage(Path(str(ctx.inputs["footage_path"])), tmp, start=float(footage["start"]),
+                                 end=float(footage["end"]), duration=duration, instruction=str(ctx.inputs["image_prompt"]),
+                                 size=size, fps=fps, crf=ctx.settings.crf, preset=ctx.settings.x264_preset,  # type: ignore[arg-type]
+                                 report=ctx.report)
+        ctx.report(f"the shot's own footage, {', '.join(ops) or 'as it is'}")
+        return AnimateImageOutput(clip=ctx.store.put(tmp, "video"), motion="footage")
     image = ctx.store.path(ctx.inputs["image"])
     last = ctx.inputs.get("last_frame")
     shot = dict(prompt=args.prompt or motion_prompt(ctx.inputs, motion.replace("_", " ")), negative=NEGATIVE,

@@ -19,6 +19,15 @@ import numpy as np
 from director.media import cover
 
 ZOOM = 1.14  # how far in a zoom goes, and the crop that pans travel inside
+MIN_TRAVEL = 0.03
+"""The least a move's window edges travel, as a share of the frame's width: less reads as a frozen picture."""
+INSTEAD = {"pan_right": ("pan_left", "zoom_in", "zoom_out", "pan_up", "pan_down"),
+           "pan_left": ("pan_right", "zoom_in", "zoom_out", "pan_up", "pan_down"),
+           "pan_up": ("pan_down", "zoom_in", "zoom_out", "pan_left", "pan_right"),
+           "pan_down": ("pan_up", "zoom_in", "zoom_out", "pan_left", "pan_right"),
+           "zoom_in": ("zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"),
+           "zoom_out": ("zoom_in", "pan_right", "pan_left", "pan_down", "pan_up")}
+"""The moves to try, nearest first, when keeping every character whole leaves the one asked for no room."""
 
 
 def _ease(p: float) -> float:
@@ -57,10 +66,24 @@ def ends(motion: str, w: int, h: int, keep: Box | None = None) -> tuple[Box, Box
     }
     if motion not in views:
         raise ValueError(f"unknown motion {motion!r}")
-    first, last = views[motion]
-    if keep is not None:
-        first, last = _fit(*first, w, h, keep), _fit(*last, w, h, keep)
-    return _window(*first, w, h), _window(*last, w, h)
+    if keep is None:
+        first, last = views[motion]
+        return _window(*first, w, h), _window(*last, w, h)
+
+    def fitted(move: str) -> tuple[Box, Box]:
+        a, b = views[move]
+        return _window(*_fit(*a, w, h, keep), w, h), _window(*_fit(*b, w, h, keep), w, h)
+
+    def travel(pair: tuple[Box, Box]) -> float:
+        return max(abs(p - q) for p, q in zip(*pair, strict=True))
+
+    # Keeping everyone whole can pin a move in place (a pan toward a character at the edge): then the nearest
+    # move that still travels is made instead, so no scene is a frozen picture.
+    asked = fitted(motion)
+    if travel(asked) >= MIN_TRAVEL * w:
+        return asked
+    moves = [asked, *(fitted(m) for m in INSTEAD[motion])]
+    return next((pair for pair in moves if travel(pair) >= MIN_TRAVEL * w), max(moves, key=travel))
 
 
 def camera(motion: str, p: float, w: int, h: int, keep: Box | None = None) -> tuple[float, float, float]:
@@ -158,7 +181,7 @@ class KenBurns:
     """Pan/zoom over the still; no model."""
 
     name = "local"
-    model = "kenburns-v2"
+    model = "kenburns-v3"  # v3: a move pinned by a character at the edge becomes one that moves
 
     def __init__(self, *, crf: int, preset: str, jobs: int | None = None) -> None:
         self.crf = crf
