@@ -77,3 +77,17 @@ def test_trailer_lines_cover_any_number_of_scenes_with_nothing_to_quote():
         lines = lines_for("The Film", [], [], n)
         assert len(lines) == n and lines[-1].startswith("The Film")
     assert len(set(lines_for("The Film", [], [], 11))) == 11  # distinct while the generic lines last
+
+
+def test_trailer_lines_fit_their_shots_and_the_title_is_its_own_phrase():
+    from director.tools.plan_trailer import WORDS_PER_SECOND, lines_for
+
+    plot = ("A giant rabbit wakes up in a meadow and stretches under the morning sun while birds sing around him. "
+            "Three bullies chase a butterfly. He has a plan")
+    [only] = lines_for("Big Buck Bunny", [plot], [], 1, [5.5])
+    assert only == "Three bullies chase a butterfly. Big Buck Bunny."  # the long sentence would not fit 5.5 s
+    lines = lines_for("Big Buck Bunny", [plot], [], 3, [2.0, 6.0, 3.0])
+    assert lines[-1] == "Big Buck Bunny. Coming soon."
+    for line, seconds in zip(lines[:-1], [2.0, 6.0], strict=True):
+        assert len(line.split()) <= max(4, seconds * WORDS_PER_SECOND), (line, seconds)
+    assert "He has a plan." in lines_for("Big Buck Bunny", ["He has a plan"], [], 1)[0]  # a sentence, then the title

@@ -72,6 +72,7 @@ def _apply(board: Storyboard | None, args: PlanTrailerInput, out: PlanTrailerOut
         for i, s in enumerate(out.scenes, start=1)
     ]
     board.final = None
+    board.narrator = board.narrator or TRAILER_NARRATOR
     return board
 
 
@@ -112,18 +113,47 @@ def window(shot: Shot, audio: str) -> tuple[float, float]:
     return round(middle - length / 2, 3), round(middle + length / 2, 3)
 
 
-def lines_for(title: str, plots: list[str], quotes: list[str], n: int) -> list[str]:
-    """Narration lines from the plot's sentences, then what is said, ending on the title."""
-    sentences = [s.strip() for p in plots for s in re.split(r"(?<=[.!?])\s+", p) if len(s.strip()) > 3]
+WORDS_PER_SECOND = 2.9
+"""What the trailer narrator reads (TRAILER_NARRATOR: 'measured', about 172 words a minute): a shot's line is at
+most its length's worth, so the picture is not held waiting for the words."""
+TRAILER_NARRATOR = "a deep, measured trailer voice, with weight and a pause before the title"
+"""The persona a trailer is read in, unless the plan gives one: it sets the offline voice's pace (voice.stretch)."""
+
+
+def _sentence(text: str) -> str:
+    """A line that ends as a sentence, so the title after it is its own phrase ('... in a meadow. Big Buck Bunny.')."""
+    text = text.strip()
+    return text if text[-1:] in ".!?…\"”'" else f"{text}."
+
+
+def _words(line: str) -> int:
+    return len(line.split())
+
+
+def lines_for(title: str, plots: list[str], quotes: list[str], n: int, seconds: list[float] | None = None) -> list[str]:
+    """Narration lines from the plot's sentences, then what is said, ending on the title as a phrase of its own.
+    With the shots' lengths, each line is one that fits its shot (the first unused one that does, else the
+    shortest left)."""
+    sentences = [_sentence(s) for p in plots for s in re.split(r"(?<=[.!?])\s+", p) if len(s.strip()) > 3]
     pool = list(dict.fromkeys(sentences)) + [f"“{q[:120]}”" for q in quotes if q] + list(GENERIC)
+    ending = _sentence(title)
     if n == 1:
-        return [f"{pool[0]} {title}." if sentences else f"{title}."]
+        opening = [line for line in sentences if not seconds or _words(line) + _words(ending) <= seconds[0] * WORDS_PER_SECOND]
+        return [f"{opening[0]} {ending}" if opening else ending]
     while len(pool) < n - 1:  # a long trailer with little to quote: the generic lines come round again
         pool += list(GENERIC)
-    return pool[: n - 1] + [f"{title}. Coming soon."]
+    if not seconds:
+        return pool[: n - 1] + [f"{ending} Coming soon."]
+    lines: list[str] = []
+    for length in seconds[: n - 1]:
+        fits = [line for line in pool if _words(line) <= max(4, length * WORDS_PER_SECOND)]
+        line = fits[0] if fits else min(pool, key=_words)
+        pool.remove(line)
+        lines.append(line)
+    return lines + [f"{ending} Coming soon."]
 
 
-@tool(capability=None, version="1", needs=_needs, apply=_apply, reads=("shots", "transcript"), writes=("story",), modes=("trailer",))
+@tool(capability=None, version="2", needs=_needs, apply=_apply, reads=("shots", "transcript"), writes=("story",), modes=("trailer",))
 def plan_trailer(args: PlanTrailerInput, ctx: ToolContext) -> PlanTrailerOutput:
     """Plan the trailer: pick up to max_scenes shots (or use the picks given) and give each scene a narration line. Call once, after detect_scenes (and transcribe) for every source."""
     footage = {f["index"]: f for f in ctx.inputs["footage"]}
@@ -151,7 +181,7 @@ def plan_trailer(args: PlanTrailerInput, ctx: ToolContext) -> PlanTrailerOutput:
         lines = args.lines[: len(picked)]
     else:
         plots = list(dict.fromkeys(f["plot"] for f in footage.values() if f["plot"]))
-        lines = lines_for(str(ctx.inputs["title"]), plots, said, len(picked))
+        lines = lines_for(str(ctx.inputs["title"]), plots, said, len(picked), [s.duration for _, s in picked])
     scenes = []
     for (video, shot), text, line in zip(picked, said, lines, strict=True):
         start, end = window(shot, audio)
