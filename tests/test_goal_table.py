@@ -95,3 +95,13 @@ def test_the_cast_is_in_the_manifests_scenes_drawn_and_every_move_moves(tmp_path
             frames = [f.to_ndarray(format="rgb24").astype(np.int16) for f in container.decode(video=0)]
         moved = float(np.abs(frames[0] - frames[-1]).mean())
         assert moved > 2.0, f"scene {scene['index']} is a frozen picture ({moved:.2f})"
+
+
+def test_what_the_writer_leaves_out_is_named(tmp_path, capsys, fast):
+    from tests.helpers import run_cli
+
+    draft = LocalStoryWriter().write_story("a haiku about the tax code", scenes=1, seed=0)
+    assert LocalStoryWriter.dropped("a haiku about the tax code", draft) == ["haiku"]
+    result = run_cli(capsys, "make", "a haiku about the tax code", "--scenes", "1", "--workspace", str(tmp_path / "ws"))
+    assert result.code == 0, result.err
+    assert "warning: write_story: the offline story leaves out 'haiku'" in result.err

@@ -46,4 +46,10 @@ def write_story(args: WriteStoryInput, ctx: ToolContext) -> StoryDraft:
             model=ctx.backends.story.model,
             retryable=True,
         )
-    return draft.model_copy(update={"scenes": draft.scenes[: args.scenes]})
+    draft = draft.model_copy(update={"scenes": draft.scenes[: args.scenes]})
+    left_out = getattr(ctx.backends.story, "dropped", None)
+    missing = left_out(args.goal, draft) if callable(left_out) else []
+    if missing:  # never silent: what the writer could not fit in is named
+        ctx.warn(f"the offline story leaves out {', '.join(repr(w) for w in missing[:6])}: its templates have no "
+                 f"place for them (a Gemini key or a model server of your own writes them in)")
+    return draft

@@ -37,7 +37,8 @@ OCCASIONS = ("birthday", "anniversary", "wedding", "retirement", "graduation", "
              "thanks", "christening", "engagement", "housewarming", "congratulations")
 FILM_WORDS = frozenset(("scene", "scenes", "minute", "minutes", "second", "seconds", "style", "kids", "children",
                         "bedtime", "thank", "you", "instagram", "youtube", "tiktok", "reel", "short", "version",
-                        "birthday", "wedding", "anniversary", "retirement", "graduation", "welcome", "farewell"))
+                        "birthday", "wedding", "anniversary", "retirement", "graduation", "welcome", "farewell",
+                        "product", "teaser", "promo", "explainer", "trailer", "montage", "slideshow"))
 """Nouns about the film, not in it."""
 PLACE_PREPS = frozenset(("to", "at", "on", "in", "into", "across", "through", "over", "under", "from", "near",
                          "inside", "beneath", "beside", "around", "up", "down", "along", "towards", "toward"))

@@ -916,5 +916,13 @@ class LocalStoryWriter:
     def notes(self, goal: str) -> list[str]:
         return goal_notes(goal)
 
+    @staticmethod
+    def dropped(goal: str, draft: StoryDraft) -> list[str]:
+        """What the goal names that the story never says (the parser's nouns), for a warning line."""
+        parsed = read_goal(goal)
+        text = " ".join(s.narration for s in draft.scenes).lower()
+        return list(dict.fromkeys(n for n in (parsed.nouns if parsed else [])
+                                  if n not in text and _singular(n) not in text))
+
     def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None) -> StoryDraft:
         return write_local_story(goal, scenes=scenes, seed=seed, seconds=seconds)
