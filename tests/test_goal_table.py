@@ -105,3 +105,30 @@ def test_what_the_writer_leaves_out_is_named(tmp_path, capsys, fast):
     result = run_cli(capsys, "make", "a haiku about the tax code", "--scenes", "1", "--workspace", str(tmp_path / "ws"))
     assert result.code == 0, result.err
     assert "warning: write_story: the offline story leaves out 'haiku'" in result.err
+
+
+SUBJECT_GOALS = [
+    ("a documentary about the coral reef", {"the coral", "the fish"}),
+    ("explain how a robot vacuum finds its way around a flat", {"the robot vacuum"}),
+    ("an ad for a bakery called Crumbs", {"the shop", "the sign", "the loaves"}),
+]
+
+
+@pytest.mark.parametrize(("goal", "subjects"), SUBJECT_GOALS, ids=[g for g, _ in SUBJECT_GOALS])
+def test_the_subject_is_drawn(goal, subjects, tmp_path):
+    """The painter's notes find what an ad, explainer or documentary is about in the stills that name it: coral and
+    fish for a reef, a disc robot (not a humanoid) for a robot vacuum, loaves and the brand on a bakery's sign."""
+    from PIL import Image
+
+    from director.backends.local.image import LocalIllustrator
+    from director.backends.local.marks import boxes_of, subjects_of
+
+    draft = LocalStoryWriter().write_story(goal, scenes=4, seed=0)
+    found: set[str] = set()
+    for i, scene in enumerate(draft.scenes):
+        out = tmp_path / f"{i}.png"
+        LocalIllustrator().create_image(scene.image_prompt, width=640, height=360, seed=i, out=out)
+        with Image.open(out) as im:
+            found |= set(subjects_of(im))
+            assert "robot" not in boxes_of(im), "a robot vacuum is not a humanoid robot"
+    assert subjects <= found, (goal, found)

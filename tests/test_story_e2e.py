@@ -49,7 +49,7 @@ def test_storyboard_and_manifest_describe_the_run(story_run):
     html = (run.run_dir / "storyboard.html").read_text()
     manifest = run.manifest()
     assert manifest["goal"]["text"] == "a 3-scene bedtime story about a cat and a dog"
-    assert manifest["backends"]["image"] == {"backend": "local", "model": "procedural-illustrator-v2"}
+    assert manifest["backends"]["image"] == {"backend": "local", "model": "procedural-illustrator-v3"}
     assert manifest["backends"]["voice"]["model"] == "piper:en_US-joe-medium"
     assert {c["kind"] for c in manifest["characters"]} >= {"cat", "dog"}
     for scene in manifest["scenes"]:

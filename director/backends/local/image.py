@@ -26,7 +26,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from director.backends.local.canvas import SS
 from director.backends.local.figures import FigurePainter
 from director.backends.local.land import LandPainter
-from director.backends.local.marks import BOXES_KEY, FIGURE_KEY, figure_signature
+from director.backends.local.marks import BOXES_KEY, FIGURE_KEY, SUBJECTS_KEY, figure_signature
 from director.backends.local.palette import PLACE_COLOURS, RGB, choose_look, shade
 from director.backends.local.props import PropPainter
 from director.backends.local.scene import CAST_LINE, REFERENCE_LINE, SHEET, Cast, Scene, parse_prompt, style_of
@@ -50,6 +50,8 @@ class Painter(SkyPainter, LandPainter, PropPainter, FigurePainter):
         """A recurring place's accent (a shop's awning), from its reference picture."""
         self.boxes: dict[str, list[int]] = {}
         """Where each character was drawn: name -> [x0, y0, x1, y1] in output pixels."""
+        self.subject_boxes: dict[str, list[int]] = {}
+        """Where each subject was drawn ("the coral", "the robot vacuum", "the sign"), the same way."""
         portrait = self.h > self.w
         self.horizon = int(self.h * (rng.uniform(0.58, 0.68) if portrait else rng.uniform(0.56, 0.66)))
 
@@ -140,6 +142,8 @@ def compose(prompt: str, *, width: int, height: int, seed: int, references: list
     painter.subjects()
     painter.characters()
     info = {BOXES_KEY: json.dumps(painter.boxes, sort_keys=True)} if painter.boxes else {}
+    if painter.subject_boxes:
+        info[SUBJECTS_KEY] = json.dumps(painter.subject_boxes, sort_keys=True)
     return painter.finish(style_of(prompt)), info
 
 
@@ -204,7 +208,7 @@ class LocalIllustrator:
     """Procedural illustrations; deterministic per (prompt, seed, references)."""
 
     name = "local"
-    model = "procedural-illustrator-v2"
+    model = "procedural-illustrator-v3"  # v3: coral and fish, a robot vacuum, loaves, and the brand on a sign
 
     def create_image(self, prompt: str, *, width: int, height: int, seed: int, out: Path,
                      references: list[Path] | None = None) -> None:

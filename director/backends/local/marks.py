@@ -8,8 +8,9 @@ import json
 import numpy as np
 from PIL import Image
 
-FIGURE_KEY, BOXES_KEY = "director:figure", "director:boxes"
-"""PNG text chunks: a sheet's figure (its colours and kind), and where each character was drawn in a still."""
+FIGURE_KEY, BOXES_KEY, SUBJECTS_KEY = "director:figure", "director:boxes", "director:subjects"
+"""PNG text chunks: a sheet's figure (its colours and kind), where each character was drawn in a still, and
+where each subject was (the coral, the shop, its sign)."""
 
 Box = list[int]
 Signature = list[tuple[tuple[int, int, int], float]]
@@ -20,6 +21,15 @@ def boxes_of(image: Image.Image) -> dict[str, list[int]]:
     text = getattr(image, "text", {}) or {}
     try:
         return {str(k): [int(v) for v in box] for k, box in json.loads(text.get(BOXES_KEY, "{}")).items()}
+    except (ValueError, TypeError, AttributeError):
+        return {}
+
+
+def subjects_of(image: Image.Image) -> dict[str, list[int]]:
+    """Where the painter drew each subject of an ad, documentary or how-to in this picture."""
+    text = getattr(image, "text", {}) or {}
+    try:
+        return {str(k): [int(v) for v in box] for k, box in json.loads(text.get(SUBJECTS_KEY, "{}")).items()}
     except (ValueError, TypeError, AttributeError):
         return {}
 

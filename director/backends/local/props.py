@@ -16,6 +16,8 @@ from director.backends.local.palette import PLACE_COLOURS, shade
 class PropPainter(Canvas):
     """Paints what the scene names on the ground, after the land and before the characters."""
 
+    subject_boxes: dict[str, list[int]]
+
     def props(self) -> None:
         s, rng, hz = self.s, self.rng, self.horizon
         if self.indoor:
@@ -91,10 +93,27 @@ class PropPainter(Canvas):
                 self.d.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255, 200))
 
     # subjects: what an ad, a documentary or a how-to is about, when the scene names it ----------
+    def noted(self, name: str, box: tuple[float, float, float, float]) -> None:
+        """Where a subject was drawn, in output pixels (the frame tests read it back: marks.subjects_of)."""
+        x0, y0, x1, y1 = (max(0, int(box[0] // SS)), max(0, int(box[1] // SS)), min(self.w // SS, int(-(-box[2] // SS))),
+                          min(self.h // SS, int(-(-box[3] // SS))))
+        if x1 > x0 and y1 > y0:
+            self.subject_boxes[name] = [x0, y0, x1, y1]
+
     def subjects(self) -> None:
         s, rng, hz = self.s, self.rng, self.horizon
         dim = 0.6 + 0.4 * self.look.light
         ground_y = hz + (self.h - hz) * 0.55
+        if s.has("reef", "reefs", "coral", "corals", "fish", "fishes", "underwater", "lagoon") and not self.indoor:
+            self.reef(dim)
+        if s.phrase("robot vacuum") or s.has("vacuum", "hoover", "roomba"):
+            vx, vy, vr = self.w * rng.uniform(0.35, 0.65), hz + (self.h - hz) * 0.7, self.unit * 0.11
+            self.d.ellipse((vx - vr, vy - vr * 0.38, vx + vr, vy + vr * 0.38), fill=shade((60, 62, 70), dim))
+            self.d.ellipse((vx - vr * 0.96, vy - vr * 0.48, vx + vr * 0.96, vy + vr * 0.22), fill=shade((200, 204, 212), dim))
+            self.d.ellipse((vx - vr * 0.22, vy - vr * 0.3, vx + vr * 0.22, vy - vr * 0.06), fill=shade((70, 130, 220), dim))
+            self.d.arc((vx - vr * 0.9, vy - vr * 0.44, vx + vr * 0.9, vy + vr * 0.2), 200, 340,
+                       fill=shade((40, 40, 46), dim), width=max(1, int(vr * 0.05)))
+            self.noted("the robot vacuum", (vx - vr, vy - vr * 0.48, vx + vr, vy + vr * 0.38))
         if s.has("volcano", "volcanoes", "lava", "eruption", "erupting") and not self.indoor:
             vx, base, vw, vh = self.w * rng.uniform(0.35, 0.65), hz + self.unit * 0.02, self.unit * 0.9, self.unit * 0.5
             rock = shade((110, 90, 80), dim)
@@ -112,7 +131,9 @@ class PropPainter(Canvas):
                 self.d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(120, 115, 115, 170))
         if (s.has("shop", "cafe", "café", "bakery", "store", "storefront", "boutique", "restaurant", "diner")
                 or s.phrase("front of")) and not self.indoor:
-            self.shop_front(self.w * rng.uniform(0.3, 0.7), hz + self.unit * 0.02, dim)
+            x, base = self.w * rng.uniform(0.3, 0.7), hz + self.unit * 0.02
+            self.shop_front(x, base, dim)
+            self.noted("the shop", (x - self.unit * 0.42, base - self.unit * 0.55, x + self.unit * 0.42, base))
         if s.has("bee", "bees", "honey", "hive", "beehive", "pollen", "nectar"):
             hx, hy = self.w * rng.choice((rng.uniform(0.12, 0.3), rng.uniform(0.7, 0.88))), ground_y
             r = self.unit * 0.12
@@ -158,8 +179,52 @@ class PropPainter(Canvas):
                 self.d.rectangle((cx - cw / 2, cy - cw * 0.6, cx + cw / 2, cy), fill=shade((240, 200, 210), dim))
                 self.d.rectangle((cx - cw / 2, cy - cw * 0.68, cx + cw / 2, cy - cw * 0.55), fill=shade((250, 245, 240), dim))
 
+    def reef(self, dim: float) -> None:
+        """A coral reef: branching and brain corals along the bottom, and a few fish swimming over it."""
+        rng, u = self.rng, self.unit
+        floor = self.h * 0.97
+        colours = ((240, 120, 140), (250, 160, 80), (170, 110, 210), (250, 210, 90), (90, 200, 190))
+        for k in range(int(7 * self.w / u) + 3):
+            x = (k + rng.uniform(0.1, 0.9)) * self.w / (int(7 * self.w / u) + 3)
+            colour = shade(rng.choice(colours), dim)
+            if rng.random() < 0.5:  # branching coral
+                self.branch(x, floor, u * rng.uniform(0.07, 0.11), math.pi / 2, 3, colour)
+            else:  # a round brain coral
+                r = u * rng.uniform(0.04, 0.07)
+                self.d.chord((x - r, floor - r * 1.4, x + r, floor + r * 0.6), 180, 360, fill=colour)
+                for ring in range(1, 3):
+                    rr = r * (1 - ring * 0.3)
+                    self.d.arc((x - rr, floor - r * 0.4 - rr, x + rr, floor - r * 0.4 + rr), 200, 340,
+                               fill=shade(colour, 0.75), width=max(1, int(u * 0.004)))
+        self.noted("the coral", (0, floor - u * 0.3, self.w, floor))
+        top = self.horizon * 0.5 if not self.s.has("underwater", "reef", "coral", "lagoon") else self.h * 0.15
+        spots = []
+        for _ in range(rng.randint(4, 7)):
+            fx, fy, fr = rng.uniform(0.1, 0.9) * self.w, rng.uniform(top, self.h * 0.75), u * rng.uniform(0.022, 0.04)
+            colour = shade(rng.choice(((250, 140, 40), (255, 220, 60), (80, 160, 240), (240, 90, 120))), dim)
+            facing = rng.choice((-1, 1))
+            self.d.ellipse((fx - fr, fy - fr * 0.55, fx + fr, fy + fr * 0.55), fill=colour)
+            tail = fx - facing * fr
+            self.d.polygon([(tail, fy), (tail - facing * fr * 0.7, fy - fr * 0.5), (tail - facing * fr * 0.7, fy + fr * 0.5)],
+                           fill=colour)
+            self.d.ellipse((fx + facing * fr * 0.5 - fr * 0.12, fy - fr * 0.2, fx + facing * fr * 0.5 + fr * 0.12,
+                            fy + fr * 0.04), fill=(20, 20, 30))
+            spots.append((fx - fr * 1.7, fy - fr * 0.6, fx + fr * 1.7, fy + fr * 0.6))
+        self.noted("the fish", (min(b[0] for b in spots), min(b[1] for b in spots), max(b[2] for b in spots),
+                                max(b[3] for b in spots)))
+
+    def branch(self, x0: float, y0: float, length: float, angle: float, depth: int,
+               colour: tuple[int, int, int]) -> None:
+        """A branching coral's limb, and its two limbs, down to `depth`."""
+        x1, y1 = x0 + math.cos(angle) * length, y0 - math.sin(angle) * length
+        self.d.line([(x0, y0), (x1, y1)], fill=colour, width=max(1, int(self.unit * 0.012 * (depth + 1) / 3)))
+        if depth:
+            for turn in (-0.45, 0.45):
+                self.branch(x1, y1, length * 0.72, angle + turn + self.rng.uniform(-0.15, 0.15), depth - 1, colour)
+
     def shop_front(self, x: float, base: float, dim: float) -> None:
-        """A shop or café: wall, striped awning, a lit window and a door (a sign, but no letters)."""
+        """A shop or café: wall, striped awning, a lit window (loaves on shelves for a bakery) and a door, with
+        the brand on its sign when the scene names one in quotes or capitals."""
         rng, u = self.rng, self.unit
         w, h = u * 0.8, u * 0.5
         stripe = self.place_colour or PLACE_COLOURS[int(hashlib.sha256(self.s.text.encode()).hexdigest(), 16)
@@ -168,6 +233,20 @@ class PropPainter(Canvas):
         self.d.rectangle((x - w / 2, base - h - u * 0.05, x + w / 2, base - h), fill=shade((120, 90, 70), dim))
         sign = (x - w * 0.3, base - h + u * 0.03, x + w * 0.3, base - h + u * 0.1)
         self.d.rounded_rectangle(sign, radius=int(u * 0.015), fill=shade(stripe, dim * 0.8))
+        brand = self.s.brand
+        if brand:
+            from PIL import ImageFont
+
+            from director.captions import font_file
+
+            size = int((sign[3] - sign[1]) * 0.7)
+            font = ImageFont.truetype(str(font_file()), size)
+            while size > 8 and font.getlength(brand) > (sign[2] - sign[0]) * 0.92:
+                size -= 2
+                font = ImageFont.truetype(str(font_file()), size)
+            self.d.text(((sign[0] + sign[2]) / 2, (sign[1] + sign[3]) / 2), brand, font=font, anchor="mm",
+                        fill=(252, 248, 240))
+            self.noted("the sign", sign)
         top, bottom = base - h + u * 0.13, base - h + u * 0.22
         n = 8
         for k in range(n):  # the awning, with a scalloped edge
@@ -179,6 +258,17 @@ class PropPainter(Canvas):
         glow = (255, 214, 140) if self.look.light < 0.9 else (250, 236, 200)
         win = (x - w * 0.42, bottom + u * 0.05, x + w * 0.12, base - u * 0.06)
         self.d.rectangle(win, fill=shade(glow, 0.85 + 0.15 * dim), outline=shade((90, 70, 60), dim), width=int(u * 0.01))
+        if self.s.has("bakery", "bread", "loaf", "loaves", "sourdough", "baguette", "baguettes", "bakers", "baker"):
+            for shelf in (0.45, 0.85):  # loaves on two shelves behind the glass
+                sy = win[1] + (win[3] - win[1]) * shelf
+                self.d.line([(win[0], sy), (win[2], sy)], fill=shade((120, 85, 55), dim), width=max(1, int(u * 0.008)))
+                lw = (win[2] - win[0]) / 4.6
+                for k in range(4):
+                    lx = win[0] + lw * (0.35 + k * 1.1)
+                    self.d.ellipse((lx, sy - lw * 0.5, lx + lw, sy), fill=shade((196, 132, 64), dim))
+                    self.d.line([(lx + lw * 0.3, sy - lw * 0.4), (lx + lw * 0.45, sy - lw * 0.15)],
+                                fill=shade((236, 196, 136), dim), width=max(1, int(lw * 0.06)))
+            self.noted("the loaves", win)
         self.d.line([((win[0] + win[2]) / 2, win[1]), ((win[0] + win[2]) / 2, win[3])], fill=shade((90, 70, 60), dim),
                     width=int(u * 0.008))
         door = (x + w * 0.2, bottom + u * 0.04, x + w * 0.38, base)

@@ -33,6 +33,9 @@ NOT_NAMES = frozenset(("christmas", "halloween", "easter", "monday", "tuesday", 
                        "thanksgiving", "valentine", "ad", "video", "story", "scene", "scenes", "i", "pixar",
                        "ghibli", "anime", "lego", "minecraft", "earth", "moon", "mars", "bedtime"))
 """Capitalised words that are not characters: days, feasts, months, and styles."""
+NOT_CHARACTERS = frozenset(("GPE", "LOC", "FAC", "ORG", "NORP", "EVENT", "WORK_OF_ART", "PRODUCT", "LANGUAGE",
+                            "DATE", "TIME", "MONEY", "QUANTITY", "PERCENT", "ORDINAL", "CARDINAL", "LAW"))
+"""Named-entity types that name no character (the parser's NER): a city, a company, a book."""
 OCCASIONS = ("birthday", "anniversary", "wedding", "retirement", "graduation", "farewell", "welcome", "thank-you",
              "thanks", "christening", "engagement", "housewarming", "congratulations")
 FILM_WORDS = frozenset(("scene", "scenes", "minute", "minutes", "second", "seconds", "style", "kids", "children",
@@ -95,9 +98,12 @@ def available() -> bool:
 def read(goal: str) -> Reading:
     doc = _nlp()(goal)
     reading = Reading()
-    names = _names(doc)
-    for span in names:
+    names = []
+    for span in _names(doc):
         kind, traits = _kind_of(span)
+        if span.root.ent_type_ in NOT_CHARACTERS and not (kind and _is_being(kind)):
+            continue  # Paris, the Louvre, Acme Bikes: a place or a firm, unless the goal says who they are
+        names.append(span)
         reading.named.append(Named(span.text, kind, traits))
     named_kinds = {n.kind for n in reading.named}
     name_tokens = {t.i for span in names for t in span}
@@ -141,7 +147,7 @@ def _names(doc: Any) -> list[Any]:
         t = tokens[i]
         starts = t.pos_ == "PROPN" or (t.text[:1].isupper() and i > 0 and t.pos_ in ("NOUN", "ADJ")
                                         and t.dep_ in ("appos", "conj", "oprd", "attr", "dobj", "pobj", "npadvmod"))
-        if starts and t.text.lower() not in NOT_NAMES and t.text[:1].isupper() and i > 0:
+        if starts and t.text.lower() not in NOT_NAMES and t.text[:1].isupper() and (i > 0 or t.pos_ == "PROPN"):
             j = i
             while j + 1 < len(tokens) and (tokens[j + 1].pos_ == "PROPN" and tokens[j + 1].text[:1].isupper()
                                            or tokens[j + 1].text == "&" and j + 2 < len(tokens)

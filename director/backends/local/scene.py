@@ -53,6 +53,8 @@ class Scene:
     cast: list[Cast] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     """Names of the characters whose sheets came with the prompt, in <img>N</img> order."""
+    brand: str = ""
+    """A shop's name the scene gives ("the front of Bean There", a quoted name), for its sign."""
 
     def has(self, *words: str) -> bool:
         return any(w in self.words for w in words)
@@ -84,8 +86,9 @@ def parse_prompt(prompt: str) -> Scene:
                 for m in re.finditer(r"(?:^|;\s*)([^;()]+?) \(([^;()]+)\): ([^;]+?)(?=;|\.\s*$|$)", sheet.strip())]
     scene_text = " ".join(head).lower()
     cast = [c for c in cast_all if c.name.lower() in scene_text] or cast_all
-    if not cast:
-        kinds = [k for k in ARCHETYPE if re.search(rf"\b{k}s?\b", scene_text)]
+    if not cast:  # a robot vacuum is a machine on the floor, not a robot character
+        beings = re.sub(r"\brobot (?:vacuum|vacuums|hoover|mower|lawnmower|arm|arms)\b", "", scene_text)
+        kinds = [k for k in ARCHETYPE if re.search(rf"\b{k}s?\b", beings)]
         cast = [Cast(k, k, k) for k in kinds[:3]]
     if not cast:  # "customers enjoying coffee", "a person starting a busy morning": people, not characters
         words = set(re.findall(r"[a-z]+", scene_text))
@@ -95,7 +98,15 @@ def parse_prompt(prompt: str) -> Scene:
                      f"{HAIR[digest[i] % len(HAIR)]} hair, a {CLOTHES[digest[i + 4] % len(CLOTHES)]} shirt")
                 for i in range(count)]
     order = [m.group(1).strip() for m in re.finditer(r"(?:^|; )(?:Reference pictures: )?(.+?) is <img>\d+</img>", references)]
-    return Scene(words=set(re.findall(r"[a-z]+", scene_text)), text=scene_text, cast=cast, references=order)
+    named = BRAND.search(" ".join(head))
+    brand = next((g for g in (named.groups() if named else ()) if g), "")
+    return Scene(words=set(re.findall(r"[a-z]+", scene_text)), text=scene_text, cast=cast, references=order,
+                 brand=brand[:24])
+
+
+BRAND = re.compile(r"[\"“]([^\"”]{2,24})[\"”]|\b(?:front of|outside|inside|at|of|visit)\s+"
+                   r"((?:[A-Z][\w'&.-]*)(?:\s+(?:&|[A-Z][\w'&.-]*)){0,3})")
+"""A name on a shop's sign: quoted, or in capitals after 'the front of', 'at', 'visit' (never a sentence's first word)."""
 
 
 def style_of(prompt: str) -> str:

@@ -467,6 +467,16 @@ def premise(goal: str) -> str | None:
     return f"This is the story of {rest}."
 
 
+def _clause(goal: str, parsed: reading.Reading) -> str | None:
+    """A goal that is itself a sentence about its named cast ('Pip the hedgehog and Dot the mole dig a tunnel to
+    the sea'), ready to follow 'This is the story of how'; None for any other goal."""
+    text = " ".join(goal.split()).rstrip(".!?")
+    first = parsed.named[0].name if parsed.named else ""
+    if not first or not text.startswith(first) or first not in parsed.deeds:
+        return None
+    return text
+
+
 def _cover(draft: StoryDraft, goal: str, genre: str) -> StoryDraft:
     """Nothing the goal names is lost: when the narration leaves out a character, kind, place or deed the goal
     names, a story opens on the goal's premise, and any other film meets the named people in its first scene."""
@@ -485,6 +495,9 @@ def _cover(draft: StoryDraft, goal: str, genre: str) -> StoryDraft:
     if all(said(w) for w in wanted):
         return draft
     opening = premise(goal) if genre in STORY_GENRES else None
+    clause = _clause(goal, parsed)
+    if opening is None and genre in STORY_GENRES and clause:
+        opening = f"This is the story of how {clause}."  # "Pip the hedgehog and Dot the mole dig a tunnel ..."
     if opening is None:
         lines = []
         people = [n for n in named if not said(n)]
@@ -756,6 +769,7 @@ def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
             "Lead": lead_name,
             "topic_where": place.group(1) if place else "the edge of the galaxy",
             "occasion": occasion, "Occasion": occasion.title(), "hobby": hobby,
+            "what": f", the {kind}" if kind and named else "",  # the picture shows what the brand is
             "Greeting": GREETINGS.get(occasion, f"Happy {occasion}"),
             "loves": "love" if couple else "loves",
             "Honoured": honoured_line(lead_name, guests),

@@ -74,12 +74,12 @@ GOAL_GENRES: dict[str, Genre] = {
         beats=(
             ("a person starting a busy morning, looking tired", "Long day ahead? Everyone deserves a better start.",
              "morning"),
-            ("the front of {brand} on a sunny street, warm and inviting", "Meet {brand}, {pitch}.", "morning"),
+            ("the front of {brand}{what} on a sunny street, warm and inviting", "Meet {brand}, {pitch}.", "morning"),
             ("a close-up of {product} made with care at {brand}", "{Product}, made with care, fresh, "
              "just the way you like it.", "midday"),
             ("smiling customers enjoying {product} at {brand}", "Friends, neighbours and regulars agree: {brand} "
              "makes the day better.", "afternoon"),
-            ("a welcoming wide shot of {brand} in golden light", "Visit {brand} today. Your {product} {is} "
+            ("a welcoming wide shot of {brand}{what} in golden light", "Visit {brand} today. Your {product} {is} "
              "waiting.", "afternoon"),
         ),
         fillers=(
