@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import json
 import logging
 import mimetypes
@@ -24,27 +23,40 @@ import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from director import uploads
 from director.backends.local.music import MOODS
-from director.errors import ConfigError, DirectorError, InputError, RunStateError, StorageError, UnknownRun
+from director.errors import ConfigError, DirectorError, InputError, StorageError
+from director.guards import (
+    ERRORS,
+    FORM_TYPES,
+    AssetFile,
+    BodyLimit,
+    HeadAsGet,
+    Incidents,
+    content_type,
+    error,
+    host_name,
+    loopback,
+    srt_to_vtt,
+    status_of,
+    without_paths,
+)
 from director.lease import effective_status
 from director.options import MAX_TEXT_CHARS, MakeOptions, http_fields, refusal_of
-from director.secrets import register, scrub
+from director.secrets import register
 from director.state import AssetRef, DirectorState
 from director.store import Catalog
 from director.version import __version__
@@ -112,190 +124,6 @@ class Fork(Strict):
     checkpoint: str = Field(alias="from", min_length=1, max_length=200, description="Checkpoint id to branch from.")
     say: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="The change the new run makes.")
     run_id: Annotated[str | None, OPTION["run_id"]]
-
-
-class ErrorBody(BaseModel):
-    error: str = Field(description="One clear line.")
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody}
-                                           for code in (400, 401, 403, 404, 409, 413, 415, 421, 422)}
-
-
-def without_paths(value: Any, root: str | Path) -> Any:
-    """A value as the HTTP face shows it: the server's workspace (where its files live) is `<workspace>`, in
-    a message and in every string of a nested event."""
-    if isinstance(value, dict):
-        return {k: without_paths(v, root) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [without_paths(v, root) for v in value]
-    if not isinstance(value, str) or not value:
-        return value
-    for path in workspace_spellings(str(root)):
-        value = value.replace(path, "<workspace>")
-    return value
-
-
-@lru_cache(maxsize=8)
-def workspace_spellings(root: str) -> tuple[str, ...]:
-    """The workspace as it may appear in a message, longest first: as given and resolved (resolved once, not
-    for every string of every event)."""
-    return tuple(sorted({root, str(Path(root).resolve())}, key=len, reverse=True))
-
-
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": scrub(" ".join(message.split()))}, status_code=status, headers=headers)
-
-
-FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data", "text/plain"))
-"""What a plain HTML form can send across sites without asking: never taken, even from the studio's origin."""
-
-
-def content_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-def status_of(exc: DirectorError) -> int:
-    if isinstance(exc, UnknownRun):
-        return 404
-    if isinstance(exc, RunStateError):
-        return 409
-    if isinstance(exc, uploads.TooLarge):
-        return 413
-    if isinstance(exc, (InputError, ConfigError)):
-        return 422
-    return 500
-
-
-class BodyLimit:
-    """413 for a request body over the limit, whether or not it says its length up front."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if scope["path"] == "/api/uploads":  # an upload streams to disk under its own cap
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await error(413, f"the request body is over {self.limit} bytes")(scope, receive, send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise HTTPException(413, f"the request body is over {self.limit} bytes")
-            return message
-
-        await self.app(scope, limited, send)
-
-
-class Incidents:
-    """An unexpected error is logged once, with an incident id, and answered as one line that says nothing of
-    the server's insides (FastAPI's own handler for Exception re-raises, so the server would log it twice)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watched)
-        except Exception:  # noqa: BLE001 - this is the last place an error can be answered
-            incident = secrets.token_hex(4)
-            log.exception("unexpected error %s on %s %s", incident, scope.get("method"), scope.get("path"))
-            if not started:
-                await error(500, f"internal error {incident}: the server's log has the details")(scope, receive, send)
-
-
-class HeadAsGet:
-    """HEAD answers wherever GET does: routed as a GET, its headers sent and its body dropped (an event stream
-    ends as soon as its headers are out)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
-        started = asyncio.Event()
-
-        async def headers_only(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                await send(message)
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                started.set()
-
-        async def hung_up() -> Message:
-            if started.is_set():
-                return {"type": "http.disconnect"}
-            message = await receive()
-            return message
-
-        await self.app({**scope, "method": "GET"}, hung_up, headers_only)
-
-
-class AssetFile(FileResponse):
-    """A file that answers a bad Range in the API's JSON error shape (400 malformed, 416 past the end)."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        wanted = dict(scope.get("headers") or []).get(b"range")
-        if wanted is not None:
-            from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
-
-            size = Path(self.path).stat().st_size
-            try:
-                self._parse_range_header(wanted.decode("latin-1"), size)
-            except MalformedRangeHeader as exc:
-                await error(400, f"bad Range header: {exc.content}")(scope, receive, send)
-                return
-            except RangeNotSatisfiable:
-                await error(416, f"the Range asks for bytes past the end of the file ({size} bytes)",
-                            headers={"Content-Range": f"bytes */{size}"})(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
-
-
-def srt_to_vtt(srt: str) -> str:
-    """WebVTT for a <track>: the SRT cues with '.' before the milliseconds."""
-    body = re.sub(r"(\d\d:\d\d:\d\d),(\d\d\d)", r"\1.\2", srt.replace("\r\n", "\n"))
-    return "WEBVTT\n\n" + body
-
-
-def loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-AUTHORITY = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]+))(?::\d{1,5})?")
-
-
-def host_name(host: str) -> str:
-    """The name in a Host or Origin authority, without its port: 'EXAMPLE.org:80' -> 'example.org', '[::1]:8' -> '::1'.
-    Anything else (userinfo, a bare IPv6 address, text after the brackets) is no name: ''."""
-    m = AUTHORITY.fullmatch(host.strip().lower())
-    return (m.group("v6") or m.group("name")) if m else ""
 
 
 class Studio:
