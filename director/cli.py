@@ -128,7 +128,8 @@ NewRunOpt = Annotated[bool, typer.Option("--new-run", help="Make a new run even 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FallbackOpt = Annotated[
     str | None, typer.Option("--fallback", metavar=_choices(("none", "local")),
-                                help="local: Ken Burns motion when Veo is unavailable (API-key mode).")
+                                help="local: a local provider wherever a family default needs Vertex and Vertex "
+                                     "is not set up (Ken Burns motion for Veo).")
 ]
 
 
@@ -149,8 +150,10 @@ class Progress:
         kind = event.get("type")
         c = self.console
         if kind == "run_started":
+            scenes = (f"up to {event['scenes']} scenes" if event.get("mode") == "trailer"
+                      else f"{event['scenes']} scenes")  # a trailer's plan picks among the shots found
             c.print(f"run [bold]{safe(event['run_id'])}[/] · backend [bold]{event['backend']}[/] "
-                    f"({safe(event['reason'])}) · {event['scenes']} scenes · {event['aspect']}")
+                    f"({safe(event['reason'])}) · {scenes} · {event['aspect']}")
             c.print(f"workspace {safe(event['workspace'])}", style="dim")
             for note in event.get("notes") or []:
                 c.print(f"  {safe(note)}", style="dim")
@@ -198,9 +201,19 @@ def _summary(run: Any) -> str:
     return f"{total} tool calls: {run.executed} executed, {run.reused} reused from memo, {run.failed} failed{cost}"
 
 
+def _version(asked: bool) -> None:
+    if asked:
+        from director.version import __version__
+
+        out.print(f"director {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")] = 0,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print Director's version and exit.")] = False,
 ) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")

@@ -132,3 +132,14 @@ def test_the_subject_is_drawn(goal, subjects, tmp_path):
             found |= set(subjects_of(im))
             assert "robot" not in boxes_of(im), "a robot vacuum is not a humanoid robot"
     assert subjects <= found, (goal, found)
+
+
+def test_a_short_film_still_says_what_the_goal_names():
+    """At 3 scenes the arc skips a beat: what it carried (the hobby) is said all the same; a goal that is a sentence
+    about its cast opens the story as the narrator's own line, not pasted in."""
+    draft = LocalStoryWriter().write_story("a birthday video for my uncle Desmond who loves fishing", scenes=3, seed=0)
+    assert "fishing" in " ".join(s.narration for s in draft.scenes)
+    goal = "Milo the dog and Juno the cat build a raft and sail across the lake to find a lost kite"
+    first = LocalStoryWriter().write_story(goal, scenes=3, seed=0).scenes[0].narration
+    assert first.startswith("This is the story of Milo the dog and Juno the cat, who build a raft")
+    assert goal not in first

@@ -50,6 +50,7 @@ def write_story(args: WriteStoryInput, ctx: ToolContext) -> StoryDraft:
     left_out = getattr(ctx.backends.story, "dropped", None)
     missing = left_out(args.goal, draft) if callable(left_out) else []
     if missing:  # never silent: what the writer could not fit in is named
+        them = "them" if len(missing) > 1 else "it"
         ctx.warn(f"the offline story leaves out {', '.join(repr(w) for w in missing[:6])}: its templates have no "
-                 f"place for them (a Gemini key or a model server of your own writes them in)")
+                 f"place for {them} (a Gemini key or a model server of your own writes {them} in)")
     return draft

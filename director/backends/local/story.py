@@ -245,13 +245,16 @@ def premise(goal: str) -> str | None:
 
 
 def _clause(goal: str, parsed: reading.Reading) -> str | None:
-    """A goal that is itself a sentence about its named cast ('Pip the hedgehog and Dot the mole dig a tunnel to
-    the sea'), ready to follow 'This is the story of how'; None for any other goal."""
+    """A goal that is itself a sentence about its named cast, as the narrator's opening: 'Pip the hedgehog and Dot
+    the mole dig a tunnel to the sea' -> 'This is the story of Pip the hedgehog and Dot the mole, who dig a tunnel
+    to the sea.'; None for any other goal."""
     text = " ".join(goal.split()).rstrip(".!?")
     first = parsed.named[0].name if parsed.named else ""
-    if not first or not text.startswith(first) or first not in parsed.deeds:
+    deed = parsed.deeds.get(first, "")
+    if not first or not text.startswith(first) or not deed or not text.endswith(deed):
         return None
-    return text
+    who = text[: len(text) - len(deed)].rstrip(" ,")
+    return f"This is the story of {who}, who {deed}."
 
 
 def _cover(draft: StoryDraft, goal: str, genre: str) -> StoryDraft:
@@ -264,7 +267,8 @@ def _cover(draft: StoryDraft, goal: str, genre: str) -> StoryDraft:
     named = [n.name for n in parsed.named]
     places = [re.sub(r"^(?:the|a|an|my|our)\s+", "", p) for p in parsed.places]
     wanted = named + [n.kind for n in parsed.named if n.kind] + [d.name for d in parsed.described] + places + \
-        [w for deed in parsed.deeds.values() for w in re.findall(r"[a-z]{4,}", deed.lower())] + parsed.nouns
+        [w for deed in parsed.deeds.values() for w in re.findall(r"[a-z]{4,}", deed.lower())] + parsed.nouns + \
+        [w for love in parsed.loves for w in re.findall(r"[a-z]{4,}", love.lower())]
 
     def said(word: str) -> bool:
         return word.lower() in text or _singular(word.lower()) in text
@@ -274,7 +278,7 @@ def _cover(draft: StoryDraft, goal: str, genre: str) -> StoryDraft:
     opening = premise(goal) if genre in STORY_GENRES else None
     clause = _clause(goal, parsed)
     if opening is None and genre in STORY_GENRES and clause:
-        opening = f"This is the story of how {clause}."  # "Pip the hedgehog and Dot the mole dig a tunnel ..."
+        opening = clause  # "This is the story of Pip the hedgehog and Dot the mole, who dig a tunnel to the sea."
     if opening is None:
         lines = []
         people = [n for n in named if not said(n)]
@@ -287,6 +291,10 @@ def _cover(draft: StoryDraft, goal: str, genre: str) -> StoryDraft:
                 lines.append(_sentences(f"{' and '.join(doers)} {deed}."))
         lines += [_sentences(f"{p} is where it all happens.") for p, bare in zip(parsed.places, places, strict=True)
                   if not said(bare) and not any(bare in line.lower() for line in lines)]
+        loved = [love for love in parsed.loves if not all(said(w) for w in re.findall(r"[a-z]{4,}", love.lower()))]
+        if loved and draft.characters:  # a short birthday video still says what they love
+            lead = " and ".join(c.name for c in draft.characters[:2] if c.kind not in SPECIES) or draft.characters[0].name
+            lines.append(f"{lead} {'love' if ' and ' in lead else 'loves'} {' and '.join(loved)}.")
         if not lines:
             return draft
         opening = " ".join(lines)
@@ -630,8 +638,12 @@ class LocalStoryWriter:
         """What the goal names that the story never says (the parser's nouns), for a warning line."""
         parsed = read_goal(goal)
         text = " ".join(s.narration for s in draft.scenes).lower()
+        topic = subjects.topic_of(subjects.subject_of(goal))
+        brand = subjects.brand_of(goal) or (topic if topic[:1].isupper() else None)
+        named_business = brand is not None and brand.lower() in text  # "Rosie's Bike Repair, a bicycle repair shop"
         return list(dict.fromkeys(n for n in (parsed.nouns if parsed else [])
-                                  if n not in text and _singular(n) not in text))
+                                  if n not in text and _singular(n) not in text
+                                  and not (named_business and n in subjects.BUSINESS)))
 
     def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None) -> StoryDraft:
         return write_local_story(goal, scenes=scenes, seed=seed, seconds=seconds)
