@@ -124,6 +124,15 @@ class FigurePainter(Canvas):
         d, light = self.d, shade(body, 1.35)
         ears, tail = EARS.get(c.kind, "round"), TAIL.get(c.kind, "wag")
         if asleep:  # curled loaf, head resting on the side
+            if c.kind in SPINY:  # curled up, the spines bristle all along its back
+                dark = shade(body, 0.6)
+                for k in range(13):
+                    angle = math.pi * (0.05 + 0.9 * k / 12)
+                    bx, by = x - math.cos(angle) * s * 0.5, y - s * 0.2 - math.sin(angle) * s * 0.22
+                    tip = (x - math.cos(angle) * s * 0.68, y - s * 0.2 - math.sin(angle) * s * 0.42)
+                    spread = s * 0.06
+                    d.polygon([(bx - spread * math.sin(angle), by + spread * math.cos(angle) * 0.3),
+                               (bx + spread * math.sin(angle), by - spread * math.cos(angle) * 0.3), tip], fill=dark)
             d.ellipse((x - s * 0.55, y - s * 0.45, x + s * 0.55, y + s * 0.02), fill=body)
             hx, hy, hr = x + facing * s * 0.35, y - s * 0.28, s * 0.26
             if tail in ("curl", "bushy"):
