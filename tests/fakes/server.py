@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tests.fakes import rules, served
+from tests.fakes import loopback, rules, served
 
 MODEL_PATH = re.compile(
     r"^/(?P<version>v1|v1beta|v1beta1|v1alpha)/(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/)?"
@@ -236,30 +236,7 @@ class FakeGoogle:
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> FakeGoogle:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake._serve(self)
-
-            def do_POST(self) -> None:
-                fake._serve(self)
-
-            def do_DELETE(self) -> None:
-                fake._serve(self)
-
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # a client that gave up (a timeout the test asked for) is not the fake's error
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = loopback.start(self._serve)
         return self
 
     def stop(self) -> None:

@@ -125,14 +125,8 @@ class FigurePainter(Canvas):
         ears, tail = EARS.get(c.kind, "round"), TAIL.get(c.kind, "wag")
         if asleep:  # curled loaf, head resting on the side
             if c.kind in SPINY:  # curled up, the spines bristle all along its back
-                dark = shade(body, 0.6)
-                for k in range(13):
-                    angle = math.pi * (0.05 + 0.9 * k / 12)
-                    bx, by = x - math.cos(angle) * s * 0.5, y - s * 0.2 - math.sin(angle) * s * 0.22
-                    tip = (x - math.cos(angle) * s * 0.68, y - s * 0.2 - math.sin(angle) * s * 0.42)
-                    spread = s * 0.06
-                    d.polygon([(bx - spread * math.sin(angle), by + spread * math.cos(angle) * 0.3),
-                               (bx + spread * math.sin(angle), by - spread * math.cos(angle) * 0.3), tip], fill=dark)
+                self._spines(x, y - s * 0.2, body, count=13, base=(s * 0.5, s * 0.22), tip=(s * 0.68, s * 0.42),
+                             spread=s * 0.06, arc=(0.05, 0.9))
             d.ellipse((x - s * 0.55, y - s * 0.45, x + s * 0.55, y + s * 0.02), fill=body)
             hx, hy, hr = x + facing * s * 0.35, y - s * 0.28, s * 0.26
             if tail in ("curl", "bushy"):
@@ -149,14 +143,8 @@ class FigurePainter(Canvas):
         else:
             d.line([(x + facing * s * 0.3, y - s * 0.25), (x + facing * s * 0.55, y - s * 0.5)], fill=body, width=int(s * 0.08))
         if c.kind in SPINY:  # a fan of spines behind the body, darker than it, from shoulder to rump
-            dark = shade(body, 0.6)
-            for k in range(11):
-                angle = math.pi * (0.08 + 0.84 * k / 10)
-                bx, by = x - math.cos(angle) * s * 0.36, y - s * 0.39 - math.sin(angle) * s * 0.39
-                tip = (x - math.cos(angle) * s * 0.58, y - s * 0.39 - math.sin(angle) * s * 0.6)
-                spread = s * 0.07
-                d.polygon([(bx - spread * math.sin(angle), by + spread * math.cos(angle) * 0.3),
-                           (bx + spread * math.sin(angle), by - spread * math.cos(angle) * 0.3), tip], fill=dark)
+            self._spines(x, y - s * 0.39, body, count=11, base=(s * 0.36, s * 0.39), tip=(s * 0.58, s * 0.6),
+                         spread=s * 0.07, arc=(0.08, 0.84))
         d.ellipse((x - s * 0.36, y - s * 0.78, x + s * 0.36, y), fill=body)
         d.ellipse((x - s * 0.2, y - s * 0.6, x + s * 0.2, y - s * 0.05), fill=light)
         for side in (-1, 1):
@@ -167,6 +155,18 @@ class FigurePainter(Canvas):
                 d.polygon([(px - s * 0.06, y - s * 0.7), (px + s * 0.06, y - s * 0.7), (px, y - s * 0.86)], fill=accent)
         self._head(c, x, y - s * 0.92, s * 0.3, body, light, ears, False)
         d.rectangle((x - s * 0.22, y - s * 0.72, x + s * 0.22, y - s * 0.66), fill=accent)  # collar/scarf
+
+    def _spines(self, x: float, y: float, body: RGB, *, count: int, base: tuple[float, float],
+                tip: tuple[float, float], spread: float, arc: tuple[float, float]) -> None:
+        """A fan of spines around (x, y), darker than the body: from the ellipse `base` out to the ellipse `tip`
+        (radii across and up), over the arc's share of a half turn."""
+        dark = shade(body, 0.6)
+        for k in range(count):
+            angle = math.pi * (arc[0] + arc[1] * k / (count - 1))
+            bx, by = x - math.cos(angle) * base[0], y - math.sin(angle) * base[1]
+            point = (x - math.cos(angle) * tip[0], y - math.sin(angle) * tip[1])
+            self.d.polygon([(bx - spread * math.sin(angle), by + spread * math.cos(angle) * 0.3),
+                            (bx + spread * math.sin(angle), by - spread * math.cos(angle) * 0.3), point], fill=dark)
 
     def _head(self, c: Cast, x: float, y: float, r: float, body: RGB, light: RGB, ears: str, asleep: bool) -> None:
         d = self.d

@@ -16,22 +16,22 @@ Box = list[int]
 Signature = list[tuple[tuple[int, int, int], float]]
 
 
-def boxes_of(image: Image.Image) -> dict[str, list[int]]:
-    """Where the painter drew each character in this picture (empty for any other picture)."""
+def _noted(image: Image.Image, key: str) -> dict[str, list[int]]:
     text = getattr(image, "text", {}) or {}
     try:
-        return {str(k): [int(v) for v in box] for k, box in json.loads(text.get(BOXES_KEY, "{}")).items()}
+        return {str(k): [int(v) for v in box] for k, box in json.loads(text.get(key, "{}")).items()}
     except (ValueError, TypeError, AttributeError):
         return {}
+
+
+def boxes_of(image: Image.Image) -> dict[str, list[int]]:
+    """Where the painter drew each character in this picture (empty for any other picture)."""
+    return _noted(image, BOXES_KEY)
 
 
 def subjects_of(image: Image.Image) -> dict[str, list[int]]:
     """Where the painter drew each subject of an ad, documentary or how-to in this picture."""
-    text = getattr(image, "text", {}) or {}
-    try:
-        return {str(k): [int(v) for v in box] for k, box in json.loads(text.get(SUBJECTS_KEY, "{}")).items()}
-    except (ValueError, TypeError, AttributeError):
-        return {}
+    return _noted(image, SUBJECTS_KEY)
 
 
 def figure_signature(pixels: np.ndarray, box: Box | None) -> Signature:
