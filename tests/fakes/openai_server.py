@@ -24,9 +24,8 @@ import re
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import urlparse
 
 from tests.fakes import loopback
 from tests.fakes.server import Reply, Request, brain_policy, fake_story
@@ -102,7 +101,7 @@ def strict_problems(schema: Any, context: tuple[str, ...] = (), defs: dict[str, 
     return None
 
 
-class FakeOpenAI:
+class FakeOpenAI(loopback.Fake):
     """Start with start(); point DIRECTOR_OPENAI_BASE_URL at url (it ends in /v1)."""
 
     def __init__(self, *, models: tuple[str, ...] = ("llama3.2",), key: str | None = None,
@@ -115,36 +114,19 @@ class FakeOpenAI:
         self.scripts: dict[str, deque[Any]] = {}
         self.lock = threading.Lock()
         self.ids = iter(range(1, 10**9))
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> FakeOpenAI:
-        self._server = loopback.start(self._serve)
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"{self.base}/v1"
 
     def enqueue(self, kind: str, reply: Any) -> None:
         """Answer the next `kind` request (brain, story, describe, continuity, text) with a JSON body, a Reply,
         or a callable(Request) -> either."""
         self.scripts.setdefault(kind, deque()).append(reply)
 
-    def calls(self, kind: str | None = None) -> list[Request]:
-        with self.lock:
-            return [r for r in self.requests if kind is None or r.kind == kind]
-
     # -- serving -----------------------------------------------------------------
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
-        parsed = urlparse(handler.path)
-        length = int(handler.headers.get("content-length") or 0)
-        raw = handler.rfile.read(length) if length else b""
+        parsed, raw = loopback.read(handler)
         req = Request(handler.command, parsed.path, parsed.query,
                       {k.lower(): v for k, v in handler.headers.items()}, None, "unknown")
         try:

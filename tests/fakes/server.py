@@ -26,9 +26,8 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -204,7 +203,7 @@ def video_seconds(data: bytes) -> float:
         return float(container.duration or 0) / 1e6
 
 
-class FakeGoogle:
+class FakeGoogle(loopback.Fake):
     """Start with start(); point GOOGLE_GEMINI_BASE_URL / GOOGLE_VERTEX_BASE_URL / REVE_BASE_URL at url."""
 
     def __init__(self, *, veo_polls: int = 2) -> None:
@@ -232,22 +231,11 @@ class FakeGoogle:
         """kind -> how many of the next such requests are carried out but answered too late."""
         self.interactions: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------
-    def start(self) -> FakeGoogle:
-        self._server = loopback.start(self._serve)
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base
 
     # -- scripting ---------------------------------------------------------------
     def enqueue(self, kind: str, reply: Any) -> None:
@@ -267,15 +255,9 @@ class FakeGoogle:
     def unblock(self) -> None:
         self.blocks.clear()
 
-    def calls(self, kind: str | None = None) -> list[Request]:
-        with self.lock:
-            return [r for r in self.requests if kind is None or r.kind == kind]
-
     # -- serving -----------------------------------------------------------------
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
-        parsed = urlparse(handler.path)
-        length = int(handler.headers.get("content-length") or 0)
-        raw = handler.rfile.read(length) if length else b""
+        parsed, raw = loopback.read(handler)
         try:
             body = json.loads(raw) if raw else None
         except json.JSONDecodeError:
