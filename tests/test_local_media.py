@@ -245,3 +245,27 @@ def test_an_animal_the_goal_names_gets_an_animal_s_body(kind, body):
     from director.backends.local.scene import archetype
 
     assert archetype(kind) == body
+
+
+@pytest.mark.parametrize(("look", "plain"), [("a spotted white dog", "a white dog"),
+                                             ("a calico cat", "a white cat"),
+                                             ("a striped grey cat", "a grey cat")])
+def test_a_coat_the_look_names_is_drawn(tmp_path, look, plain):
+    """Spots, stripes and a calico's patches: dark marks on the body that the plain coat does not have."""
+    import numpy as np
+    from PIL import Image
+
+    from director.backends.local.image import LocalIllustrator
+    from director.backends.local.marks import boxes_of
+
+    def dark_share(description: str) -> float:
+        kind = description.split()[-1]
+        out = tmp_path / f"{description}.png"
+        LocalIllustrator().create_image(f"Rex in the meadow, midday.\nCharacters, drawn the same way in every scene: "
+                                        f"Rex ({kind}): {description}", width=640, height=360, seed=4, out=out)
+        with Image.open(out) as im:
+            x0, y0, x1, y1 = boxes_of(im)["Rex"]
+            body = np.asarray(im.convert("RGB"))[y0:y1, x0:x1].astype(int)
+        return float((body.sum(axis=2) < 200).mean())
+
+    assert dark_share(look) > dark_share(plain) + 0.01

@@ -57,6 +57,8 @@ def transcribe(args: TranscribeInput, ctx: ToolContext) -> TranscribeOutput:
         cues = [c for c in cues if (args.start is None or c.end > args.start) and (args.end is None or c.start < args.end)]
     elif not ctx.inputs["has_audio"]:
         cues, source = [], "none (the video has no audio stream)"
+        ctx.warn(f"source {args.video} ({path.name}) has no audio stream: nothing is said in it, so its lines come "
+                 f"from the plot and the title")
     else:
         cues, source = ctx.backends.vision.transcribe(path, start=args.start, end=args.end)
         if not cues and source in ("whisper", "gemini"):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 import re
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from director.backends.local.canvas import SS, Canvas
 from director.backends.local.palette import COLOURS, RGB, SKIN, SPECIES_DEFAULT, WORN, colours_in, shade
@@ -28,6 +29,10 @@ TAIL = {"cat": "curl", "fox": "bushy", "dog": "wag", "squirrel": "bushy", "lion"
         "wolf": "bushy", "raccoon": "bushy", "skunk": "bushy", "chipmunk": "bushy", "lizard": "curl",
         "crocodile": "curl", "alligator": "curl"}
 SPINY = frozenset(("hedgehog", "porcupine", "echidna"))
+COATS = {"spots": ("spotted", "spots", "spotty", "dalmatian", "dotted"),
+         "stripes": ("striped", "stripes", "stripy", "tabby", "tiger-striped"),
+         "patches": ("calico", "patches", "patched", "patchy", "tortoiseshell", "piebald")}
+"""Coat patterns a look can name, and the words that name them."""
 """Kinds drawn with a coat of spines, so a hedgehog is never taken for a bear cub."""
 
 
@@ -78,7 +83,10 @@ class FigurePainter(Canvas):
         """Body and accent colour: the sheet's when there is one, else the look's words, else the species'.
 
         The accent is the colour of what the character wears ("a blue scarf"), when the look says."""
-        cols = colours_in(c.look)
+        patched = r"\b(?:calico|tortoiseshell|piebald)\b"
+        cols = colours_in(re.sub(patched, "", c.look.lower()))
+        if not cols and re.search(patched, c.look.lower()):
+            cols = [(246, 240, 228)]  # a white coat, for its patches (figures.COATS) to sit on
         body = c.body or (cols[0] if cols else SPECIES_DEFAULT.get(c.kind.split()[-1] if c.kind else "", (200, 160, 120)))
         worn = re.search(rf"\b({'|'.join(COLOURS)})\s+(?:[a-z-]+\s+)?(?:{'|'.join(WORN)})\b", c.look)
         accent = c.accent or (COLOURS[worn.group(1)] if worn else cols[1] if len(cols) > 1 else (220, 60, 60))
@@ -146,6 +154,7 @@ class FigurePainter(Canvas):
             self._spines(x, y - s * 0.39, body, count=11, base=(s * 0.36, s * 0.39), tip=(s * 0.58, s * 0.6),
                          spread=s * 0.07, arc=(0.08, 0.84))
         d.ellipse((x - s * 0.36, y - s * 0.78, x + s * 0.36, y), fill=body)
+        self._coat(c, (x - s * 0.36, y - s * 0.78, x + s * 0.36, y), body)
         d.ellipse((x - s * 0.2, y - s * 0.6, x + s * 0.2, y - s * 0.05), fill=light)
         for side in (-1, 1):
             d.ellipse((x + side * s * 0.2 - s * 0.11, y - s * 0.1, x + side * s * 0.2 + s * 0.11, y + s * 0.02), fill=shade(body, 1.15))
@@ -155,6 +164,33 @@ class FigurePainter(Canvas):
                 d.polygon([(px - s * 0.06, y - s * 0.7), (px + s * 0.06, y - s * 0.7), (px, y - s * 0.86)], fill=accent)
         self._head(c, x, y - s * 0.92, s * 0.3, body, light, ears, False)
         d.rectangle((x - s * 0.22, y - s * 0.72, x + s * 0.22, y - s * 0.66), fill=accent)  # collar/scarf
+
+    def _coat(self, c: Cast, box: tuple[float, float, float, float], body: RGB) -> None:
+        """The coat's pattern the look names, inside the body's ellipse: spots, stripes, or a calico's patches."""
+        look = c.look.lower()
+        pattern = next((p for p, words in COATS.items() if any(re.search(rf"\b{w}\b", look) for w in words)), None)
+        if pattern is None:
+            return
+        left, top = int(box[0]), int(box[1])
+        w, h = int(box[2]) - left + 1, int(box[3]) - top + 1
+        mask = Image.new("L", (w, h), 0)
+        ImageDraw.Draw(mask).ellipse((0, 0, w - 1, h - 1), fill=255)
+        layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(layer)
+        rng = random.Random(c.name)
+        dark = (40, 34, 32, 255) if sum(body) > 240 else (*shade(body, 0.55), 255)
+        if pattern == "stripes":
+            for k in range(5):
+                yy = h * (0.18 + k * 0.15)
+                draw.line([(0, yy), (w * 0.5, yy + h * 0.05), (w, yy)], fill=dark, width=max(1, int(h * 0.045)))
+        else:
+            colours = [dark, (226, 128, 44, 255)] if pattern == "patches" else [dark]
+            size = 0.16 if pattern == "patches" else 0.09
+            for k in range(9 if pattern == "spots" else 5):
+                cx, cy = w * rng.uniform(0.15, 0.85), h * rng.uniform(0.15, 0.85)
+                r = min(w, h) * size * rng.uniform(0.7, 1.3)
+                draw.ellipse((cx - r, cy - r * 0.8, cx + r, cy + r * 0.8), fill=colours[k % len(colours)])
+        self.img.paste(layer, (left, top), ImageChops.multiply(layer.getchannel("A"), mask))
 
     def _spines(self, x: float, y: float, body: RGB, *, count: int, base: tuple[float, float],
                 tip: tuple[float, float], spread: float, arc: tuple[float, float]) -> None:
