@@ -136,6 +136,7 @@ class FigurePainter(Canvas):
                 self._spines(x, y - s * 0.2, body, count=13, base=(s * 0.5, s * 0.22), tip=(s * 0.68, s * 0.42),
                              spread=s * 0.06, arc=(0.05, 0.9))
             d.ellipse((x - s * 0.55, y - s * 0.45, x + s * 0.55, y + s * 0.02), fill=body)
+            self._coat(c, (x - s * 0.55, y - s * 0.45, x + s * 0.55, y + s * 0.02), body)
             hx, hy, hr = x + facing * s * 0.35, y - s * 0.28, s * 0.26
             if tail in ("curl", "bushy"):
                 d.ellipse((x - facing * s * 0.3 - s * 0.35, y - s * 0.15, x - facing * s * 0.3 + s * 0.45, y + s * 0.04), fill=shade(body, 0.9))
