@@ -46,7 +46,7 @@ demo: $(BASE)
 
 # Two workers on the machine's two cores; one test file or -k runs alone: .venv/bin/python -m pytest -q FILE
 test: $(STAMP) $(LG_STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --max-worker-restart=0
 
 # The inner loop, in under three minutes: lint (ruff), types (mypy, with pydantic's plugin) and the tests that
 # encode no video and start no server (`make test` runs them all).

@@ -26,10 +26,8 @@ def pytest_collection_modifyitems(config, items):
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.module.__name__.rpartition(".")[2] \
                 in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
-        # Under pytest-xdist (make test runs two workers), the Ray cluster's tests share one worker and so one
-        # cluster: two local Ray clusters on one machine would contend for its ports and cores.
-        if "ray_cluster" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("ray"))
+        # The Ray cluster's tests share one worker, and so one cluster: make test distributes by file
+        # (--dist loadfile), and they are one module.
     if os.environ.get("RUN_LIVE") == "1":
         return
     skip = pytest.mark.skip(reason="calls a real cloud API; set RUN_LIVE=1")

@@ -22,6 +22,9 @@ import pytest
 from director.api import Director
 from tests.helpers import catalog_rows, check_final
 
+# One xdist worker runs this whole module (make test distributes by file), so there is one Ray cluster at a time:
+# its teardown (`ray stop --force`) stops every Ray process on the machine, and a second worker's driver would die
+# with its cluster.
 pytestmark = pytest.mark.cluster
 
 
