@@ -252,7 +252,10 @@ def _make(goal: str, *, workspace: Path | None = None, quiet: bool = False, exec
         return
     director = _director(workspace, options.get("backend") or "auto", fallback=fallback, executor=executor)
     run = director.submit(goal, face="cli", on_event=Progress(err, quiet=quiet), **given)
-    rerun.record(director.workspace.root, key, run)
+    try:
+        rerun.record(director.workspace.root, key, run)
+    except OSError as exc:  # the record only saves a later rerun's time: a finished run is not failed for it
+        err.print(f"warning: could not record this request for a rerun ({safe(str(exc))})")
     _finish(run)
 
 
