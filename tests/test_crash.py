@@ -5,26 +5,40 @@ The kill tests run on both catalog engines, SQLite and Postgres (the `engine` fi
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.context
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.helpers import FAST, catalog_rows, check_final
 
+ROOT = Path(__file__).resolve().parents[1]
+
 KILLER = textwrap.dedent("""
-    import os, signal, sys
+    import sys
+    from tests.test_crash import kill_at_point
+
+    kill_at_point(sys.argv[1], int(sys.argv[2]))
+""")
+
+
+def kill_at_point(workspace: str, kill_at: int) -> None:
+    """Run the 2-scene story and SIGKILL this process at its kill_at-th point (-1: never); print the count."""
     from director.api import Director
 
-    workspace, kill_at = sys.argv[1], int(sys.argv[2])
-    seen = []
+    seen: list[str] = []
 
-    def on_event(event):
+    def on_event(event: dict) -> None:
         # Points to die at: the run row exists but nothing ran; the first node started (the
         # graph's input checkpoint is written); then after every super-step's checkpoint.
         if event["type"] in ("run_started", "checkpoint") or event["type"] == "brain" and len(seen) == 1:
@@ -34,16 +48,48 @@ KILLER = textwrap.dedent("""
 
     Director(workspace=workspace, backend="local").submit(
         "a 2-scene story about a cat and a dog", run_id="crash", motion="still", on_event=on_event)
-    print("points", len(seen))
-""")
+    print("points", len(seen), flush=True)
+
+
+def resume_in_child(workspace: str, out: str) -> None:
+    from director.api import Director
+
+    final = Director(workspace=workspace).resume("crash").final
+    Path(out).write_text(str(final or ""))
 
 
 def run_killer(ws: Path, kill_at: int, tmp_path: Path, env: dict[str, str] | None = None
                ) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter killed at a point: what a user's crashed `director make` leaves."""
     script = tmp_path / "killer.py"
     script.write_text(KILLER)
     return subprocess.run([sys.executable, str(script), str(ws), str(kill_at)], capture_output=True, text=True,
-                          env=env or {**os.environ, **FAST}, cwd=Path(__file__).resolve().parents[1], timeout=300)
+                          env={**(env or {**os.environ, **FAST}), "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=300)
+
+
+def _with_env(env: dict[str, str], fn: Callable[..., None], *args: object) -> None:
+    os.environ.update(env)
+    fn(*args)
+
+
+@pytest.fixture(scope="module")
+def warm() -> Iterator[multiprocessing.context.ForkServerContext]:
+    """Processes forked from one server that imported Director once: a kill point costs its own run, not a
+    fresh interpreter's imports. The server imports modules only (no models loaded, no threads), so a fork
+    is as clean as a new process."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["director.api", "director.lifecycle", "director.graph", "director.tools",
+                                "langgraph.checkpoint.sqlite", "moviepy", "piper", "spacy", "tests.test_crash"])
+    yield ctx
+
+
+def forked(ctx: Any, env: dict[str, str], fn: Callable[..., None], *args: object) -> int:
+    """Run fn(*args) in a process forked from the warm server, with env; its exit code (-9 when killed)."""
+    proc = ctx.Process(target=_with_env, args=(env, fn, *args))
+    proc.start()
+    proc.join(300)
+    assert proc.exitcode is not None, "a forked run hung"
+    return int(proc.exitcode)
 
 
 def executed_twice(ws: Path, url: str | None = None) -> list[str]:
@@ -52,25 +98,31 @@ def executed_twice(ws: Path, url: str | None = None) -> list[str]:
     return [key for key, n in Counter(k for (k,) in rows).items() if n > 1]
 
 
-def test_a_run_killed_at_every_boundary_resumes_and_pays_nothing_twice(tmp_path, engine, request):
+def test_a_run_killed_at_every_boundary_resumes_and_pays_nothing_twice(tmp_path, engine, request, warm):
     whole = run_killer(tmp_path / "whole", -1, tmp_path)
     assert whole.returncode == 0, whole.stderr
     points = int(whole.stdout.split()[-1])
     assert points >= 6  # run_started, the first brain turn, and the super-steps after it
     server = request.getfixturevalue("postgres_server") if engine == "postgres" else None
+    by_cli = points // 2  # one kill point is resumed by `director resume` in a fresh interpreter, as a user would
 
     def kill_and_resume(kill_at: int) -> None:
         ws = tmp_path / f"ws{kill_at}"
         # On Postgres each workspace gets a database of its own, as on SQLite it has a file of its own.
-        env = {**os.environ, **FAST, **({"DIRECTOR_DATABASE_URL": server.create_database()} if server else {})}
-        killed = run_killer(ws, kill_at, tmp_path, env)
-        assert killed.returncode == -9, (kill_at, killed.stderr)
+        env = {**FAST, **({"DIRECTOR_DATABASE_URL": server.create_database()} if server else {})}
+        assert forked(warm, env, kill_at_point, str(ws), kill_at) == -signal.SIGKILL, kill_at
         [(status,)] = catalog_rows(ws, "SELECT status FROM runs", url=env.get("DIRECTOR_DATABASE_URL"))
         assert status in ("running", "done")  # as the dead process left it; "running" reads as interrupted
-        resumed = subprocess.run([sys.executable, "-m", "director", "resume", "crash", "--workspace", str(ws)],
-                                 capture_output=True, text=True, env=env, timeout=300)
-        assert resumed.returncode == 0, (kill_at, resumed.stderr)
-        check_final(Path(resumed.stdout.strip().splitlines()[-1]), cues=2)
+        if kill_at == by_cli:
+            resumed = subprocess.run([sys.executable, "-m", "director", "resume", "crash", "--workspace", str(ws)],
+                                     capture_output=True, text=True, env={**os.environ, **env}, timeout=300)
+            assert resumed.returncode == 0, (kill_at, resumed.stderr)
+            final = resumed.stdout.strip().splitlines()[-1]
+        else:
+            out = ws / "resumed.txt"
+            assert forked(warm, env, resume_in_child, str(ws), str(out)) == 0, kill_at
+            final = out.read_text()
+        check_final(Path(final), cues=2)
         assert executed_twice(ws, env.get("DIRECTOR_DATABASE_URL")) == [], kill_at
 
     # Every boundary on SQLite; on Postgres, whose catalog code is the same above the engine, the first two (the
