@@ -33,8 +33,10 @@ def font_file() -> Path:
     return Path(font_directory) / "SourceSansPro-Bold.ttf"
 
 
-def narration_words(audio: Path, text: str, workspace: Workspace, sha: str) -> list[Word]:
-    """(start, end, word) for each word of `text`, in seconds from the start of `audio`."""
+def narration_words(audio: Path, text: str, workspace: Workspace, sha: str,
+                    window: tuple[float, float] | None = None) -> list[Word]:
+    """(start, end, word) for each word of `text`, in seconds from the start of `audio`; with `window`, the words
+    said in that stretch of it (one turn of a scene's speech)."""
     from director.backends.local.vision import whisper_words
 
     ours = text.split()
@@ -45,10 +47,13 @@ def narration_words(audio: Path, text: str, workspace: Workspace, sha: str) -> l
     heard = json.loads(workspace.cached("words", {"v": CAPTION_VERSION, "audio": sha}, ".json", make).read_text())
     if not ours:
         return []
+    if window is not None:
+        heard = [h for h in heard if h[0] >= window[0] - 0.1 and h[1] <= window[1] + 0.1]
     if not heard:  # nothing recognised: spread the words over the speech by their length
         from director.media import probe
 
-        return spread(ours, 0.0, probe(audio).duration or 1.0)
+        a, b = window or (0.0, probe(audio).duration or 1.0)
+        return spread(ours, a, b - a)
     # Map our words onto the heard ones in order (counts may differ by a word or two).
     out = []
     for j, w in enumerate(ours):
@@ -138,8 +143,16 @@ def cue_words(cues: list[tuple[float, float, str]], start: float, length: float)
     return words
 
 
-def ass_document(words: list[Word], *, offset: float, length: float, size: tuple[int, int], karaoke: bool) -> str:
-    """An ASS script for one scene's clip: times from the clip's start (speech starts at `offset`)."""
+SPEAKER_COLOURS = ("&H66CCFF", "&HFFCC66", "&H99FF99", "&HCC99FF", "&H66FFFF", "&HFF99CC")
+"""Burned captions: a steady colour for each speaking character, by their place in the cast (ASS &HBBGGRR:
+orange, sky blue, green, pink, yellow, violet); the narrator stays white."""
+
+
+def ass_document(words: list[Word], *, offset: float, length: float, size: tuple[int, int], karaoke: bool,
+                 turns: list[tuple[int, str | None]] | None = None) -> str:
+    """An ASS script for one scene's clip: times from the clip's start (speech starts at `offset`). With `turns`
+    ((how many of the words, colour) for each stretch of speech in order), a phrase never runs from one speaker
+    into the next and each character's words are in their colour."""
     width, height = size
     font = max(28, round(min(width, height) * 0.075))
     margin_v = round(height * (0.16 if height > width else 0.08))  # above a phone's controls
@@ -148,8 +161,16 @@ def ass_document(words: list[Word], *, offset: float, length: float, size: tuple
     lines = ass_head(size, f"Caption,Source Sans Pro,{font},{'&H0000E5FF' if karaoke else '&H00FFFFFF'},&H00FFFFFF,"
                            f"&H00101010,&H80000000,-1,0,0,0,100,100,0,0,1,{max(2, font // 14)},{max(1, font // 28)},2,"
                            f"{margin_h},{margin_h},{margin_v},1")
-    groups = phrases(words)
+    groups: list[list[Word]] = []
+    colours: list[str | None] = []
+    taken = 0
+    for count, colour in turns or [(len(words), None)]:
+        for group in phrases(words[taken:taken + count]):
+            groups.append(group)
+            colours.append(colour)
+        taken += count
     for i, group in enumerate(groups):
+        tint = f"{{\\{'2' if karaoke else '1'}c{colours[i]}&}}" if colours[i] else ""
         start = offset + group[0][0]
         end = offset + (groups[i + 1][0][0] if i + 1 < len(groups) else group[-1][1] + 0.3)
         end = min(end, length)
@@ -161,9 +182,9 @@ def ass_document(words: list[Word], *, offset: float, length: float, size: tuple
                 lead = max(0, round((s - at) * 100))
                 parts.append((f"{{\\k{lead}}}" if lead else "") + f"{{\\k{max(1, round((e - s) * 100))}}}{escape(w)}")
                 at = e
-            text = " ".join(parts)
+            text = tint + " ".join(parts)
         else:
-            text = escape(" ".join(w for _, _, w in group))
+            text = tint + escape(" ".join(w for _, _, w in group))
         lines.append(f"Dialogue: 0,{ass_time(start)},{ass_time(end)},Caption,,0,0,0,,{text}")
     return "\n".join(lines) + "\n"
 

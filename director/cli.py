@@ -398,7 +398,7 @@ chat = app.command(cls=_Command, name="chat")(_signed(_chat, [
     _P("run", _P.KEYWORD_ONLY, default=None, annotation=Annotated[str | None, typer.Option(
         "--run", metavar="RUN", help="Continue this run (default: the first line is a goal).")]),
     _P("workspace", _P.KEYWORD_ONLY, default=None, annotation=WorkspaceOpt),
-    *cli_params(("backend", "aspect", "scenes", "seed", "voice", "motion", "music", "budget")),
+    *cli_params(("backend", "aspect", "scenes", "seed", "voice", "motion", "music", "dialogue", "budget")),
     _P("approve", _P.KEYWORD_ONLY, default=True, annotation=Annotated[bool, typer.Option(
         "--approve/--no-approve", help="Stop for approval before paid steps.")]),
     _P("fallback", _P.KEYWORD_ONLY, default=None, annotation=FallbackOpt),

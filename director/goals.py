@@ -73,7 +73,8 @@ def make_goal(text: str, options: MakeOptions | None = None, *, default_scenes: 
     if not 1 <= scenes <= MAX_SCENES:  # one the goal states ("a 60-scene story")
         raise InputError(f"scenes must be a whole number from 1 to {MAX_SCENES} (got {scenes})")
     return Goal(text=text, scenes=scenes, aspect=opts.aspect, seed=opts.seed, voice=opts.voice, approve=opts.approve,
-                motion=opts.motion, duration=float(duration) if duration else None, **finishing_options(opts))
+                motion=opts.motion, duration=float(duration) if duration else None, dialogue=opts.dialogue or "some",
+                **finishing_options(opts))
 
 
 def finishing_options(opts: MakeOptions, *, music: str = "auto") -> dict[str, Any]:

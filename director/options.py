@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from director.errors import InputError
-from director.state import Aspect, AudioMode, ClipSound, Motion, Resolution, Tier, Transition
+from director.state import Aspect, AudioMode, ClipSound, Dialogue, Motion, Resolution, Tier, Transition
 
 MAX_SCENES = 50
 MAX_SEED = 2**31 - 1  # the models' seed fields are int32
@@ -148,6 +148,9 @@ class MakeOptions(BaseModel):
         "default), keep (asked for, ducked under the narration) or off.")), Face("--clip-sound")]
     flow: Annotated[bool, Field(False, description="Each clip ends on the next scene's still (first and last frame), "
                                                    "for scenes that flow into each other."), Face("--flow")]
+    dialogue: Annotated[Dialogue | None, Field(None, description=(
+        "Stories: how much the characters say aloud, each in a voice of their own: none, some (each named "
+        "character at least once; the default) or lots.")), Face("--dialogue", modes=("story",))]
 
     @classmethod
     def check(cls, options: dict[str, Any], *, face: str = "python") -> MakeOptions:

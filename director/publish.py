@@ -134,6 +134,9 @@ class Publisher:
                     "shot": s.shot,
                     "motion": s.motion,
                     "narration": s.narration,
+                    # what the characters say, and who speaks when in the audio (seconds into it)
+                    "lines": [line.model_dump() for line in s.lines],
+                    "speech": [p.model_dump() for p in s.speech],
                     "image": _asset(s.image),
                     "audio": _asset(s.audio),
                     "clip": _asset(s.clip),
@@ -245,16 +248,18 @@ def storyboard_html(board: Storyboard, state: DirectorState, run_dir: Path, work
             check = (f'<p class="continuity {"ok" if verdict.passed else "low"}"><b>Continuity</b> with {e(names)}: '
                      f'{verdict.score:.2f}{" ✓" if verdict.passed else " (under " + format(state.goal.continuity, ".2f") + ")"}'
                      f'{redrawn}</p>' + (f'<ul class="reasons">{reasons}</ul>' if reasons else ""))
+        said = "".join(f'<p class="line"><b>{e(line.speaker)}:</b> “{e(line.text)}”</p>' for line in s.lines)
         cards.append(f"""<section class="scene">
   {media}
   <h2>Scene {s.index} <small>{e(when)}</small></h2>
-  <p class="narration">{e(s.narration)}</p>
+  <p class="narration">{e(s.narration)}</p>{said}
   <p class="prompt"><b>Prompt:</b> {e(s.image_prompt)}</p>{motion}{note}{check}{error}
 </section>""")
     def member(c: Character | Place) -> str:
         sheet = f'<img class="sheet" src="{e(rel(c.sheet) or "")}" alt="{e(c.name)}\'s reference sheet">' if c.sheet else ""
         kind = c.kind if isinstance(c, Character) else "place"
-        return f"<li>{sheet}<b>{e(c.name)}</b> ({e(kind)}): {e(c.look)}</li>"
+        voice = f' <small>voice: {e(c.voice)}</small>' if isinstance(c, Character) and c.voice else ""
+        return f"<li>{sheet}<b>{e(c.name)}</b> ({e(kind)}): {e(c.look)}{voice}</li>"
 
     cast = "".join(member(m) for m in board.members())
     final = '<p><a href="final.mp4">▶ final.mp4</a> · <a href="subtitles.srt">subtitles.srt</a> · <a href="manifest.json">manifest.json</a></p>' if board.final else ""
@@ -266,7 +271,7 @@ body{{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;padd
 .scene{{border:1px solid #ddd;border-radius:8px;padding:.8rem;background:#fafafa}}
 .scene img,.scene video{{width:100%;border-radius:4px;background:#000}}
 .scene h2{{font-size:1.05rem;margin:.5rem 0 .2rem}} small{{color:#777;font-weight:normal}}
-.narration{{font-style:italic}} .prompt{{color:#555;font-size:.9em}} .error{{color:#b00}}
+.narration{{font-style:italic}} .line{{margin:.2rem 0}} .prompt{{color:#555;font-size:.9em}} .error{{color:#b00}}
 .cast{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1rem}} .cast li{{max-width:260px}}
 .sheet{{display:block;width:160px;height:160px;border-radius:6px;border:1px solid #ddd;margin-bottom:.3rem}}
 .continuity{{font-size:.9em}} .continuity.ok{{color:#176b2c}} .continuity.low{{color:#9a5b00}} .reasons{{font-size:.85em;color:#555}}

@@ -14,6 +14,8 @@ Understood, case-insensitively:
     burn the captions / karaoke captions / soft captions                captions
     add a title card / no title card / end card: "Goodnight!" / no end card
     voice <name>                     e.g. "voice en_US-joe-medium" (Gemini: "voice Puck")
+    give <Name> a deeper voice       a character's voice: "give Pip a higher voice", "Dot sounds like an old
+                                     lady", "give Pip the voice Puck"; only the scenes where they speak are redone
     shorter / longer narration       first sentence only / one more sentence per scene
     faster / slower narration        speaking pace
 
@@ -31,7 +33,8 @@ from director.state import Storyboard
 
 HELP = ("I can change: 'scene N <change>' (e.g. 'make scene 2 at night'), 'scene N says \"...\"', "
         "'add a scene where ...', 'remove scene N', a look (\"make Pip's scarf blue\"), the shape ('now 9:16', 'square', 'widescreen'), "
-        "'voice <name>', 'shorter/longer narration', 'faster/slower narration', the music ('no music', "
+        "'voice <name>', a character's voice ('give Pip a deeper voice', 'Dot sounds like an old lady'), "
+        "'shorter/longer narration', 'faster/slower narration', the music ('no music', "
         "'calm music'), the joins ('use crossfades', 'hard cuts'), captions ('burn the captions', 'karaoke'), "
         "cards ('add a title card', 'end card: Goodnight!').")
 
@@ -207,6 +210,8 @@ def parse(message: str, board: Storyboard) -> dict[str, Any] | None:
         change = m.group(2).strip().rstrip(".")
         base = board.scene(n).image_prompt
         return {"updates": [{"scene": n, "image_prompt": _replace_light(base, change)}]}
+    if (speaker := _speaker(text, board)) is not None:
+        return {"speakers": [speaker]}
     if (look := _look(text, board)) is not None:
         return {"characters": [look]}
     if (card := _end_card(text)) is not None:
@@ -285,6 +290,39 @@ def _end_card(text: str) -> str | None:
     if len(words) > 120:
         raise InputError("an end card holds at most 120 characters")
     return words
+
+
+SPEAKER = (
+    re.compile(r"^(?:please\s+)?give\s+(?P<name>[\w-]+)\s+(?:a|an|the)\s+(?P<how>.*?)\s*voice(?:\s+(?P<named>\w+))?$", re.I),
+    re.compile(r"^(?:please\s+)?(?:make\s+)?(?P<name>[\w-]+)\s+sounds?\s+(?:like|more like)\s+(?P<how>.+)$", re.I),
+    re.compile(r"^(?:please\s+)?(?:make\s+|change\s+|set\s+)?(?P<name>[\w-]+)['’]s\s+voice\s*(?:to\s+|:|be\s+|should\s+be\s+)?"
+               r"(?P<how>.+)$", re.I),
+)
+
+
+def _speaker(text: str, board: Storyboard) -> dict[str, str] | None:
+    """A character's voice the message asks for ("give Pip a deeper voice", "Dot sounds like an old lady"), as
+    a revise_storyboard `speakers` entry; None when it asks about no one's voice."""
+    from director.voices import recast
+
+    text = text.rstrip(".!")
+    for pattern in SPEAKER:
+        m = pattern.match(text)
+        if not m:
+            continue
+        name = m.group("name")
+        character = next((c for c in board.characters if name.lower() in (c.name.lower(), c.name.split()[0].lower())),
+                         None)
+        if character is None:
+            if name.lower() in NOT_NAMES:
+                return None
+            who = ", ".join(c.name for c in board.characters) or "no one by name"
+            raise InputError(f"there is no {name} in this story: its characters are {who}")
+        how = " ".join(filter(None, [m.group("how"), m.groupdict().get("named")]))
+        others = [c.voice for c in board.characters if c is not character and c.voice]
+        voice = recast(character.voice, how, character.kind, character.look, others)
+        return {"name": character.name, "voice": voice}
+    return None
 
 
 def _voice(text: str) -> str | None:

@@ -33,6 +33,9 @@ AudioMode = Literal["narration", "source", "mix"]
 Resolution = Literal["auto", "720p", "1080p", "4k"]
 Tier = Literal["standard", "flex"]
 ClipSound = Literal["auto", "keep", "off"]
+Dialogue = Literal["none", "some", "lots"]
+NARRATOR = "narrator"
+"""The speaker name of a line the narrator reads (never a cast member's name)."""
 RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
 FRAME_SIZES: dict[str, dict[str, tuple[int, int]]] = {
     "720p": {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (1024, 1024)},
@@ -68,6 +71,25 @@ class Character(CastPlan):
     """One member of the cast, carried into every image prompt."""
 
     sheet: AssetRef | None = Field(None, description="The reference picture every scene draws them from, once made.")
+    voice: str | None = Field(None, description="The voice their lines are spoken in, the same in every scene: a "
+                                                "Gemini prebuilt voice name, rendered locally by director.voices.")
+
+
+class Line(BaseModel):
+    """Words a character says aloud in a scene, after its narration."""
+
+    # No length limits in the schema (OpenAI's strict mode refuses them): write_story.spoken_lines checks them.
+    speaker: str = Field(description="Who says it: a cast member's name as the characters list spells it.")
+    text: str = Field(description="Exactly what they say, with no stage directions and no quotation marks.")
+
+
+class Spoken(BaseModel):
+    """Where one stretch of speech sits in a scene's audio (the narration, then each line)."""
+
+    speaker: str = Field(description="The cast member's name, or 'narrator'.")
+    text: str = Field(description="The words.")
+    start: float = Field(description="Seconds from the start of the scene's audio.")
+    end: float = Field(description="Seconds from the start of the scene's audio.")
 
 
 class Shot(BaseModel):
@@ -132,11 +154,13 @@ class Scene(BaseModel):
     shot: str = Field("", description="Shot size and camera angle.")
     motion: str = Field("", description="What moves during the clip, the camera move, the ambience and a sound cue.")
     narration: str = Field(description="One or two sentences read aloud.")
+    lines: list[Line] = Field(default_factory=list, description="What characters say aloud, after the narration.")
     source: SourceWindow | None = Field(None, description="Trailer scenes: where in the footage it comes from.")
     frame: AssetRef | None = Field(None, description="Trailer scenes: the frame taken from the source.")
     length: float | None = Field(None, description="Scene length fixed by the source window (source audio).")
     image: AssetRef | None = Field(None, description="The still, once made.")
-    audio: AssetRef | None = Field(None, description="The narration WAV, once made.")
+    audio: AssetRef | None = Field(None, description="The narration WAV, once made (with the scene's lines after it).")
+    speech: list[Spoken] = Field(default_factory=list, description="Who speaks when in the audio, once made.")
     clip: AssetRef | None = Field(None, description="The animated still, once made.")
     clip_sound: bool = Field(False, description="The clip carries its model's own sound (mixed under the voice).")
     clip_note: str | None = Field(None, description="How the clip was made when not as asked (a local fallback).")
@@ -195,6 +219,8 @@ class ScenePlan(BaseModel):
                                     "at most 40 words, e.g. 'Pip trots to the pond as leaves drift down; slow "
                                     "dolly in; a quiet garden afternoon; a frog plops into the water.'")
     narration: str = Field(description="One or two sentences read aloud over the scene.")
+    lines: list[Line] = Field(default_factory=list, description="What characters say aloud after the narration, in "
+                                                                "order; empty when nobody speaks.")
 
 
 class StoryDraft(BaseModel):
@@ -325,6 +351,18 @@ class Storyboard(BaseModel):
         scene.image = ref
         scene.errors.pop("image", None)
 
+    def set_voice(self, name: str, voice: str) -> None:
+        """A character's new voice: the scenes where they speak are voiced again (and their clips and the cut)."""
+        character = next(c for c in self.characters if c.name == name)
+        if character.voice == voice:
+            return
+        character.voice = voice
+        for scene in self.scenes:
+            if any(line.speaker == name for line in scene.lines):
+                scene.audio = scene.clip = None
+                scene.speech = []
+                self.final = None
+
     def set_audio(self, index: int, ref: AssetRef) -> None:
         scene = self.scene(index)
         if scene.audio is None or scene.audio.sha256 != ref.sha256:
@@ -433,6 +471,8 @@ class Goal(BaseModel):
                                                       "for, and ducked under the narration) or off (never heard).")
     flow: bool = Field(False, description="Each clip ends on the next scene's still (first and last frame), "
                                           "for scenes that flow into each other.")
+    dialogue: Dialogue = Field("some", description="How much the characters say aloud in their own voices: none, "
+                                                   "some (each speaks at least once) or lots.")
 
 
 def finishing(goal: Goal, board: Storyboard | None) -> Goal:

@@ -24,7 +24,7 @@ from typing import Any
 
 from director.backends.local.vision import parse_subtitles
 from director.errors import InputError
-from director.state import AssetRef, DirectorState
+from director.state import NARRATOR, AssetRef, DirectorState
 from director.store import Workspace
 
 FORMATS = {"otio": ("otio_json", ".otio"), "fcpxml": ("fcpx_xml", ".fcpxml"), "edl": ("cmx_3600", ".edl")}
@@ -64,9 +64,10 @@ def build_timeline(state: DirectorState, workspace: Workspace, fps: int,
                                      "final": board.final.video.sha256}
     video = otio.schema.Track(name="Director", kind=otio.schema.TrackKind.Video)
     narration = otio.schema.Track(name="Narration", kind=otio.schema.TrackKind.Audio)
+    dialogue = otio.schema.Track(name="Dialogue", kind=otio.schema.TrackKind.Audio)
     source = otio.schema.Track(name="Source", kind=otio.schema.TrackKind.Video)
     scenes = {s.index: s for s in board.scenes}
-    spoken_until = 0.0
+    spoken_until = said_until = 0.0
     timings = sorted(board.final.timings, key=lambda t: t.start)
     half = board.final.overlap / 2  # each join's cut point sits mid-blend
     kind = {"crossfade": otio.schema.TransitionTypes.SMPTE_Dissolve}.get(board.final.transition,
@@ -103,7 +104,20 @@ def build_timeline(state: DirectorState, workspace: Workspace, fps: int,
                                                source_range=span(scene.source.start + into, length)))
                 if length < shown:
                     source.append(otio.schema.Gap(source_range=span(0, shown - length)))
-        if scene.audio is not None and t.speech_end > t.speech_start:
+        if scene.audio is not None and scene.speech:  # the narration on its track, each line on Dialogue's
+            for part in scene.speech:
+                track = narration if part.speaker == NARRATOR else dialogue
+                at, until = t.speech_start + part.start, (spoken_until if track is narration else said_until)
+                if at > until:
+                    track.append(otio.schema.Gap(source_range=span(0, at - until)))
+                name = f"Narration {t.index}" if track is narration else f"{part.speaker}: {part.text}"
+                track.append(otio.schema.Clip(name=name, source_range=span(part.start, part.end - part.start),
+                                              media_reference=media(scene.audio, scene.audio.duration or part.end)))
+                if track is narration:
+                    spoken_until = t.speech_start + part.end
+                else:
+                    said_until = t.speech_start + part.end
+        elif scene.audio is not None and t.speech_end > t.speech_start:
             if t.speech_start > spoken_until:
                 narration.append(otio.schema.Gap(source_range=span(0, t.speech_start - spoken_until)))
             length = t.speech_end - t.speech_start
@@ -118,6 +132,8 @@ def build_timeline(state: DirectorState, workspace: Workspace, fps: int,
     if any(isinstance(item, otio.schema.Clip) for item in source):
         timeline.tracks.append(source)
     timeline.tracks.append(narration)
+    if len(dialogue):
+        timeline.tracks.append(dialogue)
     if board.music is not None and board.music.duration:
         # The bed as the mix lays it: the track from the start, repeated to the end (the mix crossfades
         # the repeats and ducks the bed under the voice; an editor redoes both with its own tools).

@@ -16,7 +16,7 @@ from director.tools import registry
 
 from tests.conftest import TEST_KEY
 from tests.fakes import rules, served
-from tests.helpers import check_final, checkpoint_blobs, db_rows, run_cli
+from tests.helpers import check_final, checkpoint_blobs, db_rows, parse_srt, run_cli
 
 
 def make(capsys, ws: Path, *args: str):
@@ -89,12 +89,30 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
         assert "Painted as gouache picture-book illustration" in r.text
     tts = fake.calls("tts")
     # google-genai 3.x sends this nested config with snake_case keys, which proto-JSON accepts.
-    assert {r.body["generationConfig"]["speechConfig"]["voice_config"]["prebuilt_voice_config"]["voice_name"]
-            for r in tts} == {"Kore"}
+    single = [r for r in tts if "voice_config" in r.body["generationConfig"]["speechConfig"]]
+    voices = {c["name"]: c["voice"] for c in manifest["characters"]}
+    assert voices["Pip"] != voices["Rolo"] and "Kore" not in voices.values()  # the narrator's voice is its own
+    narrations = [r for r in single if "This is scene" in r.body["contents"][0]["parts"][0]["text"]]
+    assert len(narrations) == 3 and {r.body["generationConfig"]["speechConfig"]["voice_config"]
+                                     ["prebuilt_voice_config"]["voice_name"] for r in narrations} == {"Kore"}
     assert all(r.body["contents"][0]["parts"][0]["text"] for r in tts)  # the words alone, read as written
     # The narrator's persona went to the voice as its style, never as words to read.
-    assert {r.body["contents"][0]["parts"][0]["speechMetadata"]["style"] for r in tts} == {
+    assert {r.body["contents"][0]["parts"][0]["speechMetadata"]["style"] for r in narrations} == {
         "a warm grandparent, soft and unhurried, at bedtime"}
+    # Rolo speaks alone in scene 3: one request in his voice, with no narrator's style on it.
+    [rolo] = [r for r in single if r not in narrations]
+    assert rolo.body["generationConfig"]["speechConfig"]["voice_config"]["prebuilt_voice_config"]["voice_name"] == \
+        voices["Rolo"] and not rolo.body["contents"][0]["parts"][0].get("speechMetadata")
+    # Pip and Rolo talk in scene 1: one request in the documented two-speaker form, a part per turn.
+    [talk] = [r for r in tts if r not in single]
+    pair = talk.body["generationConfig"]["speechConfig"]["multi_speaker_voice_config"]["speaker_voice_configs"]
+    assert {c["speaker"]: c["voice_config"]["prebuilt_voice_config"]["voice_name"] for c in pair} == voices
+    assert [(p["speechMetadata"]["speaker"], p["text"]) for p in talk.body["contents"][0]["parts"]] == [
+        ("Pip", "Hello, Rolo! Shall we look for the frog?"), ("Rolo", "Yes please, Pip! I love frogs.")]
+    said = parse_srt((Path(result.last_line).parent / "subtitles.srt").read_text())
+    assert [t for _, _, t in said if ":" in t] == ["PIP: Hello, Rolo! Shall we look for the frog?",
+                                                   "ROLO: Yes please, Pip! I love frogs.",
+                                                   "ROLO: What a lovely day it has been."]
     # Each clip started from its still on Omni Flash (Interactions API, in the background), prompted the way
     # Google's video guide asks: the shot, the subject and its action, one camera move, the ambience and a sound
     # cue, the style kept; what must never appear as "Avoid:"; the sound asked to be ambience only.
@@ -132,7 +150,7 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
 
 def test_vertex_express_with_veo(fake, capsys, workspace, fast, monkeypatch):
     monkeypatch.delenv("DIRECTOR_FPS")  # the cut's frame rate is the clips' own here
-    result = make(capsys, workspace, "--backend", "vertex", "--aspect", "9:16", "--run-id", "veo")
+    result = make(capsys, workspace, "--backend", "vertex", "--aspect", "9:16", "--run-id", "veo", "--dialogue", "none")
     # Three Veo clips cost more than the default cap: the run quotes first and stops before any media.
     assert result.code == 0, result.err
     assert "quote: about $9.85 for 3 scenes (draw_character $0.07" in result.err and "cap $2.00 (DIRECTOR_DEFAULT_BUDGET_USD" in result.err
@@ -184,7 +202,8 @@ def test_vertex_project_mode_with_service_account(fake, capsys, workspace, fast,
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "demo-project")
     monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "europe-west4")
     monkeypatch.delenv("GEMINI_API_KEY")
-    result = run_cli(capsys, "make", "a fox in the snow", "--scenes", "1", "--workspace", str(workspace))
+    result = run_cli(capsys, "make", "a fox in the snow", "--scenes", "1", "--dialogue", "none", "--workspace",
+                     str(workspace))
     assert result.code == 0, result.err
     assert "backend vertex (GOOGLE_GENAI_USE_VERTEXAI is set)" in result.err
     assert fake.calls("token")
@@ -359,7 +378,7 @@ def test_veo_needs_vertex_in_api_key_mode(fake, capsys, workspace, monkeypatch):
                                          ("DIRECTOR_IMAGEN_MODEL", "imagen-4.0-generate-001")])
 def test_imagen_is_gone_with_one_line(fake, capsys, workspace, monkeypatch, name, value):
     monkeypatch.setenv(name, value)
-    result = make(capsys, workspace, "--backend", "vertex")
+    result = make(capsys, workspace, "--backend", "vertex", "--dialogue", "none")
     assert result.code == 2 and "Imagen is shut down" in result.err and "2026-08-17" in result.err
     assert len(result.err.strip().splitlines()) == 1 and "gemini-nano-banana-2.1" in result.err
     assert not fake.requests and not (workspace / "director.db").exists()
@@ -367,7 +386,7 @@ def test_imagen_is_gone_with_one_line(fake, capsys, workspace, monkeypatch, name
 
 def test_veo_404_says_billing(fake, capsys, workspace, fast):
     fake.fail("veo", 404, times=5)
-    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "vertex",
+    result = run_cli(capsys, "make", "a cat naps", "--scenes", "1", "--backend", "vertex", "--dialogue", "none",
                      "--workspace", str(workspace))
     assert result.code == 1
     assert "no billing enabled for Veo" in result.err and "DIRECTOR_VIDEO_MODEL=veo-3.1-generate-001" in result.err

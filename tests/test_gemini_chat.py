@@ -101,7 +101,7 @@ def test_chat(fake, capsys, workspace, fast, monkeypatch, approve):
     lines = "a 2-scene story about an owl\n" + ("yes\n" if approve else "") + "make scene 1 at night\n" + \
         ("yes\n" if approve else "")
     monkeypatch.setattr("sys.stdin", io.StringIO(lines))
-    result = cli(capsys, workspace, "chat", *GEMINI, "--approve" if approve else "--no-approve")
+    result = cli(capsys, workspace, "chat", *GEMINI, "--dialogue", "none", "--approve" if approve else "--no-approve")
     assert result.code == 0, result.err
     replies = [line for line in result.out.splitlines() if line.startswith("director: ")]
     done = [r for r in replies if r.startswith("director: done")]

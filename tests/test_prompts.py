@@ -12,6 +12,7 @@ VARIABLES = {
     "scenes": 3,
     "aspect": "16:9",
     "seconds_per_scene": 5,
+    "dialogue": "some",
     "art_style": "soft watercolour",
     "scene": "Luna and Biscuit play in the garden",
     "characters": "Luna (cat): a ginger cat",

@@ -97,8 +97,8 @@ def test_a_length_in_the_goal_sets_the_scenes_and_the_words():
                    default_scenes=4)
     assert ad.duration == 30 and ad.scenes == 5
     # The scene count the goal gives wins; the words per scene follow the length.
-    short = write_local_story("a 3-scene bedtime story about a fox", scenes=3, seed=0, seconds=15)
-    long = write_local_story("a 3-scene bedtime story about a fox", scenes=3, seed=0, seconds=45)
+    short = write_local_story("a 3-scene bedtime story about a fox", scenes=3, seed=0, seconds=15, dialogue="none")
+    long = write_local_story("a 3-scene bedtime story about a fox", scenes=3, seed=0, seconds=45, dialogue="none")
     count = lambda d: sum(len(s.narration.split()) for s in d.scenes)  # noqa: E731
     assert count(long) > 2 * count(short)
 

@@ -31,11 +31,20 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from director.captions import CARD_SECONDS, ass_document, burned, card, cue_words, narration_words
+from director.captions import (
+    CARD_SECONDS,
+    SPEAKER_COLOURS,
+    ass_document,
+    burned,
+    card,
+    cue_words,
+    narration_words,
+)
 from director.errors import MediaError, ToolArgumentError
 from director.media import SPEECH_LEAD, Probe, probe, render_slot, run_ffmpeg, scene_length, x264
 from director.state import (
     ASPECT_SIZES,
+    NARRATOR,
     Aspect,
     AssetRef,
     AudioMode,
@@ -92,7 +101,10 @@ def scene_inputs(state: DirectorState, audio: str, *, clips: bool) -> dict[str, 
             raise ToolArgumentError("the music bed is not made yet: call make_music first")
         extra["music"] = board.music  # only then: a run without music keeps today's inputs and memo keys
     if goal.captions != "soft":
-        extra["captions"] = {"mode": goal.captions, "style": goal.caption_style}
+        burn: dict[str, object] = {"mode": goal.captions, "style": goal.caption_style}
+        if any(s.lines for s in board.scenes):  # each speaker's burned words in their own colour, by cast order
+            burn["speakers"] = [c.name for c in board.characters]
+        extra["captions"] = burn
     if goal.title_card or goal.end_card:
         extra["cards"] = {"title": board.title if goal.title_card else None, "end": goal.end_card}
     if goal.transition != "cut":
@@ -104,6 +116,8 @@ def scene_inputs(state: DirectorState, audio: str, *, clips: bool) -> dict[str, 
         "scenes": [
             {"index": s.index, "clip": s.clip if clips else None, "audio": s.audio if wants_voice else None,
              "narration": s.narration, "length": s.length,
+             # who speaks when, for the subtitles (only a scene with lines: the others keep their memo keys)
+             **({"speech": [p.model_dump() for p in s.speech]} if s.speech and wants_voice else {}),
              "source": s.source.model_dump() if s.source and wants_source else None,
              # a video model's own sound (Omni's always; Veo's when kept), ducked under the narration
              **({"clip_sound": s.clip} if clips and s.clip_sound and goal.clip_sound != "off" and s.source is None
@@ -383,7 +397,11 @@ def plan_sound(inputs: Mapping[str, Any], store: AssetStore, fps: int) -> SoundP
                              speech_start=round(start + (SPEECH_LEAD if voice else 0.0), 4),
                              speech_end=round(start + (SPEECH_LEAD + speech if voice else length), 4))
         timings.append(timing)
-        if voice is not None:
+        if voice is not None and sc.get("speech"):  # the narration, then each line with its speaker's name
+            cues += [(round(timing.speech_start + p["start"], 3), round(timing.speech_start + p["end"], 3),
+                      p["text"] if p["speaker"] == NARRATOR else f"{p['speaker'].upper()}: {p['text']}")
+                     for p in sc["speech"]]
+        elif voice is not None:
             cues.append((timing.speech_start, timing.speech_end, sc["narration"]))
         elif source is not None and video and video["transcript"]:
             if source["video"] not in transcripts:
@@ -427,7 +445,19 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
                       length=length, crf=crf, preset=preset, jobs=jobs)
         if not burn:
             return seg
-        if sc["audio"] is not None:
+        turns = None
+        if sc["audio"] is not None and sc.get("speech"):  # each turn's words, the characters' in their colours
+            cast = captions.get("speakers") or []
+            words, turns = [], []
+            for p in sc["speech"]:
+                said = narration_words(ctx.store.path(sc["audio"]), p["text"], workspace, sc["audio"].sha256,
+                                       window=(p["start"], p["end"]))
+                words += said
+                who = p["speaker"]
+                turns.append((len(said), None if who == NARRATOR else
+                              SPEAKER_COLOURS[(cast.index(who) if who in cast else 0) % len(SPEAKER_COLOURS)]))
+            offset = SPEECH_LEAD
+        elif sc["audio"] is not None:
             words = narration_words(ctx.store.path(sc["audio"]), sc["narration"], workspace, sc["audio"].sha256)
             offset = SPEECH_LEAD
         else:  # a trailer shot with its own sound: what its transcript says there, as the subtitles have it
@@ -436,7 +466,7 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
             if not words:
                 return seg
         document = ass_document(words, offset=offset, length=length, size=(width, height),
-                                karaoke=captions.get("style") == "karaoke")
+                                karaoke=captions.get("style") == "karaoke", turns=turns)
         source = {"clip": sc["clip"].sha256, "length": round(length, 6), "size": [width, height], "fps": fps}
         return burned(seg, source, document, workspace, crf=crf, preset=preset, jobs=jobs)
 

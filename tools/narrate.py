@@ -1,13 +1,19 @@
-"""narrate: speak one scene's narration."""
+"""narrate: speak one scene's narration, then its characters' lines, each in that character's voice."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from director.errors import MediaError
 from director.limits import Prices
-from director.state import AssetRef, DirectorState, Storyboard
+from director.speech import GAP, join, split_turns
+from director.state import NARRATOR, AssetRef, DirectorState, Spoken, Storyboard
 from director.tooling import ToolContext, require_scene, tool
+from director.voices import choose
 
 
 def speak(backend: object, text: str, **how: object) -> None:
@@ -30,33 +36,84 @@ class NarrateInput(BaseModel):
 
 class NarrateOutput(BaseModel):
     audio: AssetRef = Field(description="The narration as a WAV file; its duration sets the scene's length.")
+    speech: list[Spoken] = Field(default_factory=list, description="Who speaks when in it: the narration, then "
+                                                                   "each character's line.")
 
 
 def _needs(args: NarrateInput, state: DirectorState) -> dict[str, object]:
-    require_scene(state, args.scene)
-    narrator = state.storyboard.narrator if state.storyboard else ""
-    return {"style": narrator} if narrator else {}  # the narrator's persona: how to read, never read aloud
+    scene = require_scene(state, args.scene)
+    board = state.storyboard
+    assert board is not None
+    needs: dict[str, object] = {"style": board.narrator} if board.narrator else {}  # how to read, never read aloud
+    if scene.lines:  # each line in its speaker's voice: a voice revision redoes the scenes where they speak
+        cast = {c.name: c for c in board.characters}
+        needs["lines"] = [{"speaker": line.speaker, "text": line.text,
+                           "voice": voice_of(cast[line.speaker]) if line.speaker in cast else choose("", "", [])}
+                          for line in scene.lines]
+    return needs
+
+
+def voice_of(character: Any) -> str:
+    """A character's voice; one cast from their kind and look when the storyboard predates voices."""
+    return str(character.voice or choose(character.kind, character.look, [], name=character.name))
 
 
 def _apply(board: Storyboard | None, args: NarrateInput, out: NarrateOutput) -> Storyboard:
     assert board is not None
     board.scene(args.scene).narration = args.text
     board.set_audio(args.scene, out.audio)
+    board.scene(args.scene).speech = out.speech
     return board
 
 
-def _estimate(args: NarrateInput, inputs: object, model: str, prices: Prices) -> float:
-    seconds = len(args.text.split()) / 2.5 / args.pace + 1.0
-    return prices.speech(model, args.text, seconds)
+def _estimate(args: NarrateInput, inputs: Mapping[str, Any], model: str, prices: Prices) -> float:
+    text = " ".join([args.text, *(str(line["text"]) for line in inputs.get("lines") or [])])
+    seconds = len(text.split()) / 2.5 / args.pace + 1.0
+    return prices.speech(model, text, seconds)
 
 
-@tool(capability="voice", gated=True, usual_for=("story", "trailer"), needs=_needs, apply=_apply, estimate=_estimate,
-      reads=("story",), writes=("audio",), clears=("clip", "final"))
+def said(ctx: ToolContext, text: str, voice: str | None, *, pace: float, style: str | None) -> Path:
+    """One stretch of speech, made once per workspace for its words, voice, pace and direction: a revision of
+    one character's voice pays for that character's lines alone."""
+    backend = ctx.backends.voice
+    key = {"model": getattr(backend, "model", backend.name), "voice": voice or getattr(backend, "default_voice", ""),
+           "text": text, "pace": pace, "style": style or ""}
+    return ctx.store.workspace.cached(
+        "speech", key, ".wav", lambda tmp: speak(backend, text, voice=voice, out=tmp, pace=pace, style=style))
+
+
+def dialogue(ctx: ToolContext, lines: list[dict[str, str]], pace: float) -> list[tuple[str, str, Path]]:
+    """(speaker, text, wav) for each line: one multi-speaker request for a scene of exactly two speakers where
+    the voice model takes one (Gemini TTS), else one request per line."""
+    backend = ctx.backends.voice
+    speakers = list(dict.fromkeys(line["speaker"] for line in lines))
+    converse = getattr(backend, "converse", None)
+    if callable(converse) and len(speakers) == 2 and len(lines) > 1:
+        voices = {line["speaker"]: line["voice"] for line in lines}
+        turns = [(line["speaker"], line["text"]) for line in lines]
+        key = {"model": getattr(backend, "model", backend.name), "voices": voices, "turns": turns, "pace": pace}
+        whole = ctx.store.workspace.cached("speech", key, ".wav",
+                                           lambda tmp: converse(turns, voices=voices, out=tmp, pace=pace))
+        return [(s, t, p) for (s, t), p in zip(turns, split_turns(whole, [t for _, t in turns], ctx.store))]
+    return [(line["speaker"], line["text"], said(ctx, line["text"], line["voice"], pace=pace, style=None))
+            for line in lines]
+
+
+@tool(capability="voice", gated=True, version="2", usual_for=("story", "trailer"), needs=_needs, apply=_apply,
+      estimate=_estimate, reads=("story",), writes=("audio",), clears=("clip", "final"))
 def narrate(args: NarrateInput, ctx: ToolContext) -> NarrateOutput:
-    """Record the narration for one scene as speech. The recording's length decides how long the scene stays on screen. Narrations for different scenes can be made in the same turn."""
+    """Record the narration for one scene as speech, with the scene's character lines after it in their own voices. The recording's length decides how long the scene stays on screen. Narrations for different scenes can be made in the same turn."""
+    style = ctx.inputs.get("style")
+    pieces = [(NARRATOR, args.text, said(ctx, args.text, args.voice, pace=args.pace, style=style))]
+    lines = ctx.inputs.get("lines") or []
+    if lines:
+        ctx.report(f"scene {args.scene}: the narration and {len(lines)} line{'s' * (len(lines) > 1)}")
+        pieces += dialogue(ctx, lines, args.pace)
     tmp = ctx.store.temp_path(".wav")
-    speak(ctx.backends.voice, args.text, voice=args.voice, out=tmp, pace=args.pace, style=ctx.inputs.get("style"))
+    spans = join([p for _, _, p in pieces], tmp, gap=GAP)
     ref = ctx.store.put(tmp, "audio")
     if not ref.duration or ref.duration < 0.2:
         raise MediaError(f"narration for scene {args.scene} came out empty ({ref.duration or 0:.2f} s)")
-    return NarrateOutput(audio=ref)
+    speech = [Spoken(speaker=who, text=text, start=round(a, 3), end=round(b, 3))
+              for (who, text, _), (a, b) in zip(pieces, spans)] if lines else []
+    return NarrateOutput(audio=ref, speech=speech)

@@ -8,6 +8,7 @@ from director.backends.local.music import MOODS
 from director.errors import ToolArgumentError
 from director.state import Aspect, DirectorState, FinishChange, Scene, Storyboard
 from director.tooling import ToolContext, require_board, tool
+from director.voices import GEMINI_VOICES
 
 
 class SceneUpdate(BaseModel):
@@ -23,6 +24,13 @@ class CharacterUpdate(BaseModel):
                                                                 "are made again.")
 
 
+class VoiceChange(BaseModel):
+    name: str = Field(min_length=1, description="The character, as the story names them.")
+    voice: str = Field(min_length=1, description="Their new voice: a Gemini prebuilt voice name (Leda youthful, "
+                                                 "Zephyr bright, Vindemiatrix gentle, Puck upbeat, Gacrux mature, "
+                                                 "Orus firm, Algenib gravelly, or any other).")
+
+
 class NewScene(BaseModel):
     after: int = Field(ge=0, description="Insert after this scene number (0 = first).")
     image_prompt: str = Field(min_length=1, description="What the new scene's picture shows.")
@@ -33,6 +41,9 @@ class ReviseStoryboardInput(BaseModel):
     updates: list[SceneUpdate] = Field(default_factory=list, description="Scenes to change.")
     characters: list[CharacterUpdate] = Field(default_factory=list, description="Characters (or recurring places) "
                                                                                "whose look changes.")
+    speakers: list[VoiceChange] = Field(default_factory=list, description="Characters whose speaking voice changes; "
+                                                                          "only the scenes where they speak are "
+                                                                          "voiced again.")
     add: list[NewScene] = Field(default_factory=list, description="Scenes to insert.")
     remove: list[int] = Field(default_factory=list, description="Scene numbers to delete.")
     aspect: Aspect | None = Field(None, description="New frame shape for everything; every picture is redone.")
@@ -64,6 +75,12 @@ def _needs(args: ReviseStoryboardInput, state: DirectorState) -> dict[str, objec
         except KeyError:
             names = ", ".join(x.name for x in board.members()) or "nobody"
             raise ToolArgumentError(f"there is no character or place {c.name!r}; the story has: {names}") from None
+    cast = {c.name for c in board.characters}
+    for v in args.speakers:
+        if v.name not in cast:
+            raise ToolArgumentError(f"there is no character {v.name!r}; the story has: {', '.join(sorted(cast)) or 'nobody'}")
+        if v.voice not in GEMINI_VOICES:
+            raise ToolArgumentError(f"unknown voice {v.voice!r} for {v.name}; use a prebuilt one: {', '.join(GEMINI_VOICES)}")
     return {"scenes": count}
 
 
@@ -71,6 +88,8 @@ def _apply(board: Storyboard | None, args: ReviseStoryboardInput, out: ReviseSto
     assert board is not None
     for c in args.characters:
         board.set_look(c.name, c.look)
+    for v in args.speakers:
+        board.set_voice(v.name, v.voice)
     for u in args.updates:
         if u.image_prompt:
             board.set_prompt(u.scene, u.image_prompt)
@@ -106,21 +125,23 @@ def _apply(board: Storyboard | None, args: ReviseStoryboardInput, out: ReviseSto
     return board
 
 
-@tool(capability=None, version="1", needs=_needs, apply=_apply,
+@tool(capability=None, version="2", needs=_needs, apply=_apply,
       reads=("story",), writes=("story", "sheet", "image", "frame", "prompt", "audio", "clip", "continuity", "music",
                                       "final"))
 def revise_storyboard(args: ReviseStoryboardInput, ctx: ToolContext) -> ReviseStoryboardOutput:
-    """Change the plan after it exists: rewrite a scene's picture or narration, change a character's look, add or remove scenes, or change the frame shape, voice, pace, music, captions, cards or transitions. Only what a change touches is made again; call the other tools afterwards to fill in what is missing."""
+    """Change the plan after it exists: rewrite a scene's picture or narration, change a character's look or voice, add or remove scenes, or change the frame shape, voice, pace, music, captions, cards or transitions. Only what a change touches is made again; call the other tools afterwards to fill in what is missing."""
     changed = [f"scene {u.scene}: " + " and ".join(k for k in ("image_prompt", "narration") if getattr(u, k))
                for u in args.updates]
     changed += [f"{c.name}'s look" for c in args.characters]
+    changed += [f"{v.name}'s voice -> {v.voice}" for v in args.speakers]
     changed += [f"new scene after {a.after}" for a in args.add]
     changed += [f"removed scene {n}" for n in args.remove]
     changed += [f"{k} -> {getattr(args, k)}" for k in ("aspect", "voice", "pace") if getattr(args, k) is not None]
     if args.finish is not None:
         changed += [f"{k} -> {v if v != '' else 'none'}" for k, v in args.finish.model_dump().items() if v is not None]
     if not changed:
-        raise ToolArgumentError("nothing to change: give updates, characters, add, remove, aspect, voice, pace or finish")
+        raise ToolArgumentError("nothing to change: give updates, characters, speakers, add, remove, aspect, voice, "
+                                "pace or finish")
     if args.voice is not None and args.voice not in (known := ctx.backends.voice.voices()):
         raise ToolArgumentError(f"unknown voice {args.voice!r}; use one of: {', '.join(known)}")
     count = int(ctx.inputs["scenes"]) + len(args.add) - len(set(args.remove))

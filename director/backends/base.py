@@ -40,7 +40,8 @@ class StoryWriter(Protocol):
     name: str
     model: str
 
-    def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None) -> StoryDraft:
+    def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None,
+                    dialogue: str = "some") -> StoryDraft:
         """The story in exactly `scenes` scenes; with `seconds`, narration sized to about that long a video."""
 
 

@@ -35,6 +35,7 @@ from director.models import find as find_model
 from director.models import image_size
 from director.prompting import render
 from director.state import Message, StoryDraft
+from director.voices import GEMINI_VOICES
 
 log = logging.getLogger(__name__)
 
@@ -443,11 +444,12 @@ class GeminiStoryWriter:
     def __init__(self, client: GoogleClient, model: str) -> None:
         self.client, self.model, self.name = client, model, client.provider
 
-    def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None) -> StoryDraft:
+    def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None,
+                    dialogue: str = "some") -> StoryDraft:
         from director.backends.local.story import speech_seconds_per_scene
 
         per_scene = speech_seconds_per_scene(seconds, scenes) if seconds else 5
-        prompt = render("story.md", goal=goal, scenes=scenes, seconds_per_scene=round(per_scene))
+        prompt = render("story.md", goal=goal, scenes=scenes, seconds_per_scene=round(per_scene), dialogue=dialogue)
         config = generation(self.model, "story", response_mime_type="application/json", response_schema=StoryDraft,
                             seed=seed, **tier_config(self.client, self.model))
         response = self.client.generate(self.model, prompt, config,
@@ -514,13 +516,6 @@ def remix_contents(images: list[Path], prompt: str) -> list[Any]:
     return contents
 
 
-GEMINI_VOICES = (
-    "Achernar", "Achird", "Algenib", "Algieba", "Alnilam", "Aoede", "Autonoe", "Callirrhoe", "Charon", "Despina",
-    "Enceladus", "Erinome", "Fenrir", "Gacrux", "Iapetus", "Kore", "Laomedeia", "Leda", "Orus", "Puck",
-    "Pulcherrima", "Rasalgethi", "Sadachbia", "Sadaltager", "Schedar", "Sulafat", "Umbriel", "Vindemiatrix",
-    "Zephyr", "Zubenelgenubi",
-)
-"""Gemini TTS's prebuilt voices (ai.google.dev/gemini-api/docs/speech-generation#voices)."""
 
 
 class GeminiVoice:
@@ -541,20 +536,41 @@ class GeminiVoice:
             speech_config=types.SpeechConfig(voice_config=types.VoiceConfig(
                 prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name=voice or self.default_voice))),
         )
-        tempo = None if abs(pace - 1.0) < 0.05 else ("a little quicker than usual" if pace > 1 else "slower than usual")
+        tempo = _tempo(pace)
         direction = "; ".join(s for s in (style, tempo) if s) or None
         part = types.Part(text=text, speech_metadata=types.SpeechMetadata(style=direction) if direction else None)
+        self._speak([part], config, out, "narration")
 
+    def converse(self, turns: list[tuple[str, str]], *, voices: dict[str, str], out: Path, pace: float = 1.0) -> None:
+        """Two speakers' lines in one request, in the documented multi-speaker form: speechConfig's
+        multiSpeakerVoiceConfig names exactly two speakers and their prebuilt voices, and each turn is a
+        part whose speechMetadata.speaker says who reads it (ai.google.dev/gemini-api/docs/speech-generation,
+        multi-speaker)."""
+        speakers = list(dict.fromkeys(speaker for speaker, _ in turns))
+        if len(speakers) != 2:
+            raise ValueError(f"a multi-speaker request takes exactly two speakers, not {len(speakers)}")
+        config = types.GenerateContentConfig(
+            response_modalities=["AUDIO"],
+            speech_config=types.SpeechConfig(multi_speaker_voice_config=types.MultiSpeakerVoiceConfig(
+                speaker_voice_configs=[types.SpeakerVoiceConfig(speaker=s, voice_config=types.VoiceConfig(
+                    prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name=voices[s]))) for s in speakers])),
+        )
+        tempo = _tempo(pace)
+        parts = [types.Part(text=text, speech_metadata=types.SpeechMetadata(speaker=speaker, style=tempo))
+                 for speaker, text in turns]
+        self._speak(parts, config, out, "dialogue")
+
+    def _speak(self, parts: list[types.Part], config: types.GenerateContentConfig, out: Path, what: str) -> None:
         def check(response: types.GenerateContentResponse) -> None:
             for data, _ in inline_blobs(response, "audio/")[:1]:
                 if data[:4] == b"RIFF":
                     whole_wav(data, model=self.model, provider=self.name)
 
-        response = self.client.generate(self.model, [types.Content(role="user", parts=[part])], config,
+        response = self.client.generate(self.model, [types.Content(role="user", parts=parts)], config,
                                         output="AUDIO", check=check)
         blobs = inline_blobs(response, "audio/")
         if not blobs:
-            raise SafetyBlocked(f"narration: {blocked_reason(response) or 'no audio in the reply'}",
+            raise SafetyBlocked(f"{what}: {blocked_reason(response) or 'no audio in the reply'}",
                                 provider=self.name, model=self.model)
         data, mime = blobs[0]
         if data[:4] == b"RIFF":
@@ -562,6 +578,11 @@ class GeminiVoice:
             return
         rate = int(m.group(1)) if (m := re.search(r"rate=(\d+)", mime)) else 24_000
         write_wav_pcm16(out, data, rate=rate)
+
+
+def _tempo(pace: float) -> str | None:
+    """A reading speed as the direction TTS takes (speechMetadata.style); None at the usual pace."""
+    return None if abs(pace - 1.0) < 0.05 else ("a little quicker than usual" if pace > 1 else "slower than usual")
 
 
 def whole_wav(data: bytes, *, model: str, provider: str, min_seconds: float = 0.0) -> None:

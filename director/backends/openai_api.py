@@ -142,11 +142,12 @@ class OpenAIStoryWriter:
     def __init__(self, server: OpenAIServer) -> None:
         self.server, self.model, self.name, self.paid = server, server.model, NAME, False
 
-    def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None) -> StoryDraft:
+    def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None,
+                    dialogue: str = "some") -> StoryDraft:
         from director.backends.local.story import speech_seconds_per_scene
 
         per_scene = speech_seconds_per_scene(seconds, scenes) if seconds else 5
-        prompt = render("story.md", goal=goal, scenes=scenes, seconds_per_scene=round(per_scene))
+        prompt = render("story.md", goal=goal, scenes=scenes, seconds_per_scene=round(per_scene), dialogue=dialogue)
         return self.server.structured([{"role": "user", "content": prompt}], StoryDraft, "the story", seed=seed)
 
 

@@ -36,6 +36,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from director.voices import GEMINI_VOICES
+
 ANY = "ANY"  # a google.protobuf.Struct / Value: any JSON
 
 SCHEMA: dict[str, Any] = {}  # filled below (Schema is recursive)
@@ -247,6 +249,7 @@ def model_problem(body: dict[str, Any], info: dict[str, Any]) -> str | None:
     - The 3.8 TTS models refuse temperature, topP and topK (INVALID_ARGUMENT; Vertex TTS migration guide).
     - Image models take the imageSize values and the number of input pictures they document (up to 14).
     - Multi-speaker speech names exactly two speakers, and every part's speaker is one of them.
+    - A voice is one of the 30 prebuilt voices (ai.google.dev/gemini-api/docs/speech-generation#voices).
     """
     config = _field(body, "generationConfig") or {}
     thinking = _field(config, "thinkingConfig") or {}
@@ -271,6 +274,12 @@ def model_problem(body: dict[str, Any], info: dict[str, Any]) -> str | None:
                 return f"{name} is not supported by this model."
         speech = _field(config, "speechConfig") or {}
         multi = _field(speech, "multiSpeakerVoiceConfig")
+        named = [_field(_field(_field(c, "voiceConfig") or {}, "prebuiltVoiceConfig") or {}, "voiceName")
+                 for c in (_field(multi or {}, "speakerVoiceConfigs") or [])]
+        named.append(_field(_field(_field(speech, "voiceConfig") or {}, "prebuiltVoiceConfig") or {}, "voiceName"))
+        for voice in named:
+            if voice is not None and voice not in GEMINI_VOICES:
+                return f"Voice name {voice} is not supported. Choose one of the prebuilt voices."
         if multi is not None:
             if _field(speech, "voiceConfig") is not None:
                 return "voice_config and multi_speaker_voice_config are mutually exclusive."

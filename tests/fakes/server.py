@@ -120,10 +120,28 @@ def png(width: int, height: int, seed: str) -> bytes:
     return buf.getvalue()
 
 
-def pcm_tone(seconds: float, rate: int = 24_000) -> bytes:
+def pcm_tone(seconds: float, rate: int = 24_000, voice: str | None = None) -> bytes:
+    """A stand-in for speech: a warbling tone whose pitch is the voice's own (a different voice sounds different)."""
     t = np.arange(int(seconds * rate)) / rate
-    wave = 0.3 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    pitch = 220.0 if voice is None else 110 * 2 ** ((hashlib.sha256(voice.encode()).digest()[0] % 24) / 12)
+    wave = 0.3 * np.sin(2 * np.pi * pitch * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
     return (wave * 32767).astype("<i2").tobytes()
+
+
+def speech_pcm(body: dict[str, Any], rate: int = 24_000) -> bytes:
+    """What TTS says for a request: one voice reading the text, or each multi-speaker turn in its speaker's voice
+    with a pause between turns."""
+    speech = ((body.get("generationConfig") or {}).get("speechConfig") or {})
+    parts = [p for c in body.get("contents") or [] for p in c.get("parts") or [] if p.get("text")]
+    multi = speech.get("multiSpeakerVoiceConfig")
+    if multi:
+        voices = {c.get("speaker"): ((c.get("voiceConfig") or {}).get("prebuiltVoiceConfig") or {}).get("voiceName")
+                  for c in multi.get("speakerVoiceConfigs") or []}
+        pause = bytes(2 * int(0.4 * rate))
+        return pause.join(pcm_tone(max(0.6, 0.055 * len(p["text"])), rate,
+                                   voices.get((p.get("speechMetadata") or {}).get("speaker"))) for p in parts)
+    voice = ((speech.get("voiceConfig") or {}).get("prebuiltVoiceConfig") or {}).get("voiceName")
+    return pcm_tone(max(0.6, 0.055 * sum(len(p["text"]) for p in parts)), rate, voice)
 
 
 def music_wav(seed: str, seconds: float = 30.0, rate: int = 48_000) -> bytes:
@@ -644,12 +662,12 @@ class FakeGoogle(loopback.Fake):
             return Reply(body={"candidates": [{"content": {"role": "model", "parts": [{"text": json.dumps(verdict)}]},
                                                "finishReason": "STOP"}], "usageMetadata": self._usage(req, 40)})
         if req.kind == "tts":
-            text = req.text
-            seconds = max(0.6, 0.055 * len(text))
+            pcm = speech_pcm(body)
+            seconds = len(pcm) / 2 / 24_000
             if served.SERVED[req.model or ""].get("tts") == "wav":  # 3.8: a whole WAV file per answer
-                blob = {"mimeType": "audio/wav", "data": base64.b64encode(wav(pcm_tone(seconds))).decode()}
+                blob = {"mimeType": "audio/wav", "data": base64.b64encode(wav(pcm)).decode()}
             else:
-                blob = {"mimeType": "audio/L16;codec=pcm;rate=24000", "data": base64.b64encode(pcm_tone(seconds)).decode()}
+                blob = {"mimeType": "audio/L16;codec=pcm;rate=24000", "data": base64.b64encode(pcm).decode()}
             return Reply(body={"candidates": [{"content": {"role": "model", "parts": [{"inlineData": blob}]},
                                                "finishReason": "STOP"}],
                                "usageMetadata": self._usage(req, int(seconds * 25), "AUDIO")})
@@ -764,9 +782,16 @@ def fake_story(prompt: str) -> dict[str, Any]:
                     "motion": f"{'Rolo wags his tail' if i == 3 else 'Pip and Rolo walk along the path'} as petals "
                               f"drift down; slow push in; a quiet garden afternoon; a bee hums past.",
                     "narration": f"This is scene {i}, where {'Rolo' if i == 3 else 'Pip and Rolo'} "
-                                 f"{'has' if i == 3 else 'share'} a quiet moment."}
+                                 f"{'has' if i == 3 else 'share'} a quiet moment.",
+                    # As asked: an exchange between the two in scene 1, and Rolo alone in scene 3.
+                    "lines": [] if "Leave lines empty" in prompt else LINES.get(i, [])}
                    for i in range(1, n + 1)],
     }
+
+
+LINES = {1: [{"speaker": "Pip", "text": "Hello, Rolo! Shall we look for the frog?"},
+             {"speaker": "Rolo", "text": "Yes please, Pip! I love frogs."}],
+         3: [{"speaker": "Rolo", "text": "What a lovely day it has been."}]}
 
 
 def _responses(body: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -850,6 +875,8 @@ def revision_args(text: str, story: dict[str, Any] | None = None) -> dict[str, A
                 look = re.sub(rf"\b\w+ {item}\b", f"{colour} {item}", c["look"])
                 return {"characters": [{"name": c["name"], "look": look}]}
         return {"characters": [{"name": name, "look": f"with a {colour} {item}"}]}
+    if m := re.match(r"^give (\w+) an? (deeper|higher) voice$", text.strip().rstrip(".")):
+        return {"speakers": [{"name": m.group(1), "voice": "Charon" if m.group(2) == "deeper" else "Leda"}]}
     if m := re.search(r"\b(9:16|16:9|1:1)\b", text):
         return {"aspect": m.group(1)}
     if m := REVISION_AT.search(text):
@@ -932,6 +959,11 @@ def brain_policy(body: dict[str, Any]) -> list[dict[str, Any]]:
                                 for tool in ("create_image", "check_continuity", "animate_image"):
                                     done[tool].discard(n)
                                 verdicts.pop(n, None)
+                    for change in args.get("speakers") or []:  # the scenes where they speak are voiced again
+                        for n, sc in enumerate(story["scenes"], start=1):
+                            if any(line["speaker"] == change["name"] for line in sc.get("lines") or []):
+                                done["narrate"].discard(n)
+                                done["animate_image"].discard(n)
                     for update in args.get("updates") or []:
                         n = update["scene"]
                         if update.get("image_prompt"):

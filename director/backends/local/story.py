@@ -18,6 +18,7 @@ import re
 from functools import lru_cache
 
 from director.backends.local import reading, subjects
+from director.backends.local.dialogue import STORY_GENRES, add_lines
 from director.backends.local.storybook import (
     AMBIENCE,
     AT_PACE,
@@ -52,6 +53,7 @@ from director.backends.local.storybook import (
 )
 from director.backends.local.voice import reading_rate
 from director.media import SPEECH_LEAD, SPEECH_TAIL
+from director.speech import GAP
 from director.state import Character, PlacePlan, ScenePlan, StoryDraft
 
 
@@ -192,6 +194,9 @@ WORDS_PER_SECOND = 3.2
 """Words per second the offline voice (Piper en_US-joe-medium) reads this writer's sentences at:
 3.2 over twenty scenes of five contrasting goals; tests/test_story_goals.py renders three runs
 asked for a length and checks they come within 10% of it."""
+LINE_EDGES = 0.1
+"""Seconds a short line takes beyond its words at WORDS_PER_SECOND: 0.07 on average over the twelve offline lines
+in four character voices (Piper, shifted)."""
 
 
 def speech_seconds_per_scene(seconds: float, scenes: int) -> float:
@@ -200,7 +205,8 @@ def speech_seconds_per_scene(seconds: float, scenes: int) -> float:
     return max(1.5, seconds / max(1, scenes) - (SPEECH_LEAD + SPEECH_TAIL))
 
 
-def write_local_story(goal: str, *, scenes: int, seed: int, seconds: float | None = None) -> StoryDraft:
+def write_local_story(goal: str, *, scenes: int, seed: int, seconds: float | None = None,
+                      dialogue: str = "some") -> StoryDraft:
     rng = _rng(goal, seed)
     words = _words(goal)
     genre = _pick_genre(goal, words)
@@ -211,7 +217,10 @@ def write_local_story(goal: str, *, scenes: int, seed: int, seconds: float | Non
     draft = _cover(draft, goal, genre)
     narrator = NARRATORS.get(genre, NARRATORS["friendship"])
     if seconds:  # as many words as the genre's narrator reads in that time (a bedtime one reads slower)
-        speech = speech_seconds_per_scene(seconds, scenes)
+        # less the time the characters' lines take (their count does not depend on the narration's length)
+        said = add_lines(draft, genre, dialogue, random.Random(seed))
+        talk = sum(len(line.text.split()) / WORDS_PER_SECOND + GAP + LINE_EDGES for s in said.scenes for line in s.lines)
+        speech = max(1.0, speech_seconds_per_scene(seconds, scenes) - talk / scenes)
         draft = _fit(draft, fillers, round(speech * WORDS_PER_SECOND * reading_rate(narrator)))
         longest = max(_count([s.narration]) for s in draft.scenes) / (WORDS_PER_SECOND * reading_rate(narrator))
         if longest > speech * 1.1 and genre in AT_PACE:
@@ -220,14 +229,13 @@ def write_local_story(goal: str, *, scenes: int, seed: int, seconds: float | Non
             narrator = AT_PACE[genre]
             draft = _fit(draft, fillers, round(speech * WORDS_PER_SECOND))
     draft = draft.model_copy(update={"places": recurring_places(draft), "narrator": draft.narrator or narrator})
-    return direct(draft, genre)
+    return add_lines(direct(draft, genre), genre, dialogue, rng)
 
 
 PREMISE = re.compile(
     r"^(?:please\s+)?(?:(?:make|write|create|tell|give)\s+(?:me\s+|us\s+)?)?(?:an?\s+|the\s+)?(?:[\w'-]+\s+){0,4}?"
     r"(?:story|tale|fable|adventure|film|movie|cartoon)\s+(?P<how>about|of|where|in which)\s+(?P<rest>.+?)[.!]?$",
     re.I)
-STORY_GENRES = ("bedtime", "adventure", "friendship", "spooky", "scifi")
 
 
 def premise(goal: str) -> str | None:
@@ -628,7 +636,7 @@ class LocalStoryWriter:
     """Template beats seeded by the goal."""
 
     name = "local"
-    model = "template-beats-v3"  # v3: the goal read with a parser (reading.py); a new version writes anew
+    model = "template-beats-v4"  # v4: characters speak lines (dialogue.py); a new version writes anew
 
     def notes(self, goal: str) -> list[str]:
         return goal_notes(goal)
@@ -645,5 +653,6 @@ class LocalStoryWriter:
                                   if n not in text and _singular(n) not in text
                                   and not (named_business and n in subjects.BUSINESS)))
 
-    def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None) -> StoryDraft:
-        return write_local_story(goal, scenes=scenes, seed=seed, seconds=seconds)
+    def write_story(self, goal: str, *, scenes: int, seed: int, seconds: float | None = None,
+                    dialogue: str = "some") -> StoryDraft:
+        return write_local_story(goal, scenes=scenes, seed=seed, seconds=seconds, dialogue=dialogue)

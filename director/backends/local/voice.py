@@ -101,11 +101,33 @@ class PiperVoiceBackend:
 
     def narrate(self, text: str, *, voice: str | None, out: Path, pace: float = 1.0, style: str | None = None) -> None:
         """Read `text` at `pace`, slower where the narrator's persona (`style`) asks for it: Piper reads no
-        direction, so its one documented knob for speed, length_scale, carries it."""
-        piper_voice = load_voice(voice or self.default_voice, self.cache_dir)  # imports onnxruntime first
+        direction, so its one documented knob for speed, length_scale, carries it.
+
+        A character's voice (a Gemini prebuilt name, director.voices) is the default Piper voice at that
+        character's pace, shifted in pitch with its formants kept (ffmpeg's rubberband filter)."""
+        from director.voices import is_character_voice, offline
+
+        semitones, length = offline(voice) if voice and is_character_voice(voice) else (0, 1.0)
+        piper_voice = load_voice(self.default_voice if semitones or length != 1.0 else voice or self.default_voice,
+                                 self.cache_dir)  # imports onnxruntime first
         from piper import SynthesisConfig
 
         # length_scale > 1 speaks slower; pace > 1 means faster speech.
-        config = SynthesisConfig(length_scale=stretch(style) / pace)
-        with wave.open(str(out), "wb") as wav:
+        config = SynthesisConfig(length_scale=stretch(style) * length / pace)
+        raw = out.with_name(f"{out.stem}.piper.wav") if semitones else out
+        with wave.open(str(raw), "wb") as wav:
             piper_voice.synthesize_wav(text, wav, syn_config=config)
+        if semitones:
+            try:
+                shift_pitch(raw, out, semitones)
+            finally:
+                raw.unlink(missing_ok=True)
+
+
+def shift_pitch(src: Path, out: Path, semitones: float) -> None:
+    """`src` moved by `semitones` with its length and formants kept (rubberband, as the bundled ffmpeg has it)."""
+    from director.media import run_ffmpeg
+
+    ratio = 2 ** (semitones / 12)
+    run_ffmpeg(["-i", str(src), "-af", f"rubberband=pitch={ratio:.6f}:formant=preserved:pitchq=quality",
+                "-c:a", "pcm_s16le", str(out)], what="shift a voice's pitch")

@@ -1,0 +1,71 @@
+"""The offline writer's dialogue: short lines for the named characters of a story, after each scene's narration.
+
+`some` gives every named character one line, at most one a scene until the last; `lots` gives each character in
+a scene a line; `none` gives none. Only the story genres speak (a documentary, an ad or a how-to is narrated).
+A speaker is a character the scene shows where there is one, and a line may name the other character there.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from director.state import Line, StoryDraft
+
+STORY_GENRES = ("bedtime", "adventure", "friendship", "spooky", "scifi")
+
+OPENING = ("Hello, {other}! Shall we be friends?", "Hi, {other}! What a lovely day.", "Good morning, {other}!")
+OPENING_ALONE = ("What a lovely day!", "Hello, world!", "I wonder what today will bring.")
+MIDDLE = {
+    "spooky": ("Did you hear that, {other}?", "Stay close to me, {other}.", "It's only the wind, I think."),
+    "scifi": ("Look at all those stars, {other}!", "Engines ready. Here we go!", "What a strange new world."),
+    "adventure": ("Follow me, {other}! This way!", "We can do it together.", "Look over there!"),
+}
+MIDDLE_ANY = ("Look over there, {other}!", "Let's go and see!", "We can do it together, {other}.",
+              "I have an idea!", "Wait for me, {other}!", "Isn't this wonderful?")
+CLOSING = {
+    "bedtime": ("Good night, {other}. Sleep tight.", "Sweet dreams, {other}.", "Good night, little stars."),
+    "spooky": ("That wasn't scary at all, {other}!", "Let's go home now.", "Brave together, always."),
+}
+CLOSING_ANY = ("That was the best day ever, {other}!", "Thank you, {other}.", "Let's do it again tomorrow!")
+
+
+def _present(scene_text: str, names: list[str]) -> list[str]:
+    return [n for n in names if re.search(rf"\b{re.escape(n)}\b", scene_text)]
+
+
+def _say(templates: tuple[str, ...], alone: tuple[str, ...], other: str | None, rng: random.Random) -> str:
+    pool = templates if other else tuple(t for t in templates if "{other}" not in t) or alone
+    return rng.choice(pool).format(other=other or "")
+
+
+def add_lines(draft: StoryDraft, genre: str, dialogue: str, rng: random.Random) -> StoryDraft:
+    """The draft with lines for its named characters (unchanged for none, or a genre that is narrated)."""
+    names = [c.name for c in draft.characters]
+    if dialogue == "none" or genre not in STORY_GENRES or not names:
+        return draft
+    scenes, spoken = [], set()
+    last = len(draft.scenes) - 1
+    for i, scene in enumerate(draft.scenes):
+        present = _present(f"{scene.image_prompt} {scene.narration}", names) or names
+        if dialogue == "lots":
+            speakers = present[:3]
+        else:  # each named character once: in the first scene that shows them, else the next one free
+            waiting = [n for n in present if n not in spoken] or [n for n in names if n not in spoken]
+            speakers = waiting[:1]
+            if i == last:  # everyone who still has not spoken, here
+                speakers = [n for n in names if n not in spoken]
+        lines = []
+        for speaker in speakers:
+            others = [n for n in present if n != speaker] or [n for n in names if n != speaker]
+            other = others[0] if others else None
+            if i == 0:
+                text = _say(OPENING, OPENING_ALONE, other, rng)
+            elif i == last:
+                text = _say(CLOSING.get(genre, CLOSING_ANY), CLOSING_ANY, other, rng)
+            else:
+                text = _say(MIDDLE.get(genre, MIDDLE_ANY), MIDDLE_ANY, other, rng)
+            lines.append(Line(speaker=speaker, text=" ".join(text.replace(" ,", ",").split())))
+            spoken.add(speaker)
+        scenes.append(scene.model_copy(update={"lines": lines}))
+    return draft.model_copy(update={"scenes": scenes})
