@@ -75,7 +75,7 @@ class Director:
         The options are declared once, in director.options.MakeOptions (this signature shows them):
         scenes, aspect, seed, voice, run_id, budget, approve, motion, duration; finishing: music,
         captions, caption_style, title_card, end_card, transition, transition_seconds, resolution,
-        tier, clip_sound, flow, dialogue; likeness: continuity, retakes; for a trailer sources, max_scenes,
+        tier, clip_sound, flow, dialogue, lip_sync; likeness: continuity, retakes; for a trailer sources, max_scenes,
         title, plot, style, audio. on_event gets every event as it happens. Bad input raises
         InputError here, in one line, before anything is written.
         """

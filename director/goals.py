@@ -74,6 +74,7 @@ def make_goal(text: str, options: MakeOptions | None = None, *, default_scenes: 
         raise InputError(f"scenes must be a whole number from 1 to {MAX_SCENES} (got {scenes})")
     return Goal(text=text, scenes=scenes, aspect=opts.aspect, seed=opts.seed, voice=opts.voice, approve=opts.approve,
                 motion=opts.motion, duration=float(duration) if duration else None, dialogue=opts.dialogue or "some",
+                lip_sync=opts.lip_sync or "auto",
                 **finishing_options(opts))
 
 

@@ -151,6 +151,10 @@ class MakeOptions(BaseModel):
     dialogue: Annotated[Dialogue | None, Field(None, description=(
         "Stories: how much the characters say aloud, each in a voice of their own: none, some (each named "
         "character at least once; the default) or lots.")), Face("--dialogue", modes=("story",))]
+    lip_sync: Annotated[Literal["auto", "off"] | None, Field(None, description=(
+        "Stories: auto (the default) has a character in the shot say their line in the clip where the video model "
+        "speaks (Omni Flash, Veo 3.1 with sound); off keeps the recorded voices over the clips.")),
+        Face("--lip-sync", modes=("story",))]
 
     @classmethod
     def check(cls, options: dict[str, Any], *, face: str = "python") -> MakeOptions:

@@ -117,3 +117,33 @@ def split_turns(whole: Path, texts: list[str], store: Any) -> list[Path]:
         write_wav(path, samples[round(a * rate): round(b * rate)], rate)
         out.append(path)
     return out
+
+
+def heard_in(clip: Path, windows: list[tuple[float, float]], *, above: float = 10.0) -> list[tuple[float, float] | None]:
+    """Where speech is in a clip's own sound, for each (from, to) window of seconds to look in: the first to the
+    last 20 ms frame there within 12 dB of the window's loudest, when that loudest stands `above` dB over the
+    clip's median level (ambience); None where nothing stands out (the model said nothing there)."""
+    from director.media import extract_audio, probe
+
+    length = probe(clip).duration or 0.0
+    wav = extract_audio(clip, start=0.0, duration=length)
+    try:
+        samples, rate = read_wav(wav)
+    finally:
+        wav.unlink(missing_ok=True)
+    frame = max(1, rate // 50)
+    n = len(samples) // frame
+    if n == 0:
+        return [None] * len(windows)
+    frames = samples[: n * frame].astype(float).reshape(n, frame)
+    level = 20 * np.log10(np.sqrt((frames ** 2).mean(axis=1)) + 1e-9)
+    floor = float(np.median(level))
+    found: list[tuple[float, float] | None] = []
+    for a, b in windows:
+        i, j = max(0, int(a * 50)), min(n, int(np.ceil(b * 50)))
+        if j <= i or level[i:j].max() < floor + above:
+            found.append(None)
+            continue
+        loud = np.nonzero(level[i:j] >= level[i:j].max() - 12.0)[0]
+        found.append(((i + loud[0]) / 50, (i + loud[-1] + 1) / 50))
+    return found

@@ -88,8 +88,13 @@ class Spoken(BaseModel):
 
     speaker: str = Field(description="The cast member's name, or 'narrator'.")
     text: str = Field(description="The words.")
+    voice: str | None = Field(None, description="The voice that said it (None: the backend's default).")
     start: float = Field(description="Seconds from the start of the scene's audio.")
     end: float = Field(description="Seconds from the start of the scene's audio.")
+    clip: bool = Field(False, description="Said in the clip by the video model (its own speech, lip-synced), timed "
+                                          "from the clip's sound.")
+    muted: tuple[float, float] | None = Field(None, description="A line said in the clip: the stretch of the "
+                                                                "recorded voice silenced for it (its recorded take).")
 
 
 class Shot(BaseModel):
@@ -473,6 +478,9 @@ class Goal(BaseModel):
                                           "for scenes that flow into each other.")
     dialogue: Dialogue = Field("some", description="How much the characters say aloud in their own voices: none, "
                                                    "some (each speaks at least once) or lots.")
+    lip_sync: Literal["auto", "off"] = Field("auto", description="auto: a character in the shot says their line in "
+                                                                "the clip where the video model speaks (Omni Flash, "
+                                                                "Veo 3.1 with sound); off: the recorded voices.")
 
 
 def finishing(goal: Goal, board: Storyboard | None) -> Goal:

@@ -105,14 +105,17 @@ def build_timeline(state: DirectorState, workspace: Workspace, fps: int,
                 if length < shown:
                     source.append(otio.schema.Gap(source_range=span(0, shown - length)))
         if scene.audio is not None and scene.speech:  # the narration on its track, each line on Dialogue's
-            for part in scene.speech:
+            for k, part in enumerate(scene.speech):
                 track = narration if part.speaker == NARRATOR else dialogue
                 at, until = t.speech_start + part.start, (spoken_until if track is narration else said_until)
                 if at > until:
                     track.append(otio.schema.Gap(source_range=span(0, at - until)))
-                name = f"Narration {t.index}" if track is narration else f"{part.speaker}: {part.text}"
+                # A line's words go in its metadata: a name is kept plain (FCP X XML looks clips up by name).
+                name = f"Narration {t.index}" if track is narration else f"{part.speaker.replace(chr(39), '’')} {t.index}.{k}"
                 track.append(otio.schema.Clip(name=name, source_range=span(part.start, part.end - part.start),
-                                              media_reference=media(scene.audio, scene.audio.duration or part.end)))
+                                              media_reference=media(scene.audio, scene.audio.duration or part.end),
+                                              metadata={} if track is narration else {"director": {
+                                                  "speaker": part.speaker, "line": part.text}}))
                 if track is narration:
                     spoken_until = t.speech_start + part.end
                 else:
@@ -154,6 +157,36 @@ def build_timeline(state: DirectorState, workspace: Workspace, fps: int,
     return timeline
 
 
+def voices_on_one_track(timeline: Any) -> Any:
+    """The timeline with its Narration and Dialogue tracks laid on one track, Voices (they never overlap): an
+    EDL takes two audio tracks at most, and music is the other."""
+    import opentimelineio as otio
+
+    tracks = {t.name: t for t in timeline.tracks}
+    if "Dialogue" not in tracks or "Narration" not in tracks:
+        return timeline
+    rate = timeline.duration().rate
+    parts = sorted(((c.range_in_parent().start_time, c) for name in ("Narration", "Dialogue")
+                    for c in tracks[name].find_clips()), key=lambda p: p[0].to_seconds())
+    voices = otio.schema.Track(name="Voices", kind=otio.schema.TrackKind.Audio)
+    at = otio.opentime.RationalTime(0, rate)
+    for start, clip in parts:
+        if start > at:
+            voices.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, rate), start - at)))
+        voices.append(clip.deepcopy())
+        at = start + clip.source_range.duration
+    merged = otio.schema.Timeline(name=timeline.name, global_start_time=timeline.global_start_time)
+    for track in timeline.tracks:
+        if track.name == "Narration":
+            merged.tracks.append(voices)
+        elif track.name != "Dialogue":
+            merged.tracks.append(track.deepcopy())
+    for marker in timeline.tracks.markers:
+        merged.tracks.markers.append(marker.deepcopy())
+    return merged
+
+
 def write_timeline(timeline: Any, out: Path, fmt: str = "otio") -> Path:
     """Write through OTIO's adapter for `fmt` (otio, fcpxml, edl), atomically."""
     import opentimelineio as otio
@@ -164,6 +197,8 @@ def write_timeline(timeline: Any, out: Path, fmt: str = "otio") -> Path:
     if fmt == "fcpxml" and rate not in FCPX_RATES:
         raise InputError(f"FCP X XML takes {', '.join(f'{r:g}' for r in FCPX_RATES)} fps; this cut is {rate:g} fps "
                          f"(DIRECTOR_FPS): export --format otio or edl instead")
+    if fmt == "edl":
+        timeline = voices_on_one_track(timeline)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         otio.adapters.write_to_file(timeline, str(tmp), adapter_name=adapter)

@@ -114,6 +114,14 @@ def faststart(path: Path) -> bool:
 SRT_TIME = re.compile(r"(\d\d):(\d\d):(\d\d),(\d\d\d) --> (\d\d):(\d\d):(\d\d),(\d\d\d)")
 
 
+SPEAKER_CUE = re.compile(r"^[A-Z][A-Z .'-]*: ")
+"""A subtitle cue a character says ("PIP: Hello!"); the narrator's have no name."""
+
+
+def narrator_cues(cues: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    return [c for c in cues if not SPEAKER_CUE.match(c[2])]
+
+
 def parse_srt(text: str) -> list[tuple[float, float, str]]:
     cues = []
     for block in text.strip().split("\n\n"):
@@ -214,7 +222,7 @@ def check_final(final: Path, *, size: tuple[int, int] = (1280, 720), cues: int |
         lines = [line for s in manifest["scenes"] for line in s.get("lines") or []]
         assert len(found) == cues + len(lines), (len(found), cues, len(lines))
         assert all(a[1] <= b[0] for a, b in zip(found, found[1:]))
-        named = [text for _, _, text in found if re.match(r"^[A-Z][A-Z .'-]*: ", text)]
+        named = [text for _, _, text in found if SPEAKER_CUE.match(text)]
         assert len(named) == len(lines), named
     return manifest
 
@@ -247,7 +255,7 @@ def studio_client(app: Any, **kwargs: Any) -> Any:
 
 def median_f0(samples: Any, rate: int, lo: float = 50.0, hi: float = 600.0) -> float:
     """The median fundamental frequency (Hz) of the voiced 50 ms frames of 16-bit mono speech: YIN's cumulative
-    mean normalised difference (de Cheveigné and Kawahara, 2002) with its absolute threshold of 0.1; frames
+    mean normalised difference (de Cheveigné and Kawahara, 2002) with an absolute threshold of 0.2; frames
     quieter than a fifth of the whole's RMS are skipped as unvoiced. NaN when no frame is voiced."""
     import numpy as np
 
@@ -262,7 +270,7 @@ def median_f0(samples: Any, rate: int, lo: float = 50.0, hi: float = 600.0) -> f
         d = np.array([np.sum((frame[:n] - frame[t:t + n]) ** 2) for t in range(longest)])
         cmnd = np.ones_like(d)
         cmnd[1:] = d[1:] * np.arange(1, longest) / np.maximum(np.cumsum(d[1:]), 1e-9)
-        below = np.nonzero(cmnd[shortest:] < 0.1)[0]
+        below = np.nonzero(cmnd[shortest:] < 0.2)[0]
         if not len(below):
             continue
         t = shortest + int(below[0])

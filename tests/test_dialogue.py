@@ -5,6 +5,7 @@ character's lines (offline with Piper and rubberband; with Gemini against the fa
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,9 +13,10 @@ import numpy as np
 import pytest
 
 from director.speech import read_wav
+from director.voices import offline
 from tests.helpers import check_final, median_f0, module_director, parse_srt, semitones
 
-GOAL = "a 3-scene story about Pip the hedgehog and Dot the mole"
+GOAL = "a 4-scene story about Pip the hedgehog and Dot the mole"
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +38,44 @@ def pitches(manifest: dict, ws: Path, shortest: float = 0.0) -> dict[str, list[f
             by_speaker[part["speaker"]].append(samples[round(part["start"] * rate):round(part["end"] * rate)])
         for speaker, pieces in by_speaker.items():
             if sum(len(p) for p in pieces) >= shortest * rate:
-                found[speaker].append(median_f0(np.concatenate(pieces), rate))
+                f0 = median_f0(np.concatenate(pieces), rate)
+                if not np.isnan(f0):
+                    found[speaker].append(f0)
     return found
+
+
+def line_shifts(manifest: dict, ws: Path) -> dict[str, float]:
+    """speaker -> how many semitones the median F0 of all their lines is from that of the narrator's voice
+    reading the same words at the same pace (Piper, unshifted)."""
+    import wave
+
+    from piper import SynthesisConfig
+
+    from director.backends.local.voice import load_voice
+
+    piper = load_voice("en_US-joe-medium")
+    voices = {c["name"]: c["voice"] for c in manifest["characters"]}
+    lines: dict[str, list[np.ndarray]] = defaultdict(list)
+    plain: dict[str, list[np.ndarray]] = defaultdict(list)
+    rate = 0
+    for scene in manifest["scenes"]:
+        samples, rate = read_wav(ws / scene["audio"]["path"])
+        for part in scene["speech"]:
+            if part["speaker"] == "narrator":
+                continue
+            path = ws / "plain.wav"
+            with wave.open(str(path), "wb") as out:
+                piper.synthesize_wav(part["text"], out, syn_config=SynthesisConfig(
+                    length_scale=offline(voices[part["speaker"]])[1]))
+            plain[part["speaker"]].append(read_wav(path)[0])
+            lines[part["speaker"]].append(samples[round(part["start"] * rate):round(part["end"] * rate)])
+    return {who: semitones(median_f0(np.concatenate(lines[who]), rate), median_f0(np.concatenate(plain[who]), rate))
+            for who in lines}
 
 
 def test_both_characters_speak_in_voices_a_pitch_tracker_tells_apart(talk):
     run, ws = talk
-    manifest = check_final(run.final, cues=3)  # plus a cue for every line, each with its speaker's name
+    manifest = check_final(run.final, cues=4)  # plus a cue for every line, each with its speaker's name
     voices = {c["name"]: c["voice"] for c in manifest["characters"]}
     assert set(voices) == {"Pip", "Dot"} and voices["Pip"] != voices["Dot"]
     speakers = [line["speaker"] for s in manifest["scenes"] for line in s["lines"]]
@@ -54,13 +87,16 @@ def test_both_characters_speak_in_voices_a_pitch_tracker_tells_apart(talk):
           f"({voices['Dot']}); Pip-Dot {semitones(pip, dot):+.2f} st")
     assert abs(semitones(pip, dot)) >= 3
     assert abs(semitones(pip, narrator)) >= 3 and abs(semitones(dot, narrator)) >= 3
-    # The same voice in every scene: each scene's lines are nearer their own speaker's pitch than the other's
-    # (a line under 1.2 s is too short for one median: "Thank you, Pip." rises at its end).
-    scenes = pitches(manifest, ws, shortest=1.2)
-    for who, other in (("Pip", dot), ("Dot", pip)):
-        assert len(scenes[who]) >= 2, scenes
-        assert all(abs(semitones(f, own)) < abs(semitones(f, other)) for f in scenes[who]
-                   for own in [float(np.median(f0[who]))]), (who, scenes[who], other)
+    # The same voice in every scene: every line names its speaker's voice, and heard together, each speaker's
+    # lines sit as far above the narrator's own reading of the same words as that voice says (a line's tune
+    # rises and falls, so it is compared with itself; Piper reads a little differently each time, and the
+    # voices are 3 semitones apart, so within 1.5 is that voice and no other).
+    assert all(p["voice"] == voices[p["speaker"]] for s in manifest["scenes"] for p in s["speech"]
+               if p["speaker"] != "narrator")
+    shifts = line_shifts(manifest, ws)
+    print("shift from the narrator's reading:", {k: round(v, 2) for k, v in shifts.items()})
+    for who in ("Pip", "Dot"):
+        assert abs(shifts[who] - offline(voices[who])[0]) < 1.5, (who, voices[who], shifts[who])
     cues = [text for _, _, text in parse_srt((run.final.parent / "subtitles.srt").read_text())]
     for scene in manifest["scenes"]:
         for line in scene["lines"]:
@@ -119,17 +155,17 @@ def test_the_timeline_gives_dialogue_a_track_of_its_own(talk, tmp_path):
     import opentimelineio as otio
 
     run, ws = talk
-    out = run.export("otio", tmp_path / "talk.otio") if hasattr(run, "export") else None
-    if out is None:
-        from director.api import Director
+    from director.api import Director
 
-        out = Director(workspace=ws).export("talk", "otio", tmp_path / "talk.otio")
+    out = Director(workspace=ws).export("talk", "otio", tmp_path / "talk.otio")
     timeline = otio.adapters.read_from_file(str(out))
     tracks = {t.name: t for t in timeline.tracks}
     assert "Dialogue" in tracks and "Narration" in tracks
-    lines = [c.name for c in tracks["Dialogue"].find_clips()]
+    said = [(c.metadata["director"]["speaker"], c.metadata["director"]["line"]) for c in tracks["Dialogue"].find_clips()]
     manifest = json.loads((run.final.parent / "manifest.json").read_text())
-    assert lines == [f"{line['speaker']}: {line['text']}" for s in manifest["scenes"] for line in s["lines"]]
+    assert said == [(line["speaker"], line["text"]) for s in manifest["scenes"] for line in s["lines"]]
+    # and the editors' formats take it (FCP X XML looks clips up by name: a line's words are never one)
+    assert Director(workspace=ws).export("talk", "fcpxml", tmp_path / "talk.fcpxml").read_text().count("<asset ") >= 3
     assert len(list(tracks["Narration"].find_clips())) == len(manifest["scenes"])
 
 
@@ -233,3 +269,48 @@ def test_the_fake_refuses_what_gemini_tts_refuses():
     assert rules.model_problem(body(two, [{"text": "hi", "speechMetadata": {"speaker": "A"}}]), info) is None
     both = {**two, "voiceConfig": voice("Kore")}
     assert "mutually exclusive" in rules.model_problem(body(both, [{"text": "hi"}]), info)
+
+
+def dominant_hz(final: Path, start: float, end: float) -> float:
+    """The strongest frequency between 100 and 400 Hz in the cut's sound over [start, end]."""
+    import av
+
+    with av.open(str(final)) as container:
+        stream = container.streams.audio[0]
+        rate = stream.rate
+        chunks = [f.to_ndarray().mean(axis=0) for f in container.decode(stream)]
+    samples = np.concatenate(chunks)[int(start * rate):int(end * rate)]
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    freqs = np.fft.rfftfreq(len(samples), 1 / rate)
+    band = (freqs > 100) & (freqs < 400)
+    return float(freqs[band][np.argmax(spectrum[band])])
+
+
+@pytest.mark.parametrize("lip_sync", ["auto", "off"])
+def test_omni_says_the_lines_in_the_clip_and_the_cues_are_timed_from_it(fake, capsys, workspace, fast, lip_sync):
+    from tests.helpers import run_cli
+
+    result = run_cli(capsys, "make", "a 3-scene bedtime story about a cat and a dog", "--backend", "gemini",
+                     "--budget", "5", "--run-id", "o", "--lip-sync", lip_sync, "--workspace", str(workspace))
+    assert result.code == 0, result.err
+    final = Path(result.last_line)
+    manifest = check_final(final, cues=3)
+    cues = {text: (a, b) for a, b, text in parse_srt((final.parent / "subtitles.srt").read_text())}
+    asked = [r.body["input"][0]["content"][0]["text"] for r in fake.calls("omni")]
+    lines = [(s, p) for s in manifest["scenes"] for p in s["speech"] if p["speaker"] != "narrator"]
+    assert len(lines) == 3
+    if lip_sync == "off":  # the recorded voices over clips asked for ambience alone
+        assert not any(p["clip"] for _, p in lines) and all('says: "' not in text for text in asked)
+        return
+    for scene, part in lines:
+        # Said by the clip: the cue is where the clip says it (the fake says each line at the second the prompt
+        # asked for), the recorded take is silenced, and what is heard then is the clip's voice (the fake's
+        # 180 Hz warble), not the recorded one.
+        assert part["clip"] and part["muted"], part
+        prompt = next(t for t in asked if f"scene {scene['index']}," in t and part["text"] in t)
+        at = float(re.search(rf'At about (\d+) s, {part["speaker"]} says: "{re.escape(part["text"])}"', prompt)[1])
+        start = scene["start"] + 0.25 + part["start"]  # media.SPEECH_LEAD
+        assert abs((scene["start"] + at) - start) < 0.1, (at, part)
+        a, b = cues[f"{part['speaker'].upper()}: {part['text']}"]
+        assert abs(a - start) < 0.01 and abs(b - (scene["start"] + 0.25 + part["end"])) < 0.01
+        assert abs(dominant_hz(final, a + 0.1, b - 0.1) - 180) < 8, part

@@ -65,7 +65,7 @@ def test_media_truncated_in_a_well_formed_answer_is_refused_and_asked_again(fake
                                                                             monkeypatch, kind, backend):
     fake.set_chaos(7, rate=1.0, kinds={kind}, picks=["truncate"], times=1)
     result = run_cli(capsys, "make", "a fox", "--scenes", "1", "--backend", backend, "--resolution", "720p",
-                     "--budget", "5", "--workspace", str(workspace))
+                     "--budget", "5", "--dialogue", "none", "--workspace", str(workspace))
     assert result.code == 0, result.err
     assert fake.chaos_log == [(kind, "truncate")]
     served = [ok for k, _, ok in fake.media_served if k == kind]
@@ -79,7 +79,7 @@ def test_a_truncated_veo_clip_fails_its_scene_and_resume_makes_it(fake, capsys, 
     fake.set_chaos(7, rate=1.0, kinds={"veo_poll"}, picks=["truncate"], times=99)
     args = ("--workspace", str(workspace))
     result = run_cli(capsys, "make", "a fox", "--scenes", "1", "--backend", "vertex", "--budget", "5",
-                     "--run-id", "veo", "--resolution", "720p", *args)
+                     "--run-id", "veo", "--resolution", "720p", "--dialogue", "none", *args)
     assert result.code == 1 and "veo-3.1-generate-001 returned a damaged clip" in result.err
     assert len(fake.calls("veo")) == 1  # a damaged clip is not asked for again on its own: it was paid for
     fake.set_chaos(7, rate=0.0)

@@ -123,7 +123,17 @@ def test_gemini_function_calls_drive_a_story_to_a_video(fake, capsys, workspace)
         text = blocks[0]["text"]
         assert text.startswith(("Wide shot, eye level: Pip and Rolo", "Medium shot, eye level: "))
         assert "slow push in" in text and "a bee hums past" in text and "Style: gouache picture-book" in text
-        assert "Avoid: on-screen text, captions, subtitles, watermarks" in text and "no speech" in text
+        assert "Avoid: on-screen text, captions, subtitles, watermarks" in text
+        # A scene whose characters speak has them say their lines in the clip, quoted as Google's video guide
+        # quotes dialogue; the others ask for ambience alone.
+        quoted = re.findall(r'At about \d+ s, (\w+) says: "([^"]+)"', text)
+        if "scene 1," in text:
+            assert quoted == [("Pip", "Hello, Rolo! Shall we look for the frog?"),
+                              ("Rolo", "Yes please, Pip! I love frogs.")] and "lips in sync" in text
+        elif "scene 3," in text:
+            assert quoted == [("Rolo", "What a lovely day it has been.")] and "lips in sync" in text
+        else:
+            assert quoted == [] and "no speech" in text
         assert [b["type"] for b in blocks] == ["text", "image"] and blocks[1]["mime_type"] == "image/png"
         fmt = r.body["response_format"]
         assert fmt["type"] == "video" and fmt["aspect_ratio"] == "16:9" and fmt["resolution"] == "720p"

@@ -29,7 +29,8 @@ def test_a_veo_start_whose_answer_never_came_is_not_sent_again(fake, capsys, wor
     monkeypatch.setenv("DIRECTOR_REQUEST_TIMEOUT_S", "1")
     fake.slow_s = 2.5
     fake.stalls["veo"] = 1  # Veo starts the first clip, but its answer comes after the client gave up
-    result = make(capsys, workspace, "--backend", "vertex", "--run-id", "unsure", "--resolution", "720p")
+    result = make(capsys, workspace, "--backend", "vertex", "--run-id", "unsure", "--resolution", "720p",
+                  "--dialogue", "none")  # one clip a scene: a line would lengthen a scene past one
     assert result.code == 1
     assert "it may be running and billed, so Director will not start another on its own" in result.err
     assert len(fake.calls("veo")) == 2  # one per scene: the unanswered one was not sent again
@@ -47,7 +48,8 @@ def test_a_resume_polls_the_saved_operation_instead_of_starting_another(fake, ca
                                                                        monkeypatch):
     monkeypatch.setenv("DIRECTOR_MAX_ATTEMPTS", "2")
     fake.fail("veo_poll", 503, times=4)  # both clips' polls give up: the scenes fail after their starts
-    result = make(capsys, workspace, "--backend", "vertex", "--run-id", "polled", "--resolution", "720p")
+    result = make(capsys, workspace, "--backend", "vertex", "--run-id", "polled", "--resolution", "720p",
+                  "--dialogue", "none")  # one clip a scene: a line would lengthen a scene past one
     assert result.code == 1 and "503" in result.err
     started = {r.body["instances"][0]["prompt"] for r in fake.calls("veo")}
     saved = db_rows(workspace / "director.db", "SELECT name FROM jobs WHERE run_id='polled'")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from director.api import Director
-from tests.helpers import checkpoint_blobs, db_rows, faststart, ffprobe, parse_srt, run_cli
+from tests.helpers import checkpoint_blobs, db_rows, faststart, ffprobe, narrator_cues, parse_srt, run_cli
 
 MEDIA_MAGIC = (b"\x89PNG", b"RIFF", b"ftyp", b"\xff\xd8\xff")
 
@@ -34,14 +34,18 @@ def test_subtitles_follow_the_narration(story_run):
     run, _events, _ws = story_run
     cues = parse_srt((run.run_dir / "subtitles.srt").read_text())
     manifest = run.manifest()
-    assert len(cues) == 3
+    spoken = [(scene, part) for scene in manifest["scenes"] for part in scene["speech"] or
+              [{"speaker": "narrator", "text": scene["narration"], "start": 0.0, "end": scene["audio"]["duration"]}]]
+    assert len(narrator_cues(cues)) == 3 and len(cues) == len(spoken)
     previous_end = 0.0
-    for (start, end, text), scene in zip(cues, manifest["scenes"]):
+    for (start, end, text), (scene, part) in zip(cues, spoken):
         assert previous_end <= start < end
-        assert abs((end - start) - scene["audio"]["duration"]) < 0.01  # cue lasts as long as the speech
+        assert abs((end - start) - (part["end"] - part["start"])) < 0.01  # a cue lasts as long as its speech
         assert scene["start"] <= start and end <= scene["start"] + scene["duration"]
-        assert " ".join(scene["narration"].split()) == text
+        said = " ".join(part["text"].split())
+        assert text == (said if part["speaker"] == "narrator" else f"{part['speaker'].upper()}: {said}")
         previous_end = end
+    assert " ".join(manifest["scenes"][0]["narration"].split()) == cues[0][2]
 
 
 def test_storyboard_and_manifest_describe_the_run(story_run):
@@ -137,4 +141,4 @@ def test_portrait_single_scene(tmp_path, capsys):
     assert "backend local (no GEMINI_API_KEY or GOOGLE_API_KEY is set)" in result.err
     probe = ffprobe(Path(result.last_line))
     assert (probe.video[0]["width"], probe.video[0]["height"]) == (720, 1280)
-    assert len(parse_srt((Path(result.last_line).parent / "subtitles.srt").read_text())) == 1
+    assert len(narrator_cues(parse_srt((Path(result.last_line).parent / "subtitles.srt").read_text()))) == 1

@@ -12,7 +12,7 @@ import pytest
 
 from director.api import Director
 from director.media import probe
-from tests.helpers import module_director, parse_srt, run_cli
+from tests.helpers import module_director, narrator_cues, parse_srt, run_cli
 
 FPS = 24  # a rate every adapter writes (FCP X XML takes only the broadcast rates)
 
@@ -61,11 +61,18 @@ def test_the_timeline_matches_the_cut_within_a_frame(made):
         assert clip.source_range.end_time_exclusive().to_seconds() <= probe(media).duration + 1 / FPS
 
     # The narration sits where the subtitles say the words are, and every cue is a marker.
+    # Each character's line sits on the Dialogue track, where its cue is.
     cues = parse_srt((run.final.parent / "subtitles.srt").read_text(encoding="utf-8"))
     voices = list(narration.find_clips())
-    assert len(voices) == len(cues) == 3
-    for voice, (start, stop, _) in zip(voices, cues):
+    said = next((list(t.find_clips()) for t in timeline.tracks if t.name == "Dialogue"), [])
+    assert len(voices) == len(narrator_cues(cues)) == 3 and len(voices) + len(said) == len(cues)
+    for voice, (start, stop, _) in zip(voices, narrator_cues(cues)):
         span = voice.range_in_parent()
+        assert abs(span.start_time.to_seconds() - start) <= 1 / FPS
+        assert abs(span.end_time_exclusive().to_seconds() - stop) <= 1 / FPS
+    for line, (start, stop, text) in zip(said, [c for c in cues if c not in narrator_cues(cues)]):
+        span = line.range_in_parent()
+        assert text == f"{line.metadata['director']['speaker'].upper()}: {line.metadata['director']['line']}"
         assert abs(span.start_time.to_seconds() - start) <= 1 / FPS
         assert abs(span.end_time_exclusive().to_seconds() - stop) <= 1 / FPS
     music = next(t for t in timeline.tracks if t.name == "Music")  # the bed (--music auto), to the end

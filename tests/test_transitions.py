@@ -13,7 +13,7 @@ from PIL import Image
 
 from director.media import SPEECH_LEAD, hold_still, probe
 from director.transitions import Part, Piece, boundary, frames_of, join, overlap_frames, plan_join
-from tests.helpers import module_director, parse_srt, run_cli
+from tests.helpers import module_director, narrator_cues, parse_srt, run_cli
 
 FPS = 12  # the solid-colour clips
 STORY_FPS = 24  # the story: a rate the EDL and FCP X XML adapters write
@@ -136,7 +136,7 @@ def test_the_scenes_overlap_and_the_sound_and_subtitles_follow(story):
     total = sum(s["duration"] for s in scenes) - overlap * (len(scenes) - 1)
     assert final.duration == pytest.approx(total, abs=1.5 / STORY_FPS)
     # The subtitles start where each scene's words do, in the overlapped cut.
-    cues = parse_srt((run.final.parent / "subtitles.srt").read_text(encoding="utf-8"))
+    cues = narrator_cues(parse_srt((run.final.parent / "subtitles.srt").read_text(encoding="utf-8")))
     assert [round(c[0], 2) for c in cues] == [round(s["start"] + SPEECH_LEAD, 2) for s in scenes]
     # And the words are heard there: quiet just before each line, speech right after it starts.
     with av.open(str(run.final)) as container:

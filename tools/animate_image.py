@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,21 @@ from director.backends import MOTIONS, animate
 from director.backends.local.story import camera_move
 from director.errors import MediaError, SafetyBlocked, ToolArgumentError
 from director.limits import Prices
-from director.media import hold_still, probe, render_slot, scene_length
+from director.media import SPEECH_LEAD, hold_still, probe, render_slot, scene_length
 from director.models import clip_seconds, extension_plan, limits_of
 from director.prompting import render
-from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Motion, Storyboard, size_inputs
+from director.speech import heard_in
+from director.state import (
+    ASPECT_SIZES,
+    NARRATOR,
+    Aspect,
+    AssetRef,
+    DirectorState,
+    Motion,
+    Spoken,
+    Storyboard,
+    size_inputs,
+)
 from director.tooling import ToolContext, require_board, require_scene, tool
 
 NEGATIVE = ("on-screen text, captions, subtitles, watermarks, logos, distorted or morphing faces, extra limbs or "
@@ -36,6 +48,8 @@ class AnimateImageOutput(BaseModel):
     motion: str = Field(description="The camera move used; footage for a trailer shot made from its own footage.")
     sound: bool = Field(False, description="The clip carries its model's own sound, mixed under the narration.")
     note: str | None = Field(None, description="How the clip was made when not as asked (a local fallback).")
+    speech: list[Spoken] = Field(default_factory=list, description="The scene's speech with the lines the clip "
+                                                                   "says timed from the clip (empty: as recorded).")
 
 
 def _needs(args: AnimateImageInput, state: DirectorState) -> dict[str, object]:
@@ -59,6 +73,11 @@ def _needs(args: AnimateImageInput, state: DirectorState) -> dict[str, object]:
         inputs["last_frame"] = board.scene(args.scene + 1).image  # the next scene's still ends this clip
     if goal.resolution not in ("auto", "720p"):
         inputs["resolution"] = goal.resolution
+    in_shot = [p for p in scene.speech if p.speaker != NARRATOR and re.search(rf"\b{re.escape(p.speaker)}\b",
+                                                                               scene.image_prompt)]
+    if goal.lip_sync != "off" and goal.clip_sound != "off" and in_shot:  # lines a speaking video model can say
+        inputs["lines"] = [p.model_dump(include={"speaker", "text", "start", "end"}) for p in in_shot]
+        inputs["speech"] = [p.model_dump() for p in scene.speech]
     if scene.source is not None and state.storyboard is not None:  # a trailer shot: its footage, by content
         footage = next((f for f in state.storyboard.footage if f.index == scene.source.video), None)
         if footage is not None:
@@ -78,7 +97,55 @@ def _apply(board: Storyboard | None, args: AnimateImageInput, out: AnimateImageO
     board.set_clip(args.scene, out.clip)
     scene = board.scene(args.scene)
     scene.clip_sound, scene.clip_note = out.sound, out.note
+    if out.speech:
+        scene.speech = out.speech
     return board
+
+
+def speaks(backend: Any) -> bool:
+    """The video model can say a character's line in the clip: Omni Flash always makes sound; Veo 3.1 when
+    asked (generateAudio)."""
+    return getattr(backend, "name", "") in ("omni", "veo") and bool(limits_of(backend.model).sound
+                                                                   or backend.name == "omni")
+
+
+def said_in_clip(inputs: Mapping[str, Any]) -> str:
+    """The lines for the prompt, as Google's video guides quote dialogue: who says it, a colon, the words in
+    quotation marks; with roughly when (seconds into the clip), which the model may not keep."""
+    return "\n".join(f'At about {SPEECH_LEAD + line["start"]:.0f} s, {line["speaker"]} says: "{line["text"]}"'
+                     for line in inputs["lines"])
+
+
+def timed_from_clip(clip: Path, inputs: Mapping[str, Any], warn: Any, scene: int) -> list[Spoken]:
+    """The scene's speech with each line the clip says timed from its sound (the recorded take muted there); a
+    line the clip did not say stays the recorded voice, and is said in a warning line."""
+    speech = [Spoken(**p) for p in inputs["speech"]]
+    asked = {(line["speaker"], line["text"]) for line in inputs["lines"]}
+    windows = []
+    for k, part in enumerate(speech):  # where to listen: around the recorded take, never into its neighbours
+        before = speech[k - 1].end if k else 0.0
+        after = speech[k + 1].start if k + 1 < len(speech) else part.end + 1.5
+        windows.append((SPEECH_LEAD + max(before, part.start - 0.5), SPEECH_LEAD + min(after, part.end + 1.0)))
+    heard = heard_in(clip, windows)
+    missed = []
+    for k, part in enumerate(speech):
+        if (part.speaker, part.text) not in asked:
+            continue
+        if heard[k] is None:
+            missed.append(part.speaker)
+            continue
+        a, b = heard[k]  # type: ignore[misc]
+        speech[k] = part.model_copy(update={"start": round(a - SPEECH_LEAD, 3), "end": round(b - SPEECH_LEAD, 3),
+                                            "clip": True, "muted": (part.start, part.end)})
+    for k in range(1, len(speech)):  # one after another, as the subtitles show them
+        if speech[k - 1].end > speech[k].start:
+            earlier, later = speech[k - 1], speech[k]
+            cut = later.start if later.clip else earlier.end
+            speech[k - 1] = earlier.model_copy(update={"end": round(min(earlier.end, cut), 3)})
+            speech[k] = later.model_copy(update={"start": round(max(later.start, speech[k - 1].end), 3)})
+    if missed:
+        warn(f"scene {scene}: the clip did not say {', '.join(missed)}'s line; the recorded voice says it")
+    return speech
 
 
 def pick_motion(scene: int, seed: int) -> str:
@@ -141,10 +208,13 @@ def animate_image(args: AnimateImageInput, ctx: ToolContext) -> AnimateImageOutp
         return AnimateImageOutput(clip=ctx.store.put(tmp, "video"), motion="footage")
     image = ctx.store.path(ctx.inputs["image"])
     last = ctx.inputs.get("last_frame")
-    shot = dict(prompt=args.prompt or motion_prompt(ctx.inputs, motion.replace("_", " ")), negative=NEGATIVE,
+    talk = bool(ctx.inputs.get("lines")) and speaks(ctx.backends.motion)
+    prompt = args.prompt or motion_prompt(ctx.inputs, motion.replace("_", " "))
+    shot = dict(prompt=f"{prompt}\n{said_in_clip(ctx.inputs)}" if talk else prompt, negative=NEGATIVE,
                 duration=duration, motion=motion, size=size, fps=fps, out=tmp, report=ctx.report,
                 seed=(ctx.seed * 1000 + args.scene) % 2**32, last_frame=ctx.store.path(last) if last else None,
-                resolution=str(ctx.inputs.get("resolution") or "") or None, sound=ctx.inputs.get("clip_sound", "auto"),
+                resolution=str(ctx.inputs.get("resolution") or "") or None,
+                sound="speech" if talk else ctx.inputs.get("clip_sound", "auto"),
                 job=ctx.job)
     if shot["resolution"] is None:
         shot["resolution"] = limits_of(ctx.backends.motion.model).default_resolution or "720p"
@@ -164,4 +234,5 @@ def animate_image(args: AnimateImageInput, ctx: ToolContext) -> AnimateImageOutp
     if not got.duration or got.width is None:
         raise MediaError(f"clip for scene {args.scene} has no video")
     sound = made.sound and got.audio_codec is not None and ctx.inputs.get("clip_sound", "auto") != "off"
-    return AnimateImageOutput(clip=ctx.store.put(tmp, "video"), motion=motion, sound=sound, note=note)
+    speech = timed_from_clip(tmp, ctx.inputs, ctx.warn, args.scene) if talk and sound and note is None else []
+    return AnimateImageOutput(clip=ctx.store.put(tmp, "video"), motion=motion, sound=sound, note=note, speech=speech)

@@ -39,6 +39,7 @@ from director.captions import (
     card,
     cue_words,
     narration_words,
+    spread,
 )
 from director.errors import MediaError, ToolArgumentError
 from director.media import SPEECH_LEAD, Probe, probe, render_slot, run_ffmpeg, scene_length, x264
@@ -238,11 +239,17 @@ class SoundGraph:
         self.filters.append(f"[{i}:a]{STEREO},apad,atrim=0:{length:.6f},asetpts=N/SR/TB[a{n}]")
 
     def scene(self, n: int, length: float, voice: Path | None, source: dict[str, Any] | None,
-              source_path: str | None, source_has_audio: bool, hashes: tuple[str | None, str | None]) -> None:
+              source_path: str | None, source_has_audio: bool, hashes: tuple[str | None, str | None],
+              muted: list[tuple[float, float]] | None = None) -> None:
+        """muted: stretches of the voice (seconds into it) left silent, where the clip says a line itself."""
         self.described.append({"length": round(length, 6), "voice": hashes[0], "source": source,
-                               "source_video": hashes[1], "source_audio": source_has_audio})
+                               "source_video": hashes[1], "source_audio": source_has_audio,
+                               **({"muted": [[round(a, 3), round(b, 3)] for a, b in muted]} if muted else {})})
         end = f"apad,atrim=0:{length:.6f},asetpts=N/SR/TB"
         delay = f"adelay={int(SPEECH_LEAD * 1000)}:all=1"
+        if muted:
+            spans = "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in muted)
+            delay = f"volume=0:enable='{spans}',{delay}"
         fades = ""  # with a transition, the shot's own sound crossfades with its neighbours' across it
         if self.overlap:
             d = self.overlap
@@ -386,8 +393,11 @@ def plan_sound(inputs: Mapping[str, Any], store: AssetStore, fps: int) -> SoundP
         video = footage.get(source["video"]) if source else None
         own: AssetRef | None = sc.get("clip_sound")
         if own is not None and source is None:  # the clip's own sound plays from its start, under the voice
+            said = [(float(p["muted"][0]), float(p["muted"][1])) for p in sc.get("speech") or []
+                    if p.get("clip") and p.get("muted")]
             sound.scene(n, length, store.path(voice) if voice else None, {"clip": own.sha256, "start": 0.0},
-                        str(store.path(own)), True, (voice.sha256 if voice else None, own.sha256))
+                        str(store.path(own)), True, (voice.sha256 if voice else None, own.sha256),
+                        muted=said)
         else:
             sound.scene(n, length, store.path(voice) if voice else None, source,
                         video["path"] if video else None, bool(video and video["has_audio"]),
@@ -450,8 +460,11 @@ def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoO
             cast = captions.get("speakers") or []
             words, turns = [], []
             for p in sc["speech"]:
-                said = narration_words(ctx.store.path(sc["audio"]), p["text"], workspace, sc["audio"].sha256,
-                                       window=(p["start"], p["end"]))
+                if p.get("clip"):  # said in the clip: its words over the stretch the clip says them in
+                    said = spread(p["text"].split(), p["start"], p["end"] - p["start"])
+                else:
+                    said = narration_words(ctx.store.path(sc["audio"]), p["text"], workspace, sc["audio"].sha256,
+                                           window=(p["start"], p["end"]))
                 words += said
                 who = p["speaker"]
                 turns.append((len(said), None if who == NARRATOR else

@@ -82,9 +82,9 @@ def said(ctx: ToolContext, text: str, voice: str | None, *, pace: float, style: 
         "speech", key, ".wav", lambda tmp: speak(backend, text, voice=voice, out=tmp, pace=pace, style=style))
 
 
-def dialogue(ctx: ToolContext, lines: list[dict[str, str]], pace: float) -> list[tuple[str, str, Path]]:
-    """(speaker, text, wav) for each line: one multi-speaker request for a scene of exactly two speakers where
-    the voice model takes one (Gemini TTS), else one request per line."""
+def dialogue(ctx: ToolContext, lines: list[dict[str, str]], pace: float) -> list[tuple[str, str, str | None, Path]]:
+    """(speaker, text, voice, wav) for each line: one multi-speaker request for a scene of exactly two speakers
+    where the voice model takes one (Gemini TTS), else one request per line."""
     backend = ctx.backends.voice
     speakers = list(dict.fromkeys(line["speaker"] for line in lines))
     converse = getattr(backend, "converse", None)
@@ -94,26 +94,26 @@ def dialogue(ctx: ToolContext, lines: list[dict[str, str]], pace: float) -> list
         key = {"model": getattr(backend, "model", backend.name), "voices": voices, "turns": turns, "pace": pace}
         whole = ctx.store.workspace.cached("speech", key, ".wav",
                                            lambda tmp: converse(turns, voices=voices, out=tmp, pace=pace))
-        return [(s, t, p) for (s, t), p in zip(turns, split_turns(whole, [t for _, t in turns], ctx.store))]
-    return [(line["speaker"], line["text"], said(ctx, line["text"], line["voice"], pace=pace, style=None))
-            for line in lines]
+        return [(s, t, voices[s], p) for (s, t), p in zip(turns, split_turns(whole, [t for _, t in turns], ctx.store))]
+    return [(line["speaker"], line["text"], line["voice"],
+             said(ctx, line["text"], line["voice"], pace=pace, style=None)) for line in lines]
 
 
-@tool(capability="voice", gated=True, version="2", usual_for=("story", "trailer"), needs=_needs, apply=_apply,
+@tool(capability="voice", gated=True, usual_for=("story", "trailer"), needs=_needs, apply=_apply,
       estimate=_estimate, reads=("story",), writes=("audio",), clears=("clip", "final"))
 def narrate(args: NarrateInput, ctx: ToolContext) -> NarrateOutput:
     """Record the narration for one scene as speech, with the scene's character lines after it in their own voices. The recording's length decides how long the scene stays on screen. Narrations for different scenes can be made in the same turn."""
     style = ctx.inputs.get("style")
-    pieces = [(NARRATOR, args.text, said(ctx, args.text, args.voice, pace=args.pace, style=style))]
+    pieces = [(NARRATOR, args.text, args.voice, said(ctx, args.text, args.voice, pace=args.pace, style=style))]
     lines = ctx.inputs.get("lines") or []
     if lines:
         ctx.report(f"scene {args.scene}: the narration and {len(lines)} line{'s' * (len(lines) > 1)}")
         pieces += dialogue(ctx, lines, args.pace)
     tmp = ctx.store.temp_path(".wav")
-    spans = join([p for _, _, p in pieces], tmp, gap=GAP)
+    spans = join([p for *_, p in pieces], tmp, gap=GAP)
     ref = ctx.store.put(tmp, "audio")
     if not ref.duration or ref.duration < 0.2:
         raise MediaError(f"narration for scene {args.scene} came out empty ({ref.duration or 0:.2f} s)")
-    speech = [Spoken(speaker=who, text=text, start=round(a, 3), end=round(b, 3))
-              for (who, text, _), (a, b) in zip(pieces, spans)] if lines else []
+    speech = [Spoken(speaker=who, text=text, voice=voice, start=round(a, 3), end=round(b, 3))
+              for (who, text, voice, _), (a, b) in zip(pieces, spans)] if lines else []
     return NarrateOutput(audio=ref, speech=speech)

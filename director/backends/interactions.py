@@ -38,6 +38,8 @@ DONE = {"completed"}
 STOPPED = {"failed", "cancelled", "incomplete", "budget_exceeded"}
 SAFETY_WORDS = ("safety", "blocked", "policy", "prohibited", "responsible ai", "rai")
 AMBIENCE = "Sound: natural ambience and gentle effects only; no speech, no singing, no music (a narrator is added later)."
+SPEECH = ("Sound: natural ambience and gentle effects; the characters say the quoted lines in their own voices, "
+          "lips in sync, and nothing else; no singing, no music (a narrator is added later).")
 
 
 class OmniAnimator:
@@ -132,7 +134,9 @@ class OmniAnimator:
         text = prompt.strip()
         if negative:
             text += f"\nAvoid: {negative}."
-        if sound != "keep":
+        if sound == "speech":
+            text += "\n" + SPEECH
+        elif sound != "keep":
             text += "\n" + AMBIENCE
         blocks: list[dict[str, Any]] = [{"type": "text", "text": text}, image_block(image)]
         if last_frame is not None:

@@ -69,7 +69,7 @@ class VeoAnimator:
         job: Job | None = None,
     ) -> Clip:
         seconds = clip_seconds(self.model, duration, resolution)
-        audio = sound == "keep" if limits_of(self.model).sound else None
+        audio = sound in ("keep", "speech") if limits_of(self.model).sound else None  # speech: a line said on screen
         aspect = aspect_of(*size)
         source = types.GenerateVideosSource(prompt=prompt, image=_image(image))
         config = types.GenerateVideosConfig(

@@ -181,14 +181,18 @@ VIDEO_SIZES = {("720p", "16:9"): (1280, 720), ("720p", "9:16"): (720, 1280), ("1
                ("360p", "16:9"): (640, 360), ("360p", "9:16"): (360, 640)}
 
 
-def mp4(seconds: float, width: int = 1280, height: int = 720, *, audio: bool = True) -> bytes:
-    """A generated clip: H.264 at 24 fps (Veo's and Omni's rate), with an AAC track when the model made sound."""
+def mp4(seconds: float, width: int = 1280, height: int = 720, *, audio: bool = True,
+        speech: tuple[tuple[float, float], ...] = ()) -> bytes:
+    """A generated clip: H.264 at 24 fps (Veo's and Omni's rate), with an AAC track when the model made sound:
+    quiet ambience, and a louder warbling voice over each (start, end) of `speech` (a line said on screen)."""
     import imageio_ffmpeg
 
-    key = (round(seconds, 3), width, height, audio)
+    key = (round(seconds, 3), width, height, audio, speech)
     with _mp4_lock:
         if key not in _mp4_cache:
-            sound = ["-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}"] if audio else []
+            said = "+".join(f"between(t,{a:.2f},{b:.2f})" for a, b in speech) or "0"
+            voice = f"0.05*sin(2*PI*330*t)+0.5*sin(2*PI*180*t)*(0.6+0.4*sin(2*PI*4*t))*({said})"
+            sound = ["-f", "lavfi", "-i", f"aevalsrc='{voice}':s=44100:d={seconds}"] if audio else []
             proc = subprocess.run(
                 [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
                  f"testsrc2=size={width}x{height}:rate=24:duration={seconds}", *sound, "-c:v", "libx264",
@@ -196,6 +200,15 @@ def mp4(seconds: float, width: int = 1280, height: int = 720, *, audio: bool = T
                  "-movflags", "+faststart+frag_keyframe", "-f", "mp4", "pipe:1"], capture_output=True, check=True)
             _mp4_cache[key] = proc.stdout
         return _mp4_cache[key]
+
+
+def said_lines(prompt: str, seconds: float) -> tuple[tuple[float, float], ...]:
+    """When a video model with sound says the lines its prompt quotes ('At about 6 s, Pip says: "..."'): at the
+    second asked, as long as the words take, ending before the next line."""
+    asked = [(float(at), max(0.8, 0.055 * len(words)))
+             for at, words in re.findall(r'At about (\d+(?:\.\d+)?) s, [^:\n]+ says: "([^"]+)"', prompt)]
+    return tuple((at, min(at + length, nxt - 0.3)) for (at, length), nxt in
+                 zip(asked, [a for a, _ in asked[1:]] + [float(seconds) + 0.3]))
 
 
 def song_mp3(seed: str, seconds: float) -> bytes:
@@ -491,7 +504,8 @@ class FakeGoogle(loopback.Fake):
                                "status": state["status"], "created": "2026-12-06T12:00:00Z",
                                "updated": "2026-12-06T12:00:05Z"}
         if state["status"] == "completed":
-            data = base64.b64encode(mp4(state["seconds"], *state["size"], audio=True)).decode()
+            data = base64.b64encode(mp4(state["seconds"], *state["size"], audio=True,
+                                        speech=said_lines(state["text"], state["seconds"]))).decode()
             out["steps"] = [{"type": "model_output", "content": [{"type": "video", "mime_type": "video/mp4",
                                                                    "data": data}]}]
             tokens = {640: 1931, 1280: 5792, 720: 5792, 1920: 8688, 1080: 8688}.get(state["size"][0], 17376)
@@ -730,7 +744,8 @@ class FakeGoogle(loopback.Fake):
         w, h = VIDEO_SIZES[(resolution, params.get("aspectRatio") or "16:9")]
         with self.lock:
             self.operations[name] = {"polls": 0, "seconds": seconds, "size": (w, h),
-                                     "audio": bool(params.get("generateAudio"))}
+                                     "audio": bool(params.get("generateAudio")),
+                                     "prompt": str(instance.get("prompt") or "")}
         return Reply(body={"name": name})
 
     def _veo_poll(self, name: str, gemini: bool = False) -> Reply:
@@ -743,7 +758,9 @@ class FakeGoogle(loopback.Fake):
         if "blocked" in op:
             return Reply(body={"name": name, "done": True, "response": {
                 "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [op["blocked"]]}})
-        video = base64.b64encode(mp4(op["seconds"], *op.get("size", (1280, 720)), audio=op.get("audio", False))).decode()
+        video = base64.b64encode(mp4(op["seconds"], *op.get("size", (1280, 720)), audio=op.get("audio", False),
+                                     speech=said_lines(op.get("prompt", ""), op["seconds"]) if op.get("audio")
+                                     else ())).decode()
         return Reply(body={"name": name, "done": True, "response": {
             "@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse",
             "videos": [{"bytesBase64Encoded": video, "mimeType": "video/mp4"}]}})
