@@ -28,15 +28,35 @@ CLOSING = {
     "spooky": ("That wasn't scary at all, {other}!", "Let's go home now.", "Brave together, always."),
 }
 CLOSING_ANY = ("That was the best day ever, {other}!", "Thank you, {other}.", "Let's do it again tomorrow!")
+REPLIES = {
+    "greeting": ("Hello, {other}! It really is.", "Hi, {other}! I'm so glad you came.", "Good morning to you too!"),
+    "question": ("Oh yes, {other}!", "I think so too.", "It really is, {other}."),
+    "other": ("Right behind you, {other}!", "Good idea, {other}!", "You're right, {other}!", "Yes, let's!"),
+}
+"""A second speaker in a scene answers the first rather than say a line of their own: a greeting with a
+greeting, a question with an answer, anything else with agreement."""
+
+
+def reply_kind(line: str) -> str:
+    if re.match(r"^(hi|hello|good morning|hey)\b", line, re.I):
+        return "greeting"
+    return "question" if line.rstrip().endswith("?") else "other"
 
 
 def _present(scene_text: str, names: list[str]) -> list[str]:
     return [n for n in names if re.search(rf"\b{re.escape(n)}\b", scene_text)]
 
 
-def _say(templates: tuple[str, ...], alone: tuple[str, ...], other: str | None, rng: random.Random) -> str:
+def _say(templates: tuple[str, ...], alone: tuple[str, ...], other: str | None, rng: random.Random,
+         used: set[str]) -> str:
+    """A line from the templates, naming `other` where it can, and never one the story has said already."""
     pool = templates if other else tuple(t for t in templates if "{other}" not in t) or alone
-    return rng.choice(pool).format(other=other or "")
+    fresh = [t for t in pool if t not in used] or [t for t in (*pool, *alone, *MIDDLE_ANY) if t not in used] or list(pool)
+    if not other:
+        fresh = [t for t in fresh if "{other}" not in t] or list(alone)
+    choice = rng.choice(fresh)
+    used.add(choice)
+    return choice.format(other=other or "")
 
 
 def add_lines(draft: StoryDraft, genre: str, dialogue: str, rng: random.Random) -> StoryDraft:
@@ -44,7 +64,7 @@ def add_lines(draft: StoryDraft, genre: str, dialogue: str, rng: random.Random) 
     names = [c.name for c in draft.characters]
     if dialogue == "none" or genre not in STORY_GENRES or not names:
         return draft
-    scenes, spoken = [], set()
+    scenes, spoken, used = [], set(), set()  # type: ignore[var-annotated]
     last = len(draft.scenes) - 1
     for i, scene in enumerate(draft.scenes):
         present = _present(f"{scene.image_prompt} {scene.narration}", names) or names
@@ -55,16 +75,18 @@ def add_lines(draft: StoryDraft, genre: str, dialogue: str, rng: random.Random) 
             speakers = waiting[:1]
             if i == last:  # everyone who still has not spoken, here
                 speakers = [n for n in names if n not in spoken]
-        lines = []
+        lines: list[Line] = []
         for speaker in speakers:
             others = [n for n in present if n != speaker] or [n for n in names if n != speaker]
-            other = others[0] if others else None
-            if i == 0:
-                text = _say(OPENING, OPENING_ALONE, other, rng)
+            other = lines[-1].speaker if lines else others[0] if others else None
+            if lines and i != last:  # the second voice in a scene answers the first
+                text = _say(REPLIES[reply_kind(lines[-1].text)], REPLIES["other"], other, rng, used)
+            elif i == 0:
+                text = _say(OPENING, OPENING_ALONE, other, rng, used)
             elif i == last:
-                text = _say(CLOSING.get(genre, CLOSING_ANY), CLOSING_ANY, other, rng)
+                text = _say(CLOSING.get(genre, CLOSING_ANY), CLOSING_ANY, other, rng, used)
             else:
-                text = _say(MIDDLE.get(genre, MIDDLE_ANY), MIDDLE_ANY, other, rng)
+                text = _say(MIDDLE.get(genre, MIDDLE_ANY), MIDDLE_ANY, other, rng, used)
             lines.append(Line(speaker=speaker, text=" ".join(text.replace(" ,", ",").split())))
             spoken.add(speaker)
         scenes.append(scene.model_copy(update={"lines": lines}))
