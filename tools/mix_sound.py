@@ -9,9 +9,10 @@ copy. Optional: assemble_video mixes the track itself when it is missing.
 
 from __future__ import annotations
 
-from director.tools.assemble_video import plan_sound, scene_inputs
+from director.tools.assemble_video import scene_inputs
 from pydantic import BaseModel, Field
 
+from director.mixing import plan_sound
 from director.state import AudioMode, DirectorState
 from director.tooling import ToolContext, tool
 
