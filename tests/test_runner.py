@@ -253,9 +253,13 @@ def test_clips_in_another_format_are_normalised_once_and_cached(runner, fast, mo
     calls: list[str] = []
     real = assemble.normalise
     monkeypatch.setattr(assemble, "normalise", lambda src, *a, **k: (calls.append(src.name), real(src, *a, **k)))
+    import director.mixing as mixing
+
     mixes: list[str] = []
     real_run = assemble.run_ffmpeg
-    monkeypatch.setattr(assemble, "run_ffmpeg", lambda args, what: (mixes.append(what), real_run(args, what=what)))
+    for module in (assemble, mixing):  # the cut's own ffmpeg runs, and the sound track's
+        monkeypatch.setattr(module, "run_ffmpeg",
+                            lambda args, what, **kw: (mixes.append(what), real_run(args, what=what, **kw))[1])
     mixed = run(runner, state.model_copy(update={"storyboard": board}), "mix_sound")
     assert mixed.ok and mixed.output["scenes"] == 3 and mixes == ["mix the sound track"]
     first = run(runner, state.model_copy(update={"storyboard": board}), "assemble_video", aspect="16:9")
