@@ -13,7 +13,7 @@ CLUSTER_ENV = ("DIRECTOR_DATABASE_URL", "DIRECTOR_ASSETS_URL", "DIRECTOR_RAY_ADD
 
 SLOW_FIXTURES = {"fast", "story_run", "fake", "ray_cluster", "postgres_server", "s3_server", "on_ray",
                  # the modules' own shared runs
-                 "portrait", "approved_run", "auto", "base_run", "timed", "made", "story"}
+                 "portrait", "approved_run", "auto", "base_run", "timed", "made", "story", "talk"}
 """A test that asks for one of these makes a whole video (or starts a server process): `make check` leaves it to
 `make test`."""
 SLOW_MODULES = {"test_crash", "test_install", "test_studio_browser", "test_bench", "test_langgraph_server",
