@@ -583,6 +583,19 @@ def serve(
         os._exit(0)
 
 
+@app.command(cls=_Command)
+def mcp(workspace: WorkspaceOpt = None, executor: ExecutorOpt = None) -> None:
+    """Serve assistants over MCP on stdio (an assistant launches `director mcp`); see the README's configs.
+
+    A paid run stops at the approval gate with its quote unless DIRECTOR_MCP_BUDGET_USD (or [mcp] budget_usd in
+    config.toml) gives assistants a cap."""
+    from director.assistants import stdio
+
+    logging.getLogger().handlers.clear()  # stdout is the protocol's: nothing else may be written there
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    stdio(workspace, **({"executor": executor} if executor else {}))
+
+
 @app.command()
 def worker(
     address: Annotated[str | None, typer.Option("--address", metavar="HOST:PORT",

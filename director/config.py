@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     default_budget_usd: float = Field(
         2.0, ge=0, description="Spending cap of a run on a paid backend when no budget is given; a quote past it "
                                "stops at the approval gate.")
+    mcp_budget_usd: float | None = Field(
+        None, ge=0, description="What an assistant (the MCP face) may have a paid run spend without asking: a paid "
+                                "run stops at the approval gate with its quote unless this, or [mcp] budget_usd in "
+                                "config.toml, is set; no budget an assistant names may pass it.")
     brain_retries: int = Field(2, ge=0, le=10, description="Corrective re-asks after an unusable brain reply.")
     tier: Literal["standard", "flex"] = Field(
         "standard", description="Service tier of the calls that can wait (story, sheets, stills, checks) when a run "

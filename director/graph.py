@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 Finish = Callable[[DirectorState], dict[str, Any]]
 
 
+YES = ("yes", "y", "ok", "approve", "go")
+"""The approval gate's yes; "no", "n", "cancel" or "stop" cancels, and anything else is a change."""
+
 def build_graph(
     *,
     brain: Brain,
@@ -67,7 +70,7 @@ def build_graph(
                             "cap_usd": runner.budget.limit if over else None,
                             "ask": "approve the paid steps? yes, no, or a change"})
         text = str(answer).strip()
-        if text.lower() in ("yes", "y", "ok", "approve", "go"):
+        if text.lower() in YES:
             if runner.budget.default:
                 runner.raise_cap(state.run_id, quote["usd"])
             return {"approved": True, "approvals": state.approvals + 1,

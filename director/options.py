@@ -29,7 +29,7 @@ LONGEST_TRANSITION = 0.8
 """The pause between two lines of narration (media.SPEECH_LEAD + SPEECH_TAIL, checked in tests): a longer
 blend would run one scene's words into the next scene's picture."""
 RUN_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
-FACES = ("cli", "http", "python")
+FACES = ("cli", "http", "python", "mcp")
 Mode = Literal["story", "trailer"]
 
 
@@ -265,15 +265,15 @@ def signature(before: list[inspect.Parameter], after: list[inspect.Parameter],
     return inspect.Signature(params + list(after))
 
 
-def http_fields() -> dict[str, Any]:
-    """The HTTP body's fields: each option with its declared limits; where the HTTP face takes something else
-    (uploads for files), its own description."""
+def http_fields(face: str = "http", *, uploads: bool = True) -> dict[str, Any]:
+    """A request body's fields (the HTTP body's, or an MCP tool's): each option with its declared limits; where a
+    face over HTTP takes something else (uploads for files), its own description."""
     fields: dict[str, Any] = {}
-    for name in names_for("http"):
+    for name in names_for(face):
         info = MakeOptions.model_fields[name]
         decl = face_of(name)
         copy = info._copy()  # a FieldInfo of its own, so the description can differ
-        if decl.http:
+        if decl.http and uploads:
             copy.description = decl.http
         fields[name] = (info.annotation, copy)
     return fields

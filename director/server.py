@@ -32,11 +32,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 from fastapi.staticfiles import StaticFiles
+from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Route
 
 from director import uploads
+from director.assistants import Assistants
 from director.backends.local.music import MOODS
 from director.errors import ConfigError, DirectorError, InputError, StorageError
 from director.guards import (
@@ -81,6 +84,8 @@ CHANGES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+MCP_PATH = "/mcp"
+"""The MCP face over streamable HTTP (director.assistants), behind the same token, Host and Origin checks."""
 
 OPTION = MakeOptions.model_fields
 
@@ -195,6 +200,18 @@ class Studio:
                 "carry the token in the Authorization header; a script can send the header Origin with the value "
                 f"{request.url.scheme}://{request.headers.get('host', '')}")
 
+    def browser_elsewhere(self, request: Request) -> str | None:
+        """Why an MCP request comes from a page on another site, or None: any Origin must be this server's (MCP
+        asks servers to check it, against DNS rebinding); an assistant, which is no browser, sends none."""
+        fetch_site = request.headers.get("sec-fetch-site")
+        if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+            return f"a request from another site ({fetch_site}) cannot reach the MCP server"
+        origin = request.headers.get("origin")
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
+        if origin is not None and origin.strip().lower() != own:
+            return f"a request from another origin ({origin[:80]}) cannot reach the MCP server"
+        return None
+
     def run_object(self, run_id: str) -> dict[str, Any]:
         lifecycle = self.director.lifecycle
         catalog = lifecycle._catalog()
@@ -265,13 +282,23 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     if token:
         register(token)  # never echoed: error texts and logs are scrubbed of it like the API keys
 
+    settings = director.settings
+    media_root = settings.media_root.expanduser() if settings.media_root else None
+    assistants = Assistants(director, over_http=True, files=lambda value, kind, field: uploads.resolve(
+        value, director.workspace.root, media_root=media_root, kind=kind, field=field))
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.served:  # the app is served again after a shutdown (tests do that): a fresh pool
             director.lifecycle.executor = new_pool()
         app.state.served = True
         studio.stopping.clear()
-        yield
+        # MCP's streamable HTTP sessions, a manager per serving (one runs once); the guard below checks every
+        # request's Host, Origin and token before it reaches them, so the SDK's own Host check is left off.
+        assistants.server.streamable_http_app(transport_security=TransportSecuritySettings(
+            enable_dns_rebinding_protection=False))
+        async with assistants.server.session_manager.run():
+            yield
         studio.stopping.set()
         # Runs in flight stop at their next step and show as interrupted; queued ones stop before they start.
         # A step that takes longer than the grace is not waited for: its run is marked interrupted now (the
@@ -299,6 +326,10 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
             names = ", ".join(sorted(studio.allowed_hosts))
             response = error(421, f"this server answers to {names}, not {host_name(request.headers.get('host', ''))!r}"
                                   f"; behind a proxy, start it with --allowed-host NAME")
+        elif path == MCP_PATH and (why := studio.browser_elsewhere(request)):
+            response = error(403, why)
+        elif path == MCP_PATH and request.method == "POST" and content_type(request) != "application/json":
+            response = error(415, "send MCP messages as Content-Type: application/json")
         elif request.method in CHANGES and path.startswith("/api") and (why := studio.same_origin(request)):
             response = error(403, why)
         elif request.method in CHANGES and path.startswith("/api") and not path.startswith("/api/uploads") \
@@ -307,7 +338,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         elif request.method in CHANGES and path.startswith("/api/uploads") and content_type(request) in FORM_TYPES:
             response = error(415, "send the file itself as the body, with its own Content-Type (video/mp4, "
                                   "audio/wav, application/octet-stream), not as a form")
-        elif (path.startswith("/api") or path == "/openapi.json") and path != "/api/session" \
+        elif (path.startswith("/api") or path in ("/openapi.json", MCP_PATH)) and path != "/api/session" \
                 and not studio.authorised(request):
             response = error(401, "a token is needed: send the Authorization header with the value Bearer "
                                   "<DIRECTOR_TOKEN>, or open the studio and enter it there", headers={"WWW-Authenticate": "Bearer"})
@@ -317,7 +348,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if path.startswith("/api") and not path.startswith("/api/assets"):
+        if (path.startswith("/api") and not path.startswith("/api/assets")) or path == MCP_PATH:
             response.headers.setdefault("Cache-Control", "no-store")  # runs change; a proxy must not keep them
         return response
 
@@ -378,9 +409,6 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         """For load balancers, without a token: only whether this server can work."""
         report = await call(director.lifecycle.health)
         return JSONResponse({"ok": report["ok"]}, status_code=200 if report["ok"] else 503)
-
-    settings = director.settings
-    media_root = settings.media_root.expanduser() if settings.media_root else None
 
     @app.post("/api/uploads", status_code=201, responses=ERRORS, summary="Upload a video or audio file",
               openapi_extra={"requestBody": {"required": True, "description": "The file's bytes.", "content": {
@@ -527,8 +555,20 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         return HTMLResponse((web / "index.html").read_text(encoding="utf-8"))
 
     app.mount("/static", StaticFiles(directory=str(web)), name="static")
+    app.router.routes.append(Route(MCP_PATH, endpoint=McpEndpoint(assistants), methods=["GET", "POST", "DELETE"],
+                                   include_in_schema=False))
 
     return app
+
+
+class McpEndpoint:
+    """POST, GET and DELETE /mcp: handed to the MCP SDK's session manager of this serving."""
+
+    def __init__(self, assistants: Assistants) -> None:
+        self.assistants = assistants
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.assistants.server.session_manager.handle_request(scope, receive, send)
 
 
 PRIVATE_FIELDS = ("workspace", "final")

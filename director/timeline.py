@@ -198,6 +198,11 @@ def write_timeline(timeline: Any, out: Path, fmt: str = "otio") -> Path:
         raise InputError(f"FCP X XML takes {', '.join(f'{r:g}' for r in FCPX_RATES)} fps; this cut is {rate:g} fps "
                          f"(DIRECTOR_FPS): export --format otio or edl instead")
     if fmt == "edl":
+        try:
+            otio.opentime.to_timecode(otio.opentime.RationalTime(0, rate), rate)
+        except ValueError:  # OTIO's own check of the rates SMPTE timecode has
+            raise InputError(f"an EDL's SMPTE timecode takes rates such as 23.976, 24, 25, 29.97, 30, 50 or 60 fps; "
+                             f"this cut is {rate:g} fps (DIRECTOR_FPS): export --format otio instead") from None
         timeline = voices_on_one_track(timeline)
     tmp = out.with_name(f".{out.name}.tmp")
     try:

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from director import options as declared
 from director.api import Director
+from director.assistants import make_arguments
 from director.cli import CLI_ONLY, _signed, app, make_params
 from director.errors import InputError
 from director.media import SPEECH_LEAD, SPEECH_TAIL
@@ -118,6 +119,8 @@ def test_a_made_up_option_reaches_every_face_from_one_declaration(monkeypatch):
     assert signature.parameters["sparkle"].kind is inspect.Parameter.KEYWORD_ONLY
     with pytest.raises(InputError, match=r"^sparkle must be a whole number from 1 to 3 \(got 7\)$"):
         WithSparkle.check({"sparkle": 7})
+    tool = make_arguments(uploads=False).model_json_schema()["properties"]["sparkle"]  # the MCP make tool's
+    assert tool["anyOf"][0] == {"type": "integer", "minimum": 1, "maximum": 3}
 
 
 def test_resume_checks_a_new_budget_against_the_same_declaration(capsys, tmp_path):

@@ -43,7 +43,7 @@ def paused_run(url: str) -> str:
 
 ATTACKS = ["/api/runs", "/api/runs/{id}/approve", "/api/runs/{id}/messages", "/api/runs/{id}/resume",
            "/api/runs/{id}/cancel", "/api/runs/{id}/replay", "/api/runs/{id}/fork", "/api/session",
-           "/api/uploads?name=x.mp4"]
+           "/api/uploads?name=x.mp4", "/mcp"]
 
 
 def test_every_route_that_changes_something_is_attacked_below(tmp_path, monkeypatch):
@@ -66,6 +66,9 @@ def test_raw_requests_without_the_studio_s_origin_change_nothing(studio):
         for headers in ({}, {"Origin": "http://evil.example"}, {"Origin": "null"},
                         {"Origin": "http://127.0.0.1:1"}, {"Sec-Fetch-Site": "cross-site"}):
             response = httpx.post(target, json=body if path == "/api/runs" else {}, headers=headers, timeout=30)
+            if path == "/mcp" and not headers:  # no browser: an assistant, which MCP itself answers (not JSON-RPC)
+                assert response.status_code in (400, 406), response.text
+                continue
             assert response.status_code == 403, (path, headers, response.text)
             assert set(response.json()) == {"error"}
         # The studio's own origin, but a form's content type: refused too.

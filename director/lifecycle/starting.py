@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Any
+from typing import Any, Protocol
 
 from director.backends import choose_family
 from director.errors import RunStateError
@@ -20,15 +20,24 @@ from director.state import DirectorState, Message, Storyboard
 from director.store import RunRow
 
 
+class Spending(Protocol):
+    """A face's rule for what a run may spend unasked: given whether its models are paid and what the caller
+    asked (the approval gate, a budget), the gate and budget it runs with; InputError refuses the run."""
+
+    def __call__(self, *, paid: bool, approve: bool, budget: float | None) -> tuple[bool, float | None]: ...
+
+
 class Starting(Continuing):
     """The command that begins a run."""
 
     def make(self, goal: str, *, on_event: OnEvent | None = None, background: bool = True, face: str = "python",
-             **options: Any) -> Run:
+             spending: Spending | None = None, **options: Any) -> Run:
         """Begin a run from a goal with the make options (director.options.MakeOptions, by keyword). Bad input
         raises InputError here, before anything is written; face names the options as that face spells them.
 
-        backend overrides this Lifecycle's choice for this run (the server's per-request choice)."""
+        backend overrides this Lifecycle's choice for this run (the server's per-request choice). spending is a
+        face's own rule for what a run may spend unasked (the MCP face's: director.assistants), told whether the
+        run's models are paid."""
         opts = MakeOptions.check(options, face=face)
         sources, title, plot = opts.sources, opts.title, opts.plot
         opts.mode_check("trailer" if sources else "story", face)
@@ -60,6 +69,9 @@ class Starting(Continuing):
                                art_style=f"{spec.style} (prompts/styles/{spec.style}.md)", footage=footage)
         session = self._session(family, voice=spec.voice, goal=spec)
         spec = resolved(spec, session.providers)
+        if spending is not None:
+            approve, budget = spending(paid=session.providers.paid, approve=spec.approve, budget=budget)
+            spec = spec.model_copy(update={"approve": approve})
         run_id = run_id or new_run_id()
         if session.catalog.get_run(run_id) is not None:
             raise RunStateError(f"run {run_id!r} already exists; pick another --run-id")

@@ -1,0 +1,591 @@
+"""The MCP face: Director as a tool for assistants (Claude, Gemini CLI, Cursor and others), through the Model
+Context Protocol and its official Python SDK (mcp 2.x's MCPServer).
+
+    director mcp          # on stdio, for an assistant that launches it
+    director serve        # streamable HTTP at /mcp, behind the API's token, Host and Origin checks
+
+Like the CLI and HTTP faces it only translates: each tool is a lifecycle call, and each tool's arguments are
+typed from the same declaration (director.options) and checked in one line. Its one rule of its own is money:
+an assistant can ask, and the user's cap and approval decide what is spent.
+
+- A paid run stops at the approval gate with its quote, unless the user's config gives assistants a cap
+  (DIRECTOR_MCP_BUDGET_USD, or `[mcp] budget_usd` in config.toml): then a run may spend up to it unasked.
+- No budget an assistant names may pass that cap (without one, DIRECTOR_DEFAULT_BUDGET_USD).
+- `approve` asks the user through elicitation where the client offers it, and only the user's yes approves;
+  otherwise the tool call is the user's own step, and it must carry the quote it approves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, Elicit, MCPServer, Resolve
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.resolve import (
+    AcceptedElicitation,
+    CancelledElicitation,
+    DeclinedElicitation,
+    ElicitationResult,
+)
+from mcp.server.mcpserver.tools.base import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from director.errors import DirectorError, InputError
+from director.graph import YES
+from director.options import MAX_BUDGET_USD, MAX_TEXT_CHARS, RUN_ID_PATTERN, MakeOptions, http_fields, refusal_of
+from director.version import __version__
+
+log = logging.getLogger(__name__)
+
+SETTLED = frozenset({"done", "paused", "failed", "stopped", "cancelled", "interrupted"})
+"""The statuses a run rests in (the rest, running and queued, are on their way)."""
+POLL_S = 0.25
+"""How often a waiting tool looks for new events in the catalog."""
+MAX_WAIT_S = 600.0
+MAX_GOAL_CHARS = 2000
+OUTPUTS = {"manifest.json": "application/json", "storyboard.html": "text/html", "final.mp4": "video/mp4",
+           "subtitles.srt": "application/x-subrip", "timeline.otio": "application/json"}
+"""What a run publishes in runs/<id>/, readable as director://runs/<id>/<name>."""
+MAX_RESOURCE_BYTES = 256 * 1024 * 1024
+"""A resource is sent whole, base64 in JSON; past this the tool results' file paths are the way to it."""
+INSTRUCTIONS = """Director turns a goal into a finished video (narration, music, subtitles).
+Call make with a goal; it returns the run id at once. Call wait with that id to follow it: it reports progress
+and returns when the run is done, fails, or stops at the approval gate. At the gate, show the user the quote and
+call approve only when the user says yes: a paid run spends money. Revise a run with revise, and read its
+outputs as resources (director://runs/<id>/final.mp4, manifest.json, storyboard.html)."""
+
+
+class Cap:
+    """What an assistant may spend: the user's cap per run, read from their config, never from a tool call."""
+
+    def __init__(self, settings: Any) -> None:
+        table = settings.file_config().get("mcp") or {}
+        usd = settings.mcp_budget_usd if settings.mcp_budget_usd is not None else table.get("budget_usd")
+        if usd is not None and (isinstance(usd, bool) or not isinstance(usd, (int, float)) or not 0 <= usd <= MAX_BUDGET_USD):
+            raise InputError(f"config.toml [mcp] budget_usd must be a number of dollars from 0 to {MAX_BUDGET_USD:,.0f} "
+                             f"(got {usd!r})")
+        self.usd: float | None = float(usd) if usd is not None else None
+        self.default_usd: float = settings.default_budget_usd
+
+    @property
+    def most(self) -> float:
+        """The largest budget an assistant may name."""
+        return self.usd if self.usd is not None else self.default_usd
+
+    def check(self, budget: float | None) -> None:
+        if budget is not None and budget > self.most:
+            where = ("the user's cap for assistants (DIRECTOR_MCP_BUDGET_USD or config.toml [mcp] budget_usd)"
+                     if self.usd is not None else "the default cap (DIRECTOR_DEFAULT_BUDGET_USD); the user can "
+                     "give assistants a cap of their own with DIRECTOR_MCP_BUDGET_USD")
+            raise InputError(f"a budget of ${budget:,.2f} is past ${self.most:,.2f}, {where}: ask the user to raise it")
+
+    def __call__(self, *, paid: bool, approve: bool, budget: float | None) -> tuple[bool, float | None]:
+        """The lifecycle's Spending rule: a paid run without a cap stops at the gate; with one, it spends up to it."""
+        self.check(budget)
+        if not paid:
+            return approve, budget
+        if self.usd is None:
+            return True, budget
+        return approve, budget if budget is not None else self.usd
+
+
+_UNSENT = object()
+"""An argument the client left out (a resolver reads every argument by name, so each has a value)."""
+
+
+def as_sent(model: type[BaseModel]) -> type[ArgModelBase]:
+    """The SDK's argument model for a tool: the arguments passed through as sent, each left out one marked
+    _UNSENT. The tool checks them with its own model, refusing in one line (unknown names too), while tools/list
+    shows that model's schema."""
+    names = tuple(model.model_fields)
+
+    class AsSent(ArgModelBase):
+        model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+        def model_dump_one_level(self) -> dict[str, Any]:
+            return {**dict.fromkeys(names, _UNSENT), **(self.__pydantic_extra__ or {})}
+
+    return AsSent
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+RunId = Annotated[str, Field(pattern="^" + RUN_ID_PATTERN + "$", max_length=64, description="The run's id.")]
+
+
+def make_arguments(*, uploads: bool) -> type[BaseModel]:
+    """make's arguments: the goal, every make option from its one declaration, and how long to follow the run."""
+    return create_model(  # type: ignore[no-any-return, call-overload]
+        "MakeArguments", __base__=Strict,
+        goal=(str, Field(min_length=1, max_length=MAX_GOAL_CHARS, description="What the video should be.")),
+        **http_fields("mcp", uploads=uploads),
+        wait_seconds=(float, Field(0.0, ge=0, le=MAX_WAIT_S, description=(
+            "Follow the run this long (at most 600 s), with progress notifications, before returning; 0 (the "
+            "default) returns the run id at once."))))
+
+
+class RunArguments(Strict):
+    run_id: RunId
+
+
+class WaitArguments(Strict):
+    run_id: RunId
+    wait_seconds: float = Field(300.0, ge=0, le=MAX_WAIT_S, description=(
+        "Return after this long (at most 600 s) if the run is still working; call wait again to go on following it."))
+
+
+class ApproveArguments(Strict):
+    run_id: RunId
+    answer: str = Field("yes", min_length=1, max_length=MAX_TEXT_CHARS, description=(
+        '"yes" approves the quoted paid steps, "no" cancels them, anything else is a change to make first.'))
+    quote_usd: float | None = Field(None, ge=0, description=(
+        "The quote you showed the user (the run's pending.quote_usd): needed to approve when the client cannot ask "
+        "the user itself."))
+
+
+class ReviseArguments(Strict):
+    run_id: RunId
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description=(
+        'The change, in words: "make scene 2 at night", "now 9:16", "give Pip a deeper voice".'))
+
+
+class ResumeArguments(Strict):
+    run_id: RunId
+    budget: float | None = Field(None, ge=0, le=MAX_BUDGET_USD, allow_inf_nan=False, description=(
+        "A new budget for the run in USD; never past the user's cap for assistants."))
+    retry_unsure: bool = Field(False, description="Start again the paid clips whose start was sent but never answered.")
+
+
+class ForkArguments(Strict):
+    run_id: RunId
+    checkpoint: str = Field(min_length=1, max_length=200, description="The checkpoint to branch from (see history).")
+    say: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="The change the new run makes.")
+    new_run_id: RunId | None = Field(None, description="The new run's id (default: made from the old one's).")
+
+
+class ReplayArguments(Strict):
+    run_id: RunId
+    checkpoint: str | None = Field(None, max_length=200, description="The checkpoint to go from (default: the start).")
+
+
+class ExportArguments(Strict):
+    run_id: RunId
+    format: Literal["otio", "fcpxml", "edl"] = Field("otio", description="The timeline's format.")
+
+
+class NoArguments(Strict):
+    pass
+
+
+class Confirm(BaseModel):
+    """What the user answers at the approval gate, through elicitation."""
+
+    approve: bool = Field(description="Spend this much on the paid steps?")
+
+
+def one_line(exc: ValidationError, model: type[BaseModel]) -> str:
+    """A tool's bad arguments in one line: a make option as every face words it, the rest by name."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else ""
+    if name in MakeOptions.model_fields or error["type"] == "extra_forbidden" and model.__name__ == "MakeArguments":
+        if error["type"] == "extra_forbidden":
+            known = ", ".join(model.model_fields)
+            return f"unknown argument {name!r}: the arguments are {known}"
+        return refusal_of(error, "mcp")
+    if error["type"] == "extra_forbidden":
+        return f"unknown argument {name!r}: the arguments are {', '.join(model.model_fields) or 'none'}"
+    if error["type"] == "missing":
+        return f"{name} is missing"
+    if name == "new_run_id":  # a run id, named as every face names one
+        return refusal_of({**error, "loc": ("run_id",)}, "mcp")
+    return f"{name}: {error['msg']} (got {error.get('input')!r})"
+
+
+class Assistants:
+    """The MCP server over one Director: its tools, its resources and its spending rule.
+
+    files turns a file a make option names into what the lifecycle takes: over HTTP an upload id (or a path under
+    the server's media root), on stdio a path on the user's own machine."""
+
+    def __init__(self, director: Any, *, files: Callable[[str, str, str], str] | None = None,
+                 over_http: bool = False) -> None:
+        self.director = director
+        self.lifecycle = director.lifecycle
+        self.cap = Cap(director.settings)
+        self.files = files
+        self.over_http = over_http
+        """Over HTTP the server's paths stay its own: outputs are resource URIs, and messages say <workspace>."""
+        self.make_model = make_arguments(uploads=over_http)
+        self.server: MCPServer[Any] = MCPServer(
+            "director", title="Director", version=__version__, instructions=INSTRUCTIONS,
+            description="Turn a goal into a finished video: make, follow, approve, revise, fork and export.",
+            tools=self.tools(), log_level="WARNING")
+        self.server.resource("director://runs/{run_id}/manifest.json", mime_type="application/json",
+                             description="A run's manifest: what was made, by which models, for how much.")(
+            self._reader("manifest.json"))
+        self.server.resource("director://runs/{run_id}/storyboard.html", mime_type="text/html",
+                             description="A run's storyboard page (at the approval gate, its preview).")(
+            self._reader("storyboard.html"))
+        self.server.resource("director://runs/{run_id}/final.mp4", mime_type="video/mp4",
+                             description="A finished run's video.")(self._reader("final.mp4"))
+        self.server.resource("director://runs/{run_id}/subtitles.srt", mime_type="application/x-subrip",
+                             description="A finished run's subtitles.")(self._reader("subtitles.srt"))
+        self.server.resource("director://runs/{run_id}/timeline.otio", mime_type="application/json",
+                             description="A finished run's editorial timeline (OpenTimelineIO).")(
+            self._reader("timeline.otio"))
+
+    # -- the tools ---------------------------------------------------------------------------------------------
+    def tools(self) -> list[Tool]:
+        read = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+        spend = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
+        return [
+            self._tool(self.make, self.make_model, "Make a video from a goal", spend),
+            self._tool(self.wait, WaitArguments, "Follow a run until it stops", read),
+            self._tool(self.status, RunArguments, "A run's status", read),
+            self._tool(self.approve, ApproveArguments, "Answer a run's approval gate", spend),
+            self._tool(self.revise, ReviseArguments, "Revise a run in words", spend),
+            self._tool(self.cancel, RunArguments, "Stop a run",
+                       ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)),
+            self._tool(self.resume, ResumeArguments, "Finish a stopped run", spend),
+            self._tool(self.fork, ForkArguments, "Branch a run from a checkpoint, with a change", spend),
+            self._tool(self.replay, ReplayArguments, "Run a run again from a checkpoint", spend),
+            self._tool(self.list_runs, NoArguments, "Every run", read),
+            self._tool(self.history, RunArguments, "A run's checkpoints", read),
+            self._tool(self.export_timeline, ExportArguments, "Export a run's timeline",
+                       ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)),
+        ]
+
+    def _tool(self, fn: Callable[..., Awaitable[Any]], model: type[BaseModel], title: str,
+              annotations: ToolAnnotations) -> Tool:
+        """A tool whose schema is its model's and whose arguments that model checks, in one line. approve also
+        takes the user's answer at the gate, asked through elicitation (_ask), on either protocol era."""
+        asks = fn == self.approve
+
+        async def call(ctx: Context, confirmed: Any = None, **sent: Any) -> CallToolResult:
+            try:
+                args = model.model_validate({k: v for k, v in sent.items() if v is not _UNSENT})
+            except ValidationError as exc:
+                raise ToolError(one_line(exc, model)) from None
+            try:
+                return await (self.approve(ctx, args, confirmed) if asks else fn(ctx, args))
+            except DirectorError as exc:
+                raise ToolError(self._said(str(exc))) from None
+
+        P = inspect.Parameter
+        params = [P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=Context)]
+        if asks:
+            params.append(P("confirmed", P.KEYWORD_ONLY, default=None,
+                            annotation=Annotated[ElicitationResult[Confirm], Resolve(self._ask)]))
+        params += [P(name, P.KEYWORD_ONLY, default=None, annotation=Any) for name in model.model_fields]
+        call.__signature__ = inspect.Signature(params, return_annotation=CallToolResult)  # type: ignore[attr-defined]
+        call.__annotations__ = {p.name: p.annotation for p in params}
+        tool = Tool.from_function(call, name=fn.__name__, title=title, description=" ".join((fn.__doc__ or "").split()),
+                                  annotations=annotations, structured_output=False)
+        tool.parameters = model.model_json_schema()
+        tool.fn_metadata = tool.fn_metadata.model_copy(update={"arg_model": as_sent(model)})
+        return tool
+
+    async def make(self, ctx: Context, args: Any) -> CallToolResult:
+        """Make a video from a goal. Returns the run id at once (with wait_seconds, follows it that long, with
+        progress notifications). A paid run stops at the approval gate with its quote unless the user's config
+        gives assistants a cap; show the quote and approve only when the user says yes."""
+        options = {k: v for k, v in args.model_dump(exclude={"goal", "wait_seconds"}, exclude_unset=True).items()
+                   if v is not None}
+        if self.files is not None:
+            if options.get("sources"):
+                options["sources"] = [self.files(s, "video", f"sources[{i}]") for i, s in enumerate(options["sources"])]
+            music = options.get("music")
+            if music and music not in ("auto", "none") and "." in music or music and "/" in str(music):
+                options["music"] = self.files(music, "audio", "music")
+        run = await asyncio.to_thread(self.lifecycle.make, args.goal, background=True, face="mcp",
+                                      spending=self.cap, **options)
+        await ctx.report_progress(0, None, f"run {run.id} started")
+        if args.wait_seconds:
+            await self._follow(ctx, run.id, args.wait_seconds)
+        return await self._answer(run.id)
+
+    async def wait(self, ctx: Context, args: Any) -> CallToolResult:
+        """Follow a run until it is done, fails or stops at the approval gate, sending a progress notification
+        for each step; returns its status. After wait_seconds it returns while the run goes on: call wait again."""
+        await asyncio.to_thread(self.lifecycle.runs_row, args.run_id)
+        await self._follow(ctx, args.run_id, args.wait_seconds)
+        return await self._answer(args.run_id)
+
+    async def status(self, ctx: Context, args: Any) -> CallToolResult:
+        """A run's status, cost, scenes, what it waits for (the approval gate's quote) and its outputs."""
+        return await self._answer(args.run_id)
+
+    async def approve(self, ctx: Context, args: Any, confirmed: Any = None) -> CallToolResult:
+        """Answer a run's approval gate. "yes" spends the quoted amount: where the client can ask the user, the user
+        is asked and only their yes approves; otherwise call this only on the user's word, with the quote_usd you
+        showed them. "no" cancels the paid steps; any other answer is a change to make before asking again."""
+        answer = args.answer.strip()
+        if is_yes(answer):
+            if isinstance(confirmed, AcceptedElicitation) and isinstance(confirmed.data, Confirm):
+                if not confirmed.data.approve:
+                    raise ToolError(f"the user did not approve run {args.run_id}'s quote; it waits at the gate")
+            elif isinstance(confirmed, (DeclinedElicitation, CancelledElicitation)):
+                raise ToolError(f"the user {confirmed.action}d run {args.run_id}'s quote; it waits at the gate")
+            else:  # nobody was asked: this call is the user's step, and it names the quote
+                self._quoted(args.run_id, args.quote_usd)
+            answer = "yes"
+        await asyncio.to_thread(self.director.resume, args.run_id, approve=answer, background=True)
+        return await self._answer(args.run_id)
+
+    async def revise(self, ctx: Context, args: Any) -> CallToolResult:
+        """Tell a stopped run what to change, in words; only what the change touches is made again (and a paid
+        change stops at the approval gate again)."""
+        await asyncio.to_thread(self.director.say, args.run_id, args.text, background=True)
+        return await self._answer(args.run_id)
+
+    async def cancel(self, ctx: Context, args: Any) -> CallToolResult:
+        """Stop a run; what it made is kept, and resume goes on from there."""
+        live = await asyncio.to_thread(self.director.cancel, args.run_id)
+        if live is not None and live.working.is_set():
+            await asyncio.to_thread(live.wait_quietly, 30.0)
+        return await self._answer(args.run_id)
+
+    async def resume(self, ctx: Context, args: Any) -> CallToolResult:
+        """Finish a stopped run (killed, failed scenes, or out of budget); finished calls are reused, never paid
+        twice. A budget may not pass the user's cap for assistants."""
+        self.cap.check(args.budget)
+        await asyncio.to_thread(self.director.resume, args.run_id, budget=args.budget, background=True,
+                                retry_unsure=args.retry_unsure)
+        return await self._answer(args.run_id)
+
+    async def fork(self, ctx: Context, args: Any) -> CallToolResult:
+        """A new run whose history starts at a checkpoint of another (see history), with a change in words;
+        everything the change does not touch is shared, not paid again."""
+        run = await asyncio.to_thread(self.director.fork, args.run_id, args.checkpoint, say=args.say,
+                                      new_run_id=args.new_run_id, background=True)
+        return await self._answer(run.id)
+
+    async def replay(self, ctx: Context, args: Any) -> CallToolResult:
+        """Run a run again from a checkpoint (default: its start); with nothing changed every call is reused."""
+        await asyncio.to_thread(self.director.replay, args.run_id, args.checkpoint, background=True)
+        return await self._answer(args.run_id)
+
+    async def list_runs(self, ctx: Context, args: Any) -> CallToolResult:
+        """Every run in the workspace, newest first: id, goal, status, cost."""
+        try:
+            rows = await asyncio.to_thread(self.director.runs)
+        except InputError:  # no catalog yet: nothing has run here
+            rows = []
+        runs = [{k: r[k] for k in ("id", "goal", "status", "created", "cost_usd", "budget_usd", "parent")} for r in rows]
+        return self._result({"runs": runs})
+
+    async def history(self, ctx: Context, args: Any) -> CallToolResult:
+        """A run's checkpoints, newest first, with what each changed: fork or replay from one."""
+        rows = await asyncio.to_thread(self.director.history, args.run_id)
+        return self._result({"run_id": args.run_id, "checkpoints": rows})
+
+    async def export_timeline(self, ctx: Context, args: Any) -> CallToolResult:
+        """Write a run's final cut as an editorial timeline (otio, fcpxml or edl) in its folder; its path."""
+        path = await asyncio.to_thread(self.director.export, args.run_id, args.format)
+        return self._result({"run_id": args.run_id, "format": args.format, "path": str(path)})
+
+    # -- what the tools share ----------------------------------------------------------------------------------
+    def _said(self, message: str) -> str:
+        if not self.over_http:
+            return message
+        from director.guards import without_paths
+
+        return str(without_paths(message, self.director.workspace.root))
+
+    def _ask(self, ctx: Context, run_id: Any, answer: Any) -> Any:
+        """approve's resolver: where the client can elicit, the user is asked about the quote (a yes to spend
+        needs theirs); elsewhere nothing is asked, and the call itself must carry the quote."""
+        answer = "yes" if answer is _UNSENT else answer
+        if not isinstance(run_id, str) or not isinstance(answer, str) or not is_yes(answer):
+            return None
+        caps = ctx.client_capabilities
+        if caps is None or caps.elicitation is None:
+            return None
+        try:
+            _, asked = self.lifecycle.latest(run_id)
+        except DirectorError:
+            return None  # approve itself says what is wrong
+        if asked is None:
+            return None
+        return Elicit(self._quote_text(run_id, asked), Confirm)
+
+    def _quoted(self, run_id: str, quote_usd: float | None) -> None:
+        """Without elicitation the approve call is the user's step: it must name the quote the run waits on."""
+        _, asked = self.lifecycle.latest(run_id)
+        if asked is None:
+            return  # the lifecycle refuses it: not waiting for approval
+        quote = float(asked.get("quote_usd") or 0.0)
+        if quote <= 0 and not asked.get("cap_usd"):
+            return  # nothing to spend: the yes needs no quote
+        if quote_usd is None:
+            raise ToolError(f"{self._quote_text(run_id, asked)} Show the user this quote, and on their yes call "
+                            f"approve again with quote_usd={quote:.2f}")
+        if abs(quote_usd - quote) > 0.005:
+            raise ToolError(f"run {run_id} waits on a quote of ${quote:.2f}, not ${quote_usd:.2f}: show the user "
+                            f"that quote, and approve with quote_usd={quote:.2f} on their yes")
+
+    @staticmethod
+    def _quote_text(run_id: str, asked: dict[str, Any]) -> str:
+        quote = float(asked.get("quote_usd") or 0.0)
+        parts = ", ".join(f"{tool} ${usd:.2f}" for tool, usd in (asked.get("by_tool") or {}).items() if usd >= 0.005)
+        cap = asked.get("cap_usd")
+        if quote <= 0 and not cap:
+            return f"Run {run_id} waits for approval of its next steps, which cost nothing. Approve?"
+        return (f"Run {run_id} asks to spend about ${quote:.2f} on its paid steps"
+                f"{' (' + parts + ')' if parts else ''}{f', past its cap of ${cap:.2f}' if cap else ''}. Approve?")
+
+    async def _follow(self, ctx: Context, run_id: str, seconds: float) -> None:
+        """Progress notifications for the run's events until it rests or `seconds` pass."""
+        deadline = time.monotonic() + seconds
+        seq, count = 0, 0
+        while True:
+            events = await asyncio.to_thread(self.lifecycle.events, run_id, after=seq)
+            for event in events:
+                seq = max(seq, int(event.get("seq") or 0))
+                line = progress_line(event)
+                if line:
+                    count += 1
+                    await ctx.report_progress(count, None, line)
+            row = await asyncio.to_thread(self.lifecycle.runs_row, run_id)
+            if row["status"] in SETTLED and (any(e.get("type") == "run_finished" for e in events) or not events):
+                return
+            if time.monotonic() >= deadline:
+                return
+            await asyncio.sleep(POLL_S)
+
+    async def _answer(self, run_id: str) -> CallToolResult:
+        return self._result(await asyncio.to_thread(self.describe, run_id), links=run_id)
+
+    def describe(self, run_id: str) -> dict[str, Any]:
+        """A run as an assistant reads it: status, cost, scenes, the gate's quote, outputs and what to do next."""
+        row = self.lifecycle.runs_row(run_id)
+        state, asked = self.lifecycle.latest(run_id)
+        catalog = self.lifecycle._catalog()
+        record = catalog.require_run(run_id)
+        board = state.storyboard if state else None
+        status = row["status"]
+        folder = self.director.workspace.run_dir(run_id)
+        run: dict[str, Any] = {
+            "run_id": run_id, "status": status, "goal": row["goal"], "backend": record.backend,
+            "title": board.title if board else None, "error": record.error if status != "done" else None,
+            "cost_usd": round(catalog.run_spend(run_id), 4), "budget_usd": record.budget_usd,
+            "scenes": [{"number": s.index, "narration": s.narration,
+                        "status": "failed" if s.errors else "animated" if s.clip else "drawn" if s.image else "written"}
+                       for s in (board.scenes if board else [])],
+            "outputs": {name: f"director://runs/{run_id}/{name}" if self.over_http else str(folder / name)
+                        for name in OUTPUTS if (folder / name).is_file()},
+        }
+        if asked is not None:
+            run["pending"] = {"quote_usd": asked.get("quote_usd"), "steps": asked.get("steps"),
+                              "by_tool": asked.get("by_tool"), "cap_usd": asked.get("cap_usd"),
+                              "ask": self._quote_text(run_id, asked)}
+        run["next"] = next_step(status, run_id, asked is not None)
+        return run
+
+    def _result(self, data: dict[str, Any], *, links: str | None = None) -> CallToolResult:
+        if self.over_http:
+            from director.guards import without_paths
+
+            data = without_paths(data, self.director.workspace.root)
+        content: list[Any] = [TextContent(type="text", text=json.dumps(data, ensure_ascii=False, default=str))]
+        if links:
+            folder = self.director.workspace.run_dir(links)
+            for name, mime in OUTPUTS.items():
+                path = folder / name
+                if path.is_file():
+                    content.append(ResourceLink(type="resource_link", uri=f"director://runs/{links}/{name}", name=name,
+                                                mime_type=mime, size=path.stat().st_size))
+        return CallToolResult(content=content, structured_content=data)
+
+    def _reader(self, name: str) -> Callable[[str], Awaitable[str | bytes]]:
+        mime = OUTPUTS[name]
+
+        async def read(run_id: str) -> str | bytes:
+            return await asyncio.to_thread(self.read_output, run_id, name, mime)
+
+        read.__name__ = name.replace(".", "_")
+        read.__doc__ = f"A run's {name}."
+        return read
+
+    def read_output(self, run_id: str, name: str, mime: str) -> str | bytes:
+        from director.goals import check_run_id
+
+        try:
+            check_run_id(run_id)
+            self.lifecycle.runs_row(run_id)
+        except DirectorError as exc:
+            raise ResourceError(str(exc)) from None
+        path = self.director.workspace.run_dir(run_id) / name
+        if not path.is_file():
+            raise ResourceError(f"run {run_id} has no {name} yet (its status: "
+                                f"{self.lifecycle.runs_row(run_id)['status']})")
+        size = path.stat().st_size
+        if size > MAX_RESOURCE_BYTES:
+            raise ResourceError(f"{name} is {size / 2**20:,.0f} MiB, past the {MAX_RESOURCE_BYTES // 2**20} MiB a "
+                                f"resource is sent whole; read it at {path}")
+        if mime.startswith(("text/", "application/json", "application/x-subrip")):
+            return path.read_text(encoding="utf-8")
+        return path.read_bytes()
+
+
+def is_yes(answer: str) -> bool:
+    """The gate's yes, as the graph reads it (director.graph)."""
+    return answer.strip().lower() in YES
+
+
+def next_step(status: str, run_id: str, asked: bool) -> str:
+    """What an assistant can do next with a run, in a sentence."""
+    if asked:
+        return ("show the user pending.ask; on their yes call approve (with quote_usd), or revise it, or answer no")
+    return {
+        "done": "read final.mp4, manifest.json and storyboard.html as resources, or revise the run",
+        "running": f"call wait with run_id {run_id} to follow it",
+        "queued": f"call wait with run_id {run_id}: it starts when a worker is free",
+        "stopped": "it reached its budget: resume it with a budget the user allows",
+        "failed": "read error; resume goes on from the last checkpoint",
+        "interrupted": "resume goes on from the last checkpoint",
+        "cancelled": "resume goes on from the last checkpoint, or fork it with a change",
+    }.get(status, "call status again")
+
+
+def progress_line(event: dict[str, Any]) -> str | None:
+    """A progress notification's message for an event (None for the ones not worth a line)."""
+    kind = event.get("type")
+    if kind == "run_started":
+        return f"run {event.get('run_id')} started: {event.get('scenes')} scenes, {event.get('aspect')}"
+    if kind == "tool_finished":
+        cost = f", ${event['cost_usd']:.3f}" if event.get("cost_usd") else ""
+        return f"made {event.get('label')} ({(event.get('ms') or 0) / 1000:.1f} s{cost})"
+    if kind == "tool_reused":
+        return f"reused {event.get('label')}"
+    if kind == "tool_failed":
+        return f"failed {event.get('label')}: {event.get('error')}"
+    if kind == "warning":
+        return f"warning: {event.get('message')}"
+    if kind == "brain" and (event.get("say") or event.get("give_up")):
+        return str(event.get("say") or event.get("give_up"))
+    if kind == "interrupt":
+        quote = float(event.get("quote_usd") or 0)
+        return f"waiting for approval: about ${quote:.2f} for the paid steps" if quote else "waiting for approval"
+    if kind == "run_finished":
+        return f"run {event.get('run_id')} {event.get('status')}" + (f": {event['error']}" if event.get("error") else "")
+    return None
+
+
+def stdio(workspace: Path | None = None, **overrides: Any) -> None:
+    """`director mcp`: serve one assistant on stdin and stdout until it closes them."""
+    from director.api import Director
+
+    director = Director(workspace, **overrides)
+    Assistants(director).server.run("stdio")
