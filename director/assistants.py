@@ -346,6 +346,7 @@ class Assistants:
     async def revise(self, ctx: Context, args: Any) -> CallToolResult:
         """Tell a stopped run what to change, in words; only what the change touches is made again (and a paid
         change stops at the approval gate again)."""
+        await asyncio.to_thread(self._may_go_on, args.run_id)
         await asyncio.to_thread(self.director.say, args.run_id, args.text, background=True)
         return await self._answer(args.run_id)
 
@@ -360,6 +361,7 @@ class Assistants:
         """Finish a stopped run (killed, failed scenes, or out of budget); finished calls are reused, never paid
         twice. A budget may not pass the user's cap for assistants."""
         self.cap.check(args.budget)
+        await asyncio.to_thread(self._may_go_on, args.run_id, args.budget)
         await asyncio.to_thread(self.director.resume, args.run_id, budget=args.budget, background=True,
                                 retry_unsure=args.retry_unsure)
         return await self._answer(args.run_id)
@@ -367,12 +369,14 @@ class Assistants:
     async def fork(self, ctx: Context, args: Any) -> CallToolResult:
         """A new run whose history starts at a checkpoint of another (see history), with a change in words;
         everything the change does not touch is shared, not paid again."""
+        await asyncio.to_thread(self._may_go_on, args.run_id)
         run = await asyncio.to_thread(self.director.fork, args.run_id, args.checkpoint, say=args.say,
                                       new_run_id=args.new_run_id, background=True)
         return await self._answer(run.id)
 
     async def replay(self, ctx: Context, args: Any) -> CallToolResult:
         """Run a run again from a checkpoint (default: its start); with nothing changed every call is reused."""
+        await asyncio.to_thread(self._may_go_on, args.run_id)
         await asyncio.to_thread(self.director.replay, args.run_id, args.checkpoint, background=True)
         return await self._answer(args.run_id)
 
@@ -419,6 +423,25 @@ class Assistants:
         if asked is None:
             return None
         return Elicit(self._quote_text(run_id, asked), Confirm)
+
+    def _may_go_on(self, run_id: str, budget: float | None = None) -> None:
+        """An assistant goes on with a paid run (a revision, a resume, a fork, a replay) under the same rule as one
+        it makes: the run asks at the gate before it spends, or its budget is within the user's cap for assistants.
+        A run the user made on the CLI without --approve, with a budget past that cap, is theirs to go on with."""
+        row = self.lifecycle._catalog().require_run(run_id)
+        limit = budget if budget is not None else row.budget_usd
+        goal = json.loads(row.options_json or "{}").get("goal") or {}
+        if row.backend == "local" or limit is None or goal.get("approve"):
+            return
+        if self.cap.usd is not None and limit <= self.cap.usd:
+            return
+        if self.cap.usd is None:
+            raise ToolError(f"run {run_id} spends without asking first (up to ${limit:,.2f}), and the user has given "
+                            f"assistants no cap (DIRECTOR_MCP_BUDGET_USD): only the user can go on with it "
+                            f"(director resume, say or fork)")
+        raise ToolError(f"run {run_id} spends without asking first, up to ${limit:,.2f}, past the user's cap for "
+                        f"assistants (${self.cap.usd:,.2f}): resume it with a budget within the cap, or ask the user "
+                        f"to go on with it")
 
     def _quoted(self, run_id: str, quote_usd: float | None) -> None:
         """Without elicitation the approve call is the user's step: it must name the quote the run waits on."""

@@ -221,6 +221,12 @@ def test_the_users_cap_lets_a_paid_run_go_unasked_and_no_further(tmp_path, monke
             cheap = data(await client.call_tool("make", {"goal": "a 2-scene story about a fox", "scenes": 2,
                                                          "budget": 0.3, "seed": 1, "wait_seconds": 300}))
             assert cheap["status"] in ("paused", "stopped") and cheap["cost_usd"] <= 0.3, cheap  # never past its own
+            # a run the user made on their own, with a bigger budget and no gate, is theirs to go on with
+            theirs = director.submit("a 1-scene story about a hare", scenes=1, budget=10.0, run_id="theirs")
+            for tool, extra in (("revise", {"text": "make scene 1 at night"}), ("fork", {"checkpoint": "x"}),
+                                ("replay", {})):
+                assert error(await client.call_tool(tool, {"run_id": theirs.id, **extra})).startswith(
+                    "run theirs spends without asking first, up to $10.00, past the user's cap for assistants ($3.00)")
 
     anyio.run(session)
     monkeypatch.setenv("DIRECTOR_MCP_BUDGET_USD", "-1")
