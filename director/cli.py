@@ -584,6 +584,122 @@ def serve(
 
 
 @app.command(cls=_Command)
+def batch(
+    file: Annotated[Path | None, typer.Argument(metavar="[FILE]", help="JSON Lines or CSV: a goal and its options per "
+                                                                         "row (the options of make, by name).")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=8, metavar="N",
+                                             help="Runs at once, 1-8.")] = 2,
+    budget: BudgetOpt = None,
+    resume: Annotated[str | None, typer.Option("--resume", metavar="BATCH", help="Finish a batch a crash, Ctrl-C or "
+                                                                             "its budget stopped.")] = None,
+    batch_id: Annotated[str | None, typer.Option("--batch-id", metavar="ID", help="Name for the batch (default: "
+                                                                                  "time-based).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Check the rows and stop: nothing runs.")] = False,
+    listing: Annotated[bool, typer.Option("--list", help="The workspace's batches.")] = False,
+    workspace: WorkspaceOpt = None,
+    backend: BackendOpt = "auto",
+) -> None:
+    """Make many videos, one per row of FILE, at most --concurrency at once and all within one --budget; a summary
+    table at the end, also saved as summary.csv and summary.json. Bad rows are named with their line numbers
+    before anything runs, and left out."""
+    from director.batches import Batches, read_rows
+
+    director = _director(workspace, backend)
+    batches = Batches(director)
+    if listing:
+        for known in batches.all():
+            out.print(f"{known.id}\t{known.created}\t{len(known.good)} rows\t{safe(known.source)}")
+        return
+    if resume:
+        planned = batches.load(resume)
+        err.print(f"batch [bold]{planned.id}[/]: going on with {len(planned.good)} rows")
+    elif file is None:
+        raise InputError("give a batch file (JSON Lines or CSV), or --resume BATCH")
+    else:
+        raw = read_rows(file)
+        planned = batches.plan(raw, source=file.name, concurrency=concurrency, budget=budget, batch_id=batch_id) \
+            if not check else None
+        if planned is None:  # --check: the same checks, nothing saved
+            from director.batches import check_rows
+
+            rows = check_rows(raw, taken=lambda rid: False)
+            for row in rows:
+                if row.error:
+                    err.print(f"[red]line {row.line}:[/] {safe(row.error)}")
+            err.print(f"{sum(1 for r in rows if not r.error)} of {len(rows)} rows can run")
+            raise typer.Exit(1 if any(r.error for r in rows) else 0)
+        for row in planned.bad:
+            err.print(f"[red]line {row.line}:[/] {safe(row.error)} (left out)")
+        cap = f", budget ${planned.budget_usd:.2f} in all" if planned.budget_usd is not None else ""
+        err.print(f"batch [bold]{planned.id}[/]: {len(planned.good)} of {len(planned.rows)} rows, "
+                  f"{planned.concurrency} at once{cap}")
+    view = BatchProgress(err, len(planned.good))
+    try:
+        with view:
+            summary = batches.run(planned, on_event=view, budget=budget if resume else None)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: director batch --resume {planned.id}") from None
+    table = Table(box=None, pad_edge=False)
+    for column in ("line", "run", "status", "length", "cost", "final"):
+        table.add_column(column)
+    for row in summary:
+        table.add_row(str(row["line"]), safe(row["run_id"] or "-"), safe(row["status"]),
+                      f"{row['seconds']:.1f} s" if row["seconds"] else "-", f"${row['cost_usd']:.3f}",
+                      safe(row["final"] or row["error"] or "-"))
+    out.print(table)
+    folder = batches.folder(planned.id)
+    err.print(f"summary {safe(str(folder / 'summary.csv'))} and summary.json")
+    unfinished = [r for r in summary if r["status"] != "done"]
+    if unfinished:
+        err.print(f"{len(unfinished)} of {len(summary)} rows did not finish: director batch --resume {planned.id}"
+                  if any(r["status"] != "refused" for r in unfinished) else
+                  f"{len(unfinished)} row{' was' if len(unfinished) == 1 else 's were'} refused (fix "
+                  f"{'it' if len(unfinished) == 1 else 'them'} in a new batch)")
+        raise typer.Exit(1)
+
+
+class BatchProgress:
+    """One display for a batch: a bar over its rows, a line per row in flight, and a line as each ends."""
+
+    def __init__(self, console: Console, rows: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=console, transient=True)
+        self.total = self.progress.add_task("batch", total=rows)
+        self.rows: dict[int, Any] = {}
+
+    def __enter__(self) -> BatchProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind, line = event.get("type"), event.get("line")
+        console = self.progress.console
+        if kind == "row_started":
+            self.rows[line] = self.progress.add_task(f"  line {line} · {safe(event['run_id'])}", total=None)
+            console.print(f"  [dim]…[/] line {line} {'resumed' if event.get('resumed') else 'started'}: "
+                          f"{safe(event['run_id'])}")
+        elif kind == "row_progress" and line in self.rows:
+            inner = event["event"]
+            self.progress.update(self.rows[line], description=f"  line {line} · "
+                                 f"{safe(inner.get('label') or inner.get('message') or inner.get('type'))}")
+        elif kind == "row_finished":
+            task = self.rows.pop(line, None)
+            if task is not None:
+                self.progress.remove_task(task)
+            self.progress.advance(self.total)
+            mark = "[green]✓[/]" if event["status"] == "done" else "[yellow]●[/]"
+            cost = f" ${event['cost_usd']:.3f}" if event.get("cost_usd") else ""
+            why = f": {safe(event['error'])}" if event.get("error") else ""
+            console.print(f"  {mark} line {line} {safe(event['run_id'])} {event['status']}"
+                          f"{' (kept)' if event.get('kept') else ''}{cost}{why}")
+
+
+@app.command(cls=_Command)
 def mcp(workspace: WorkspaceOpt = None, executor: ExecutorOpt = None) -> None:
     """Serve assistants over MCP on stdio (an assistant launches `director mcp`); see the README's configs.
 

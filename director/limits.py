@@ -433,8 +433,11 @@ class Limits:
 class BudgetGuard:
     """Reserve an estimate before a paid call; refuse what would pass the limit."""
 
-    def __init__(self, limit_usd: float | None, spent_usd: float, *, default: bool = False) -> None:
+    def __init__(self, limit_usd: float | None, spent_usd: float, *, default: bool = False,
+                 name: str = "budget") -> None:
         self.limit = limit_usd
+        self.name = name
+        """What the refusal calls this account: the run's "budget", a batch's "batch budget"."""
         self.spent = spent_usd
         self.reserved = 0.0
         self.default = default
@@ -444,6 +447,8 @@ class BudgetGuard:
         self.remote: Any = None
         """On a Ray cluster, the cluster's Budgets actor (director.cluster): the one account for every process."""
         self.run_id = ""
+        self.pool: BudgetGuard | None = None
+        """An account over several runs (a batch's one budget): each reservation must fit it too."""
 
     def share(self, run_id: str, account: Callable[[str, float | None, float, bool], Any]) -> None:
         """Keep this run's account in the cluster-wide Budgets actor from now on: `account` (director.cluster.budgets)
@@ -473,6 +478,17 @@ class BudgetGuard:
             return self.limit
 
     def reserve(self, estimate: float, what: str) -> None:
+        if self.pool is not None:
+            self.pool.reserve(estimate, what)
+            try:
+                self._reserve(estimate, what)
+            except BaseException:
+                self.pool.settle(estimate, 0.0)  # the run's own budget refused it: the pool gives it back
+                raise
+            return
+        self._reserve(estimate, what)
+
+    def _reserve(self, estimate: float, what: str) -> None:
         if self.remote is not None:
             import ray
 
@@ -487,11 +503,13 @@ class BudgetGuard:
             if self.spent + self.reserved + estimate > self.limit + 1e-9:
                 raise BudgetExceeded(
                     f"{what} would cost about ${estimate:.3f}, and ${self.spent + self.reserved:.3f} of the "
-                    f"${self.limit:.2f} budget is spent or committed"
+                    f"${self.limit:.2f} {self.name} is spent or committed"
                 )
             self.reserved += estimate
 
     def settle(self, estimate: float, actual: float) -> None:
+        if self.pool is not None:
+            self.pool.settle(estimate, actual)
         if self.remote is not None:
             import ray
 

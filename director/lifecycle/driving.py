@@ -102,6 +102,7 @@ class Driving(Base):
         config = {"configurable": {"thread_id": run.id, **job.config}, "recursion_limit": self.settings.max_steps}
         options = json.loads(session.catalog.require_run(run.id).options_json or "{}")
         guard = BudgetGuard(job.budget, session.catalog.run_spend(run.id), default=bool(options.get("default_cap")))
+        guard.pool = self.pool
         if self.settings.ray():
             from director import cluster
 

@@ -139,6 +139,8 @@ class Base:
         self._active: dict[str, Run] = {}
         self._sessions: dict[str, Session] = {}
         self._active_lock = threading.Lock()
+        self.pool: BudgetGuard | None = None
+        """One account over every run this lifecycle drives, besides each run's own (a batch's budget)."""
 
     def choose_backend(self) -> tuple[str, str]:
         """(family, reason) for this --backend choice."""

@@ -1,0 +1,120 @@
+"""Batches (director.batches): many goals under one budget, bad rows named by line before anything runs, one
+summary at the end, and a resume that finishes what a kill or the budget left, paying for nothing twice."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from director.api import Director
+from director.batches import Batches, read_rows
+from tests.conftest import TEST_KEY
+from tests.helpers import FAST, run_cli
+
+ROWS = [
+    {"goal": "a 1-scene story about a fox in the snow", "scenes": 1},
+    {"goal": "a 1-scene bedtime story about an owl", "scenes": 1, "aspect": "9:16"},
+    {"goal": "a 1-scene story about a whale", "scenes": 99},
+    {"goal": "a 1-scene story about a robot who bakes bread", "scenes": 1, "dialogue": "none"},
+    {"goal": "a 1-scene story about a turtle", "scenes": 1, "motion": "still"},
+    {"goal": "a 1-scene story about two bees", "scenes": 1},
+]
+
+
+def summary_of(folder: Path) -> list[dict]:
+    return json.loads((folder / "summary.json").read_text())["rows"]
+
+
+@pytest.mark.usefixtures("fast")
+def test_a_paid_batch_survives_a_kill_and_resumes_within_one_budget(tmp_path, fake):
+    goals = tmp_path / "goals.jsonl"
+    goals.write_text("# six goals for the night\n" + "\n".join(json.dumps(r) for r in ROWS) + "\n")
+    ws = tmp_path / "ws"
+    env = {**os.environ, **FAST, "LANGGRAPH_STRICT_MSGPACK": "true", "GOOGLE_GEMINI_BASE_URL": fake.url,
+           "GOOGLE_VERTEX_BASE_URL": fake.url, "GEMINI_API_KEY": TEST_KEY, "DIRECTOR_VEO_POLL_S": "0.05"}
+    argv = [sys.executable, "-m", "director", "batch", str(goals), "--workspace", str(ws), "--batch-id", "batch-night",
+            "--concurrency", "1", "--budget", "2.5"]
+    log = (tmp_path / "batch.log").open("w")
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    events = ws / "batches" / "batch-night" / "events.jsonl"
+    deadline = time.monotonic() + 240
+    while '"row_finished"' not in (events.read_text() if events.exists() else ""):  # one row made, the next going
+        assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "batch.log").read_text()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    said = (tmp_path / "batch.log").read_text()
+    assert "line 4: scenes must be a whole number from 1 to 50 (got 99) (left out)" in said  # before anything ran
+    folder = ws / "batches" / "batch-night"
+    killed = {r["line"]: r["status"] for r in summary_of(folder)}
+    assert killed[2] == "done" and killed[4] == "refused" and list(killed.values()).count("done") < 5, killed
+
+    director = Director(ws)
+    batches = Batches(director)
+    first = batches.run(batches.load("batch-night"))  # the same budget: it runs out before the last rows
+    spent = sum(r["cost_usd"] for r in first)
+    assert 0 < spent <= 2.5 + 1e-6, first
+    stopped = [r for r in first if r["status"] not in ("done", "refused")]
+    assert stopped and all("batch budget" in (r["error"] or "") for r in stopped), first
+
+    again = batches.run(batches.load("batch-night"), budget=6.0)  # the user raises it: the rest is made
+    statuses = {r["line"]: r["status"] for r in again}
+    assert statuses == {2: "done", 3: "done", 4: "refused", 5: "done", 6: "done", 7: "done"}, again
+    total = sum(r["cost_usd"] for r in again)
+    assert total <= 6.0 + 1e-6 and total == pytest.approx(abs=1e-3, expected=
+        sum(director.lifecycle._catalog().run_spend(r["run_id"]) for r in again if r["run_id"]))
+    # nothing is paid twice: no clip was asked for twice, across the kill, the budget stop and two resumes (the same
+    # clip for two rows is the memo's, asked once)
+    made = [r for r in again if r["status"] == "done"]
+    asked = [json.dumps(c.body, sort_keys=True) for c in fake.calls("omni")]
+    assert asked and len(set(asked)) == len(asked)
+    for row in made:
+        assert Path(row["final"]).is_file() and row["seconds"] > 1
+    with (folder / "summary.csv").open() as handle:
+        table = list(csv.DictReader(handle))
+    assert [t["status"] for t in table] == ["done", "done", "refused", "done", "done", "done"]
+    assert table[2]["error"] == "scenes must be a whole number from 1 to 50 (got 99)" and table[2]["line"] == "4"
+
+
+def test_bad_rows_are_named_by_line_before_anything_runs(capsys, tmp_path):
+    goals = tmp_path / "goals.csv"
+    goals.write_text(f"goal,scenes,aspect,sources,colour\n"
+                     "a fox in the snow,3,16:9,,\n"
+                     "a whale,three,,,\n"
+                     ",2,,,\n"
+                     f"a trailer,,,{tmp_path}/a.mp4;{tmp_path}/b.mp4,\n"
+                     "an owl,2,4:3,,\n"
+                     "a hare,2,,,red\n"
+                     "a hen,2,16:9,,,extra\n")
+    (tmp_path / "a.mp4").write_bytes(b"")
+    result = run_cli(capsys, "batch", str(goals), "--check", "--workspace", str(tmp_path / "ws"))
+    assert result.code == 1
+    lines = [line for line in result.err.splitlines() if line.startswith("line ")]
+    assert lines == [
+        "line 3: scenes must be a whole number from 1 to 50 (got 'three')",
+        "line 4: no goal: every row needs one",
+        f"line 5: no video '{tmp_path}/b.mp4' (sources[1])",
+        "line 6: unknown aspect '4:3': use one of 16:9, 9:16, 1:1",
+        "line 7: unknown option 'colour': the options are scenes, aspect, " + lines[4].split("aspect, ", 1)[1],
+        "line 8: 6 cells for 5 columns",
+    ], lines
+    assert not (tmp_path / "ws" / "batches").exists()  # --check writes nothing
+    for text, line in (("", "has no rows"), ("name,scenes\nfox,2\n", "needs a header row with a goal column"),
+                       ("{\"goal\": \"a fox\"}\n[1, 2]\n", None)):
+        (tmp_path / "f.csv").write_text(text)
+        if line:
+            result = run_cli(capsys, "batch", str(tmp_path / "f.csv"), "--workspace", str(tmp_path / "ws"))
+            assert result.code == 2 and line in result.err and result.err.count("\n") == 1, result.err
+    assert read_rows(tmp_path / "f.csv")[1] == (2, {"__error__": 'a row is a JSON object, like {"goal": "a fox in '
+                                                                 'the snow", "scenes": 3}'})
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00goal")
+    result = run_cli(capsys, "batch", str(tmp_path / "bin.csv"), "--workspace", str(tmp_path / "ws"))
+    assert result.code == 2 and "is not text" in result.err
