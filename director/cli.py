@@ -617,17 +617,16 @@ def batch(
         raise InputError("give a batch file (JSON Lines or CSV), or --resume BATCH")
     else:
         raw = read_rows(file)
-        planned = batches.plan(raw, source=file.name, concurrency=concurrency, budget=budget, batch_id=batch_id) \
-            if not check else None
-        if planned is None:  # --check: the same checks, nothing saved
+        if check:  # the same checks, nothing saved
             from director.batches import check_rows
 
-            rows = check_rows(raw, taken=lambda rid: False)
-            for row in rows:
-                if row.error:
-                    err.print(f"[red]line {row.line}:[/] {safe(row.error)}")
-            err.print(f"{sum(1 for r in rows if not r.error)} of {len(rows)} rows can run")
-            raise typer.Exit(1 if any(r.error for r in rows) else 0)
+            checked = check_rows(raw, taken=lambda rid: False)
+            for bad in checked:
+                if bad.error:
+                    err.print(f"[red]line {bad.line}:[/] {safe(bad.error)}")
+            err.print(f"{sum(1 for r in checked if not r.error)} of {len(checked)} rows can run")
+            raise typer.Exit(1 if any(r.error for r in checked) else 0)
+        planned = batches.plan(raw, source=file.name, concurrency=concurrency, budget=budget, batch_id=batch_id)
         for row in planned.bad:
             err.print(f"[red]line {row.line}:[/] {safe(row.error)} (left out)")
         cap = f", budget ${planned.budget_usd:.2f} in all" if planned.budget_usd is not None else ""
@@ -642,10 +641,10 @@ def batch(
     table = Table(box=None, pad_edge=False)
     for column in ("line", "run", "status", "length", "cost", "final"):
         table.add_column(column)
-    for row in summary:
-        table.add_row(str(row["line"]), safe(row["run_id"] or "-"), safe(row["status"]),
-                      f"{row['seconds']:.1f} s" if row["seconds"] else "-", f"${row['cost_usd']:.3f}",
-                      safe(row["final"] or row["error"] or "-"))
+    for line in summary:
+        table.add_row(str(line["line"]), safe(line["run_id"] or "-"), safe(line["status"]),
+                      f"{line['seconds']:.1f} s" if line["seconds"] else "-", f"${line['cost_usd']:.3f}",
+                      safe(line["final"] or line["error"] or "-"))
     out.print(table)
     folder = batches.folder(planned.id)
     err.print(f"summary {safe(str(folder / 'summary.csv'))} and summary.json")
@@ -677,7 +676,7 @@ class BatchProgress:
         self.progress.__exit__(*exc)
 
     def __call__(self, event: dict[str, Any]) -> None:
-        kind, line = event.get("type"), event.get("line")
+        kind, line = event.get("type"), int(event.get("line") or 0)
         console = self.progress.console
         if kind == "row_started":
             self.rows[line] = self.progress.add_task(f"  line {line} · {safe(event['run_id'])}", total=None)
