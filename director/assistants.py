@@ -303,11 +303,9 @@ class Assistants:
         options = {k: v for k, v in args.model_dump(exclude={"goal", "wait_seconds"}, exclude_unset=True).items()
                    if v is not None}
         if self.files is not None:
-            if options.get("sources"):
-                options["sources"] = [self.files(s, "video", f"sources[{i}]") for i, s in enumerate(options["sources"])]
-            music = options.get("music")
-            if music and music not in ("auto", "none") and "." in music or music and "/" in str(music):
-                options["music"] = self.files(music, "audio", "music")
+            from director.uploads import with_files
+
+            options = with_files(options, self.files)
         run = await asyncio.to_thread(self.lifecycle.make, args.goal, background=True, face="mcp",
                                       spending=self.cap, **options)
         await ctx.report_progress(0, None, f"run {run.id} started")

@@ -141,11 +141,11 @@ def csv_rows(text: str, name: str) -> list[tuple[int, dict[str, Any]]]:
 
 
 def check_rows(raw: list[tuple[int, dict[str, Any]]], *, taken: Callable[[str], bool],
-               files: Callable[[str, str, str], str] | None = None) -> list[Row]:
+               files: Callable[[str, str, str], str] | None = None, strict: bool = False) -> list[Row]:
     """Each row checked as `director make` checks its options; a bad one keeps its one-line reason.
 
     taken says whether a run id exists already; files turns a source or music file into what the lifecycle takes
-    (over HTTP an upload id)."""
+    (over HTTP an upload id); strict takes JSON's types as they are ("3" is not 3), as the HTTP body does."""
     if len(raw) > MAX_ROWS:
         raise InputError(f"a batch is at most {MAX_ROWS} rows (this one has {len(raw)}): split it")
     rows: list[Row] = []
@@ -164,7 +164,7 @@ def check_rows(raw: list[tuple[int, dict[str, Any]]], *, taken: Callable[[str], 
                 raise InputError(f"the goal is {len(goal)} characters long; keep it to {MAX_GOAL_CHARS}")
             if isinstance(fields.get("sources"), str):
                 fields["sources"] = [fields["sources"]]
-            opts = MakeOptions.check(fields)
+            opts = MakeOptions.check(fields, strict=strict)
             opts.mode_check("trailer" if opts.sources else "story")
             options = opts.given()
             if files is None:  # paths on this machine: a missing one is named now, not when its row's turn comes
@@ -172,11 +172,9 @@ def check_rows(raw: list[tuple[int, dict[str, Any]]], *, taken: Callable[[str], 
                     if not Path(source).expanduser().is_file():
                         raise InputError(f"no video {source!r} (sources[{i}])")
             else:
-                if options.get("sources"):
-                    options["sources"] = [files(s, "video", f"sources[{i}]") for i, s in enumerate(options["sources"])]
-                music = options.get("music")
-                if music and music not in ("auto", "none") and ("." in music or "/" in music):
-                    options["music"] = files(music, "audio", "music")
+                from director.uploads import with_files
+
+                options = with_files(options, files)
             run_id = options.pop("run_id", None)
             if run_id is not None and (run_id in seen or taken(run_id)):
                 raise InputError(f"run id {run_id!r} is taken: by another row or an earlier run")
@@ -227,7 +225,7 @@ class Batches:
     # -- making one ---------------------------------------------------------------------------------------------
     def plan(self, raw: list[tuple[int, dict[str, Any]]], *, source: str, concurrency: int = 2,
              budget: float | None = None, batch_id: str | None = None,
-             files: Callable[[str, str, str], str] | None = None) -> Batch:
+             files: Callable[[str, str, str], str] | None = None, strict: bool = False) -> Batch:
         """A batch from rows, checked and saved; nothing runs yet. InputError when no row can run."""
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise InputError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY} (got {concurrency})")
@@ -238,7 +236,7 @@ class Batches:
             raise InputError(f"batch {batch_id!r} exists already: resume it with director batch --resume {batch_id}")
         catalog = self._catalog()
         rows = check_rows(raw, taken=lambda rid: catalog is not None and catalog.get_run(rid) is not None,
-                          files=files)
+                          files=files, strict=strict)
         if not rows:
             raise InputError("the batch has no rows")
         if not any(r.error is None for r in rows):

@@ -157,10 +157,11 @@ class MakeOptions(BaseModel):
         Face("--lip-sync", modes=("story",))]
 
     @classmethod
-    def check(cls, options: dict[str, Any], *, face: str = "python") -> MakeOptions:
-        """The options, checked: InputError names the first bad one in one line, in the face's spelling."""
+    def check(cls, options: dict[str, Any], *, face: str = "python", strict: bool = False) -> MakeOptions:
+        """The options, checked: InputError names the first bad one in one line, in the face's spelling. strict
+        takes JSON's types as they are, as the HTTP body does ("3" is not 3)."""
         try:
-            return cls.model_validate(options)
+            return cls.model_validate(options, strict=strict or None)
         except ValidationError as exc:
             raise InputError(refusal(exc, face)) from None
 

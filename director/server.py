@@ -38,9 +38,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
-from director import uploads
+from director import batch_routes, uploads
 from director.assistants import Assistants
-from director.backends.local.music import MOODS
+from director.batch_routes import Running
 from director.errors import ConfigError, DirectorError, InputError, StorageError
 from director.guards import (
     ERRORS,
@@ -284,8 +284,11 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
 
     settings = director.settings
     media_root = settings.media_root.expanduser() if settings.media_root else None
-    assistants = Assistants(director, over_http=True, files=lambda value, kind, field: uploads.resolve(
-        value, director.workspace.root, media_root=media_root, kind=kind, field=field))
+    def files(value: str, kind: str, field: str) -> str:  # upload ids (or paths under the media root), no other path
+        return uploads.resolve(value, director.workspace.root, media_root=media_root, kind=kind, field=field)
+
+    assistants = Assistants(director, over_http=True, files=files)
+    batches = Running()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -304,7 +307,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         # A step that takes longer than the grace is not waited for: its run is marked interrupted now (the
         # last checkpoint and every finished tool call are kept), and resume goes on from there.
         stopped = director.lifecycle.stop_all(grace=STOP_GRACE_S, kill=studio.signalled)
-        studio.stopped = [run.id for run in stopped]
+        studio.stopped = [run.id for run in stopped] + batches.stop_all(grace=STOP_GRACE_S)
         director.lifecycle.executor.shutdown(wait=False)
 
     app = FastAPI(title="Director", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
@@ -430,13 +433,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     @app.post("/api/runs", status_code=201, responses=ERRORS, summary="Make a video from a goal")
     async def create_run(request: RunRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         body: Any = request  # a model made from the options' declaration, so its fields are known at run time
-        options = body.model_dump(exclude={"goal"}, exclude_unset=True)
-        root = director.workspace.root
-        if body.sources:  # upload ids (or paths under the media root), never any path the server can read
-            options["sources"] = [uploads.resolve(s, root, media_root=media_root, kind="video",
-                                                  field=f"sources[{i}]") for i, s in enumerate(body.sources)]
-        if body.music and body.music not in ("auto", "none", *MOODS):
-            options["music"] = uploads.resolve(body.music, root, media_root=media_root, kind="audio", field="music")
+        options = uploads.with_files(body.model_dump(exclude={"goal"}, exclude_unset=True), files)
         run = await call(director.lifecycle.make, body.goal, background=True, face="http", **options)
         return await run_object(run.id)
 
@@ -554,6 +551,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     async def index() -> HTMLResponse:
         return HTMLResponse((web / "index.html").read_text(encoding="utf-8"))
 
+    batch_routes.add_routes(app, director, batches, files=files, stopping=studio.stopping)
     app.mount("/static", StaticFiles(directory=str(web)), name="static")
     app.router.routes.append(Route(MCP_PATH, endpoint=McpEndpoint(assistants), methods=["GET", "POST", "DELETE"],
                                    include_in_schema=False))

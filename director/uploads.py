@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,17 @@ def resolve(value: str, workspace_root: Path, *, media_root: Path | None, kind: 
     if not real.is_relative_to(root):
         raise refused
     return str(real)
+
+
+def with_files(options: dict[str, Any], resolve_one: Callable[[str, str, str], str]) -> dict[str, Any]:
+    """The make options with the files they name (a trailer's sources, a music file rather than a mood) put
+    through `resolve_one(value, kind, field)`: over HTTP and MCP, upload ids, never any path the server can read."""
+    from director.backends.local.music import MOODS
+
+    options = dict(options)
+    if options.get("sources"):
+        options["sources"] = [resolve_one(s, "video", f"sources[{i}]") for i, s in enumerate(options["sources"])]
+    music = options.get("music")
+    if music and music not in ("auto", "none", *MOODS):
+        options["music"] = resolve_one(music, "audio", "music")
+    return options

@@ -118,3 +118,40 @@ def test_bad_rows_are_named_by_line_before_anything_runs(capsys, tmp_path):
     (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00goal")
     result = run_cli(capsys, "batch", str(tmp_path / "bin.csv"), "--workspace", str(tmp_path / "ws"))
     assert result.code == 2 and "is not text" in result.err
+
+
+def test_a_batch_over_http_with_its_events_and_no_server_paths(tmp_path, monkeypatch):
+    import httpx
+
+    from tests.servers import local_studio
+
+    with local_studio(tmp_path, monkeypatch, workers=1) as (url, _):
+        own = {"Origin": url}
+        rows = [{"goal": "a 1-scene story about a fox", "scenes": 1},
+                {"goal": "a 1-scene story about an owl", "scenes": "1"},  # JSON's types as they are: "1" is no number
+                {"goal": "a trailer", "sources": ["/etc/passwd"]},
+                {"goal": "a 1-scene story about a hare", "scenes": 1, "aspect": "1:1"}]
+        bad = httpx.post(f"{url}/api/batches", json={"rows": rows, "concurrency": 9}, headers=own)
+        assert bad.status_code == 422 and bad.json() == {"error": "concurrency: Input should be less than or equal "
+                                                                  "to 8"}, bad.text
+        made = httpx.post(f"{url}/api/batches", json={"rows": rows, "concurrency": 2, "batch_id": "batch-web"},
+                          headers=own, timeout=60)
+        assert made.status_code == 201, made.text
+        seen = []
+        with httpx.stream("GET", f"{url}/api/batches/batch-web/events", timeout=300) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    seen.append(line[7:])
+        assert seen[:2] == ["row_refused", "row_refused"] and seen[-1] == "batch_finished", seen
+        assert seen.count("row_finished") == 2
+        batch = httpx.get(f"{url}/api/batches/batch-web").json()
+        assert batch["status"] == "done" and [r["status"] for r in batch["rows"]] == ["done", "refused", "refused",
+                                                                                       "done"]
+        assert batch["rows"][1]["error"] == "scenes must be a whole number from 1 to 50 (got '1')"
+        assert "upload" in batch["rows"][2]["error"] and str(tmp_path) not in json.dumps(batch)
+        run = httpx.get(url + batch["rows"][0]["run"]).json()
+        assert run["status"] == "done" and run["final"].startswith("/api/assets/")
+        again = httpx.post(f"{url}/api/batches/batch-web/resume", json={}, headers=own)
+        assert again.status_code == 200
+        assert [b["id"] for b in httpx.get(f"{url}/api/batches").json()] == ["batch-web"]
+        assert httpx.get(f"{url}/api/batches/batch-nope").status_code == 404

@@ -43,7 +43,7 @@ def paused_run(url: str) -> str:
 
 ATTACKS = ["/api/runs", "/api/runs/{id}/approve", "/api/runs/{id}/messages", "/api/runs/{id}/resume",
            "/api/runs/{id}/cancel", "/api/runs/{id}/replay", "/api/runs/{id}/fork", "/api/session",
-           "/api/uploads?name=x.mp4", "/mcp"]
+           "/api/uploads?name=x.mp4", "/mcp", "/api/batches", "/api/batches/{batch}/resume"]
 
 
 def test_every_route_that_changes_something_is_attacked_below(tmp_path, monkeypatch):
@@ -51,7 +51,7 @@ def test_every_route_that_changes_something_is_attacked_below(tmp_path, monkeypa
 
     monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
     app = create_app(workspace=tmp_path / "ws", backend="local")
-    changing = {route.path.replace("{run_id}", "{id}") for route in app.routes
+    changing = {route.path.replace("{run_id}", "{id}").replace("{batch_id}", "{batch}") for route in app.routes
                 for method in getattr(route, "methods", None) or () if method not in ("GET", "HEAD", "OPTIONS")}
     assert changing == {path.split("?")[0] for path in ATTACKS}
 
@@ -61,7 +61,7 @@ def test_raw_requests_without_the_studio_s_origin_change_nothing(studio):
     run_id = paused_run(studio)
     before = httpx.get(f"{studio}/api/runs").json()
     for path in ATTACKS:
-        target = studio + path.format(id=run_id)
+        target = studio + path.format(id=run_id, batch="batch-x")
         body = {"goal": GOAL, "answer": "yes", "text": "make scene 1 at night", "from": "x"}
         for headers in ({}, {"Origin": "http://evil.example"}, {"Origin": "null"},
                         {"Origin": "http://127.0.0.1:1"}, {"Sec-Fetch-Site": "cross-site"}):
@@ -117,7 +117,8 @@ def test_a_page_on_another_origin_cannot_act_on_a_run(studio, tmp_path):
     recorder = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     threading.Thread(target=recorder.serve_forever, daemon=True).start()
     control = f"http://127.0.0.1:{recorder.server_address[1]}"
-    targets = [studio + p.format(id=run_id) for p in ATTACKS] + [control + p.format(id=run_id) for p in ATTACKS]
+    targets = [studio + p.format(id=run_id, batch="batch-x") for p in ATTACKS] + [
+        control + p.format(id=run_id, batch="batch-x") for p in ATTACKS]
     script = f"const targets = {json.dumps(targets)};\n" + """
 for (const t of targets) {
   fetch(t, {method: "POST", mode: "no-cors", body: "{}"}).catch(() => {});

@@ -259,3 +259,27 @@ Object.defineProperty(Document.prototype, "cookie", { get() { throw new DOMExcep
         expect(page.locator("#runs li")).to_have_count(1)
         browser.close()
     assert errors == [], errors
+
+
+def test_a_batch_in_the_browser(studio_url, page):
+    """Three goals pasted one per line: the batch's table fills in as its rows finish, and a row opens its run."""
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(studio_url)
+    page.get_by_label("Videos to make, one per line").fill("a 1-scene story about a fox\n\na 1-scene story about an owl\n"
+                                                  "a 1-scene story about a hare who reads")
+    page.get_by_label("At once").fill("2")
+    page.get_by_role("button", name="Make them all").click()
+    expect(page.locator("#batch-title")).to_contain_text("Batch batch-")
+    rows = page.locator("#batch-rows tr")
+    expect(rows).to_have_count(3)
+    expect(page.locator("#batch-status")).to_have_text("done", timeout=240_000)
+    for i in range(3):
+        expect(rows.nth(i).locator("td").nth(2)).to_have_text("done")
+        expect(rows.nth(i).locator("td").nth(3)).to_contain_text(" s")
+    expect(rows.nth(1).locator("td").nth(0)).to_have_text("2")  # a blank line is no row
+    page.screenshot(path=str(ARTIFACTS / "batch.png"), full_page=True)
+    rows.nth(2).get_by_role("link").click()
+    expect(page.locator("#run-title")).to_have_text("a 1-scene story about a hare who reads")
+    expect(page.locator("#run-status")).to_have_text("done")

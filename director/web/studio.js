@@ -140,6 +140,9 @@ $("new-run").addEventListener("submit", async (event) => {
 
 // -- one run ------------------------------------------------------------------
 async function openRun(id, known) {
+  show($("batch"), false);
+  state.batch = null;
+  if (state.batchSource) { state.batchSource.close(); state.batchSource = null; }
   if (state.run !== id) {
     state.run = id;
     state.seq = 0;
@@ -327,3 +330,73 @@ async function forkFrom(checkpoint) {
 loadRuns();
 const linked = new URLSearchParams(location.hash.slice(1)).get("run");
 if (linked) openRun(linked).catch(() => {});
+
+// -- batches ------------------------------------------------------------------
+// Many goals at once, under one budget: POST /api/batches, then its rows' statuses as its events come in.
+async function loadBatches() {
+  let batches = [];
+  try { batches = await api("/api/batches"); } catch (err) { return; }
+  $("batches").replaceChildren(...batches.map((b) => el("li", {},
+    el("button", { type: "button", onclick: () => openBatch(b.id) },
+      el("span", { class: "goal", text: b.id }),
+      el("small", { text: `${b.good} of ${b.rows} rows${b.running ? " · running" : ""}` })))));
+}
+
+$("new-batch").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  fail($("batch-error"), null);
+  const rows = $("batch-goals").value.split("\n").map((goal) => goal.trim()).filter(Boolean).map((goal) => ({ goal }));
+  const body = { rows, concurrency: Number($("batch-concurrency").value || 2) };
+  if ($("batch-budget").value !== "") body.budget = Number($("batch-budget").value);
+  try {
+    const batch = await api("/api/batches", { method: "POST", body });
+    $("batch-goals").value = "";
+    loadBatches();
+    openBatch(batch.id, batch);
+  } catch (err) { fail($("batch-error"), err); }
+});
+
+async function openBatch(id, known) {
+  state.run = null;
+  if (state.source) { state.source.close(); state.source = null; }
+  state.batch = id;
+  show($("empty"), false);
+  show($("run"), false);
+  show($("batch"), true);
+  history.replaceState(null, "", `#batch=${encodeURIComponent(id)}`);
+  renderBatch(known || await api(`/api/batches/${encodeURIComponent(id)}`));
+  if (state.batchSource) state.batchSource.close();
+  const source = new EventSource(`/api/batches/${encodeURIComponent(id)}/events`, { withCredentials: true });
+  state.batchSource = source;
+  const again = async () => {
+    if (state.batch !== id) return;
+    renderBatch(await api(`/api/batches/${encodeURIComponent(id)}`));
+    loadRuns();  // a batch's runs are runs like any other
+  };
+  for (const type of ["row_started", "row_finished", "batch_finished"]) source.addEventListener(type, again);
+  source.onerror = () => { source.close(); if (state.batchSource === source) state.batchSource = null; again(); loadBatches(); };
+}
+
+function renderBatch(batch) {
+  $("batch-title").textContent = `Batch ${batch.id}`;
+  $("batch-status").textContent = batch.status;
+  $("batch-status").className = `badge ${batch.status}`;
+  $("batch-cost").textContent = `· $${(batch.cost_usd || 0).toFixed(2)}${batch.budget_usd != null ? ` of $${batch.budget_usd.toFixed(2)}` : ""} · ${batch.concurrency} at once`;
+  show($("batch-resume"), batch.status === "unfinished");
+  $("batch-rows").replaceChildren(...batch.rows.map((r) => el("tr", {},
+    el("td", { text: String(r.line) }),
+    el("td", { class: "goal" }, r.run ? el("a", { href: `#run=${encodeURIComponent(r.run_id)}`,
+      onclick: (e) => { e.preventDefault(); openRun(r.run_id); }, text: r.goal }) : document.createTextNode(r.goal || "")),
+    el("td", { text: r.error && r.status !== "done" ? `${r.status}: ${r.error}` : r.status }),
+    el("td", { text: r.seconds ? `${r.seconds.toFixed(1)} s` : "" }),
+    el("td", { text: `$${(r.cost_usd || 0).toFixed(2)}` }))));
+}
+
+$("batch-resume").addEventListener("click", async () => {
+  if (!state.batch) return;
+  try { renderBatch(await api(`/api/batches/${encodeURIComponent(state.batch)}/resume`, { method: "POST" })); openBatch(state.batch); }
+  catch (err) { fail($("batch-error"), err); }
+});
+
+loadBatches();
+if (location.hash.startsWith("#batch=")) openBatch(decodeURIComponent(location.hash.slice(7)));
