@@ -313,6 +313,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     app = FastAPI(title="Director", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Turn a goal into a finished video: submit, follow, approve, revise, replay and fork.")
     app.state.studio = studio
+    app.state.batches = batches
     app.state.served = False
     app.add_middleware(Incidents)  # type: ignore[arg-type]  # innermost: it sees what the routes raise
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)  # type: ignore[arg-type]

@@ -14,7 +14,9 @@ OPERATIONS = [("POST", "/api/runs"), ("GET", "/api/runs"), ("GET", "/api/runs/{r
               ("POST", "/api/runs/{run_id}/cancel"), ("GET", "/api/runs/{run_id}/history"),
               ("POST", "/api/runs/{run_id}/replay"), ("POST", "/api/runs/{run_id}/fork"),
               ("GET", "/api/runs/{run_id}/subtitles.vtt"), ("GET", "/api/assets/{sha}"), ("GET", "/api/health"),
-              ("POST", "/api/session"), ("POST", "/api/uploads")]
+              ("POST", "/api/session"), ("POST", "/api/uploads"), ("POST", "/api/batches"), ("GET", "/api/batches"),
+              ("GET", "/api/batches/{batch_id}"), ("POST", "/api/batches/{batch_id}/resume"),
+              ("GET", "/api/batches/{batch_id}/events")]
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,7 @@ def stop(app):
     """Valid generated commands start real runs: stop them (queued ones stop before they start)."""
     for run in app.state.studio.director.lifecycle.stop_all():
         run.wait_quietly(60)
+    app.state.batches.stop_all(grace=5.0)
 
 
 def test_every_operation_is_covered(app):
