@@ -609,4 +609,7 @@ def stdio(workspace: Path | None = None, **overrides: Any) -> None:
     from director.api import Director
 
     director = Director(workspace, **overrides)
-    Assistants(director).server.run("stdio")
+    try:
+        Assistants(director).server.run("stdio")
+    finally:  # the assistant closed the pipe: runs in flight are marked interrupted, to resume later
+        director.lifecycle.stop_all(grace=1.0, kill=True)

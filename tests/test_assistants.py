@@ -83,6 +83,7 @@ async def final_resources(client, run_id: str) -> None:
     assert "<html" in html.lower()
 
 
+@pytest.mark.slow  # makes videos, or starts a process: make test, not make check
 def test_an_assistant_on_stdio_makes_a_story_to_its_final_video(tmp_path):
     env = {**os.environ, **FAST, "LANGGRAPH_STRICT_MSGPACK": "true"}
     params = StdioServerParameters(command=sys.executable, args=["-m", "director", "mcp", "--workspace",
@@ -119,6 +120,7 @@ def test_an_assistant_on_stdio_makes_a_story_to_its_final_video(tmp_path):
     anyio.run(session)
 
 
+@pytest.mark.slow  # makes videos, or starts a process: make test, not make check
 def test_an_assistant_over_http_goes_through_the_servers_guard(tmp_path):
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
@@ -255,6 +257,7 @@ def test_every_make_option_is_an_argument_of_the_make_tool():
     assert "upload" in over_http["sources"]["description"] and "upload" not in schema["properties"]["sources"]["description"]
 
 
+@pytest.mark.slow  # makes videos, or starts a process: make test, not make check
 @pytest.mark.skipif(shutil.which("npx") is None, reason="the MCP Inspector runs with npx (Node.js), not installed")
 def test_the_mcp_inspector_lists_the_tools_and_calls_one(tmp_path):
     director = [sys.executable, "-m", "director", "mcp", "--workspace", str(tmp_path / "ws")]

@@ -120,6 +120,7 @@ def test_bad_rows_are_named_by_line_before_anything_runs(capsys, tmp_path):
     assert result.code == 2 and "is not text" in result.err
 
 
+@pytest.mark.slow  # makes videos, or starts a process: make test, not make check
 def test_a_batch_over_http_with_its_events_and_no_server_paths(tmp_path, monkeypatch):
     import httpx
 
