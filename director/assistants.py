@@ -52,9 +52,14 @@ POLL_S = 0.25
 """How often a waiting tool looks for new events in the catalog."""
 MAX_WAIT_S = 600.0
 MAX_GOAL_CHARS = 2000
-OUTPUTS = {"manifest.json": "application/json", "storyboard.html": "text/html", "final.mp4": "video/mp4",
-           "subtitles.srt": "application/x-subrip", "timeline.otio": "application/json"}
-"""What a run publishes in runs/<id>/, readable as director://runs/<id>/<name>."""
+OUTPUTS = {
+    "manifest.json": ("application/json", "A run's manifest: what was made, by which models, for how much."),
+    "storyboard.html": ("text/html", "A run's storyboard page (at the approval gate, its preview)."),
+    "final.mp4": ("video/mp4", "A finished run's video."),
+    "subtitles.srt": ("application/x-subrip", "A finished run's subtitles."),
+    "timeline.otio": ("application/json", "A finished run's editorial timeline (OpenTimelineIO)."),
+}
+"""What a run publishes in runs/<id>/, readable as director://runs/<id>/<name>: its type, and what it is."""
 MAX_RESOURCE_BYTES = 256 * 1024 * 1024
 """A resource is sent whole, base64 in JSON; past this the tool results' file paths are the way to it."""
 INSTRUCTIONS = """Director turns a goal into a finished video (narration, music, subtitles).
@@ -198,13 +203,10 @@ def one_line(exc: ValidationError, model: type[BaseModel]) -> str:
     """A tool's bad arguments in one line: a make option as every face words it, the rest by name."""
     error = exc.errors()[0]
     name = str(error["loc"][0]) if error["loc"] else ""
-    if name in MakeOptions.model_fields or error["type"] == "extra_forbidden" and model.__name__ == "MakeArguments":
-        if error["type"] == "extra_forbidden":
-            known = ", ".join(model.model_fields)
-            return f"unknown argument {name!r}: the arguments are {known}"
-        return refusal_of(error, "mcp")
     if error["type"] == "extra_forbidden":
         return f"unknown argument {name!r}: the arguments are {', '.join(model.model_fields) or 'none'}"
+    if name in MakeOptions.model_fields:
+        return refusal_of(error, "mcp")
     if error["type"] == "missing":
         return f"{name} is missing"
     if name == "new_run_id":  # a run id, named as every face names one
@@ -231,19 +233,9 @@ class Assistants:
             "director", title="Director", version=__version__, instructions=INSTRUCTIONS,
             description="Turn a goal into a finished video: make, follow, approve, revise, fork and export.",
             tools=self.tools(), log_level="WARNING")
-        self.server.resource("director://runs/{run_id}/manifest.json", mime_type="application/json",
-                             description="A run's manifest: what was made, by which models, for how much.")(
-            self._reader("manifest.json"))
-        self.server.resource("director://runs/{run_id}/storyboard.html", mime_type="text/html",
-                             description="A run's storyboard page (at the approval gate, its preview).")(
-            self._reader("storyboard.html"))
-        self.server.resource("director://runs/{run_id}/final.mp4", mime_type="video/mp4",
-                             description="A finished run's video.")(self._reader("final.mp4"))
-        self.server.resource("director://runs/{run_id}/subtitles.srt", mime_type="application/x-subrip",
-                             description="A finished run's subtitles.")(self._reader("subtitles.srt"))
-        self.server.resource("director://runs/{run_id}/timeline.otio", mime_type="application/json",
-                             description="A finished run's editorial timeline (OpenTimelineIO).")(
-            self._reader("timeline.otio"))
+        for name, (mime, description) in OUTPUTS.items():
+            self.server.resource(f"director://runs/{{run_id}}/{name}", mime_type=mime, description=description)(
+                self._reader(name))
 
     # -- the tools ---------------------------------------------------------------------------------------------
     def tools(self) -> list[Tool]:
@@ -522,7 +514,7 @@ class Assistants:
         content: list[Any] = [TextContent(type="text", text=json.dumps(data, ensure_ascii=False, default=str))]
         if links:
             folder = self.director.workspace.run_dir(links)
-            for name, mime in OUTPUTS.items():
+            for name, (mime, _) in OUTPUTS.items():
                 path = folder / name
                 if path.is_file():
                     content.append(ResourceLink(type="resource_link", uri=f"director://runs/{links}/{name}", name=name,
@@ -530,7 +522,7 @@ class Assistants:
         return CallToolResult(content=content, structured_content=data)
 
     def _reader(self, name: str) -> Callable[[str], Awaitable[str | bytes]]:
-        mime = OUTPUTS[name]
+        mime = OUTPUTS[name][0]
 
         async def read(run_id: str) -> str | bytes:
             return await asyncio.to_thread(self.read_output, run_id, name, mime)

@@ -78,14 +78,20 @@ def join(paths: list[Path], out: Path, *, gap: float = GAP) -> list[tuple[float,
     return spans
 
 
-def pauses(samples: np.ndarray, rate: int, *, shortest: float = 0.15) -> list[float]:
-    """The middles of the quiet stretches of at least `shortest` seconds inside the speech."""
+def levels(samples: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
+    """The loudness of each 20 ms frame in dB (RMS), and the frame's length in samples."""
     frame = max(1, rate // 50)
     n = len(samples) // frame
+    frames = samples[: n * frame].astype(float).reshape(n, frame)
+    return 20 * np.log10(np.sqrt((frames ** 2).mean(axis=1)) + 1e-9), frame
+
+
+def pauses(samples: np.ndarray, rate: int, *, shortest: float = 0.15) -> list[float]:
+    """The middles of the quiet stretches of at least `shortest` seconds inside the speech."""
+    level, frame = levels(samples, rate)
+    n = len(level)
     if n == 0:
         return []
-    frames = samples[: n * frame].astype(float).reshape(n, frame)
-    level = 20 * np.log10(np.sqrt((frames ** 2).mean(axis=1)) + 1e-9)
     quiet = level < level.max() + QUIET_DB
     found, run = [], 0
     for i, q in enumerate([*quiet, False]):
@@ -131,12 +137,10 @@ def heard_in(clip: Path, windows: list[tuple[float, float]], *, above: float = 1
         samples, rate = read_wav(wav)
     finally:
         wav.unlink(missing_ok=True)
-    frame = max(1, rate // 50)
-    n = len(samples) // frame
+    level, _ = levels(samples, rate)
+    n = len(level)
     if n == 0:
         return [None] * len(windows)
-    frames = samples[: n * frame].astype(float).reshape(n, frame)
-    level = 20 * np.log10(np.sqrt((frames ** 2).mean(axis=1)) + 1e-9)
     floor = float(np.median(level))
     found: list[tuple[float, float] | None] = []
     for a, b in windows:

@@ -111,6 +111,9 @@ def narrate(args: NarrateInput, ctx: ToolContext) -> NarrateOutput:
         pieces += dialogue(ctx, lines, args.pace)
     tmp = ctx.store.temp_path(".wav")
     spans = join([p for *_, p in pieces], tmp, gap=GAP)
+    for *_, piece in pieces:
+        if piece.parent == tmp.parent:  # a turn cut from a two-speaker take (the takes themselves are kept)
+            piece.unlink(missing_ok=True)
     ref = ctx.store.put(tmp, "audio")
     if not ref.duration or ref.duration < 0.2:
         raise MediaError(f"narration for scene {args.scene} came out empty ({ref.duration or 0:.2f} s)")

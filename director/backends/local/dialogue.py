@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 
-from director.state import Line, StoryDraft
+from director.state import Line, ScenePlan, StoryDraft
 
 STORY_GENRES = ("bedtime", "adventure", "friendship", "spooky", "scifi")
 
@@ -50,11 +50,12 @@ def _present(scene_text: str, names: list[str]) -> list[str]:
 def _say(templates: tuple[str, ...], alone: tuple[str, ...], other: str | None, rng: random.Random,
          used: set[str]) -> str:
     """A line from the templates, naming `other` where it can, and never one the story has said already."""
-    pool = templates if other else tuple(t for t in templates if "{other}" not in t) or alone
-    fresh = [t for t in pool if t not in used] or [t for t in (*pool, *alone, *MIDDLE_ANY) if t not in used] or list(pool)
-    if not other:
-        fresh = [t for t in fresh if "{other}" not in t] or list(alone)
-    choice = rng.choice(fresh)
+    def fits(template: str) -> bool:  # a line to someone needs someone to say it to
+        return bool(other) or "{other}" not in template
+
+    pool = [t for t in templates if fits(t)] or list(alone)
+    fresh = [t for t in pool if t not in used] or [t for t in (*pool, *alone, *MIDDLE_ANY) if t not in used and fits(t)]
+    choice = rng.choice(fresh or pool)
     used.add(choice)
     return choice.format(other=other or "")
 
@@ -64,7 +65,9 @@ def add_lines(draft: StoryDraft, genre: str, dialogue: str, rng: random.Random) 
     names = [c.name for c in draft.characters]
     if dialogue == "none" or genre not in STORY_GENRES or not names:
         return draft
-    scenes, spoken, used = [], set(), set()  # type: ignore[var-annotated]
+    scenes: list[ScenePlan] = []
+    spoken: set[str] = set()
+    used: set[str] = set()
     last = len(draft.scenes) - 1
     for i, scene in enumerate(draft.scenes):
         present = _present(f"{scene.image_prompt} {scene.narration}", names) or names
