@@ -41,7 +41,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from director.errors import DirectorError, InputError
 from director.graph import YES
-from director.options import MAX_BUDGET_USD, MAX_TEXT_CHARS, RUN_ID_PATTERN, MakeOptions, http_fields, refusal_of
+from director.options import (
+    MAX_BUDGET_USD,
+    MAX_TEXT_CHARS,
+    RUN_ID_PATTERN,
+    MakeOptions,
+    http_fields,
+    refusal_of,
+    shown,
+)
 from director.version import __version__
 
 log = logging.getLogger(__name__)
@@ -204,14 +212,14 @@ def one_line(exc: ValidationError, model: type[BaseModel]) -> str:
     error = exc.errors()[0]
     name = str(error["loc"][0]) if error["loc"] else ""
     if error["type"] == "extra_forbidden":
-        return f"unknown argument {name!r}: the arguments are {', '.join(model.model_fields) or 'none'}"
-    if name in MakeOptions.model_fields:
-        return refusal_of(error, "mcp")
+        return f"unknown argument {shown(name)}: the arguments are {', '.join(model.model_fields) or 'none'}"
     if error["type"] == "missing":
         return f"{name} is missing"
+    if name in MakeOptions.model_fields:
+        return refusal_of(error, "mcp")
     if name == "new_run_id":  # a run id, named as every face names one
         return refusal_of({**error, "loc": ("run_id",)}, "mcp")
-    return f"{name}: {error['msg']} (got {error.get('input')!r})"
+    return f"{name}: {error['msg']} (got {shown(error.get('input'))})"
 
 
 class Assistants:
@@ -266,7 +274,7 @@ class Assistants:
 
         async def call(ctx: Context, confirmed: Any = None, **sent: Any) -> CallToolResult:
             try:
-                args = model.model_validate({k: v for k, v in sent.items() if v is not _UNSENT})
+                args = model.model_validate({k: v for k, v in sent.items() if v is not _UNSENT}, strict=True)
             except ValidationError as exc:
                 raise ToolError(one_line(exc, model)) from None
             try:
@@ -308,8 +316,8 @@ class Assistants:
     async def wait(self, ctx: Context, args: Any) -> CallToolResult:
         """Follow a run until it is done, fails or stops at the approval gate, sending a progress notification
         for each step; returns its status. After wait_seconds it returns while the run goes on: call wait again."""
-        await asyncio.to_thread(self.lifecycle.runs_row, args.run_id)
-        await self._follow(ctx, args.run_id, args.wait_seconds)
+        before = await asyncio.to_thread(self.lifecycle.events, args.run_id)  # what was said is history, not progress
+        await self._follow(ctx, args.run_id, args.wait_seconds, after=max((e.get("seq") or 0 for e in before), default=0))
         return await self._answer(args.run_id)
 
     async def status(self, ctx: Context, args: Any) -> CallToolResult:
@@ -336,6 +344,9 @@ class Assistants:
     async def revise(self, ctx: Context, args: Any) -> CallToolResult:
         """Tell a stopped run what to change, in words; only what the change touches is made again (and a paid
         change stops at the approval gate again)."""
+        if is_yes(args.text):
+            raise ToolError(f"{args.text.strip()!r} answers run {args.run_id}'s approval gate: that yes is the user's, "
+                            f"given through approve")
         await asyncio.to_thread(self._may_go_on, args.run_id)
         await asyncio.to_thread(self.director.say, args.run_id, args.text, background=True)
         return await self._answer(args.run_id)
@@ -390,12 +401,15 @@ class Assistants:
         return self._result({"run_id": args.run_id, "format": args.format, "path": str(path)})
 
     # -- what the tools share ----------------------------------------------------------------------------------
-    def _said(self, message: str) -> str:
+    def _said(self, text: str) -> str:
+        """Text as this transport shows it: over HTTP, the server's workspace is <workspace> and its home <home>."""
         if not self.over_http:
-            return message
+            return text
         from director.guards import without_paths
 
-        return str(without_paths(message, self.director.workspace.root))
+        text = str(without_paths(text, self.director.workspace.root))
+        home = str(self.director.settings.home.expanduser())
+        return text.replace(home, "<home>") if len(home) > 1 else text
 
     def _ask(self, ctx: Context, run_id: Any, answer: Any) -> Any:
         """approve's resolver: where the client can elicit, the user is asked about the quote (a yes to spend
@@ -458,10 +472,10 @@ class Assistants:
         return (f"Run {run_id} asks to spend about ${quote:.2f} on its paid steps"
                 f"{' (' + parts + ')' if parts else ''}{f', past its cap of ${cap:.2f}' if cap else ''}. Approve?")
 
-    async def _follow(self, ctx: Context, run_id: str, seconds: float) -> None:
-        """Progress notifications for the run's events until it rests or `seconds` pass."""
+    async def _follow(self, ctx: Context, run_id: str, seconds: float, *, after: int = 0) -> None:
+        """Progress notifications for the run's events after `after` until it rests or `seconds` pass."""
         deadline = time.monotonic() + seconds
-        seq, count = 0, 0
+        seq, count = after, 0
         while True:
             events = await asyncio.to_thread(self.lifecycle.events, run_id, after=seq)
             for event in events:
@@ -507,10 +521,8 @@ class Assistants:
         return run
 
     def _result(self, data: dict[str, Any], *, links: str | None = None) -> CallToolResult:
-        if self.over_http:
-            from director.guards import without_paths
-
-            data = without_paths(data, self.director.workspace.root)
+        if self.over_http:  # the server's paths stay its own, in every string the answer holds
+            data = json.loads(self._said(json.dumps(data, ensure_ascii=False, default=str)))
         content: list[Any] = [TextContent(type="text", text=json.dumps(data, ensure_ascii=False, default=str))]
         if links:
             folder = self.director.workspace.run_dir(links)
@@ -525,7 +537,11 @@ class Assistants:
         mime = OUTPUTS[name][0]
 
         async def read(run_id: str) -> str | bytes:
-            return await asyncio.to_thread(self.read_output, run_id, name, mime)
+            try:
+                content = await asyncio.to_thread(self.read_output, run_id, name, mime)
+            except ResourceError as exc:
+                raise ResourceError(self._said(str(exc))) from None
+            return self._said(content) if isinstance(content, str) else content
 
         read.__name__ = name.replace(".", "_")
         read.__doc__ = f"A run's {name}."

@@ -22,7 +22,7 @@ from director.options import MakeOptions
 
 POLL_S = 0.25
 PING_S = 15.0
-BATCH_ID_PATTERN = r"^batch-[A-Za-z0-9._-]{1,48}$"
+BATCH_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$"
 
 
 class BatchRequest(BaseModel):
@@ -45,9 +45,11 @@ class BatchResume(BaseModel):
 class Running:
     """The batches this server is running: their threads, and how to stop them."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 2) -> None:
         self.lock = threading.Lock()
         self.threads: dict[str, tuple[threading.Thread, Batches, threading.Event]] = {}
+        self.workers = workers
+        """The server's --workers: a batch runs at most this many at once, and one batch runs at a time."""
 
     def busy(self, batch_id: str) -> bool:
         with self.lock:
@@ -56,9 +58,10 @@ class Running:
 
     def start(self, director: Any, batch: Batch, budget: float | None = None) -> None:
         with self.lock:
-            entry = self.threads.get(batch.id)
-            if entry is not None and entry[0].is_alive():
-                raise RunStateError(f"batch {batch.id} is running")
+            busy = next((i for i, (t, _, _) in self.threads.items() if t.is_alive()), None)
+            if busy is not None:
+                raise RunStateError(f"batch {busy} is running: this server runs one batch at a time (resume "
+                                    f"{batch.id} when it ends)" if busy != batch.id else f"batch {busy} is running")
             runner, stop = Batches(director), threading.Event()
             thread = threading.Thread(target=runner.run, args=(batch,), kwargs={"budget": budget, "stop": stop},
                                       name=f"director-{batch.id}", daemon=True)
@@ -98,7 +101,11 @@ def add_routes(routes: FastAPI, director: Any, running: Running, *, files: Calla
     @routes.post("/api/batches", status_code=201, responses=ERRORS, summary="Make many videos under one budget")
     async def create_batch(body: BatchRequest) -> dict[str, Any]:
         raw = [(i, row) for i, row in enumerate(body.rows, 1)]
-        batch = await asyncio.to_thread(batches.plan, raw, source="http", concurrency=body.concurrency,
+        busy = next((b for b in running.threads if running.busy(b)), None)
+        if busy is not None:  # said before anything is saved
+            raise RunStateError(f"batch {busy} is running: this server runs one batch at a time")
+        batch = await asyncio.to_thread(batches.plan, raw, source="http", concurrency=min(body.concurrency,
+                                                                                        running.workers),
                                         budget=body.budget, batch_id=body.batch_id, files=files, strict=True)
         running.start(director, batch)
         return await asyncio.to_thread(described, batch)

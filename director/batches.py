@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from director.errors import DirectorError, InputError
+from director.errors import DirectorError, InputError, RunStateError
 from director.options import MAX_BUDGET_USD, MakeOptions
 from director.publish import write_atomic
 
@@ -40,7 +40,7 @@ MAX_CONCURRENCY = 8
 MAX_GOAL_CHARS = 2000
 LIST_SEPARATOR = ";"
 """A CSV cell that holds several sources separates them with this."""
-BATCH_ID = re.compile(r"batch-[A-Za-z0-9._-]{1,48}")
+BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,47}")
 RESTING = frozenset({"done", "paused", "cancelled"})
 """A row whose run rests here is not run again by a resume (a paused run waits for the user's answer)."""
 SUMMARY_FIELDS = ("line", "run_id", "goal", "status", "seconds", "cost_usd", "final", "error")
@@ -81,9 +81,10 @@ def new_batch_id() -> str:
     return f"batch-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, fields) for each row of a JSON Lines or CSV file; InputError, in one line, for a file that
-    is neither (a bad row is not an error here: check_rows names it)."""
+def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
+    """(line number, fields) for each row of a JSON Lines or CSV file, and whether its values are typed (JSON's
+    are taken as they are, "3" is no number; a CSV's are text, read as each option's type); InputError, in one
+    line, for a file that is neither (a bad row is not an error here: check_rows names it)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -96,8 +97,8 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if not first:
         raise InputError(f"{path.name} has no rows: put one goal per line (JSON Lines) or a CSV with a goal column")
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json") or first.startswith("{"):
-        return json_lines(text)
-    return csv_rows(text, path.name)
+        return json_lines(text), True
+    return csv_rows(text, path.name), False
 
 
 def json_lines(text: str) -> list[tuple[int, dict[str, Any]]]:
@@ -155,9 +156,15 @@ def check_rows(raw: list[tuple[int, dict[str, Any]]], *, taken: Callable[[str], 
         try:
             if "__error__" in fields:
                 raise InputError(fields["__error__"])
+            try:  # JSON can carry what is no text at all (a lone surrogate): refused here, not when it is saved
+                json.dumps(fields, ensure_ascii=False).encode("utf-8")
+            except (UnicodeEncodeError, TypeError, ValueError):
+                raise InputError("the row holds something that is not text (a lone UTF-16 surrogate?)") from None
             fields = dict(fields)
             goal = fields.pop("goal", None)
             row.goal = " ".join(goal.split())[:MAX_GOAL_CHARS] if isinstance(goal, str) else ""
+            if goal is not None and not isinstance(goal, str):
+                raise InputError(f"the goal must be text (got {type(goal).__name__})")
             if not isinstance(goal, str) or not goal.strip():
                 raise InputError("no goal: every row needs one")
             if len(goal) > MAX_GOAL_CHARS:
@@ -201,7 +208,8 @@ class Batches:
     # -- where a batch lives ------------------------------------------------------------------------------------
     def folder(self, batch_id: str) -> Path:
         if not BATCH_ID.fullmatch(batch_id):
-            raise InputError(f"batch id {batch_id!r} must be 'batch-' and 1-48 letters, digits, '.', '_' or '-'")
+            raise InputError(f"batch id {batch_id[:60]!r} must be 1-48 letters, digits, '.', '_' or '-' (starting with "
+                             f"a letter or digit)")
         return self.root / batch_id
 
     def load(self, batch_id: str) -> Batch:
@@ -225,25 +233,35 @@ class Batches:
     # -- making one ---------------------------------------------------------------------------------------------
     def plan(self, raw: list[tuple[int, dict[str, Any]]], *, source: str, concurrency: int = 2,
              budget: float | None = None, batch_id: str | None = None,
-             files: Callable[[str, str, str], str] | None = None, strict: bool = False) -> Batch:
-        """A batch from rows, checked and saved; nothing runs yet. InputError when no row can run."""
+             files: Callable[[str, str, str], str] | None = None, strict: bool = False, dry: bool = False) -> Batch:
+        """A batch from rows, checked and saved; nothing runs yet. InputError when no row can run. dry checks
+        everything a real one does and saves nothing (director batch --check)."""
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise InputError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY} (got {concurrency})")
         if budget is not None:
             MakeOptions.check({"budget": budget})
         batch_id = batch_id or new_batch_id()
-        if (self.folder(batch_id) / "batch.json").exists():
-            raise InputError(f"batch {batch_id!r} exists already: resume it with director batch --resume {batch_id}")
+        folder = self.folder(batch_id)
+        if folder.exists():
+            raise RunStateError(f"batch {batch_id!r} exists already: resume it with director batch --resume {batch_id}")
         catalog = self._catalog()
         rows = check_rows(raw, taken=lambda rid: catalog is not None and catalog.get_run(rid) is not None,
                           files=files, strict=strict)
         if not rows:
             raise InputError("the batch has no rows")
-        if not any(r.error is None for r in rows):
+        if not any(r.error is None for r in rows) and not dry:
             raise InputError(f"no row of the batch can run: line {rows[0].line}: {rows[0].error}")
         for row in rows:
             if row.error is None and row.run_id is None:
                 row.run_id = f"{batch_id}-{row.line:03d}"
+        if dry:
+            return Batch(id=batch_id, created=time.strftime("%Y-%m-%dT%H:%M:%S"), source=source,
+                         concurrency=concurrency, budget_usd=budget, rows=rows)
+        try:
+            folder.mkdir(parents=True)  # the claim on the id: of two batches asking for it at once, one gets it
+        except FileExistsError:
+            raise RunStateError(f"batch {batch_id!r} exists already: resume it with director batch --resume "
+                                f"{batch_id}") from None
         batch = Batch(id=batch_id, created=time.strftime("%Y-%m-%dT%H:%M:%S"), source=source,
                       concurrency=concurrency, budget_usd=budget, rows=rows)
         self.save(batch)
@@ -273,6 +291,7 @@ class Batches:
         if batch.budget_usd is not None:
             lifecycle.pool = BudgetGuard(batch.budget_usd, spent, name="batch budget")
         self.active = lifecycle
+        self.write_summary(batch)  # there from the start: a kill at any moment leaves one
         emit = self._emitter(batch.id, on_event)
         emit({"type": "batch_started", "batch_id": batch.id, "rows": len(batch.rows), "good": len(batch.good),
               "concurrency": batch.concurrency, "budget_usd": batch.budget_usd, "spent_usd": round(spent, 4)})
@@ -309,9 +328,9 @@ class Batches:
                 log.exception("batch %s: line %s failed", batch.id, row.line)
                 error = f"{type(exc).__name__}: {exc}"
             final = self._status(row.run_id)
+            self.write_summary(batch)  # before the event: whoever hears a row end finds it in the summary
             emit({"type": "row_finished", "line": row.line, "run_id": row.run_id, "status": final or "failed",
                   "cost_usd": round(catalog.run_spend(row.run_id), 4) if catalog and final else 0.0, "error": error})
-            self.write_summary(batch)
 
         try:
             futures = [pool.submit(one, row) for row in batch.good]
@@ -332,11 +351,13 @@ class Batches:
         return summary
 
     def stop(self, *, grace: float = 1.0) -> list[str]:
-        """Stop the runs in flight (Ctrl-C, SIGTERM): each is marked interrupted and keeps its last checkpoint."""
-        lifecycle = getattr(self, "active", None)
+        """Stop the runs in flight (Ctrl-C, SIGTERM, a server stopping): each is marked interrupted and keeps its
+        last checkpoint."""
+        lifecycle = self.active
         if lifecycle is None:
             return []
-        return [run.id for run in lifecycle.stop_all(grace=grace, kill=True)]
+        why = "the batch was stopped; director batch --resume goes on with it"
+        return [run.id for run in lifecycle.stop_all(reason=why, grace=grace, kill=True)]
 
     # -- what it made -------------------------------------------------------------------------------------------
     def summary(self, batch: Batch) -> list[dict[str, Any]]:

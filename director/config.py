@@ -166,6 +166,9 @@ class Settings(BaseSettings):
     token: SecretStr | None = Field(
         None, description="DIRECTOR_TOKEN: the bearer token `director serve` requires; needed to bind past loopback."
     )
+    mcp_token: SecretStr | None = Field(
+        None, description="DIRECTOR_MCP_TOKEN: a bearer token that opens /mcp on `director serve` and nothing else, "
+                          "for an assistant (DIRECTOR_TOKEN opens everything, the HTTP API included).")
     reve_base_url: str = Field(
         "https://api.reve.com", validation_alias=AliasChoices("REVE_BASE_URL", "reve_base_url"),
         description="Reve API host.",

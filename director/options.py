@@ -208,6 +208,12 @@ def choices(name: str) -> tuple[str, ...]:
     return ()
 
 
+def shown(value: Any, most: int = 80) -> str:
+    """A refused value as a message quotes it: its repr, cut short (a 100,000-character goal is not echoed)."""
+    text = repr(value)
+    return text if len(text) <= most else f"{text[: most - 10]}… ({len(str(value)):,} characters)"
+
+
 def _spelled(name: str, face: str) -> str:
     return face_of(name).flag if face == "cli" else name
 
@@ -231,9 +237,9 @@ def refusal_of(error: Any, face: str = "python") -> str:
     field = MakeOptions.model_fields[name]
     decl = face_of(name)
     if decl.bad and kind not in ("missing",):
-        return decl.bad.format(value=value)
+        return decl.bad.format(value=value[:60] + "…" if isinstance(value, str) and len(value) > 70 else value)
     what = label(name)
-    value = value if isinstance(value, (int, float)) and not isinstance(value, bool) else repr(value)
+    value = value if isinstance(value, (int, float)) and not isinstance(value, bool) else shown(value)
     if kind == "literal_error" or choices(name) and kind in ("string_type",):
         return f"unknown {what} {value}: use one of {', '.join(choices(name))}"
     lo = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)

@@ -138,6 +138,9 @@ class Studio:
     def __init__(self, director: Any, token: str | None, allowed_hosts: tuple[str, ...] = ()) -> None:
         self.director = director
         self.token = token
+        self.mcp_token: str | None = None
+        """DIRECTOR_MCP_TOKEN: opens /mcp alone, so an assistant given it cannot use the HTTP API (batches, runs
+        without the gate) around the MCP face's spending rule."""
         self.allowed_hosts = frozenset((*LOOPBACK_NAMES, *(host_name(h) for h in allowed_hosts if h)))
         """Host names served: loopback's, plus --allowed-host (a reverse proxy's); anything else is a 421, so a
         page on an attacker's name that resolves here (DNS rebinding) reaches nothing."""
@@ -150,11 +153,22 @@ class Studio:
         self.stopped: list[str] = []
         """The runs the shutdown stopped (marked interrupted, to resume)."""
 
-    def bearer(self, request: Request) -> bool:
-        """The request carries the token in its Authorization header (no browser sends that on its own)."""
+    def bearer(self, request: Request, token: str | None = None) -> bool:
+        """The request carries the token (or the one named) in its Authorization header (no browser sends that on
+        its own)."""
+        token = token or self.token
         given = request.headers.get("authorization", "")
-        return bool(self.token) and given.lower().startswith("bearer ") and hmac.compare_digest(
-            given[7:].strip().encode(), str(self.token).encode())
+        return bool(token) and given.lower().startswith("bearer ") and hmac.compare_digest(
+            given[7:].strip().encode(), str(token).encode())
+
+    def assistant(self, request: Request) -> bool:
+        """May this request reach /mcp: the assistants' own token (DIRECTOR_MCP_TOKEN, which opens nothing else),
+        or what opens the whole API; with neither token set, loopback is open, as the API is."""
+        if self.mcp_token and self.bearer(request, self.mcp_token):
+            return True
+        if self.token:
+            return self.authorised(request)
+        return not self.mcp_token
 
     def session(self, request: Request) -> bool:
         """The request carries a live browser session's cookie."""
@@ -281,6 +295,9 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     studio = Studio(director, token or None, allowed_hosts)
     if token:
         register(token)  # never echoed: error texts and logs are scrubbed of it like the API keys
+    if director.settings.mcp_token:
+        studio.mcp_token = director.settings.mcp_token.get_secret_value()
+        register(studio.mcp_token)
 
     settings = director.settings
     media_root = settings.media_root.expanduser() if settings.media_root else None
@@ -288,7 +305,7 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         return uploads.resolve(value, director.workspace.root, media_root=media_root, kind=kind, field=field)
 
     assistants = Assistants(director, over_http=True, files=files)
-    batches = Running()
+    batches = Running(workers=max(1, workers))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -342,7 +359,10 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
         elif request.method in CHANGES and path.startswith("/api/uploads") and content_type(request) in FORM_TYPES:
             response = error(415, "send the file itself as the body, with its own Content-Type (video/mp4, "
                                   "audio/wav, application/octet-stream), not as a form")
-        elif (path.startswith("/api") or path in ("/openapi.json", MCP_PATH)) and path != "/api/session" \
+        elif path == MCP_PATH and not studio.assistant(request):
+            response = error(401, "a token is needed: send the Authorization header with the value Bearer "
+                                  "<DIRECTOR_MCP_TOKEN> (or <DIRECTOR_TOKEN>)", headers={"WWW-Authenticate": "Bearer"})
+        elif (path.startswith("/api") or path == "/openapi.json") and path != "/api/session" \
                 and not studio.authorised(request):
             response = error(401, "a token is needed: send the Authorization header with the value Bearer "
                                   "<DIRECTOR_TOKEN>, or open the studio and enter it there", headers={"WWW-Authenticate": "Bearer"})

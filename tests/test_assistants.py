@@ -26,6 +26,7 @@ from tests.helpers import FAST
 from tests.servers import serve_director
 
 TOKEN = "mcp-test-token-0123456789abcdef"
+MCP_TOKEN = "assistant-only-token-fedcba9876543210"
 
 
 class Progress:
@@ -110,6 +111,10 @@ def test_an_assistant_on_stdio_makes_a_story_to_its_final_video(tmp_path):
             # the one-line refusals, before anything is written
             assert error(await client.call_tool("make", {"goal": "a fox", "scenes": 99})) == \
                 "scenes must be a whole number from 1 to 50 (got 99)"
+            assert error(await client.call_tool("make", {"goal": "a fox", "scenes": "3"})) == \
+                "scenes must be a whole number from 1 to 50 (got '3')"  # JSON's types as they are, as over HTTP
+            assert error(await client.call_tool("revise", {"run_id": run_id, "text": "OK"})).startswith(
+                "'OK' answers run")  # a yes is approve's, the user's: never a revision's
             assert error(await client.call_tool("make", {"goal": "a fox", "colour": "red"})).startswith(
                 "unknown argument 'colour': the arguments are goal, scenes, aspect")
             assert error(await client.call_tool("status", {"run_id": "nope"})).startswith("unknown run id 'nope'")
@@ -125,9 +130,15 @@ def test_an_assistant_over_http_goes_through_the_servers_guard(tmp_path):
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
 
-    env = {**os.environ, **FAST, "LANGGRAPH_STRICT_MSGPACK": "true", "DIRECTOR_TOKEN": TOKEN}
+    env = {**os.environ, **FAST, "LANGGRAPH_STRICT_MSGPACK": "true", "DIRECTOR_TOKEN": TOKEN,
+           "DIRECTOR_MCP_TOKEN": MCP_TOKEN}
     proc, base = serve_director(tmp_path / "ws", env)
     try:
+        # the assistants' token opens /mcp and nothing else: not the HTTP API's batches or runs around the gate
+        assistant = {"Authorization": f"Bearer {MCP_TOKEN}"}
+        assert httpx.get(f"{base}/api/runs", headers=assistant).status_code == 401
+        assert httpx.post(f"{base}/api/batches", json={"rows": [{"goal": "a fox"}]},
+                          headers={**assistant, "Origin": base}).status_code == 401
         hello = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
         accept = {"Accept": "application/json, text/event-stream"}
         bearer = {"Authorization": f"Bearer {TOKEN}", **accept}
@@ -139,7 +150,8 @@ def test_an_assistant_over_http_goes_through_the_servers_guard(tmp_path):
         assert httpx.post(f"{base}/mcp", content="x", headers={**bearer, "Content-Type": "text/plain"}).status_code == 415
 
         async def session() -> None:
-            http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=httpx2.Timeout(30, read=330))
+            http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {MCP_TOKEN}"},
+                                      timeout=httpx2.Timeout(30, read=330))
             async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
                 progress = Progress()
                 run_id = await to_the_end(client, progress, goal="a 2-scene story about an otter who paints")
@@ -148,6 +160,10 @@ def test_an_assistant_over_http_goes_through_the_servers_guard(tmp_path):
                 text = status.content[0].text
                 assert str(tmp_path) not in text  # the server's paths stay its own: outputs are resources
                 assert data(status)["outputs"]["final.mp4"] == f"director://runs/{run_id}/final.mp4"
+                for name in ("manifest.json", "timeline.otio", "storyboard.html"):  # nor in what it reads
+                    text = (await client.read_resource(f"director://runs/{run_id}/{name}")).contents[0].text
+                    assert str(tmp_path) not in text, (name, [x for x in text.splitlines() if str(tmp_path) in x][:3])
+                    assert name != "timeline.otio" or "file://<workspace>/assets/" in text
                 # files are upload ids over HTTP, never a path the server can read
                 bad = error(await client.call_tool("make", {"goal": "a trailer", "sources": ["/etc/passwd"]}))
                 assert "upload" in bad and "/etc/passwd" not in bad.replace("'/etc/passwd'", "")
@@ -162,8 +178,8 @@ def paid_client(director: Director, **kwargs):
     return Client(Assistants(director).server, **kwargs)
 
 
-@pytest.mark.usefixtures("fake", "fast")
-def test_a_paid_run_stops_at_the_gate_and_only_the_user_approves_it(tmp_path, monkeypatch):
+@pytest.mark.usefixtures("fast")
+def test_a_paid_run_stops_at_the_gate_and_only_the_user_approves_it(tmp_path, monkeypatch, fake):
     director = Director(tmp_path / "ws")
     asked: list[str] = []
     answers = iter([ElicitResult(action="decline"), ElicitResult(action="accept", content={"approve": False}),
@@ -201,6 +217,15 @@ def test_a_paid_run_stops_at_the_gate_and_only_the_user_approves_it(tmp_path, mo
             done = data(await client.call_tool("wait", {"run_id": run_id, "wait_seconds": 300}))
             assert done["status"] == "done" and done["cost_usd"] > spent
             assert done["cost_usd"] <= director.lifecycle._catalog().require_run(run_id).budget_usd
+        async with paid_client(director) as client:  # a change that costs something asks again; a replay cannot answer
+            changed = data(await client.call_tool("revise", {"run_id": run_id, "text": "make scene 1 at night"}))
+            changed = data(await client.call_tool("wait", {"run_id": run_id, "wait_seconds": 120}))
+            assert changed["status"] == "paused" and changed["pending"]["quote_usd"] > 0, changed
+            gated = {kind: len(fake.calls(kind)) for kind in ("image", "omni", "tts", "lyria")}
+            replayed = data(await client.call_tool("replay", {"run_id": run_id}))
+            replayed = data(await client.call_tool("wait", {"run_id": run_id, "wait_seconds": 120}))
+            assert replayed["status"] == "paused" and replayed["pending"], replayed  # asked again, not answered
+            assert {kind: len(fake.calls(kind)) for kind in gated} == gated  # no picture, clip or voice was bought
         assert len(asked) == 3 and all(f"${quote:.2f}" in a for a in asked)
 
     anyio.run(session)

@@ -113,8 +113,20 @@ def test_bad_rows_are_named_by_line_before_anything_runs(capsys, tmp_path):
         if line:
             result = run_cli(capsys, "batch", str(tmp_path / "f.csv"), "--workspace", str(tmp_path / "ws"))
             assert result.code == 2 and line in result.err and result.err.count("\n") == 1, result.err
-    assert read_rows(tmp_path / "f.csv")[1] == (2, {"__error__": 'a row is a JSON object, like {"goal": "a fox in '
+    assert read_rows(tmp_path / "f.csv")[0][1] == (2, {"__error__": 'a row is a JSON object, like {"goal": "a fox in '
                                                                  'the snow", "scenes": 3}'})
+    # --check says what the real batch would: the same refusals, in the same words
+    one = tmp_path / "one.jsonl"
+    one.write_text('{"goal": "a fox", "scenes": "2"}\n{"goal": ["a list"]}\n')
+    result = run_cli(capsys, "batch", str(one), "--check", "--workspace", str(tmp_path / "ws"))
+    assert result.code == 1 and "line 1: scenes must be a whole number from 1 to 50 (got '2')" in result.err  # JSON
+    assert "line 2: the goal must be text (got list)" in result.err
+    for args, line in (([str(one), "--budget", "-1"], "budget must be zero or more dollars"),
+                       ([str(tmp_path / "head.csv")], "the batch has no rows"),
+                       ([str(one), "--resume", "b1"], "--resume goes on with a batch already made")):
+        (tmp_path / "head.csv").write_text("goal,scenes\n")
+        result = run_cli(capsys, "batch", *args, "--check", "--workspace", str(tmp_path / "ws"))
+        assert result.code == 2 and line in result.err, (args, result.err)
     (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00goal")
     result = run_cli(capsys, "batch", str(tmp_path / "bin.csv"), "--workspace", str(tmp_path / "ws"))
     assert result.code == 2 and "is not text" in result.err
@@ -152,6 +164,10 @@ def test_a_batch_over_http_with_its_events_and_no_server_paths(tmp_path, monkeyp
         assert "upload" in batch["rows"][2]["error"] and str(tmp_path) not in json.dumps(batch)
         run = httpx.get(url + batch["rows"][0]["run"]).json()
         assert run["status"] == "done" and run["final"].startswith("/api/assets/")
+        odd = httpx.post(f"{url}/api/batches", headers={**own, "Content-Type": "application/json"},
+                         content=b'{"rows": [{"goal": "a fox \\ud800", "scenes": 1}]}')
+        assert odd.status_code == 422 and "not text" in odd.json()["error"], odd.text
+        assert made.json()["concurrency"] == 1  # at most the server's --workers
         again = httpx.post(f"{url}/api/batches/batch-web/resume", json={}, headers=own)
         assert again.status_code == 200
         assert [b["id"] for b in httpx.get(f"{url}/api/batches").json()] == ["batch-web"]

@@ -139,3 +139,31 @@ def test_a_birthday_video_is_for_the_person_and_what_they_love():
     told = " ".join(s.narration for s in draft.scenes)
     assert "Happy birthday, Grandma!" in told and "gardening" in told and "Mitzi the cat" in told
     assert "garden" in " ".join(s.image_prompt for s in draft.scenes)
+
+
+@pytest.mark.parametrize(("goal", "seed"), [("a 2-scene story about two penguins in the snow", 7),
+                                            ("a 2-scene story about two penguins in the snow", 3),
+                                            ("a 1-scene story about a sleepy owl", 0),
+                                            ("a story about Max the dog and Max the cat", 0)])
+def test_every_character_has_a_name_of_their_own(goal, seed):
+    """Sheets, voices and lines are kept by name: two penguins both called Pip looped a run to its step limit."""
+    names = [c.name.lower() for c in write_local_story(goal, scenes=2, seed=seed).characters]
+    assert len(names) == len(set(names)) >= 2, names
+
+
+def test_a_model_story_with_one_name_twice_is_asked_for_again():
+    from types import SimpleNamespace
+
+    from director.tools.write_story import WriteStoryInput, write_story
+
+    from director.errors import ProviderError
+    from director.state import Character
+
+    draft = write_local_story("a 2-scene story about a fox and an owl", scenes=2, seed=0)
+    twins = draft.model_copy(update={"characters": [Character(name="Pip", kind="fox", look="a red fox"),
+                                                    Character(name="pip", kind="owl", look="a brown owl")]})
+    story = SimpleNamespace(name="gemini", model="gemini-3-flash", write_story=lambda *a, **k: twins)
+    ctx = SimpleNamespace(inputs={}, seed=0, backends=SimpleNamespace(story=story), warn=lambda m: None)
+    with pytest.raises(ProviderError, match="two characters the name 'pip'") as caught:
+        write_story.fn(WriteStoryInput(goal="a fox and an owl", scenes=2), ctx)
+    assert caught.value.retryable

@@ -83,6 +83,11 @@ def write_story(args: WriteStoryInput, ctx: ToolContext) -> StoryDraft:
             retryable=True,
         )
     draft = draft.model_copy(update={"scenes": draft.scenes[: args.scenes]})
+    names = [c.name.strip().lower() for c in draft.characters]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:  # sheets, voices and lines are kept by name: two of one name would never both be drawn
+        raise ProviderError(f"the story gave two characters the name {twice[0]!r}; each needs a name of its own",
+                            provider=ctx.backends.story.name, model=ctx.backends.story.model, retryable=True)
     draft, strangers = spoken_lines(draft, dialogue)
     if strangers:
         ctx.warn(f"lines left unsaid: {'; '.join(sorted(set(strangers)))}")

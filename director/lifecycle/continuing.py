@@ -218,6 +218,7 @@ class Continuing(Driving):
         with open_checkpointer(self.workspace) as saver:
             graph = self._build(session, saver, BudgetGuard(None, 0.0))
             snapshots = list(graph.get_state_history({"configurable": {"thread_id": run_id}}))
+            approved = bool(snapshots) and self._standing_approval(graph, run_id, snapshots[0])
         if not snapshots:
             raise RunStateError(f"run {run_id} has no checkpoints")
         if checkpoint_id is None:
@@ -230,7 +231,6 @@ class Continuing(Driving):
         state = DirectorState.model_validate(target.values) if whole else self._initial_state(row)
         config = dict(target.config["configurable"])
         graph_input: Any = None
-        approved = any((s.values or {}).get("approvals") for s in snapshots)
         if not whole:  # from before the first step: the run starts again from its goal
             graph_input = state.model_copy(update={"approved": approved, "approvals": int(approved)})
         elif approved and not state.approved:
@@ -294,6 +294,17 @@ class Continuing(Driving):
         header = {"reason": f"fork of {run_id} at {checkpoint_id}" + (f": {say}" if say else ""),
                   **self._shape(state, change)}
         return lease, Continuation(session, graph_input, row.budget_usd, header)
+
+    @staticmethod
+    def _standing_approval(graph: Any, run_id: str, newest: Any) -> bool:
+        """Whether the user's yes still stands for the run's paid steps, so a replay need not ask again: the run
+        was approved, its last answer at the gate was not a no, and no gate waits unanswered now (a change that
+        costs something asks again, and a replay must not answer for the user)."""
+        if not started(newest) or graph.get_state({"configurable": {"thread_id": run_id}}).interrupts:
+            return False
+        state = DirectorState.model_validate(newest.values)
+        answers = [m.text for m in state.messages if m.intent == "approval"]
+        return state.approvals > 0 and state.status != "cancelled" and (not answers or answers[-1] == "approved")
 
     @staticmethod
     def _shape(state: DirectorState, change: dict[str, Any] | None = None) -> dict[str, Any]:

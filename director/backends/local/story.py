@@ -167,7 +167,22 @@ def _cast(goal: str, words: list[str], setting: Setting, rng: random.Random) -> 
     if len(cast) == 1:
         kind, name, look = setting.companion
         cast.append(Character(name=name, kind=kind, look=look))
-    return cast
+    return distinct(cast)
+
+
+def distinct(cast: list[Character]) -> list[Character]:
+    """The cast with a name of its own for each (two penguins are not both Pip): a repeated name becomes the
+    first of its kind's names not taken yet, else of any kind's."""
+    taken: set[str] = set()
+    out = []
+    for member in cast:
+        if member.name.lower() in taken:
+            spare = [n for n in SPECIES.get(member.kind, ((), ()))[0] if n.lower() not in taken] or \
+                [n for names, _ in SPECIES.values() for n in names if n.lower() not in taken]
+            member = member.model_copy(update={"name": spare[0]})
+        taken.add(member.name.lower())
+        out.append(member)
+    return out
 
 
 def _arc(beats: tuple[Beat, ...], n: int) -> list[Beat | int]:
