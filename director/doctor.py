@@ -8,6 +8,7 @@ interrupted, and temp files of killed commands are deleted.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from pathlib import Path
 from director.store import AssetStore, Catalog, Workspace, sha256_file
 
 STALE_S = 3600.0
+CACHE_TEMP = re.compile(r"\.[0-9a-f]{64}\.[0-9a-f]{32}")
+"""The name Workspace.cached() writes a file under before it is renamed into place."""
 """A temp file this old belongs to no live command."""
 
 
@@ -83,7 +86,8 @@ def examine(workspace: Workspace, *, repair: bool = False) -> Report:
             if repair:
                 catalog.update_run(run.id, status="interrupted", error="the process running it stopped")
                 report.repaired.append(line)
-    strays = list(workspace.runs_dir.glob("*/.*.*")) + list(workspace.tmp_dir.glob("*"))
+    strays = list(workspace.runs_dir.glob("*/.*.*")) + list(workspace.tmp_dir.glob("*")) + [
+        p for p in workspace.cache_dir.glob("*/??/.*") if CACHE_TEMP.match(p.name)]  # a cached() make cut off
     for stray in strays:
         if time.time() - stray.stat().st_mtime < STALE_S:
             continue  # it may belong to a command running now

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -61,8 +63,14 @@ def test_doctor_finds_damage_and_repairs_it(capsys, workspace, fast):
     assert result.code == 1
     [line] = result.out.splitlines()
     assert line == f"problem {manifest['scenes'][0]['audio']['path']}: damaged (its bytes no longer hash to its name)"
+    # a cached() file cut off by a kill, an hour old: a temp file to sweep (a fresh one may be a command's now)
+    cut = workspace / "cache" / "speech" / "ab" / f".{'ab' * 32}.{'0' * 32}.wav"
+    cut.parent.mkdir(parents=True, exist_ok=True)
+    cut.write_bytes(b"RIFF")
+    os.utime(cut, (time.time() - 7200, time.time() - 7200))
     result = run_cli(capsys, "doctor", "--repair", "--workspace", str(workspace))
     assert result.code == 0 and result.out.startswith("repaired ") and not audio.exists()
+    assert not cut.exists() and "a temp file left by a command that was stopped" in result.out
     result = run_cli(capsys, "resume", "one", "--workspace", str(workspace))
     assert result.code == 0  # done runs stay done; a new run remakes what is missing
     result = make(capsys, workspace, "two")
