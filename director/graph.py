@@ -24,6 +24,28 @@ Finish = Callable[[DirectorState], dict[str, Any]]
 
 
 YES = ("yes", "y", "ok", "approve", "go")
+ROUNDS = 3
+"""The same batch asked for this many turns running, each served whole from the memo, is a plan going in circles."""
+
+
+def going_round(messages: list[Message], calls: list[Any]) -> bool:
+    """Whether `calls` is the batch the brain asked for in each of its last ROUNDS - 1 turns, where every call was
+    served from the memo: a brain that will never be satisfied (a state it cannot change), not a retry of a failure."""
+    wanted = sorted((c.name, repr(sorted(c.args.items()))) for c in calls)
+    turns = 0
+    for i in range(len(messages) - 1, 0, -1):
+        tool, brain = messages[i], messages[i - 1]
+        if tool.role == "user":
+            return False  # the user said something since: the brain answers that
+        if tool.role != "tool" or brain.role != "brain":
+            continue
+        same = sorted((c.name, repr(sorted(c.args.items()))) for c in brain.calls) == wanted
+        if not same or not tool.results or not all(r.ok and r.reused for r in tool.results):
+            return False
+        turns += 1
+        if turns >= ROUNDS - 1:
+            return True
+    return False
 """The approval gate's yes; "no", "n", "cancel" or "stop" cancels, and anything else is a change."""
 
 def build_graph(
@@ -40,6 +62,11 @@ def build_graph(
         decision = runner.run_brain(brain, state, emit)
         emit({"type": "brain", "say": decision.say, "calls": len(decision.calls),
                              "done": decision.done, "give_up": decision.give_up})
+        if decision.calls and not decision.give_up and going_round(state.messages, decision.calls):
+            names = ", ".join(sorted({c.name for c in decision.calls}))
+            decision.give_up = (f"the plan went round in a circle: the same {names} three turns running, each served "
+                                f"from the memo with nothing new; the run stops here rather than at its step limit")
+            decision.calls = []
         update: dict[str, Any] = {
             "calls": decision.calls,
             "messages": [Message(role="brain", text=decision.give_up or decision.say, calls=decision.calls)],

@@ -314,3 +314,41 @@ def test_goal_motion_reaches_every_clip(runner):
     assert _estimate(moving, {**at_720, "clip_sound": "keep"}, "veo-3.1-generate-001", Prices()) == pytest.approx(1.6)
     # Omni bills the seconds it delivers, sound always included: a 4 s clip at 720p.
     assert _estimate(moving, at_720, "gemini-omni-1.2-flash", Prices()) == pytest.approx(4 * 0.1014)
+
+
+def test_a_plan_that_goes_in_circles_stops_with_its_reason(runner):
+    """A brain that asks for the same batch again and again, each time served from the memo, is stopped after three
+    such turns with a reason, not at the step limit (two characters of one name did that before they were renamed)."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from director.brain import Decision
+    from director.graph import build_graph
+
+    class Stuck:
+        name = "local"
+
+        def decide(self, state: DirectorState) -> Decision:
+            return Decision(calls=[ToolCall(id=f"c{len(state.messages)}", name="write_story",
+                                            args={"goal": "a cat and a dog", "scenes": 1})], say="once more")
+
+    graph = build_graph(brain=Stuck(), runner=runner, finish=lambda state: {"status": state.status},  # type: ignore[arg-type]
+                        checkpointer=InMemorySaver())
+    out = graph.invoke(DirectorState(run_id="loop", goal=Goal(text="a cat and a dog", scenes=1)),
+                       {"configurable": {"thread_id": "loop"}, "recursion_limit": 80})
+    assert out["status"] == "failed" and "went round in a circle" in out["error"], out["error"]
+    turns = [m for m in out["messages"] if m.role == "brain"]
+    assert len(turns) == 4 and not turns[-1].calls  # made once, served twice, then stopped
+
+
+def test_a_retry_after_a_failure_is_no_circle():
+    from director.graph import going_round
+    from director.state import ToolResult
+
+    call = ToolCall(id="a", name="narrate", args={"scene": 1, "text": "hi"})
+    failed = ToolResult(call_id="a", name="narrate", ok=False, error="timeout")
+    served = ToolResult(call_id="a", name="narrate", ok=True, reused=True)
+    brain, said = Message(role="brain", calls=[call]), Message(role="user", text="make it night")
+    assert going_round([brain, Message(role="tool", results=[served])] * 2, [call])
+    assert not going_round([brain, Message(role="tool", results=[failed])] * 2, [call])
+    assert not going_round([brain, Message(role="tool", results=[served]), said, brain,
+                            Message(role="tool", results=[served])], [call])
