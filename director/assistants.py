@@ -37,6 +37,7 @@ from mcp.server.mcpserver.resolve import (
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
+from mcp_types import Resource as MCPResource
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from director.errors import DirectorError, InputError
@@ -201,6 +202,22 @@ class NoArguments(Strict):
     pass
 
 
+RECENT_RUNS = 20
+"""resources/list names the outputs of this many runs, newest first (the templates reach any run's)."""
+
+
+class Listing(MCPServer[Any]):
+    """The SDK's server, whose resources/list names the outputs the newest runs have, so a client that browses
+    resources (rather than following links) finds the videos."""
+
+    def __init__(self, assistants: Assistants, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.assistants = assistants
+
+    async def list_resources(self) -> list[MCPResource]:
+        return await asyncio.to_thread(self.assistants.outputs) + await super().list_resources()
+
+
 class Confirm(BaseModel):
     """What the user answers at the approval gate, through elicitation."""
 
@@ -237,7 +254,7 @@ class Assistants:
         self.over_http = over_http
         """Over HTTP the server's paths stay its own: outputs are resource URIs, and messages say <workspace>."""
         self.make_model = make_arguments(uploads=over_http)
-        self.server: MCPServer[Any] = MCPServer(
+        self.server: MCPServer[Any] = Listing(self,
             "director", title="Director", version=__version__, instructions=INSTRUCTIONS,
             description="Turn a goal into a finished video: make, follow, approve, revise, fork and export.",
             tools=self.tools(), log_level="WARNING")
@@ -532,6 +549,23 @@ class Assistants:
                     content.append(ResourceLink(type="resource_link", uri=f"director://runs/{links}/{name}", name=name,
                                                 mime_type=mime, size=path.stat().st_size))
         return CallToolResult(content=content, structured_content=data)
+
+    def outputs(self) -> list[MCPResource]:
+        """The outputs the newest runs have on disk, as resources."""
+        try:
+            runs = self.director.runs()[:RECENT_RUNS]
+        except DirectorError:  # no catalog yet: nothing has run here
+            return []
+        found = []
+        for run in runs:
+            folder = self.director.workspace.run_dir(run["id"])
+            for name, (mime, description) in OUTPUTS.items():
+                path = folder / name
+                if path.is_file():
+                    found.append(MCPResource(uri=f"director://runs/{run['id']}/{name}", name=f"{run['id']}/{name}",
+                                             title=f"{name} of {self._said(run['goal'])[:80]}", mime_type=mime,
+                                             description=description, size=path.stat().st_size))
+        return found
 
     def _reader(self, name: str) -> Callable[[str], Awaitable[str | bytes]]:
         mime = OUTPUTS[name][0]

@@ -68,6 +68,8 @@ async def to_the_end(client, progress: Progress, *, goal: str = "a 2-scene story
 
 
 async def final_resources(client, run_id: str) -> None:
+    browsed = {str(r.uri): r for r in (await client.list_resources()).resources}  # the newest runs' outputs
+    assert browsed[f"director://runs/{run_id}/final.mp4"].mime_type == "video/mp4"
     listed = await client.list_resource_templates()
     assert {t.uri_template for t in listed.resource_templates} >= {
         "director://runs/{run_id}/final.mp4", "director://runs/{run_id}/manifest.json",
