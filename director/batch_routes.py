@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query
 from fastapi.responses import StreamingResponse
-from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 from pydantic import BaseModel, ConfigDict, Field
 
 from director.batches import MAX_CONCURRENCY, MAX_ROWS, Batch, Batches
 from director.errors import InputError, RunStateError, UnknownRun
 from director.guards import ERRORS, without_paths
 from director.options import MakeOptions
+from director.streams import follow
 
-POLL_S = 0.25
-PING_S = 15.0
 BATCH_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$"
 
 
@@ -147,30 +144,8 @@ def add_routes(routes: FastAPI, director: Any, running: Running, *, files: Calla
         except InputError as exc:
             raise UnknownRun(str(exc)) from None
 
-    async def stream(batch_id: str, after: int) -> AsyncIterator[bytes]:
-        """Every event after `after`, then new ones, until batch_finished (or the batch is not running)."""
-        seq, quiet_since = after, time.monotonic()
-        while True:
-            events = await asyncio.to_thread(batches.events, batch_id, after=seq)
-            for event in events:
-                seq = event["seq"]
-                yield format_sse_event(data_str=_json(without_paths(event, root)), event=str(event["type"]),
-                                       id=str(seq))
-                if event.get("type") == "batch_finished":
-                    return
-            if not events and not running.busy(batch_id):
-                return
-            if stopping.is_set():
-                return
-            if events:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= PING_S:
-                quiet_since = time.monotonic()
-                yield KEEPALIVE_COMMENT
-            await asyncio.sleep(POLL_S)
+    def stream(batch_id: str, after: int) -> AsyncIterator[bytes]:
+        """Every event after `after`, then new ones, until batch_finished or until no thread runs the batch."""
+        return follow(lambda seq: batches.events(batch_id, after=seq), lambda: not running.busy(batch_id),
+                      last="batch_finished", root=root, after=after, stopping=stopping)
 
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False, default=str)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import mimetypes
 import re
@@ -30,7 +29,6 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 from fastapi.staticfiles import StaticFiles
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -62,6 +60,7 @@ from director.options import MAX_TEXT_CHARS, MakeOptions, http_fields, refusal_o
 from director.secrets import register
 from director.state import AssetRef, DirectorState
 from director.store import Catalog
+from director.streams import follow
 from director.version import __version__
 
 log = logging.getLogger(__name__)
@@ -69,14 +68,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 MAX_GOAL_CHARS = 2000
 SHA256 = re.compile(r"[0-9a-f]{64}")
-POLL_S = 0.25
-FINISH_GRACE_S = 2.0
-"""How long an event stream waits for a settled run's last events (run_finished is written after its status)."""
-"""How often an event stream looks for new rows in the catalog."""
 STOP_GRACE_S = 1.0
 """On SIGTERM, how long runs get to reach their next step before they are marked interrupted regardless."""
-PING_S = 15.0
-"""An idle event stream's keep-alive comment, this often."""
 SESSION_COOKIE = "director_session"
 """The browser session's cookie: a random id the server made (HttpOnly, SameSite=Strict), never the token."""
 SESSION_SECONDS = 12 * 3600
@@ -590,63 +583,16 @@ class McpEndpoint:
         await self.assistants.server.session_manager.handle_request(scope, receive, send)
 
 
-PRIVATE_FIELDS = ("workspace", "final")
-"""Event fields that name the server's own files: the HTTP face leaves them out (the run object has URLs)."""
-
-
-def public(event: dict[str, Any], root: str | Path) -> dict[str, Any]:
-    """An event as the HTTP face shows it: no server paths."""
-    return {k: without_paths(v, root) for k, v in event.items() if k not in PRIVATE_FIELDS}
-
-
-def sse(event: dict[str, Any], root: str | Path) -> bytes:
-    """One recorded event on the wire: its type, its seq as the id (for Last-Event-ID), its public fields."""
-    return format_sse_event(data_str=json.dumps(public(event, root), default=str),
-                            event=str(event.get("type") or "message"),
-                            id=str(event["seq"]))
-
-
-async def stream_events(director: Any, run_id: str, after: int,
-                        stopping: threading.Event | None = None) -> AsyncIterator[bytes]:
-    """Every recorded event after `after`, then new ones as they are written, until run_finished.
-
-    A run no process drives any more (interrupted, or finished before the stream began) ends
-    the stream once its events are sent, so a client never waits on a dead run; so does a server that is
-    stopping (the client's EventSource comes back when it is up again). Idle, a comment every PING_S keeps
-    proxies from closing the stream."""
+def stream_events(director: Any, run_id: str, after: int,
+                  stopping: threading.Event | None = None) -> AsyncIterator[bytes]:
+    """A run's recorded events after `after`, then new ones, until run_finished or until no process drives it."""
     catalog = director.lifecycle._catalog()
-    seq = after
-    quiet_since = time.monotonic()
-    while True:
-        events = await asyncio.to_thread(catalog.events, run_id, after=seq)
-        for event in events:
-            seq = event["seq"]
-            yield sse(event, director.workspace.root)
-            if event.get("type") == "run_finished":
-                return
-        if events:
-            quiet_since = time.monotonic()
-        else:
-            row = await asyncio.to_thread(catalog.require_run, run_id)
-            if await asyncio.to_thread(effective_status, row, catalog) != "running":
-                # Its last events land just after its status (run_finished follows the mark): wait for them a
-                # little, then end; a run that died says no more.
-                deadline = time.monotonic() + FINISH_GRACE_S
-                while True:
-                    for event in await asyncio.to_thread(catalog.events, run_id, after=seq):
-                        seq = event["seq"]
-                        yield sse(event, director.workspace.root)
-                        if event.get("type") == "run_finished":
-                            return
-                    if time.monotonic() >= deadline or (stopping is not None and stopping.is_set()):
-                        return
-                    await asyncio.sleep(POLL_S)
-            if stopping is not None and stopping.is_set():
-                return
-            if time.monotonic() - quiet_since >= PING_S:
-                quiet_since = time.monotonic()
-                yield KEEPALIVE_COMMENT
-            await asyncio.sleep(POLL_S)
+
+    def resting() -> bool:
+        return effective_status(catalog.require_run(run_id), catalog) != "running"
+
+    return follow(lambda seq: catalog.events(run_id, after=seq), resting, last="run_finished",
+                  root=director.workspace.root, after=after, stopping=stopping)
 
 
 def check_bind(host: str, token: str | None) -> None:
