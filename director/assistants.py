@@ -100,7 +100,8 @@ class Cap:
             where = ("the user's cap for assistants (DIRECTOR_MCP_BUDGET_USD or config.toml [mcp] budget_usd)"
                      if self.usd is not None else "the default cap (DIRECTOR_DEFAULT_BUDGET_USD); the user can "
                      "give assistants a cap of their own with DIRECTOR_MCP_BUDGET_USD")
-            raise InputError(f"a budget of ${budget:,.2f} is past ${self.most:,.2f}, {where}: ask the user to raise it")
+            raise InputError(f"a budget of ${dollars(budget)} is past ${dollars(self.most)}, {where}: ask the user to "
+                             f"raise it")
 
     def __call__(self, *, paid: bool, approve: bool, budget: float | None) -> tuple[bool, float | None]:
         """The lifecycle's Spending rule: a paid run without a cap stops at the gate; with one, it spends up to it."""
@@ -600,6 +601,11 @@ class Assistants:
         if mime.startswith(("text/", "application/json", "application/x-subrip")):
             return path.read_text(encoding="utf-8")
         return path.read_bytes()
+
+
+def dollars(usd: float) -> str:
+    """An amount as a message shows it: cents, unless that would hide the difference ($3.001 is not $3.00)."""
+    return f"{usd:,.2f}" if abs(usd * 100 - round(usd * 100)) < 1e-9 else f"{usd:,.4f}".rstrip("0")
 
 
 def is_yes(answer: str) -> bool:

@@ -289,6 +289,9 @@ def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: 
     if token:
         register(token)  # never echoed: error texts and logs are scrubbed of it like the API keys
     if director.settings.mcp_token:
+        if not token:  # else the API an assistant is kept from would be open to it, and to everyone
+            raise ConfigError("DIRECTOR_MCP_TOKEN keeps an assistant to /mcp only while DIRECTOR_TOKEN guards the "
+                              "rest of the API: set DIRECTOR_TOKEN too")
         studio.mcp_token = director.settings.mcp_token.get_secret_value()
         register(studio.mcp_token)
 

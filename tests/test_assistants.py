@@ -219,6 +219,23 @@ def test_a_paid_run_stops_at_the_gate_and_only_the_user_approves_it(tmp_path, mo
             done = data(await client.call_tool("wait", {"run_id": run_id, "wait_seconds": 300}))
             assert done["status"] == "done" and done["cost_usd"] > spent
             assert done["cost_usd"] <= director.lifecycle._catalog().require_run(run_id).budget_usd
+        # A change cut off before its gate (a cancel while the brain still thinks, as a tester raced it): a replay
+        # from there must ask, not carry the run's old yes over to the change's paid steps.
+        from director.checkpoints import open_checkpointer
+        from director.graph import build_graph
+        from director.lifecycle.continuing import Continuing
+
+        with open_checkpointer(director.workspace) as saver:
+            graph = build_graph(brain=None, runner=None, finish=None, checkpointer=saver)  # type: ignore[arg-type]
+            cut = graph.update_state({"configurable": {"thread_id": run_id}},
+                                     Continuing._revision_update("make scene 2 at dawn"), as_node="tools")
+        async with paid_client(director) as client:
+            bought = {kind: len(fake.calls(kind)) for kind in ("image", "omni", "tts", "lyria")}
+            data(await client.call_tool("replay", {"run_id": run_id,
+                                                   "checkpoint": cut["configurable"]["checkpoint_id"]}))
+            raced = data(await client.call_tool("wait", {"run_id": run_id, "wait_seconds": 120}))
+            assert raced["status"] == "paused" and raced["pending"], raced
+            assert {kind: len(fake.calls(kind)) for kind in bought} == bought
         async with paid_client(director) as client:  # a change that costs something asks again; a replay cannot answer
             changed = data(await client.call_tool("revise", {"run_id": run_id, "text": "make scene 1 at night"}))
             changed = data(await client.call_tool("wait", {"run_id": run_id, "wait_seconds": 120}))
@@ -304,3 +321,15 @@ def test_the_mcp_inspector_lists_the_tools_and_calls_one(tmp_path):
     assert called.returncode == 0, called.stderr[-2000:]
     answer = json.loads(called.stdout)
     assert answer.get("isError") is not True and json.loads(answer["content"][0]["text"]) == {"runs": []}
+
+
+def test_the_assistants_token_alone_does_not_start_a_server(tmp_path, monkeypatch, capsys):
+    """DIRECTOR_MCP_TOKEN keeps an assistant to /mcp only while DIRECTOR_TOKEN guards the API: alone it would leave
+    the API (runs without the gate, batches) open to the very assistant it is meant to hold."""
+    from director.errors import ConfigError
+    from director.server import create_app
+
+    monkeypatch.setenv("DIRECTOR_MCP_TOKEN", MCP_TOKEN)
+    with pytest.raises(ConfigError, match="set DIRECTOR_TOKEN too"):
+        create_app(workspace=tmp_path / "ws", backend="local")
+    assert create_app(workspace=tmp_path / "ws", backend="local", token=TOKEN).state.studio.mcp_token == MCP_TOKEN

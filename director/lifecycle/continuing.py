@@ -298,13 +298,20 @@ class Continuing(Driving):
     @staticmethod
     def _standing_approval(graph: Any, run_id: str, newest: Any) -> bool:
         """Whether the user's yes still stands for the run's paid steps, so a replay need not ask again: the run
-        was approved, its last answer at the gate was not a no, and no gate waits unanswered now (a change that
-        costs something asks again, and a replay must not answer for the user)."""
+        was approved, no gate waits unanswered now, its last answer at the gate was not a no, and no change in
+        words came after that answer (a change is paid for only once the gate has asked about it: a replay must
+        not answer for the user, nor a revision cut off by a cancel)."""
         if not started(newest) or graph.get_state({"configurable": {"thread_id": run_id}}).interrupts:
             return False
         state = DirectorState.model_validate(newest.values)
-        answers = [m.text for m in state.messages if m.intent == "approval"]
-        return state.approvals > 0 and state.status != "cancelled" and (not answers or answers[-1] == "approved")
+        if state.approvals < 1 or state.status == "cancelled":
+            return False
+        for message in reversed(state.messages):
+            if message.intent == "approval":
+                return message.text == "approved"
+            if message.intent == "revision":
+                return False
+        return True  # approved on an earlier branch (a replay from before its gate): nothing asked since
 
     @staticmethod
     def _shape(state: DirectorState, change: dict[str, Any] | None = None) -> dict[str, Any]:
