@@ -298,14 +298,16 @@ class Continuing(Driving):
     @staticmethod
     def _standing_approval(graph: Any, run_id: str, newest: Any) -> bool:
         """Whether the user's yes still stands for the run's paid steps, so a replay need not ask again: the run
-        was approved, no gate waits unanswered now, its last answer at the gate was not a no, and no change in
-        words came after that answer (a change is paid for only once the gate has asked about it: a replay must
-        not answer for the user, nor a revision cut off by a cancel)."""
+        was approved, no gate waits unanswered now, its last answer at the gate was not a no, and it either ended
+        done or no change in words came after that answer (a change is paid for only once the gate has seen it: a
+        replay must not answer for the user, nor for a revision a cancel cut off before its gate)."""
         if not started(newest) or graph.get_state({"configurable": {"thread_id": run_id}}).interrupts:
             return False
         state = DirectorState.model_validate(newest.values)
         if state.approvals < 1 or state.status == "cancelled":
             return False
+        if state.status == "done":
+            return True  # every change before its end went through the gate (free, or approved)
         for message in reversed(state.messages):
             if message.intent == "approval":
                 return message.text == "approved"
