@@ -5,8 +5,9 @@ runs; the server's shutdown stops its runs as it stops its own, resumable."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query
@@ -47,18 +48,40 @@ class Running:
         self.threads: dict[str, tuple[threading.Thread, Batches, threading.Event]] = {}
         self.workers = workers
         """The server's --workers: a batch runs at most this many at once, and one batch runs at a time."""
+        self.claimed = False
+        """A batch is being planned (its rows checked and saved) and will start."""
 
     def busy(self, batch_id: str) -> bool:
         with self.lock:
             entry = self.threads.get(batch_id)
         return entry is not None and entry[0].is_alive()
 
-    def start(self, director: Any, batch: Batch, budget: float | None = None) -> None:
+    def _refuse_if_busy(self, batch_id: str | None) -> None:
+        """Under the lock: one batch at a time, counting one being planned."""
+        busy = next((i for i, (t, _, _) in self.threads.items() if t.is_alive()), None)
+        if busy is not None:
+            raise RunStateError(f"batch {busy} is running: this server runs one batch at a time"
+                                + (f" (resume {batch_id} when it ends)" if batch_id and busy != batch_id else ""))
+        if self.claimed:
+            raise RunStateError("another batch is being started: this server runs one batch at a time")
+
+    @contextlib.contextmanager
+    def claim(self) -> Iterator[None]:
+        """Hold the server's one batch from the first check to the thread's start, so that a second POST meanwhile
+        is refused before its rows are saved."""
         with self.lock:
-            busy = next((i for i, (t, _, _) in self.threads.items() if t.is_alive()), None)
-            if busy is not None:
-                raise RunStateError(f"batch {busy} is running: this server runs one batch at a time (resume "
-                                    f"{batch.id} when it ends)" if busy != batch.id else f"batch {busy} is running")
+            self._refuse_if_busy(None)
+            self.claimed = True
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.claimed = False
+
+    def start(self, director: Any, batch: Batch, budget: float | None = None, *, claimed: bool = False) -> None:
+        with self.lock:
+            if not claimed:
+                self._refuse_if_busy(batch.id)
             runner, stop = Batches(director), threading.Event()
             thread = threading.Thread(target=runner.run, args=(batch,), kwargs={"budget": budget, "stop": stop},
                                       name=f"director-{batch.id}", daemon=True)
@@ -98,13 +121,11 @@ def add_routes(routes: FastAPI, director: Any, running: Running, *, files: Calla
     @routes.post("/api/batches", status_code=201, responses=ERRORS, summary="Make many videos under one budget")
     async def create_batch(body: BatchRequest) -> dict[str, Any]:
         raw = [(i, row) for i, row in enumerate(body.rows, 1)]
-        busy = next((b for b in running.threads if running.busy(b)), None)
-        if busy is not None:  # said before anything is saved
-            raise RunStateError(f"batch {busy} is running: this server runs one batch at a time")
-        batch = await asyncio.to_thread(batches.plan, raw, source="http", concurrency=min(body.concurrency,
-                                                                                        running.workers),
-                                        budget=body.budget, batch_id=body.batch_id, files=files, strict=True)
-        running.start(director, batch)
+        with running.claim():  # refused before anything is saved, while another batch runs or is being started
+            batch = await asyncio.to_thread(batches.plan, raw, source="http", concurrency=min(body.concurrency,
+                                                                                            running.workers),
+                                            budget=body.budget, batch_id=body.batch_id, files=files, strict=True)
+            running.start(director, batch, claimed=True)
         return await asyncio.to_thread(described, batch)
 
     @routes.get("/api/batches", responses=ERRORS, summary="Every batch, newest first")

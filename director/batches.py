@@ -300,7 +300,7 @@ class Batches:
             if stop is not None and stop.is_set():
                 return
             assert row.run_id is not None
-            status = self._status(row.run_id)
+            status = self._status(row.run_id, catalog)
             if status in RESTING:
                 emit({"type": "row_finished", "line": row.line, "run_id": row.run_id, "status": status, "kept": True})
                 return
@@ -327,7 +327,7 @@ class Batches:
             except Exception as exc:  # one row's bug is its own: the rest of the batch goes on
                 log.exception("batch %s: line %s failed", batch.id, row.line)
                 error = f"{type(exc).__name__}: {exc}"
-            final = self._status(row.run_id)
+            final = self._status(row.run_id, catalog)
             self.write_summary(batch)  # before the event: whoever hears a row end finds it in the summary
             emit({"type": "row_finished", "line": row.line, "run_id": row.run_id, "status": final or "failed",
                   "cost_usd": round(catalog.run_spend(row.run_id), 4) if catalog and final else 0.0, "error": error})
@@ -368,7 +368,7 @@ class Batches:
         rows = []
         for row in batch.rows:
             record = catalog.get_run(row.run_id) if catalog is not None and row.run_id else None
-            status = self._status(row.run_id) if record is not None and row.run_id else None
+            status = self._status(row.run_id, catalog) if record is not None else None
             final = Path(record.final_path) if record is not None and record.final_path else None
             seconds = None
             if status == "done" and final is not None and final.is_file():
@@ -423,10 +423,11 @@ class Batches:
         except DirectorError:
             return None
 
-    def _status(self, run_id: str | None) -> str | None:
+    def _status(self, run_id: str | None, catalog: Any) -> str | None:
+        """The run's status as a reader should take it (a run left running by a dead process is interrupted), from
+        the catalog the caller holds: a summary asks for every row's."""
         if run_id is None:
             return None
-        catalog = self._catalog()
         row = catalog.get_run(run_id) if catalog is not None else None
         if row is None:
             return None

@@ -172,3 +172,29 @@ def test_a_batch_over_http_with_its_events_and_no_server_paths(tmp_path, monkeyp
         assert again.status_code == 200
         assert [b["id"] for b in httpx.get(f"{url}/api/batches").json()] == ["batch-web"]
         assert httpx.get(f"{url}/api/batches/batch-nope").status_code == 404
+
+
+def test_a_server_starts_one_batch_at_a_time_even_while_one_is_being_planned(tmp_path):
+    """Two POSTs at once: the second is refused while the first is still checking and saving its rows, so the
+    loser saves nothing; a resume is refused too, until the first has started and ended."""
+    from director.batch_routes import Running
+    from director.batches import Batch
+    from director.errors import RunStateError
+
+    director = Director(workspace=tmp_path / "ws", backend="local")
+    running = Running(workers=2)
+    batch = Batch(id="first", created="2026-12-07T00:00:00", source="test", concurrency=1, budget_usd=None, rows=[])
+    Batches(director).save(batch)
+    with running.claim():
+        with pytest.raises(RunStateError, match="being started"):
+            with running.claim():
+                pass
+        with pytest.raises(RunStateError, match="being started"):
+            running.start(director, batch)
+        running.start(director, batch, claimed=True)  # no rows: the thread ends at once
+    thread = running.threads["first"][0]
+    thread.join(30)
+    assert not thread.is_alive()
+    with running.claim():  # free again once the first has ended
+        assert running.claimed
+    assert not running.claimed
