@@ -25,7 +25,8 @@ from director.backends import Backends
 from director.cluster import Executed, fingerprint
 from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError, StorageError
-from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices, Unpriced
+from director.limits import CURRENT_CALL, BudgetGuard, CallMeter
+from director.prices import Prices, Unpriced
 from director.state import Character, DirectorState, Scene, Storyboard, ToolCall, ToolResult, finishing
 from director.store import AssetStore, CallRow, Catalog, canonical_json, disk_full
 from director.tooling import Tool, ToolContext, asset_refs, key_view

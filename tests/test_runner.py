@@ -301,7 +301,7 @@ def test_goal_motion_reaches_every_clip(runner):
     assert [c.args.get("motion") for c in anim] == ["still", "still"]
     from director.tools.animate_image import AnimateImageInput, _estimate
 
-    from director.limits import Prices
+    from director.prices import Prices
 
     held = AnimateImageInput(scene=1, aspect="16:9", motion="still")
     assert _estimate(held, {"speech_seconds": 3.0}, "veo-3.1-generate-001", Prices()) == 0.0

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from director.backends import MOTIONS, animate
 from director.backends.local.story import camera_move
 from director.errors import MediaError, SafetyBlocked, ToolArgumentError
-from director.limits import Prices
 from director.media import SPEECH_LEAD, hold_still, probe, render_slot, scene_length
 from director.models import clip_seconds, extension_plan, limits_of
+from director.prices import Prices
 from director.prompting import render
 from director.speech import heard_in
 from director.state import (

@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 
 from director.backends import draw
 from director.errors import ToolArgumentError
-from director.limits import Prices
 from director.media import cover, write_png
 from director.models import limits_of
+from director.prices import Prices
 from director.prompting import render
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
 from director.tooling import ToolContext, require_board, require_scene, tool

@@ -8,7 +8,7 @@ from director.tools.create_image import fit_image
 from pydantic import BaseModel, Field
 
 from director.errors import ToolArgumentError
-from director.limits import Prices
+from director.prices import Prices
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
 from director.tooling import ToolContext, require_scene, tool
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from director.backends import image_refs
 from director.errors import ToolArgumentError
-from director.limits import Prices
+from director.prices import Prices
 from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
 from director.tooling import ToolContext, require_scene, tool
 
