@@ -7,7 +7,7 @@ from director.tools import registry
 
 from director.api import Director
 from director.brain.local import LocalBrain
-from director.graph import fold
+from director.call_batch import fold
 from director.runner import Runner
 from director.state import DirectorState, Goal, Message, ToolCall
 
