@@ -35,7 +35,8 @@ from director.models import find as find_model
 from director.models import image_size
 from director.prices import Usage
 from director.prompting import render
-from director.state import Message, StoryDraft
+from director.state import Message
+from director.story_draft import StoryDraft
 from director.voices import GEMINI_VOICES
 
 log = logging.getLogger(__name__)

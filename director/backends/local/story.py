@@ -54,7 +54,8 @@ from director.backends.local.storybook import (
 from director.backends.local.voice import reading_rate
 from director.media import SPEECH_LEAD, SPEECH_TAIL
 from director.speech import GAP
-from director.state import Character, PlacePlan, ScenePlan, StoryDraft
+from director.state import Character
+from director.story_draft import PlacePlan, ScenePlan, StoryDraft
 
 
 def _rng(goal: str, seed: int) -> random.Random:
