@@ -22,7 +22,7 @@ from bench.common import Options, Report
 @contextmanager
 def bigger_frames(factor: int) -> Iterator[None]:
     """Every aspect's frame size times `factor` per side, for this process, then back."""
-    from director.state import ASPECT_SIZES
+    from director.choices import ASPECT_SIZES
 
     saved = dict(ASPECT_SIZES)
     ASPECT_SIZES.update({k: (w * factor, h * factor) for k, (w, h) in saved.items()})

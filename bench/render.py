@@ -73,7 +73,7 @@ class DirectorRender:
     def render(self) -> float:
         """Plan with the local brain (clips and the cut in one batch) and run it; wall seconds."""
         from director.brain.local import LocalBrain
-        from director.runner import fold
+        from director.call_batch import fold
 
         calls = LocalBrain().decide(self.state).calls
         assert {c.name for c in calls} <= {"animate_image", "mix_sound", "assemble_video"}, calls

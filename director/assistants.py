@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, Elicit, MCPServer, Resolve
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
@@ -35,22 +35,29 @@ from mcp.server.mcpserver.resolve import (
     ElicitationResult,
 )
 from mcp.server.mcpserver.tools.base import Tool
-from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from mcp_types import Resource as MCPResource
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, Field, ValidationError
 
+from director.assistant_arguments import (
+    UNSENT,
+    ApproveArguments,
+    ExportArguments,
+    ForkArguments,
+    NoArguments,
+    ReplayArguments,
+    ResumeArguments,
+    ReviseArguments,
+    RunArguments,
+    WaitArguments,
+    as_sent,
+    make_arguments,
+    one_line,
+)
+from director.assistant_progress import next_step, progress_line
+from director.assistant_spending import Cap
 from director.errors import DirectorError, InputError
 from director.graph import YES
-from director.options import (
-    MAX_BUDGET_USD,
-    MAX_TEXT_CHARS,
-    RUN_ID_PATTERN,
-    MakeOptions,
-    http_fields,
-    refusal_of,
-    shown,
-)
 from director.version import __version__
 
 log = logging.getLogger(__name__)
@@ -59,8 +66,6 @@ SETTLED = frozenset({"done", "paused", "failed", "stopped", "cancelled", "interr
 """The statuses a run rests in (the rest, running and queued, are on their way)."""
 POLL_S = 0.25
 """How often a waiting tool looks for new events in the catalog."""
-MAX_WAIT_S = 600.0
-MAX_GOAL_CHARS = 2000
 OUTPUTS = {
     "manifest.json": ("application/json", "A run's manifest: what was made, by which models, for how much."),
     "storyboard.html": ("text/html", "A run's storyboard page (at the approval gate, its preview)."),
@@ -76,131 +81,6 @@ Call make with a goal; it returns the run id at once. Call wait with that id to 
 and returns when the run is done, fails, or stops at the approval gate. At the gate, show the user the quote and
 call approve only when the user says yes: a paid run spends money. Revise a run with revise, and read its
 outputs as resources (director://runs/<id>/final.mp4, manifest.json, storyboard.html)."""
-
-
-class Cap:
-    """What an assistant may spend: the user's cap per run, read from their config, never from a tool call."""
-
-    def __init__(self, settings: Any) -> None:
-        table = settings.file_config().get("mcp") or {}
-        usd = settings.mcp_budget_usd if settings.mcp_budget_usd is not None else table.get("budget_usd")
-        if usd is not None and (isinstance(usd, bool) or not isinstance(usd, (int, float)) or not 0 <= usd <= MAX_BUDGET_USD):
-            raise InputError(f"config.toml [mcp] budget_usd must be a number of dollars from 0 to {MAX_BUDGET_USD:,.0f} "
-                             f"(got {usd!r})")
-        self.usd: float | None = float(usd) if usd is not None else None
-        self.default_usd: float = settings.default_budget_usd
-
-    @property
-    def most(self) -> float:
-        """The largest budget an assistant may name."""
-        return self.usd if self.usd is not None else self.default_usd
-
-    def check(self, budget: float | None) -> None:
-        if budget is not None and budget > self.most:
-            where = ("the user's cap for assistants (DIRECTOR_MCP_BUDGET_USD or config.toml [mcp] budget_usd)"
-                     if self.usd is not None else "the default cap (DIRECTOR_DEFAULT_BUDGET_USD); the user can "
-                     "give assistants a cap of their own with DIRECTOR_MCP_BUDGET_USD")
-            raise InputError(f"a budget of ${dollars(budget)} is past ${dollars(self.most)}, {where}: ask the user to "
-                             f"raise it")
-
-    def __call__(self, *, paid: bool, approve: bool, budget: float | None) -> tuple[bool, float | None]:
-        """The lifecycle's Spending rule: a paid run without a cap stops at the gate; with one, it spends up to it."""
-        self.check(budget)
-        if not paid:
-            return approve, budget
-        if self.usd is None:
-            return True, budget
-        return approve, budget if budget is not None else self.usd
-
-
-_UNSENT = object()
-"""An argument the client left out (a resolver reads every argument by name, so each has a value)."""
-
-
-def as_sent(model: type[BaseModel]) -> type[ArgModelBase]:
-    """The SDK's argument model for a tool: the arguments passed through as sent, each left out one marked
-    _UNSENT. The tool checks them with its own model, refusing in one line (unknown names too), while tools/list
-    shows that model's schema."""
-    names = tuple(model.model_fields)
-
-    class AsSent(ArgModelBase):
-        model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
-
-        def model_dump_one_level(self) -> dict[str, Any]:
-            return {**dict.fromkeys(names, _UNSENT), **(self.__pydantic_extra__ or {})}
-
-    return AsSent
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-RunId = Annotated[str, Field(pattern="^" + RUN_ID_PATTERN + "$", max_length=64, description="The run's id.")]
-
-
-def make_arguments(*, uploads: bool) -> type[BaseModel]:
-    """make's arguments: the goal, every make option from its one declaration, and how long to follow the run."""
-    return create_model(  # type: ignore[no-any-return, call-overload]
-        "MakeArguments", __base__=Strict,
-        goal=(str, Field(min_length=1, max_length=MAX_GOAL_CHARS, description="What the video should be.")),
-        **http_fields("mcp", uploads=uploads),
-        wait_seconds=(float, Field(0.0, ge=0, le=MAX_WAIT_S, description=(
-            "Follow the run this long (at most 600 s), with progress notifications, before returning; 0 (the "
-            "default) returns the run id at once."))))
-
-
-class RunArguments(Strict):
-    run_id: RunId
-
-
-class WaitArguments(Strict):
-    run_id: RunId
-    wait_seconds: float = Field(300.0, ge=0, le=MAX_WAIT_S, description=(
-        "Return after this long (at most 600 s) if the run is still working; call wait again to go on following it."))
-
-
-class ApproveArguments(Strict):
-    run_id: RunId
-    answer: str = Field("yes", min_length=1, max_length=MAX_TEXT_CHARS, description=(
-        '"yes" approves the quoted paid steps, "no" cancels them, anything else is a change to make first.'))
-    quote_usd: float | None = Field(None, ge=0, description=(
-        "The quote you showed the user (the run's pending.quote_usd): needed to approve when the client cannot ask "
-        "the user itself."))
-
-
-class ReviseArguments(Strict):
-    run_id: RunId
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description=(
-        'The change, in words: "make scene 2 at night", "now 9:16", "give Pip a deeper voice".'))
-
-
-class ResumeArguments(Strict):
-    run_id: RunId
-    budget: float | None = Field(None, ge=0, le=MAX_BUDGET_USD, allow_inf_nan=False, description=(
-        "A new budget for the run in USD; never past the user's cap for assistants."))
-    retry_unsure: bool = Field(False, description="Start again the paid clips whose start was sent but never answered.")
-
-
-class ForkArguments(Strict):
-    run_id: RunId
-    checkpoint: str = Field(min_length=1, max_length=200, description="The checkpoint to branch from (see history).")
-    say: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="The change the new run makes.")
-    new_run_id: RunId | None = Field(None, description="The new run's id (default: made from the old one's).")
-
-
-class ReplayArguments(Strict):
-    run_id: RunId
-    checkpoint: str | None = Field(None, max_length=200, description="The checkpoint to go from (default: the start).")
-
-
-class ExportArguments(Strict):
-    run_id: RunId
-    format: Literal["otio", "fcpxml", "edl"] = Field("otio", description="The timeline's format.")
-
-
-class NoArguments(Strict):
-    pass
 
 
 RECENT_RUNS = 20
@@ -223,21 +103,6 @@ class Confirm(BaseModel):
     """What the user answers at the approval gate, through elicitation."""
 
     approve: bool = Field(description="Spend this much on the paid steps?")
-
-
-def one_line(exc: ValidationError, model: type[BaseModel]) -> str:
-    """A tool's bad arguments in one line: a make option as every face words it, the rest by name."""
-    error = exc.errors()[0]
-    name = str(error["loc"][0]) if error["loc"] else ""
-    if error["type"] == "extra_forbidden":
-        return f"unknown argument {shown(name)}: the arguments are {', '.join(model.model_fields) or 'none'}"
-    if error["type"] == "missing":
-        return f"{name} is missing"
-    if name in MakeOptions.model_fields:
-        return refusal_of(error, "mcp")
-    if name == "new_run_id":  # a run id, named as every face names one
-        return refusal_of({**error, "loc": ("run_id",)}, "mcp")
-    return f"{name}: {error['msg']} (got {shown(error.get('input'))})"
 
 
 class Assistants:
@@ -292,7 +157,7 @@ class Assistants:
 
         async def call(ctx: Context, confirmed: Any = None, **sent: Any) -> CallToolResult:
             try:
-                args = model.model_validate({k: v for k, v in sent.items() if v is not _UNSENT}, strict=True)
+                args = model.model_validate({k: v for k, v in sent.items() if v is not UNSENT}, strict=True)
             except ValidationError as exc:
                 raise ToolError(one_line(exc, model)) from None
             try:
@@ -432,7 +297,7 @@ class Assistants:
     def _ask(self, ctx: Context, run_id: Any, answer: Any) -> Any:
         """approve's resolver: where the client can elicit, the user is asked about the quote (a yes to spend
         needs theirs); elsewhere nothing is asked, and the call itself must carry the quote."""
-        answer = "yes" if answer is _UNSENT else answer
+        answer = "yes" if answer is UNSENT else answer
         if not isinstance(run_id, str) or not isinstance(answer, str) or not is_yes(answer):
             return None
         caps = ctx.client_capabilities
@@ -603,53 +468,9 @@ class Assistants:
         return path.read_bytes()
 
 
-def dollars(usd: float) -> str:
-    """An amount as a message shows it: cents, unless that would hide the difference ($3.001 is not $3.00)."""
-    return f"{usd:,.2f}" if abs(usd * 100 - round(usd * 100)) < 1e-9 else f"{usd:,.4f}".rstrip("0")
-
-
 def is_yes(answer: str) -> bool:
     """The gate's yes, as the graph reads it (director.graph)."""
     return answer.strip().lower() in YES
-
-
-def next_step(status: str, run_id: str, asked: bool) -> str:
-    """What an assistant can do next with a run, in a sentence."""
-    if asked:
-        return ("show the user pending.ask; on their yes call approve (with quote_usd), or revise it, or answer no")
-    return {
-        "done": "read final.mp4, manifest.json and storyboard.html as resources, or revise the run",
-        "running": f"call wait with run_id {run_id} to follow it",
-        "queued": f"call wait with run_id {run_id}: it starts when a worker is free",
-        "stopped": "it reached its budget: resume it with a budget the user allows",
-        "failed": "read error; resume goes on from the last checkpoint",
-        "interrupted": "resume goes on from the last checkpoint",
-        "cancelled": "resume goes on from the last checkpoint, or fork it with a change",
-    }.get(status, "call status again")
-
-
-def progress_line(event: dict[str, Any]) -> str | None:
-    """A progress notification's message for an event (None for the ones not worth a line)."""
-    kind = event.get("type")
-    if kind == "run_started":
-        return f"run {event.get('run_id')} started: {event.get('scenes')} scenes, {event.get('aspect')}"
-    if kind == "tool_finished":
-        cost = f", ${event['cost_usd']:.3f}" if event.get("cost_usd") else ""
-        return f"made {event.get('label')} ({(event.get('ms') or 0) / 1000:.1f} s{cost})"
-    if kind == "tool_reused":
-        return f"reused {event.get('label')}"
-    if kind == "tool_failed":
-        return f"failed {event.get('label')}: {event.get('error')}"
-    if kind == "warning":
-        return f"warning: {event.get('message')}"
-    if kind == "brain" and (event.get("say") or event.get("give_up")):
-        return str(event.get("say") or event.get("give_up"))
-    if kind == "interrupt":
-        quote = float(event.get("quote_usd") or 0)
-        return f"waiting for approval: about ${quote:.2f} for the paid steps" if quote else "waiting for approval"
-    if kind == "run_finished":
-        return f"run {event.get('run_id')} {event.get('status')}" + (f": {event['error']}" if event.get("error") else "")
-    return None
 
 
 def stdio(workspace: Path | None = None, **overrides: Any) -> None:

@@ -8,64 +8,39 @@ non-zero; anything else is a bug and prints a traceback.
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from typer import Abort
-from typer.core import TyperArgument, TyperCommand, TyperGroup
 
-from director.display import BatchProgress, Progress, safe, summary_line
+from director.cli_batch import batch
+from director.cli_shared import (
+    BudgetOpt,
+    ExecutorOpt,
+    FallbackOpt,
+    NewRunOpt,
+    QuietOpt,
+    WaitOpt,
+    WorkspaceOpt,
+    _Command,
+    _director,
+    _Group,
+    err,
+    out,
+)
+from director.cli_tables import history, models, runs
+from director.display import Progress, safe, summary_line
 from director.errors import DirectorError, InputError, Interrupted
-from director.options import MakeOptions, cli_option, cli_params
+from director.options import MakeOptions, cli_params
 
 try:  # newer typer ships its own copy of click
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
 except ImportError:  # pragma: no cover - typer on real click
     from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef, assignment]
-
-
-class _Argument(TyperArgument):
-    """An argument as a man page shows it: GOAL in the usage line, no <type> beside its name."""
-
-    def _usage_display_name(self) -> str:
-        name = self.metavar or (self.name or "").upper()
-        return name if self.required else f"[{name}]"
-
-    def _rich_display_name(self) -> str:
-        return self.metavar or (self.name or "").upper()
-
-    def display_type_rich(self, ctx: Any) -> str | None:
-        return None
-
-
-def _readable(params: list[Any]) -> list[Any]:
-    for param in params:
-        if isinstance(param, TyperArgument) and not isinstance(param, _Argument):
-            param.__class__ = _Argument
-        elif (getattr(param, "is_flag", False) or getattr(param, "count", False)) and param.metavar is None:
-            param.metavar = ""  # a flag takes no value
-    return params
-
-
-class _Command(TyperCommand):
-    """Help that reads well: arguments in capitals, flags without a <bool> value, choices listed."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _readable(super().get_params(ctx))
-
-
-class _Group(TyperGroup):
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _readable(super().get_params(ctx))
-
-
 
 
 app = typer.Typer(
@@ -76,50 +51,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-
-
-def _choices(values: Any) -> str:
-    return "[" + "|".join(values) + "]"
-
-
-# Piped output keeps whole lines instead of wrapping tables at 80 columns.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", metavar="DIR", help="Workspace folder (default: $DIRECTOR_HOME, else ~/.director)."),
-]
-ExecutorOpt = Annotated[
-    str | None,
-    typer.Option("--executor", metavar=_choices(("local", "ray")),
-                 help="Where tool calls run: this process, or a Ray cluster (DIRECTOR_RAY_ADDRESS, else this "
-                      "machine's).", show_default=False),
-]
-WaitOpt = Annotated[bool, typer.Option("--wait", help="If another command is working on the run, wait for it "
-                                                     "instead of stopping.")]
-if TYPE_CHECKING:  # what the values are; typer reads the declared options' Annotated forms
-    BudgetOpt = float | None
-    BackendOpt = str
-else:
-    BudgetOpt = cli_option("budget")
-    BackendOpt = cli_option("backend")
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary and the path.")]
-NewRunOpt = Annotated[bool, typer.Option("--new-run", help="Make a new run even if this very request has finished "
-                                                         "before (its calls still come from the memo).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-FallbackOpt = Annotated[
-    str | None, typer.Option("--fallback", metavar=_choices(("none", "local")),
-                                help="local: a local provider wherever a family default needs Vertex and Vertex "
-                                     "is not set up (Ken Burns motion for Veo).")
-]
-
-
-def _director(workspace: Path | None, backend: str = "auto", **overrides: Any) -> Any:
-    from director.api import Director
-
-    return Director(workspace=workspace, backend=backend, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def _version(asked: bool) -> None:
@@ -362,82 +293,10 @@ def _finish(run: Any) -> None:
     out.print(safe(run.final))
 
 
-@app.command(cls=_Command)
-def runs(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
-    """List the runs in a workspace, newest first."""
-    rows = _director(workspace).runs()
-    if as_json:
-        out.print(json.dumps(rows, indent=2))
-        return
-    table = Table(show_edge=False, pad_edge=False)
-    for col in ("id", "status", "created", "cost", "goal", "parent", "final"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(safe(r["id"]), r["status"], r["created"].replace("T", " ")[:19], f"${r['cost_usd']:.3f}",
-                      safe(r["goal"]), safe(r["parent"] or ""), safe(r["final"] or ""))
-    out.print(table)
-
-
-@app.command(cls=_Command)
-def models(
-    check: Annotated[bool, typer.Option("--check", help="Ask Google, with your key or project, which of these "
-                                                       "models it serves you (free: models.get).")] = False,
-    backend: BackendOpt = "auto",
-    as_json: JsonOpt = False,
-) -> None:
-    """List the model each role uses: its status, shutdown date and prices, from Director's model catalog."""
-    from director.config import load_settings
-    from director.models import catalog, lineup
-
-    settings = load_settings()
-    rows = lineup(settings)
-    if check:
-        from director.backends import choose_family
-        from director.preflight import survey
-
-        family, _ = choose_family(settings, backend)
-        if family not in ("gemini", "vertex"):
-            raise InputError("director models --check asks Google: set GEMINI_API_KEY (or a Vertex project) first")
-        answers = survey(settings, family)
-        for row in rows:
-            row["check"] = answers.get(row["model"], "")
-    if as_json:
-        out.print(json.dumps(rows, indent=2))
-        return
-    table = Table(show_edge=False, pad_edge=False)
-    for col in ("role", "model", "status", "shutdown", "price today", *(("google says",) if check else ())):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        status = r["status"] + ("" if r["default"] else " (set by " + r["setting"] + ")")
-        if r["replacement"] and r["status"] in ("deprecated", "shut down"):
-            status += f"; use {r['replacement']}"
-        price = "\n".join(safe(line) for line in (r["price"], *r["upcoming"]))
-        table.add_row(r["role"], safe(r["model"]), safe(status), r["shutdown"] or "-", price,
-                      *((safe(r.get("check", "")),) if check else ()))
-    out.print(table)
-    err.print(f"prices in USD as Google bills them (per 1M tokens, image, second or track); catalog read "
-              f"{catalog().read:%Y-%m-%d}, sources in director/models.toml; override a price in "
-              f"$DIRECTOR_HOME/config.toml [prices.\"MODEL\"]")
-
-
-@app.command(cls=_Command)
-def history(
-    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id (see `director runs`).")],
-    workspace: WorkspaceOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Show a run's checkpoints, newest first: id, step, node and what changed."""
-    rows = _director(workspace).history(run)
-    if as_json:
-        out.print(json.dumps(rows, indent=2, default=str))
-        return
-    table = Table(show_edge=False, pad_edge=False)
-    for col in ("checkpoint", "step", "node", "change"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        change = r["change"] + (f"  [forked as {', '.join(r['forks'])}]" if r.get("forks") else "")
-        table.add_row(r["checkpoint"] or "", "" if r["step"] is None else str(r["step"]), r["node"], safe(change))
-    out.print(table)
+# The listings (director/cli_tables.py), registered here, in the order of the help.
+app.command(cls=_Command)(runs)
+app.command(cls=_Command)(models)
+app.command(cls=_Command)(history)
 
 
 @app.command(cls=_Command)
@@ -504,92 +363,8 @@ def serve(
         os._exit(0)
 
 
-@app.command(cls=_Command)
-def batch(
-    file: Annotated[Path | None, typer.Argument(metavar="[FILE]", help="JSON Lines or CSV: a goal and its options per "
-                                                                         "row (the options of make, by name).")] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=8, metavar="N",
-                                             help="Runs at once, 1-8.")] = 2,
-    budget: BudgetOpt = None,
-    resume: Annotated[str | None, typer.Option("--resume", metavar="BATCH", help="Finish a batch a crash, Ctrl-C or "
-                                                                             "its budget stopped.")] = None,
-    batch_id: Annotated[str | None, typer.Option("--batch-id", metavar="ID", help="Name for the batch (default: "
-                                                                                  "time-based).")] = None,
-    check: Annotated[bool, typer.Option("--check", help="Check the rows and stop: nothing runs.")] = False,
-    listing: Annotated[bool, typer.Option("--list", help="The workspace's batches.")] = False,
-    workspace: WorkspaceOpt = None,
-    backend: BackendOpt = "auto",
-) -> None:
-    """Make many videos, one per row of FILE, at most --concurrency at once and all within one --budget; a summary
-    table at the end, also saved as summary.csv and summary.json. Bad rows are named with their line numbers
-    before anything runs, and left out."""
-    from director.batches import Batches, read_rows
+app.command(cls=_Command)(batch)  # director/cli_batch.py; registered here, in the order of the help
 
-    director = _director(workspace, backend)
-    batches = Batches(director)
-    if listing:
-        found = batches.all()
-        for known in found:
-            out.print(f"{known.id}\t{known.created}\t{len(known.good)} rows\t{safe(known.source)}")
-        if not found:
-            err.print("no batches in this workspace")
-        return
-    if resume:
-        if file is not None or check:
-            raise InputError("--resume goes on with a batch already made: give it without a FILE or --check")
-        planned = batches.load(resume)
-        err.print(f"batch [bold]{planned.id}[/]: going on with {rows(len(planned.good))}")
-    elif file is None:
-        raise InputError("give a batch file (JSON Lines or CSV), or --resume BATCH")
-    else:
-        raw, typed = read_rows(file)
-        planned = batches.plan(raw, source=file.name, concurrency=concurrency, budget=budget, batch_id=batch_id,
-                               strict=typed, dry=check)
-        for row in planned.bad:
-            err.print(f"[red]line {row.line}:[/] {safe(row.error)}{'' if check else ' (left out)'}")
-        if check:  # the same checks as a real batch, and nothing saved
-            err.print(f"{len(planned.good)} of {rows(len(planned.rows))} can run")
-            raise typer.Exit(1 if planned.bad else 0)
-        cap = f", budget ${planned.budget_usd:.2f} in all" if planned.budget_usd is not None else ""
-        err.print(f"batch [bold]{planned.id}[/]: {len(planned.good)} of {rows(len(planned.rows))}, "
-                  f"{planned.concurrency} at once{cap}")
-    view = BatchProgress(err, len(planned.good))
-    try:
-        with view:
-            summary = batches.run(planned, on_event=view, budget=budget if resume else None)
-    except KeyboardInterrupt:
-        out.print(batch_table(batches.summary(planned)))
-        raise Interrupted(f"interrupted: director batch --resume {planned.id}") from None
-    out.print(batch_table(summary))
-    folder = batches.folder(planned.id)
-    err.print(f"summary {safe(str(folder / 'summary.csv'))} and summary.json")
-    paused = [r for r in summary if r["status"] == "paused"]
-    for waiting in paused:
-        err.print(f"line {waiting['line']} waits for your approval: director resume {safe(waiting['run_id'])} "
-                  f"--approve yes")
-    refused = [r for r in summary if r["status"] == "refused"]
-    unfinished = [r for r in summary if r["status"] not in ("done", "paused", "refused")]
-    if unfinished:
-        err.print(f"{len(unfinished)} of {rows(len(summary))} did not finish: director batch --resume {planned.id}")
-    if refused:
-        err.print(f"{rows(len(refused))} refused: fix {'it' if len(refused) == 1 else 'them'} in a new batch")
-    if unfinished or refused or paused:
-        raise typer.Exit(1)
-
-
-def rows(n: int) -> str:
-    return f"{n} row{'' if n == 1 else 's'}"
-
-
-def batch_table(summary: list[dict[str, Any]]) -> Table:
-    table = Table(box=None, pad_edge=False)
-    for column in ("line", "run", "status", "length", "cost", "final"):
-        table.add_column(column, overflow="fold")
-    for line in summary:
-        table.add_row(str(line["line"]), safe(line["run_id"] or "-"), safe(line["status"]),
-                      f"{line['seconds']:.1f} s" if line["seconds"] else "-", f"${line['cost_usd']:.3f}",
-                      safe(line["final"] or line["error"] or "-"))
-    return table
 
 @app.command(cls=_Command)
 def mcp(workspace: WorkspaceOpt = None, executor: ExecutorOpt = None) -> None:

@@ -15,7 +15,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Checkpointer, interrupt
 
 from director.brain import Brain
-from director.runner import Runner, fold
+from director.call_batch import fold
+from director.runner import Runner
 from director.state import DirectorState, Message
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from director.choices import Aspect, AudioMode, ClipSound, Dialogue, Motion, Resolution, Tier, Transition
 from director.errors import InputError
-from director.state import Aspect, AudioMode, ClipSound, Dialogue, Motion, Resolution, Tier, Transition
 
 MAX_SCENES = 50
 MAX_SEED = 2**31 - 1  # the models' seed fields are int32

@@ -22,10 +22,12 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from director.backends import Backends
+from director.call_batch import conflicts, fold, overlaps
 from director.cluster import Executed, fingerprint
 from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError, StorageError
-from director.limits import CURRENT_CALL, BudgetGuard, CallMeter, Prices, Unpriced
+from director.limits import CURRENT_CALL, BudgetGuard, CallMeter
+from director.prices import Prices, Unpriced
 from director.state import Character, DirectorState, Scene, Storyboard, ToolCall, ToolResult, finishing
 from director.store import AssetStore, CallRow, Catalog, canonical_json, disk_full
 from director.tooling import Tool, ToolContext, asset_refs, key_view
@@ -47,43 +49,6 @@ def validation_message(tool: Tool, exc: ValidationError) -> str:
         where = ".".join(str(p) for p in err["loc"]) or "arguments"
         problems.append(f"{where}: {err['msg']}")
     return f"bad arguments for {tool.name}: " + "; ".join(problems)
-
-
-def overlaps(a: tuple[str, int | str] | None, b: tuple[str, int | str] | None) -> bool:
-    """Whether two call scopes can touch the same thing (scenes, videos and characters are not comparable)."""
-    return a is None or b is None or a[0] != b[0] or a == b
-
-
-def conflicts(first: Tool, then: Tool) -> bool:
-    """Whether `then` must wait for `first` when both touch the same scope."""
-    return bool((first.writes | first.clears) & then.reads or first.reads & (then.writes | then.clears)
-                or first.writes & then.writes)
-
-
-def fold(
-    board: Storyboard | None,
-    calls: list[ToolCall],
-    results: list[ToolResult],
-    tools: Mapping[str, Tool],
-) -> Storyboard | None:
-    """Apply a batch's outputs to a copy of the storyboard; failed scene calls mark the scene."""
-    board = board.model_copy(deep=True) if board is not None else None
-    by_id = {c.id: c for c in calls}
-    for result in results:
-        call, tool = by_id.get(result.call_id), tools.get(result.name)
-        if call is None or tool is None:
-            continue
-        if result.ok and tool.apply is not None and result.output is not None:
-            args = tool.input.model_validate(call.args)
-            board = tool.apply(board, args, tool.output.model_validate(result.output))
-        elif not result.ok and board is not None and isinstance(call.args.get("scene"), int):
-            try:
-                # Kept under the part the tool makes, so whatever sets that part clears it.
-                part = next(iter(tool.writes)) if len(tool.writes) == 1 else tool.name
-                board.scene(call.args["scene"]).errors[part] = f"{result.name}: {result.error or 'failed'}"
-            except KeyError:
-                pass  # the call named a scene that does not exist; the brain read the error
-    return board
 
 
 class Runner:

@@ -12,13 +12,11 @@ show up too, and a restarted server shows its unfinished runs as interrupted.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import mimetypes
 import re
 import secrets
 import threading
-import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -37,6 +35,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
 from director import batch_routes, uploads
+from director.access import SESSION_SECONDS, Studio
 from director.assistants import Assistants
 from director.batch_routes import Running
 from director.errors import ConfigError, DirectorError, InputError, StorageError
@@ -58,7 +57,7 @@ from director.guards import (
 from director.lease import effective_status
 from director.options import MAX_TEXT_CHARS, MakeOptions, http_fields, refusal_of
 from director.secrets import register
-from director.state import AssetRef, DirectorState
+from director.state import AssetRef
 from director.store import Catalog
 from director.streams import follow
 from director.version import __version__
@@ -70,13 +69,9 @@ MAX_GOAL_CHARS = 2000
 SHA256 = re.compile(r"[0-9a-f]{64}")
 STOP_GRACE_S = 1.0
 """On SIGTERM, how long runs get to reach their next step before they are marked interrupted regardless."""
-SESSION_COOKIE = "director_session"
-"""The browser session's cookie: a random id the server made (HttpOnly, SameSite=Strict), never the token."""
-SESSION_SECONDS = 12 * 3600
 CHANGES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 MCP_PATH = "/mcp"
 """The MCP face over streamable HTTP (director.assistants), behind the same token, Host and Origin checks."""
 
@@ -122,154 +117,6 @@ class Fork(Strict):
     checkpoint: str = Field(alias="from", min_length=1, max_length=200, description="Checkpoint id to branch from.")
     say: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="The change the new run makes.")
     run_id: Annotated[str | None, OPTION["run_id"]]
-
-
-class Studio:
-    """What the routes share: the Director (with the worker pool), the token, the browser sessions and the
-    names this server answers to."""
-
-    def __init__(self, director: Any, token: str | None, allowed_hosts: tuple[str, ...] = ()) -> None:
-        self.director = director
-        self.token = token
-        self.mcp_token: str | None = None
-        """DIRECTOR_MCP_TOKEN: opens /mcp alone, so an assistant given it cannot use the HTTP API (batches, runs
-        without the gate) around the MCP face's spending rule."""
-        self.allowed_hosts = frozenset((*LOOPBACK_NAMES, *(host_name(h) for h in allowed_hosts if h)))
-        """Host names served: loopback's, plus --allowed-host (a reverse proxy's); anything else is a 421, so a
-        page on an attacker's name that resolves here (DNS rebinding) reaches nothing."""
-        self.sessions: dict[str, float] = {}
-        """Browser session id -> when it expires (made by POST /api/session with the token)."""
-        self.stopping = threading.Event()
-        """Set when the server is told to stop: open event streams end, so the shutdown is not held up."""
-        self.signalled = False
-        """The process got SIGTERM or Ctrl-C (`director serve`): it ends once the server has shut down."""
-        self.stopped: list[str] = []
-        """The runs the shutdown stopped (marked interrupted, to resume)."""
-
-    def bearer(self, request: Request, token: str | None = None) -> bool:
-        """The request carries the token (or the one named) in its Authorization header (no browser sends that on
-        its own)."""
-        token = token or self.token
-        given = request.headers.get("authorization", "")
-        return bool(token) and given.lower().startswith("bearer ") and hmac.compare_digest(
-            given[7:].strip().encode(), str(token).encode())
-
-    def assistant(self, request: Request) -> bool:
-        """May this request reach /mcp: the assistants' own token (DIRECTOR_MCP_TOKEN, which opens nothing else),
-        or what opens the whole API; with neither token set, loopback is open, as the API is."""
-        if self.mcp_token and self.bearer(request, self.mcp_token):
-            return True
-        if self.token:
-            return self.authorised(request)
-        return not self.mcp_token
-
-    def session(self, request: Request) -> bool:
-        """The request carries a live browser session's cookie."""
-        sid = request.cookies.get(self.cookie_name(request), "")
-        expires = self.sessions.get(sid) if sid else None
-        return expires is not None and expires > time.time()
-
-    @staticmethod
-    def cookie_name(request: Request) -> str:
-        """One cookie per port: a browser sends a host's cookies to all its ports, and another server's must
-        not collide with this one's."""
-        return f"{SESSION_COOKIE}_{request.url.port or (443 if request.url.scheme == 'https' else 80)}"
-
-    def open_session(self) -> str:
-        now = time.time()
-        self.sessions = {sid: t for sid, t in self.sessions.items() if t > now}
-        sid = secrets.token_urlsafe(32)
-        self.sessions[sid] = now + SESSION_SECONDS
-        return sid
-
-    def authorised(self, request: Request) -> bool:
-        return not self.token or self.bearer(request) or self.session(request)
-
-    def host_ok(self, request: Request) -> bool:
-        return host_name(request.headers.get("host", "")) in self.allowed_hosts
-
-    def same_origin(self, request: Request) -> str | None:
-        """Why a state-changing request may not be the studio's own, or None when it is: its Origin must be this
-        server (the name it was asked by, and the port), or, without one, Sec-Fetch-Site same-origin or the token
-        in the Authorization header (a client that is not a browser)."""
-        origin = request.headers.get("origin")
-        fetch_site = request.headers.get("sec-fetch-site")
-        if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-            return f"a request from another site ({fetch_site}) cannot change anything here"
-        if origin is not None:
-            own = f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
-            if origin.strip().lower() != own:
-                return f"a request from another origin ({origin[:80]}) cannot change anything here"
-            return None
-        if fetch_site == "same-origin" or self.bearer(request):
-            return None
-        return ("a request that changes something must come from the studio's own page (its Origin header) or "
-                "carry the token in the Authorization header; a script can send the header Origin with the value "
-                f"{request.url.scheme}://{request.headers.get('host', '')}")
-
-    def browser_elsewhere(self, request: Request) -> str | None:
-        """Why an MCP request comes from a page on another site, or None: any Origin must be this server's (MCP
-        asks servers to check it, against DNS rebinding); an assistant, which is no browser, sends none."""
-        fetch_site = request.headers.get("sec-fetch-site")
-        if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-            return f"a request from another site ({fetch_site}) cannot reach the MCP server"
-        origin = request.headers.get("origin")
-        own = f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
-        if origin is not None and origin.strip().lower() != own:
-            return f"a request from another origin ({origin[:80]}) cannot reach the MCP server"
-        return None
-
-    def run_object(self, run_id: str) -> dict[str, Any]:
-        lifecycle = self.director.lifecycle
-        catalog = lifecycle._catalog()
-        row = catalog.require_run(run_id)
-        state, asked = lifecycle.latest(run_id)
-        run = describe_run(row, state, asked, status=effective_status(row, catalog), cost=catalog.run_spend(run_id))
-        root = self.director.workspace.root
-        run["error"] = without_paths(run["error"], root)
-        for scene in run["scenes"]:
-            scene["error"] = without_paths(scene["error"], root)
-        return run
-
-
-def asset_url(sha: str | None) -> str | None:
-    return f"/api/assets/{sha}" if sha else None
-
-
-def describe_run(row: Any, state: DirectorState | None, asked: dict[str, Any] | None, *, status: str,
-                 cost: float) -> dict[str, Any]:
-    """The run object of the API: the catalog row and the newest checkpoint, with asset URLs."""
-    board = state.storyboard if state else None
-    scenes = []
-    for s in board.scenes if board else []:
-        scene_status = ("failed" if s.errors else "animated" if s.clip else "drawn" if s.image
-                        else "written")
-        verdict = s.continuity if s.continuity and s.image and s.continuity.image == s.image.sha256 else None
-        scenes.append({"number": s.index, "prompt": s.image_prompt, "narration": s.narration,
-                       "status": scene_status, "error": s.error, "image": asset_url(s.image.sha256 if s.image else None),
-                       "audio": asset_url(s.audio.sha256 if s.audio else None), "clip": asset_url(s.clip.sha256 if s.clip else None),
-                       "continuity": {"score": verdict.score, "passed": verdict.passed, "reasons": verdict.reasons,
-                                      "retakes": s.retakes} if verdict else None})
-    characters = [{"name": c.name, "kind": c.kind, "look": c.look, "sheet": asset_url(c.sheet.sha256 if c.sheet else None)}
-                  for c in (board.characters if board else [])]
-    characters += [{"name": p.name, "kind": "place", "look": p.look, "sheet": asset_url(p.sheet.sha256 if p.sheet else None)}
-                   for p in (board.places if board else [])]
-    final = board.final if board else None
-    pending = None
-    if asked is not None:
-        pending = {k: asked.get(k) for k in ("ask", "quote_usd", "by_tool", "steps", "spent_usd", "cap_usd")}
-    goal = state.goal if state else None
-    return {
-        "id": row.id, "status": status, "goal": row.goal, "backend": row.backend,
-        "aspect": (board.aspect if board and board.aspect else None) or (goal.aspect if goal else None),
-        "mode": goal.mode if goal else None, "title": board.title if board else None,
-        "created": row.created.isoformat(timespec="seconds"), "error": row.error if status != "done" else None,
-        "cost_usd": round(cost, 4), "budget_usd": row.budget_usd,
-        "parent": row.parent_run, "parent_checkpoint": row.parent_checkpoint,
-        "characters": characters, "scenes": scenes, "pending": pending,
-        "final": asset_url(final.video.sha256) if final else None,
-        "subtitles": f"/api/runs/{row.id}/subtitles.vtt" if final else None,
-    }
 
 
 def create_app(*, workspace: str | Path | None = None, workers: int = 2, token: str | None = None,

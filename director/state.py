@@ -9,42 +9,21 @@ from __future__ import annotations
 
 import operator
 import re
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-Aspect = Literal["16:9", "9:16", "1:1"]
-Motion = Literal["auto", "still", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
-"""Camera move of a clip: auto varies it by scene; still holds the picture."""
-MOTION_CHOICES: tuple[str, ...] = get_args(Motion)
+from director.choices import Aspect, AudioMode, ClipSound, Dialogue, Motion, Resolution, Tier, Transition
+from director.story_draft import CastPlan, Line, PlacePlan
 
-ASPECT_SIZES: dict[str, tuple[int, int]] = {
-    "16:9": (1280, 720),
-    "9:16": (720, 1280),
-    "1:1": (1024, 1024),
-}
 MAX_REFERENCES = 14
 """Sheets a still can be drawn from, at most (what today's Gemini image models take); each model takes its own
 share (its catalog row's reference_images, three when it names none), and the words carry everyone else."""
 AssetKind = Literal["image", "audio", "video", "subtitles", "document"]
 RunStatus = Literal["running", "done", "failed", "cancelled"]
 """In the catalog a run can also be "paused" (waiting for approval), "stopped" (budget) or "interrupted"."""
-AudioMode = Literal["narration", "source", "mix"]
-Resolution = Literal["auto", "720p", "1080p", "4k"]
-Tier = Literal["standard", "flex"]
-ClipSound = Literal["auto", "keep", "off"]
-Dialogue = Literal["none", "some", "lots"]
 NARRATOR = "narrator"
 """The speaker name of a line the narrator reads (never a cast member's name)."""
-RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
-FRAME_SIZES: dict[str, dict[str, tuple[int, int]]] = {
-    "720p": {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (1024, 1024)},
-    "1080p": {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1440, 1440)},
-    "4k": {"16:9": (3840, 2160), "9:16": (2160, 3840), "1:1": (2880, 2880)},
-}
-"""Frame size by resolution and aspect: the stills are drawn at the clips' size, and the cut keeps it."""
-Transition = Literal["cut", "crossfade", "fade", "slide"]
-TRANSITIONS: tuple[str, ...] = get_args(Transition)
 
 
 class AssetRef(BaseModel):
@@ -59,28 +38,12 @@ class AssetRef(BaseModel):
     duration: float | None = Field(None, description="Seconds, for audio and video.")
 
 
-class CastPlan(BaseModel):
-    """One member of the cast as a writer plans it (the story's schema: no assets)."""
-
-    name: str = Field(description="What the story calls them.")
-    kind: str = Field(description="Species or role, e.g. 'cat', 'girl', 'robot'.")
-    look: str = Field(description="Stable visual description: colours, clothes, features.")
-
-
 class Character(CastPlan):
     """One member of the cast, carried into every image prompt."""
 
     sheet: AssetRef | None = Field(None, description="The reference picture every scene draws them from, once made.")
     voice: str | None = Field(None, description="The voice their lines are spoken in, the same in every scene: a "
                                                 "Gemini prebuilt voice name, rendered locally by director.voices.")
-
-
-class Line(BaseModel):
-    """Words a character says aloud in a scene, after its narration."""
-
-    # No length limits in the schema (OpenAI's strict mode refuses them): write_story.spoken_lines checks them.
-    speaker: str = Field(description="Who says it: a cast member's name as the characters list spells it.")
-    text: str = Field(description="Exactly what they say, with no stage directions and no quotation marks.")
 
 
 class Spoken(BaseModel):
@@ -202,43 +165,10 @@ class FinalCut(BaseModel):
     overlap: float = Field(0.0, description="Seconds each piece overlaps the next: the transition's length.")
 
 
-class PlacePlan(BaseModel):
-    """A place the story returns to, as a writer plans it."""
-
-    name: str = Field(description="What the story calls it, as the image prompts name it, e.g. 'the lighthouse'.")
-    look: str = Field(description="Stable visual description: shape, colours, landmarks.")
-
-
 class Place(PlacePlan):
     """A recurring place, drawn the same way in every scene that names it."""
 
     sheet: AssetRef | None = Field(None, description="The reference picture every scene draws it from, once made.")
-
-
-class ScenePlan(BaseModel):
-    """One scene as a writer plans it: picture, camera, movement and words."""
-
-    image_prompt: str = Field(description="Who is where doing what, the setting and the light; at most 40 words.")
-    shot: str = Field(description="Shot size and camera angle, e.g. 'wide shot, eye level' or 'close-up, low angle'.")
-    motion: str = Field(description="What moves during the clip, one camera move, the ambience and one sound cue; "
-                                    "at most 40 words, e.g. 'Pip trots to the pond as leaves drift down; slow "
-                                    "dolly in; a quiet garden afternoon; a frog plops into the water.'")
-    narration: str = Field(description="One or two sentences read aloud over the scene.")
-    lines: list[Line] = Field(default_factory=list, description="What characters say aloud after the narration, in "
-                                                                "order; empty when nobody speaks.")
-
-
-class StoryDraft(BaseModel):
-    """A story as a writer returns it (also the structured-output schema for Gemini)."""
-
-    title: str = Field(description="Short title of the piece.")
-    art_style: str = Field(description="One concrete art style for every image.")
-    narrator: str = Field(description="Who reads the narration and how, for the voice: persona, tone and pace in "
-                                      "at most 15 words, e.g. 'a warm grandparent, soft and unhurried, at bedtime'.")
-    characters: list[CastPlan] = Field(description="Recurring characters with stable looks.")
-    places: list[PlacePlan] = Field(default_factory=list, description="A place two or more scenes return to, with a "
-                                                                      "stable look; empty when there is none.")
-    scenes: list[ScenePlan] = Field(description="The scenes, in order.")
 
 
 class FinishChange(BaseModel):
@@ -425,17 +355,6 @@ class Storyboard(BaseModel):
             self.final = None
         scene.clip = ref
         scene.errors.pop("clip", None)
-
-
-def frame_size(goal: Goal, aspect: str) -> tuple[int, int]:
-    """The run's frame size: its resolution (720p until one is chosen) at this aspect."""
-    return FRAME_SIZES.get(goal.resolution, FRAME_SIZES["720p"])[aspect]
-
-
-def size_inputs(goal: Goal, aspect: str) -> dict[str, object]:
-    """The frame size as a tool's input, only when it is not the 720p default: runs at 720p keep their memo keys."""
-    size = frame_size(goal, aspect)
-    return {"size": list(size)} if size != ASPECT_SIZES[aspect] else {}
 
 
 class Goal(BaseModel):

@@ -23,7 +23,8 @@ def _worker_runner(settings_json: str, root: str, family: str) -> Any:
 
     from director.backends import build_providers
     from director.config import load_settings
-    from director.limits import Limits, Prices
+    from director.limits import Limits
+    from director.prices import Prices
     from director.runner import Runner
     from director.store import AssetStore, Catalog, Workspace
     from director.tools import registry

@@ -20,7 +20,8 @@ from mcp.client.stdio import StdioServerParameters
 from mcp_types import ElicitResult
 
 from director.api import Director
-from director.assistants import Assistants, make_arguments
+from director.assistant_arguments import make_arguments
+from director.assistants import Assistants
 from director.options import MakeOptions
 from tests.helpers import FAST
 from tests.servers import serve_director

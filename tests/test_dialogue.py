@@ -217,7 +217,7 @@ def test_how_much_is_said_follows_the_setting_and_the_genre():
 def test_a_line_for_someone_not_in_the_cast_is_left_unsaid_and_said_so():
     from director.tools.write_story import spoken_lines
 
-    from director.state import CastPlan, Line, ScenePlan, StoryDraft
+    from director.story_draft import CastPlan, Line, ScenePlan, StoryDraft
 
     draft = StoryDraft(title="t", art_style="a", narrator="n",
                        characters=[CastPlan(name="Pip", kind="cat", look="ginger")],

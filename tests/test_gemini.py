@@ -442,7 +442,7 @@ def test_rate_limits_come_from_config_and_env(tmp_path, monkeypatch):
     settings = load_settings()
     assert settings.rate_limits() == {"gemini-3.8-flash": 10.0, "gemini-nano-banana-2.1": 5.0,
                                       "veo-3.1-generate-001": 2.0}
-    from director.limits import Prices
+    from director.prices import Prices
 
     assert Prices(settings.file_config()["prices"]).tokens("gemini-3.8-flash", 1_000_000, 0) == 1.0
 

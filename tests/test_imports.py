@@ -87,3 +87,27 @@ def test_the_walk_sees_every_kind_of_import(tmp_path, source, expected):
 def test_the_rooms_that_must_not_reach_each_other_do_not(module, never):
     known = modules()
     assert not {m for m in imports(module, known[module], known) if m == never or m.startswith(never + ".")}
+
+
+MAX_LINES = 500
+"""A source file past this is a room grown past what a reader holds: split it by concern (DESIGN.md)."""
+TOO_BIG_FOR_NOW = {
+    "director/backends/gemini.py": "past 500 even without its SDK-free helpers (about 100 lines): the rest uses "
+                                   "google-genai, which only gemini.py and vertex.py may import (DESIGN.md 4)",
+}
+"""Files still past MAX_LINES, each with why; a file that comes under it fails its xfail and leaves this list."""
+
+
+def source_files() -> list[Path]:
+    return sorted(path for folder in FOLDERS.values() for path in folder.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(reason=TOO_BIG_FOR_NOW[p.relative_to(ROOT).as_posix()], strict=True))
+    if p.relative_to(ROOT).as_posix() in TOO_BIG_FOR_NOW else p
+    for p in source_files()], ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_no_source_file_is_over_500_lines(path):
+    with path.open(encoding="utf-8") as f:
+        count = sum(1 for _ in f)
+    assert count <= MAX_LINES, f"{path.relative_to(ROOT).as_posix()} has {count} lines (at most {MAX_LINES}): " \
+                               f"split it by concern"

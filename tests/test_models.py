@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from director.errors import ConfigError
-from director.limits import Prices, Unpriced, Usage
 from director.models import catalog, find, parse, today
+from director.prices import Prices, Unpriced, Usage
 from tests.fakes import served
 from tests.helpers import check_final, run_cli
 

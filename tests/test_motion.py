@@ -145,7 +145,7 @@ def test_omni_extends_a_scene_longer_than_its_longest_clip(fake, capsys, workspa
     assert billed == pytest.approx(0.1014 * clips, rel=0.05)
     from director.tools import registry
 
-    from director.limits import Prices
+    from director.prices import Prices
 
     estimate = registry()["animate_image"].estimate
     args = registry()["animate_image"].input(scene=1, aspect="16:9")

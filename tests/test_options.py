@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from director import options as declared
 from director.api import Director
-from director.assistants import make_arguments
+from director.assistant_arguments import make_arguments
 from director.cli import CLI_ONLY, _signed, app, make_params
 from director.errors import InputError
 from director.media import SPEECH_LEAD, SPEECH_TAIL

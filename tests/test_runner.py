@@ -7,7 +7,7 @@ from director.tools import registry
 
 from director.api import Director
 from director.brain.local import LocalBrain
-from director.graph import fold
+from director.call_batch import fold
 from director.runner import Runner
 from director.state import DirectorState, Goal, Message, ToolCall
 
@@ -301,7 +301,7 @@ def test_goal_motion_reaches_every_clip(runner):
     assert [c.args.get("motion") for c in anim] == ["still", "still"]
     from director.tools.animate_image import AnimateImageInput, _estimate
 
-    from director.limits import Prices
+    from director.prices import Prices
 
     held = AnimateImageInput(scene=1, aspect="16:9", motion="still")
     assert _estimate(held, {"speech_seconds": 3.0}, "veo-3.1-generate-001", Prices()) == 0.0

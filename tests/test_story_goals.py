@@ -67,7 +67,7 @@ def test_the_offline_story_follows_the_goal(goal, scenes, words, title, warning)
 
 def test_an_english_goal_does_not_load_the_language_model():
     """The model takes 0.8 s to load; a plain English goal is known without it, at every make."""
-    from director.backends.local.story import _identifier, language_of
+    from director.backends.local.language import _identifier, language_of
 
     _identifier.cache_clear()
     assert language_of("a 3-scene bedtime story about a cat and a dog") == "en"

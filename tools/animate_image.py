@@ -11,23 +11,14 @@ from pydantic import BaseModel, Field
 
 from director.backends import MOTIONS, animate
 from director.backends.local.story import camera_move
+from director.choices import ASPECT_SIZES, Aspect, Motion, size_inputs
 from director.errors import MediaError, SafetyBlocked, ToolArgumentError
-from director.limits import Prices
 from director.media import SPEECH_LEAD, hold_still, probe, render_slot, scene_length
 from director.models import clip_seconds, extension_plan, limits_of
+from director.prices import Prices
 from director.prompting import render
 from director.speech import heard_in
-from director.state import (
-    ASPECT_SIZES,
-    NARRATOR,
-    Aspect,
-    AssetRef,
-    DirectorState,
-    Motion,
-    Spoken,
-    Storyboard,
-    size_inputs,
-)
+from director.state import NARRATOR, AssetRef, DirectorState, Spoken, Storyboard
 from director.tooling import ToolContext, require_board, require_scene, tool
 
 NEGATIVE = ("on-screen text, captions, subtitles, watermarks, logos, distorted or morphing faces, extra limbs or "

@@ -36,22 +36,11 @@ from director.captions import (
     narration_words,
     spread,
 )
+from director.choices import ASPECT_SIZES, Aspect, AudioMode, Transition, size_inputs
 from director.errors import MediaError, ToolArgumentError
 from director.media import SPEECH_LEAD, Probe, probe, render_slot, run_ffmpeg, x264
 from director.mixing import plan_sound
-from director.state import (
-    ASPECT_SIZES,
-    NARRATOR,
-    Aspect,
-    AssetRef,
-    AudioMode,
-    DirectorState,
-    FinalCut,
-    SceneTiming,
-    Storyboard,
-    Transition,
-    size_inputs,
-)
+from director.state import NARRATOR, AssetRef, DirectorState, FinalCut, SceneTiming, Storyboard
 from director.tooling import ToolContext, require_board, tool
 from director.transitions import Part, Piece, boundary, frames_of, join, plan_join
 

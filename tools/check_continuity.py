@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from director.errors import ProviderError, ToolArgumentError
-from director.limits import Prices
+from director.prices import Prices
 from director.state import AssetRef, Character, Continuity, DirectorState, Storyboard
 from director.tooling import ToolContext, require_scene, tool
 

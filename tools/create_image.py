@@ -7,12 +7,13 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from director.backends import draw
+from director.choices import ASPECT_SIZES, Aspect, size_inputs
 from director.errors import ToolArgumentError
-from director.limits import Prices
 from director.media import cover, write_png
 from director.models import limits_of
+from director.prices import Prices
 from director.prompting import render
-from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
+from director.state import AssetRef, DirectorState, Storyboard
 from director.tooling import ToolContext, require_board, require_scene, tool
 
 DEFAULT_REFERENCES = 3

@@ -5,9 +5,10 @@ from __future__ import annotations
 from director.tools.create_image import fit_image
 from pydantic import BaseModel, Field
 
-from director.limits import Prices
+from director.choices import ASPECT_SIZES
+from director.prices import Prices
 from director.prompting import render
-from director.state import ASPECT_SIZES, AssetRef, Character, DirectorState, Storyboard
+from director.state import AssetRef, Character, DirectorState, Storyboard
 from director.tooling import ToolContext, require_board, tool
 
 SHEET_ASPECT = "1:1"

@@ -7,9 +7,10 @@ from typing import Literal
 from director.tools.create_image import fit_image
 from pydantic import BaseModel, Field
 
+from director.choices import ASPECT_SIZES, Aspect, size_inputs
 from director.errors import ToolArgumentError
-from director.limits import Prices
-from director.state import ASPECT_SIZES, Aspect, AssetRef, DirectorState, Storyboard, size_inputs
+from director.prices import Prices
+from director.state import AssetRef, DirectorState, Storyboard
 from director.tooling import ToolContext, require_scene, tool
 
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 
 from director.backends.local.music import MOODS, mood_of
 from director.errors import MediaError, ToolArgumentError
-from director.limits import Prices
 from director.media import probe
+from director.prices import Prices
 from director.prompting import render
 from director.state import AssetRef, DirectorState, Storyboard
 from director.store import sha256_file

@@ -12,8 +12,9 @@ from __future__ import annotations
 from director.tools.assemble_video import scene_inputs
 from pydantic import BaseModel, Field
 
+from director.choices import AudioMode
 from director.mixing import plan_sound
-from director.state import AudioMode, DirectorState
+from director.state import DirectorState
 from director.tooling import ToolContext, tool
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from director.errors import MediaError
-from director.limits import Prices
+from director.prices import Prices
 from director.speech import GAP, join, split_turns
 from director.state import NARRATOR, AssetRef, DirectorState, Spoken, Storyboard
 from director.tooling import ToolContext, require_scene, tool

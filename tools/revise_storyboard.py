@@ -5,8 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from director.backends.local.music import MOODS
+from director.choices import Aspect
 from director.errors import ToolArgumentError
-from director.state import Aspect, DirectorState, FinishChange, Scene, Storyboard
+from director.state import DirectorState, FinishChange, Scene, Storyboard
 from director.tooling import ToolContext, require_board, tool
 from director.voices import GEMINI_VOICES
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from director.errors import ProviderError
-from director.limits import Prices
-from director.state import NARRATOR, Character, DirectorState, Place, Scene, Storyboard, StoryDraft
+from director.prices import Prices
+from director.state import NARRATOR, Character, DirectorState, Place, Scene, Storyboard
+from director.story_draft import StoryDraft
 from director.tooling import ToolContext, tool
 from director.voices import cast
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 
 from director.errors import ProviderError, UnsureStart
-from director.state import StoryDraft
+from director.story_draft import StoryDraft
 
 log = logging.getLogger(__name__)
 

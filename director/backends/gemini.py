@@ -29,12 +29,14 @@ from director.brain import BrainTurn, ModelCall
 from director.brain.conversation import Call, Text, conversation
 from director.config import Settings
 from director.errors import ConfigError, ProviderError, SafetyBlocked, UnsureStart
-from director.limits import CURRENT_CALL, Limits, Usage, parse_retry_delay, record_usage
+from director.limits import CURRENT_CALL, Limits, parse_retry_delay, record_usage
 from director.media import write_png, write_wav_pcm16
 from director.models import find as find_model
 from director.models import image_size
+from director.prices import Usage
 from director.prompting import render
-from director.state import Message, StoryDraft
+from director.state import Message
+from director.story_draft import StoryDraft
 from director.voices import GEMINI_VOICES
 
 log = logging.getLogger(__name__)

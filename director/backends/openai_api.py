@@ -26,7 +26,8 @@ from director.config import Settings
 from director.errors import ConfigError, ProviderError, SafetyBlocked
 from director.limits import CURRENT_CALL
 from director.prompting import render
-from director.state import Message, StoryDraft
+from director.state import Message
+from director.story_draft import StoryDraft
 
 NAME = "openai"
 LOCAL_SUFFIXES = (".local", ".lan", ".internal", ".home.arpa", ".localhost")

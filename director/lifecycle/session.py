@@ -14,7 +14,8 @@ from director.backends import Backends, Providers, build_providers, check_voice,
 from director.config import Settings
 from director.errors import InputError
 from director.lease import Lease
-from director.limits import BudgetGuard, Limits, Prices
+from director.limits import BudgetGuard, Limits
+from director.prices import Prices
 from director.run import Run
 from director.state import DirectorState, Goal, Message, Storyboard
 from director.store import AssetStore, Catalog, RunRow, Workspace

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 
-from director.state import Line, ScenePlan, StoryDraft
+from director.story_draft import Line, ScenePlan, StoryDraft
 
 STORY_GENRES = ("bedtime", "adventure", "friendship", "spooky", "scifi")
 

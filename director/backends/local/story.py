@@ -15,57 +15,39 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from functools import lru_cache
 
 from director.backends.local import reading, subjects
+from director.backends.local.casting import _arc, _cast, _pick_setting, _style
 from director.backends.local.dialogue import STORY_GENRES, add_lines
+from director.backends.local.goal_story import _goal_story
+from director.backends.local.language import _sentences, _singular, _words, language_of, read_goal
 from director.backends.local.storybook import (
     AMBIENCE,
     AT_PACE,
     CAMERA,
     DEFAULT_GENRE,
-    EMOJI,
-    ENGLISH_MARKERS,
-    FAMILY,
-    FOREIGN,
     GENRES,
-    GREETINGS,
-    HONOURED,
     INTERLUDES,
     LANDMARKS,
     LANGUAGES,
-    MASS_NOUNS,
-    NAMED_PATTERNS,
     NARRATORS,
-    NOT_KINDS,
-    ORDINALS,
     PLURALS,
     ROLE_LOOKS,
-    SETTING_WORDS,
-    SETTINGS,
     SHOTS,
-    SMALL_WORDS,
     SPECIES,
     STORY_WORDS,
-    STYLE_WORDS,
     Beat,
-    Setting,
 )
 from director.backends.local.voice import reading_rate
 from director.media import SPEECH_LEAD, SPEECH_TAIL
 from director.speech import GAP
-from director.state import Character, PlacePlan, ScenePlan, StoryDraft
+from director.state import Character
+from director.story_draft import PlacePlan, ScenePlan, StoryDraft
 
 
 def _rng(goal: str, seed: int) -> random.Random:
     digest = hashlib.sha256(f"{seed}\x00{goal.strip().lower()}".encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))
-
-
-def _words(goal: str) -> list[str]:
-    """The goal's words, lower-case, with emoji and a few foreign words read as the English ones."""
-    found = [FOREIGN.get(w, w) for w in re.findall(r"[^\W_]+(?:'[^\W_]+)?", goal.lower())]
-    return found + [EMOJI[ch] for ch in goal if ch in EMOJI]
 
 
 def _pick_genre(goal: str, words: list[str]) -> str:
@@ -89,120 +71,6 @@ def _pick_genre(goal: str, words: list[str]) -> str:
             return "documentary"
         return DEFAULT_GENRE
     return sorted(g for g, s in scores.items() if s == best)[0]
-
-
-def _pick_setting(words: list[str], genre: str, rng: random.Random) -> Setting:
-    for word in words:
-        for setting in SETTINGS:
-            if word in setting.words:
-                return setting
-    defaults = {"bedtime": ("garden", "forest", "farm"), "adventure": ("forest", "jungle", "beach", "space"),
-                "friendship": ("garden", "farm", "city", "beach")}[genre]
-    name = rng.choice(defaults)
-    return next(s for s in SETTINGS if s.name == name)
-
-
-def named_cast(goal: str) -> list[tuple[str, str]]:
-    """(kind, name) of every character the goal names ("Pip the hedgehog", "a fox called Fern", "her cat
-    Mitzi"), in the goal's order; a kind Director has no looks for is kept too, since the user named it."""
-    found: list[tuple[int, str, str]] = []
-    for pattern in NAMED_PATTERNS:
-        for m in pattern.finditer(goal):
-            kind = PLURALS.get(m["kind"], m["kind"])
-            if kind in SPECIES or (len(kind) >= 3 and kind not in NOT_KINDS and kind not in SETTING_WORDS):
-                found.append((m.start(), kind, m["name"]))
-    seen = {name for _, _, name in found}
-    reading = read_goal(goal)
-    for named in reading.named if reading else []:
-        if named.name in seen or any(named.name in other or other in named.name for other in seen):
-            continue
-        kind = _singular(named.kind) if named.kind else "person"
-        found.append((goal.find(named.name), kind, named.name))
-        seen.add(named.name)
-    cast: list[tuple[str, str]] = []
-    for _, kind, name in sorted(found):
-        if name not in (n for _, n in cast):
-            cast.append((kind, name))
-    return cast
-
-
-def read_goal(goal: str) -> reading.Reading | None:
-    """The parser's reading of the goal (director/backends/local/reading.py), or None if it is not installed or
-    the goal is not in English (its parser's language: a German noun is not a name)."""
-    if language_of(goal) not in (None, "en") or not reading.available():
-        return None
-    return reading.read(goal)
-
-
-def _singular(kind: str) -> str:
-    """'astronauts' -> 'astronaut', 'puppies' -> 'dog': a cast member is one of a kind."""
-    if kind in PLURALS:
-        return PLURALS[kind]
-    if kind.endswith("ies") and len(kind) > 4:
-        return kind[:-3] + "y"
-    return kind[:-1] if kind.endswith("s") and not kind.endswith("ss") and len(kind) > 3 else kind
-
-
-def _cast(goal: str, words: list[str], setting: Setting, rng: random.Random) -> list[Character]:
-    named = named_cast(goal)
-    kinds: list[str] = [kind for kind, _ in named]
-    for word in words:
-        kind = PLURALS.get(word, word)
-        if kind in SPECIES and kind not in kinds:
-            kinds.append(kind)
-    cast: list[Character] = []
-    used: set[str] = set()
-    for i, kind in enumerate(kinds[:4]):
-        names, looks = SPECIES.get(kind, ((), (f"a small {kind} with a friendly face",)))
-        said = re.search(rf"\b([a-z]+)\s+{re.escape(kind)}s?\b", goal.lower())  # "a black cat": a black one
-        looks = tuple(look for look in looks if said and re.search(rf"\b{said.group(1)}\b", look)) or looks
-        name = named[i][1] if i < len(named) else \
-            rng.choice([n for n in names if n not in used] or list(names))
-        used.add(name)
-        cast.append(Character(name=name, kind=kind, look=rng.choice(looks)))
-    if not cast:
-        kind = rng.choice(("fox", "rabbit", "bear", "mouse", "owl", "hedgehog"))
-        names, looks = SPECIES[kind]
-        cast.append(Character(name=rng.choice(names), kind=kind, look=rng.choice(looks)))
-    if len(cast) == 1:
-        kind, name, look = setting.companion
-        cast.append(Character(name=name, kind=kind, look=look))
-    return distinct(cast)
-
-
-def distinct(cast: list[Character]) -> list[Character]:
-    """The cast with a name of its own for each (two penguins are not both Pip): a repeated name becomes the
-    first of its kind's names not taken yet, else of any kind's."""
-    taken: set[str] = set()
-    out = []
-    for member in cast:
-        if member.name.lower() in taken:
-            spare = [n for n in SPECIES.get(member.kind, ((), ()))[0] if n.lower() not in taken] or \
-                [n for names, _ in SPECIES.values() for n in names if n.lower() not in taken]
-            member = member.model_copy(update={"name": spare[0]})
-        taken.add(member.name.lower())
-        out.append(member)
-    return out
-
-
-def _arc(beats: tuple[Beat, ...], n: int) -> list[Beat | int]:
-    """n scenes over the arc: beats spread out, or every beat plus interludes (as ints) in the middle."""
-    if n <= len(beats):
-        if n == 1:
-            return [beats[0]]
-        return [beats[round(i * (len(beats) - 1) / (n - 1))] for i in range(n)]
-    extra = n - len(beats)
-    gaps = len(beats) - 1
-    arc: list[Beat | int] = []
-    made = 0
-    for i, beat in enumerate(beats):
-        arc.append(beat)
-        if i < gaps:
-            share = (extra * (i + 1)) // gaps - (extra * i) // gaps
-            for _ in range(share):
-                arc.append(made)
-                made += 1
-    return arc
 
 
 WORDS_PER_SECOND = 3.2
@@ -419,163 +287,6 @@ def _picture_book(goal: str, genre: str, words: list[str], scenes: int,
     return StoryDraft(title=title, art_style=style, narrator="", characters=cast, scenes=plans), fillers
 
 
-def _style(words: list[str]) -> str | None:
-    return next((STYLE_WORDS[w] for w in words if w in STYLE_WORDS), None)
-
-
-def _goal_story(goal: str, genre: str, words: list[str], scenes: int,
-                rng: random.Random) -> tuple[StoryDraft, list[str]]:
-    """A story written around the goal's subject: its topic, brand, product and lead."""
-    spec = subjects.GOAL_GENRES[genre]
-    subject = subjects.subject_of(goal)
-    topic = subjects.topic_of(subject)
-    kind, product = subjects.business_of(topic)
-    where = rng.choice(("around the corner", "in the heart of town", "on the high street"))
-    named = subjects.brand_of(goal)
-    if not named and not kind and re.fullmatch(r"(?:[A-Z0-9][\w'&.-]*)(?:\s+[A-Z0-9][\w'&.-]*)*", topic.strip()):
-        # "an ad for Sunny Bikes, a bicycle shop": a name in capitals is the brand, and what the
-        # rest of the goal calls it ("a bicycle shop") is the business.
-        named = topic.strip()
-        rest = goal[goal.find(named) + len(named):]
-        found = re.search(r"\b(?:a|an|the)\s+([a-z][\w -]*)", rest)
-        kind, product = subjects.business_of(found.group(1)) if found else (None, named)
-        if not kind or product == "what we make":
-            product = named
-        elif " " not in product and not product.endswith("s") and product not in MASS_NOUNS:
-            product += "s"  # a bicycle shop sells bicycles
-    if named:
-        brand, pitch = named, (f"the {kind} {where}" if kind else f"made for people who love {product}")
-    else:
-        brand = f"the {kind} {where}" if kind else f"our {topic}"
-        pitch = f"where good {product} always comes first"
-    cast: list[Character] = []
-    guests: list[reading.Named] = []  # who an occasion is for, by name
-    lead = subjects.lead_of(topic)
-    place = re.search(r"\b(?:on|to|from|at|in|near)\s+(.+)$", topic)
-    species = [w for w in words if PLURALS.get(w, w) in SPECIES]
-    loves = re.search(r"\bwho (?:loves?|enjoys?|likes?)\s+([a-z][a-z -]*?)(?:\s+and\s+(?:her|his|their|my)\b|[,.!]|$)",
-                      goal.lower())
-    hobby = loves.group(1).strip() if loves else "the little things"
-    if genre in ("spooky", "scifi"):
-        setting = _pick_setting(words, "adventure", rng)
-        if lead:
-            name = subjects.brand_of(goal) or f"the {lead}"
-            cast.append(Character(name=name, kind=lead, look=rng.choice(ROLE_LOOKS)))
-            if species:  # "a lighthouse keeper and a black cat": the cat comes along
-                cast += _cast(goal, words, setting, rng)[:1]
-        elif species:
-            cast = _cast(goal, words, setting, rng)[:1]
-        else:
-            role = "astronaut" if genre == "scifi" else "lighthouse keeper"
-            cast.append(Character(name=f"the {role}", kind=role, look=rng.choice(ROLE_LOOKS)))
-        places = list(setting.places)
-        rng.shuffle(places)
-    elif genre == "occasion":
-        hobby_words = [w[:-3] for w in (loves.group(1).split() if loves else []) if w.endswith("ing")]  # gardening
-        setting = _pick_setting(hobby_words + words, "friendship", rng)
-        honoured = re.search(rf"\b(?:(my|our|his|her|their)\s+)?({'|'.join(FAMILY + HONOURED)})\b", goal.lower())
-        parsed = read_goal(goal)
-        guests = [h for h in parsed.honoured if h.name[:1].isupper()] if parsed else []
-        if parsed and not loves and parsed.loves:
-            hobby = parsed.loves[0]
-        if guests:  # "my uncle Ravi", "our teacher Mrs Okafor", "Sam and Priya": by their names
-            for person in guests[:2]:
-                kind = _singular(person.kind) if person.kind else "person"
-                title = kind.title() + " " if kind in FAMILY + ("uncle", "aunt", "auntie") else ""
-                cast.append(Character(name=f"{title}{person.name}", kind=kind, look=rng.choice(ROLE_LOOKS)))
-            who = ""
-        elif honoured and honoured.group(2) in FAMILY:
-            who, name = honoured.group(2), honoured.group(2).title()  # "my grandma" is Grandma
-        elif honoured:
-            who, name = honoured.group(2), f"{honoured.group(1) or 'the'} {honoured.group(2)}"  # "our teacher"
-        elif parsed and parsed.honoured:  # "new volunteers": the goal's own words
-            who, name = _singular(parsed.honoured[0].kind or "friend"), parsed.honoured[0].name
-        else:
-            who, name = "friend", "our friend"
-        if who:
-            cast.append(Character(name=name, kind=who, look=rng.choice(ROLE_LOOKS)))
-        if species:  # "... and her cat Mitzi": the pet is at the party too
-            cast += _cast(goal, words, setting, rng)[:1]
-        places = list(setting.places)
-        rng.shuffle(places)
-    else:
-        places = [""] * 6
-    parsed = read_goal(goal)
-    occasion = (parsed.occasion if parsed and parsed.occasion else None) or next(
-        (w for w in ("birthday", "anniversary", "wedding", "retirement", "graduation") if w in words), "day")
-    a = cast[0].name if cast else ""
-    together = f"{a} and {cast[1].name}" if len(cast) > 1 else a
-    couple = genre == "occasion" and len(cast) > 1 and cast[1].kind not in SPECIES  # "Rosa and Carlos"
-    if couple:
-        a = together
-    # Spoken, a documentary's subject keeps the article the goal gave it ("the ocean", "the history of tea").
-    said = f"the {topic}" if genre == "documentary" and re.match(r"(?i)the\s", subject) and \
-        not topic.lower().startswith("the ") else topic
-    lead_name = ("the " + _title_case(a.removeprefix("the ")) if a.startswith("the ") else a) if a \
-        else _title_case(topic)
-    fill = {"topic": said, "Topic": _title_case(topic), "question": subjects.question_of(said), "brand": brand,
-            "Brand": _title_case(brand.removeprefix("the ").removeprefix("our ")), "product": product,
-            "Product": product[:1].upper() + product[1:],
-            "is": "are" if product.endswith("s") and not product.endswith("ss") and product != named else "is",
-            "pitch": pitch, "A": together,
-            "A_intro": f"{a} and {cast[1].name} the {cast[1].kind}" if len(cast) > 1 else a,
-            "Lead": lead_name,
-            "topic_where": place.group(1) if place else "the edge of the galaxy",
-            "occasion": occasion, "Occasion": occasion.title(), "hobby": hobby,
-            "what": f", the {kind}" if kind and named else "",  # the picture shows what the brand is
-            "Greeting": GREETINGS.get(occasion, f"Happy {occasion}"),
-            "loves": "love" if couple else "loves",
-            "Honoured": honoured_line(lead_name, guests),
-            "Company": (f"And of course {cast[1].name} the {cast[1].kind} is never far away." if len(cast) > 1
-                        and not couple else "The best days are the ones shared with the people we love."),
-            "recap": topic if topic.lower().startswith("how") else f"all there is to {topic}", "Tagline": _title_case(f"good {product}"),
-            **{f"p{i}": places[i % len(places)] for i in range(6)}}
-    plans: list[ScenePlan] = []
-    time_of_day = "morning"
-    steps = 0
-    for item in _arc(spec.beats, scenes):
-        if isinstance(item, int):
-            action, narration = spec.fillers[item % len(spec.fillers)]
-            local = dict(fill, p=places[(item + 1) % len(places)])
-        else:
-            action, narration, time_of_day = item
-            local = fill
-        if "{step}" in narration:  # the steps a how-to keeps are numbered in the order they are shown
-            steps += 1
-            local = dict(local, step=f"Step {ORDINALS[steps - 1] if steps <= len(ORDINALS) else steps}:")
-        image = " ".join(action.format(**local).split())
-        light = "" if time_of_day.split()[-1] in image else f", {time_of_day}"
-        plans.append(ScenePlan(image_prompt=f"{image}{light}", shot="", motion="",
-                               narration=_sentences(narration.format(**local))))
-    title = rng.choice(spec.titles).format(**fill)
-    title = title[:1].upper() + title[1:]
-    style = _style(words) or rng.choice(spec.styles)
-    fillers = [_sentences(n.format(**dict(fill, p=places[i % len(places)]))) for i, (_, n) in enumerate(spec.fillers)]
-    return StoryDraft(title=title, art_style=style, narrator="", characters=cast, scenes=plans), fillers
-
-
-def honoured_line(lead: str, named: list[reading.Named]) -> str:
-    """Who an occasion is for, with who they are to the maker when the goal says: 'Mrs Okafor, our teacher'."""
-    relation = named[0].relation if named else ""
-    if not relation or relation.split()[-1].lower() in lead.lower():
-        return lead
-    if relation.split()[0].lower() not in ("my", "our", "his", "her", "their", "your"):
-        relation = f"our {relation}"
-    return f"{lead}, {relation}"
-
-
-def _title_case(text: str) -> str:
-    """Headline capitals, with the small words lower-case except at the start."""
-    return " ".join(w if (i and w.lower() in SMALL_WORDS) else w[:1].upper() + w[1:]
-                    for i, w in enumerate(text.split()))
-
-
-def _sentences(text: str) -> str:
-    """Each sentence starting with a capital (a subject put at the front of one may not), spaces tidied."""
-    text = " ".join(text.split())
-    return re.sub(r"(^|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
-
-
 def _fit(draft: StoryDraft, fillers: list[str], words: int) -> StoryDraft:
     """Each scene's narration brought to about `words` words: short ones gain filler sentences, long ones lose
     their later sentences. No sentence is said twice in the film: a filler some scene already says is never
@@ -603,27 +314,6 @@ def _fit(draft: StoryDraft, fillers: list[str], words: int) -> StoryDraft:
 
 def _count(sentences: list[str]) -> int:
     return sum(len(s.split()) for s in sentences)
-
-
-def language_of(text: str) -> str | None:
-    """The goal's language when py3langid is confident of it (a short goal often is not), else None.
-    A plain-ASCII goal with common English words is English at once: most goals, and no model load."""
-    if text.isascii() and ENGLISH_MARKERS & set(re.findall(r"[a-z]+", text.lower())):
-        return "en"
-    letters = re.sub(r"[\W\d_]+", " ", text).strip()
-    if len(letters) < 12:
-        return None
-    code, confidence = _identifier().classify(letters)
-    return code if confidence >= 0.8 else None
-
-
-@lru_cache(maxsize=1)
-def _identifier():  # noqa: ANN202 - py3langid's own class
-    import py3langid.langid as langid
-
-    ident = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
-    ident.set_languages(list(LANGUAGES))
-    return ident
 
 
 def goal_notes(goal: str) -> list[str]:

@@ -1,0 +1,45 @@
+"""What a goal chooses from (frame shape, camera move, sound, resolution, tier, dialogue, transition), and the
+frame sizes those choices make."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    from director.state import Goal
+
+Aspect = Literal["16:9", "9:16", "1:1"]
+Motion = Literal["auto", "still", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
+"""Camera move of a clip: auto varies it by scene; still holds the picture."""
+MOTION_CHOICES: tuple[str, ...] = get_args(Motion)
+
+ASPECT_SIZES: dict[str, tuple[int, int]] = {
+    "16:9": (1280, 720),
+    "9:16": (720, 1280),
+    "1:1": (1024, 1024),
+}
+AudioMode = Literal["narration", "source", "mix"]
+Resolution = Literal["auto", "720p", "1080p", "4k"]
+Tier = Literal["standard", "flex"]
+ClipSound = Literal["auto", "keep", "off"]
+Dialogue = Literal["none", "some", "lots"]
+RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
+FRAME_SIZES: dict[str, dict[str, tuple[int, int]]] = {
+    "720p": {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (1024, 1024)},
+    "1080p": {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1440, 1440)},
+    "4k": {"16:9": (3840, 2160), "9:16": (2160, 3840), "1:1": (2880, 2880)},
+}
+"""Frame size by resolution and aspect: the stills are drawn at the clips' size, and the cut keeps it."""
+Transition = Literal["cut", "crossfade", "fade", "slide"]
+TRANSITIONS: tuple[str, ...] = get_args(Transition)
+
+
+def frame_size(goal: Goal, aspect: str) -> tuple[int, int]:
+    """The run's frame size: its resolution (720p until one is chosen) at this aspect."""
+    return FRAME_SIZES.get(goal.resolution, FRAME_SIZES["720p"])[aspect]
+
+
+def size_inputs(goal: Goal, aspect: str) -> dict[str, object]:
+    """The frame size as a tool's input, only when it is not the 720p default: runs at 720p keep their memo keys."""
+    size = frame_size(goal, aspect)
+    return {"size": list(size)} if size != ASPECT_SIZES[aspect] else {}
