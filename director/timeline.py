@@ -54,6 +54,16 @@ def build_timeline(state: DirectorState, workspace: Workspace, fps: int,
     def span(start: float, duration: float) -> Any:
         return otio.opentime.TimeRange(rt(start), rt(duration))
 
+    def laid(source_start: float, at: float, until: float) -> Any:
+        """A range of `until - at` seconds on the cut, counted in whole frames from the cut's own frame of each end
+        (not start and length rounded apart, which leaves an end a frame off): whatever came before it on its
+        track, a clip laid this way starts and ends within half a frame of its times."""
+        return otio.opentime.TimeRange(rt(source_start), otio.opentime.RationalTime(
+            round(until * fps) - round(at * fps), fps))
+
+    def gap(at: float, until: float) -> Any:
+        return otio.schema.Gap(source_range=laid(0, at, until))
+
     def media(ref: AssetRef, duration: float) -> Any:
         path = locate(ref) if locate else workspace.abspath(ref.path)
         return otio.schema.ExternalReference(target_url=path.as_uri(), available_range=span(0, duration))
@@ -109,10 +119,10 @@ def build_timeline(state: DirectorState, workspace: Workspace, fps: int,
                 track = narration if part.speaker == NARRATOR else dialogue
                 at, until = t.speech_start + part.start, (spoken_until if track is narration else said_until)
                 if at > until:
-                    track.append(otio.schema.Gap(source_range=span(0, at - until)))
+                    track.append(gap(until, at))
                 # A line's words go in its metadata: a name is kept plain (FCP X XML looks clips up by name).
                 name = f"Narration {t.index}" if track is narration else f"{part.speaker.replace(chr(39), '’')} {t.index}.{k}"
-                track.append(otio.schema.Clip(name=name, source_range=span(part.start, part.end - part.start),
+                track.append(otio.schema.Clip(name=name, source_range=laid(part.start, at, t.speech_start + part.end),
                                               media_reference=media(scene.audio, scene.audio.duration or part.end),
                                               metadata={} if track is narration else {"director": {
                                                   "speaker": part.speaker, "line": part.text}}))
@@ -122,9 +132,10 @@ def build_timeline(state: DirectorState, workspace: Workspace, fps: int,
                     said_until = t.speech_start + part.end
         elif scene.audio is not None and t.speech_end > t.speech_start:
             if t.speech_start > spoken_until:
-                narration.append(otio.schema.Gap(source_range=span(0, t.speech_start - spoken_until)))
+                narration.append(gap(spoken_until, t.speech_start))
             length = t.speech_end - t.speech_start
-            narration.append(otio.schema.Clip(name=f"Narration {t.index}", source_range=span(0, length),
+            narration.append(otio.schema.Clip(name=f"Narration {t.index}",
+                                              source_range=laid(0, t.speech_start, t.speech_end),
                                               media_reference=media(scene.audio, scene.audio.duration or length)))
             spoken_until = t.speech_end
     if timings and board.final.video.duration:
@@ -151,7 +162,7 @@ def build_timeline(state: DirectorState, workspace: Workspace, fps: int,
         timeline.tracks.append(music)
     srt = locate(board.final.subtitles) if locate else workspace.abspath(board.final.subtitles.path)
     for cue in parse_subtitles(srt.read_text(encoding="utf-8")) if srt.is_file() else []:
-        timeline.tracks.markers.append(otio.schema.Marker(name=cue.text, marked_range=span(cue.start, cue.end - cue.start),
+        timeline.tracks.markers.append(otio.schema.Marker(name=cue.text, marked_range=laid(cue.start, cue.start, cue.end),
                                                           color=otio.schema.MarkerColor.YELLOW,
                                                           metadata={"director": {"caption": cue.text}}))
     return timeline

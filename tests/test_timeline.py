@@ -60,7 +60,9 @@ def test_the_timeline_matches_the_cut_within_a_frame(made):
         assert media.is_file() and media.is_relative_to(ws)
         assert clip.source_range.end_time_exclusive().to_seconds() <= probe(media).duration + 1 / FPS
 
-    # The narration sits where the subtitles say the words are, and every cue is a marker.
+    # The narration sits where the subtitles say the words are, and every cue is a marker. Each end is the cut's
+    # nearest frame to it (the SRT's milliseconds aside), however many clips and gaps came before it on its track.
+    half_frame = 0.5 / FPS + 0.002
     # Each character's line sits on the Dialogue track, where its cue is.
     cues = parse_srt((run.final.parent / "subtitles.srt").read_text(encoding="utf-8"))
     voices = list(narration.find_clips())
@@ -68,17 +70,20 @@ def test_the_timeline_matches_the_cut_within_a_frame(made):
     assert len(voices) == len(narrator_cues(cues)) == 3 and len(voices) + len(said) == len(cues)
     for voice, (start, stop, _) in zip(voices, narrator_cues(cues)):
         span = voice.range_in_parent()
-        assert abs(span.start_time.to_seconds() - start) <= 1 / FPS
-        assert abs(span.end_time_exclusive().to_seconds() - stop) <= 1 / FPS
+        assert abs(span.start_time.to_seconds() - start) <= half_frame
+        assert abs(span.end_time_exclusive().to_seconds() - stop) <= half_frame
     for line, (start, stop, text) in zip(said, [c for c in cues if c not in narrator_cues(cues)]):
         span = line.range_in_parent()
         assert text == f"{line.metadata['director']['speaker'].upper()}: {line.metadata['director']['line']}"
-        assert abs(span.start_time.to_seconds() - start) <= 1 / FPS
-        assert abs(span.end_time_exclusive().to_seconds() - stop) <= 1 / FPS
+        assert abs(span.start_time.to_seconds() - start) <= half_frame
+        assert abs(span.end_time_exclusive().to_seconds() - stop) <= half_frame
     music = next(t for t in timeline.tracks if t.name == "Music")  # the bed (--music auto), to the end
     assert abs(music.duration().to_seconds() - end.to_seconds()) <= 1 / FPS
     markers = timeline.tracks.markers
     assert [m.name for m in markers] == [text for _, _, text in cues]
+    for marker, (start, stop, _) in zip(markers, cues):
+        assert abs(marker.marked_range.start_time.to_seconds() - start) <= half_frame
+        assert abs(marker.marked_range.end_time_exclusive().to_seconds() - stop) <= half_frame
 
 
 def test_export_writes_fcpxml_and_edl_that_read_back(made, capsys):
