@@ -75,11 +75,12 @@ def _with_env(env: dict[str, str], fn: Callable[..., None], *args: object) -> No
 @pytest.fixture(scope="module")
 def warm() -> Iterator[multiprocessing.context.ForkServerContext]:
     """Processes forked from one server that imported Director once: a kill point costs its own run, not a
-    fresh interpreter's imports. The server imports modules only (no models loaded, no threads), so a fork
+    fresh interpreter's imports. The server imports modules and loads the goal parser (no threads), so a fork
     is as clean as a new process."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["director.api", "director.lifecycle", "director.graph", "director.tools",
-                                "langgraph.checkpoint.sqlite", "moviepy", "piper", "spacy", "tests.test_crash"])
+                                "langgraph.checkpoint.sqlite", "moviepy", "piper", "tests.warm_parser",
+                                "tests.test_crash"])
     yield ctx
 
 
