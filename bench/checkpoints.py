@@ -56,7 +56,7 @@ def run(ws: Path, scenes: int) -> tuple[list[int], int]:
 
 
 def main(report: Report, options: Options) -> None:
-    sizes = [(2, 1), (4, 1), (2, 2)] if options.quick else [(10, 1), (40, 1), (10, 2)]
+    sizes = [(1, 1), (2, 1), (1, 2)] if options.quick else [(10, 1), (40, 1), (10, 2)]
     lines = report.section("Checkpoint growth")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -134,7 +134,7 @@ def floor(video: Path, d: Path) -> float:
 
 
 def main(report: Report, options: Options) -> None:
-    scenes, speech = (3, 1.0) if options.quick else (10, 3.0)
+    scenes, speech = (2, 1.0) if options.quick else (10, 3.0)
     change = (scenes + 1) // 2
     lines = report.section(f"Full render and re-render ({scenes} scenes)")
     with tempfile.TemporaryDirectory() as tmp:

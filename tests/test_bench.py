@@ -40,8 +40,8 @@ def test_every_bench_runs_and_reports(tmp_path, name):
     if name == "fanout":
         assert text.count("| 120/min |") == 2 and text.count("| none |") == 2
     if name == "checkpoints":
-        rows = [line for line in text.splitlines() if line.startswith("| 2 |") or line.startswith("| 4 |")]
-        assert len(rows) == 3  # 2 and 4 scenes, and 2 with 4x images
+        rows = [line for line in text.splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")]
+        assert len(rows) == 3  # 1 and 2 scenes, and 1 with 4x images
 
 
 def test_every_bench_but_the_cluster_one_is_checked():

@@ -25,11 +25,21 @@ from google.genai import types
 from pydantic import BaseModel, Field, ValidationError
 
 from director.backends.base import IMG_REF, ContinuityVerdict, continuity_scores, image_refs
+from director.backends.replies import (
+    AMBIGUOUS,
+    RETRYABLE_STATUS,
+    aspect_of,
+    daily_quota,
+    retry_delay,
+    save_png,
+    whole_image,
+    whole_wav,
+)
 from director.brain import BrainTurn, ModelCall
 from director.brain.conversation import Call, Text, conversation
 from director.config import Settings
 from director.errors import ConfigError, ProviderError, SafetyBlocked, UnsureStart
-from director.limits import CURRENT_CALL, Limits, parse_retry_delay, record_usage
+from director.limits import CURRENT_CALL, Limits, record_usage
 from director.media import write_png, write_wav_pcm16
 from director.models import find as find_model
 from director.models import image_size
@@ -41,7 +51,6 @@ from director.voices import GEMINI_VOICES
 
 log = logging.getLogger(__name__)
 
-RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
 BLOCK_REASONS = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT",
                  "RECITATION", "IMAGE_RECITATION", "MODEL_ARMOR"}
 KEY_HELP = (
@@ -49,34 +58,6 @@ KEY_HELP = (
     "GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION "
     "(or an express-mode API key)"
 )
-
-
-def _retry_delay(details: Any, response: Any) -> float | None:
-    """RetryInfo.retryDelay from a google.rpc error body, else a Retry-After header."""
-    error = details.get("error", details) if isinstance(details, dict) else {}
-    for item in error.get("details", []) if isinstance(error, dict) else []:
-        if isinstance(item, dict) and str(item.get("@type", "")).endswith("RetryInfo"):
-            delay = parse_retry_delay(item.get("retryDelay"))
-            if delay is not None:
-                return delay
-    headers = getattr(response, "headers", None)
-    if headers is not None:
-        return parse_retry_delay(headers.get("retry-after"))
-    return None
-
-
-def _daily_quota(details: Any) -> bool:
-    error = details.get("error", details) if isinstance(details, dict) else {}
-    for item in error.get("details", []) if isinstance(error, dict) else []:
-        for violation in (item.get("violations") or []) if isinstance(item, dict) else []:
-            if "PerDay" in str(violation.get("quotaId", "")):
-                return True
-    return False
-
-
-AMBIGUOUS = ("ReadTimeout", "WriteTimeout", "ReadError", "WriteError", "RemoteProtocolError", "APITimeoutError",
-             "TimeoutException", "ConnectionResetError")
-"""Transport failures after a request may have reached the server: for a paid start, it may have begun."""
 
 
 def classifier(provider: str, model: str, *, start: bool = False) -> Callable[[BaseException], ProviderError]:
@@ -104,24 +85,24 @@ def classifier(provider: str, model: str, *, start: bool = False) -> Callable[[B
             code, status = int(exc.status_code or 0), str(error.get("status") or "")
             message = str(error.get("message") or exc.message).strip()
             text = f"{model}: {code} {status}: {message}".replace("  ", " ")
-            if code == 429 and _daily_quota(body):
+            if code == 429 and daily_quota(body):
                 return ProviderError(f"{text} (a daily quota is used up; try again tomorrow or raise the quota)",
                                      provider=provider, model=model, status=code)
             return ProviderError(text, provider=provider, model=model, status=code,
-                                 retryable=code in RETRYABLE_STATUS, retry_after=_retry_delay(body, exc.response))
+                                 retryable=code in RETRYABLE_STATUS, retry_after=retry_delay(body, exc.response))
         if isinstance(exc, genai_errors.APIError):
             code = int(exc.code or 0)
             status = exc.status or ""
             message = (exc.message or str(exc)).strip()
             text = f"{model}: {code} {status}: {message}".strip()
-            if code == 429 and _daily_quota(exc.details):
+            if code == 429 and daily_quota(exc.details):
                 return ProviderError(f"{text} (a daily quota is used up; try again tomorrow or raise the quota)",
                                      provider=provider, model=model, status=code)
             if code in (401, 403):
                 return ProviderError(f"{text} (check the API key or project permissions)", provider=provider,
                                      model=model, status=code)
             return ProviderError(text, provider=provider, model=model, status=code,
-                                 retryable=code in RETRYABLE_STATUS, retry_after=_retry_delay(exc.details, exc.response))
+                                 retryable=code in RETRYABLE_STATUS, retry_after=retry_delay(exc.details, exc.response))
         name = type(exc).__name__
         if "Timeout" in name or name in ("ConnectError", "RemoteProtocolError", "ReadError", "WriteError",
                                          "ConnectionError", "ConnectionResetError", "APIConnectionError"):
@@ -289,34 +270,6 @@ def inline_blobs(response: types.GenerateContentResponse, prefix: str) -> list[t
                 data = blob.data if isinstance(blob.data, bytes) else base64.b64decode(blob.data)
                 blobs.append((data, blob.mime_type or ""))
     return blobs
-
-
-def aspect_of(width: int, height: int) -> str:
-    ratio = width / height
-    return "16:9" if ratio > 1.2 else "9:16" if ratio < 0.8 else "1:1"
-
-
-def whole_image(data: bytes, *, provider: str, model: str) -> None:
-    """Refuse an image that does not decode to the last pixel (a truncated or mangled answer): retryable."""
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-    except Exception as exc:  # noqa: BLE001 - PIL raises many kinds for damaged data
-        raise ProviderError(f"{model}: the image came back damaged ({type(exc).__name__}: {exc})",
-                            provider=provider, model=model, retryable=True) from None
-
-
-def save_png(data: bytes, out: Path) -> None:
-    """Write a returned image as an RGB PNG: as it came when it already is one, else converted."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as im:  # reads the header only, unless it must convert
-        if im.format == "PNG" and im.mode == "RGB":
-            out.write_bytes(data)
-            return
-        write_png(im.convert("RGB"), out)
 
 
 def image_part(path: Path, *, max_side: int | None = None) -> types.Part:
@@ -585,24 +538,6 @@ class GeminiVoice:
 def _tempo(pace: float) -> str | None:
     """A reading speed as the direction TTS takes (speechMetadata.style); None at the usual pace."""
     return None if abs(pace - 1.0) < 0.05 else ("a little quicker than usual" if pace > 1 else "slower than usual")
-
-
-def whole_wav(data: bytes, *, model: str, provider: str, min_seconds: float = 0.0) -> None:
-    """Refuse a WAV answer (speech, music) that holds less than its header says, or under `min_seconds`:
-    cut off on the way, so asked for again (retryable)."""
-    import wave
-
-    try:
-        with wave.open(io.BytesIO(data)) as w:
-            frames, width = w.getnframes(), w.getsampwidth() * w.getnchannels()
-            got = len(w.readframes(frames)) // max(1, width)
-            seconds = frames / float(w.getframerate() or 1)
-    except (wave.Error, EOFError) as exc:
-        raise ProviderError(f"{model}: the audio is not a WAV Director can read ({exc})", provider=provider,
-                            model=model, retryable=True) from None
-    if got < frames or seconds < min_seconds:
-        raise ProviderError(f"{model}: the audio came back damaged ({got} of {frames} samples)", provider=provider,
-                            model=model, retryable=True)
 
 
 class TranscriptCue(BaseModel):

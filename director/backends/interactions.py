@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from director.backends.base import Clip, Job, held, write_clip
-from director.backends.gemini import GoogleClient, aspect_of
+from director.backends.gemini import GoogleClient
+from director.backends.replies import aspect_of
 from director.errors import ProviderError, SafetyBlocked
 from director.limits import record_track, record_video
 from director.models import clip_seconds, extension_plan, limits_of

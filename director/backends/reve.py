@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from director.backends.base import image_refs
-from director.backends.gemini import aspect_of, save_png
+from director.backends.replies import aspect_of, save_png
 from director.config import Settings
 from director.errors import BudgetExceeded, ConfigError, ProviderError, SafetyBlocked
 from director.limits import Limits, parse_retry_delay, record_images

@@ -18,7 +18,8 @@ from typing import Any
 from google.genai import types
 
 from director.backends.base import Clip, Job, held, write_clip
-from director.backends.gemini import GoogleClient, aspect_of, whole_wav
+from director.backends.gemini import GoogleClient
+from director.backends.replies import aspect_of, whole_wav
 from director.errors import NeedsVertex, ProviderError, SafetyBlocked, UnsureStart
 from director.limits import record_track, record_video
 from director.models import clip_seconds, extension_plan, limits_of
