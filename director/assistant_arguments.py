@@ -19,7 +19,6 @@ from director.options import (
 )
 
 MAX_WAIT_S = 600.0
-MAX_GOAL_CHARS = 2000
 
 
 UNSENT = object()
@@ -52,7 +51,7 @@ def make_arguments(*, uploads: bool) -> type[BaseModel]:
     """make's arguments: the goal, every make option from its one declaration, and how long to follow the run."""
     return create_model(  # type: ignore[no-any-return, call-overload]
         "MakeArguments", __base__=Strict,
-        goal=(str, Field(min_length=1, max_length=MAX_GOAL_CHARS, description="What the video should be.")),
+        goal=(str, Field(min_length=1, max_length=MAX_TEXT_CHARS, description="What the video should be.")),
         **http_fields("mcp", uploads=uploads),
         wait_seconds=(float, Field(0.0, ge=0, le=MAX_WAIT_S, description=(
             "Follow the run this long (at most 600 s), with progress notifications, before returning; 0 (the "

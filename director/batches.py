@@ -30,14 +30,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from director.errors import DirectorError, InputError, RunStateError
-from director.options import MAX_BUDGET_USD, MakeOptions
+from director.options import MAX_BUDGET_USD, MAX_TEXT_CHARS, MakeOptions
 from director.publish import write_atomic
 
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 1000
 MAX_CONCURRENCY = 8
-MAX_GOAL_CHARS = 2000
 LIST_SEPARATOR = ";"
 """A CSV cell that holds several sources separates them with this."""
 BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,47}")
@@ -162,13 +161,13 @@ def check_rows(raw: list[tuple[int, dict[str, Any]]], *, taken: Callable[[str], 
                 raise InputError("the row holds something that is not text (a lone UTF-16 surrogate?)") from None
             fields = dict(fields)
             goal = fields.pop("goal", None)
-            row.goal = " ".join(goal.split())[:MAX_GOAL_CHARS] if isinstance(goal, str) else ""
+            row.goal = " ".join(goal.split())[:MAX_TEXT_CHARS] if isinstance(goal, str) else ""
             if goal is not None and not isinstance(goal, str):
                 raise InputError(f"the goal must be text (got {type(goal).__name__})")
             if not isinstance(goal, str) or not goal.strip():
                 raise InputError("no goal: every row needs one")
-            if len(goal) > MAX_GOAL_CHARS:
-                raise InputError(f"the goal is {len(goal)} characters long; keep it to {MAX_GOAL_CHARS}")
+            if len(goal) > MAX_TEXT_CHARS:
+                raise InputError(f"the goal is {len(goal)} characters long; keep it to {MAX_TEXT_CHARS}")
             if isinstance(fields.get("sources"), str):
                 fields["sources"] = [fields["sources"]]
             opts = MakeOptions.check(fields, strict=strict)

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from director.errors import DirectorError
-from director.models import Price
+from director.errors import ConfigError, DirectorError
+from director.models import Price, find
 
 AUDIO_TOKENS_PER_SECOND = 32  # Gemini counts audio at 32 tokens per second (estimates only; the meter reads usage)
 PRICE_KEYS = ("input_per_mtok", "audio_input_per_mtok", "cached_input_per_mtok", "cached_audio_input_per_mtok",
@@ -48,8 +48,6 @@ class Prices:
 
     def __init__(self, overrides: dict[str, dict[str, Any]] | None = None, *, on: date | None = None,
                  tier: str = "standard") -> None:
-        from director.errors import ConfigError
-
         self.on = on
         """The day prices are judged by; None is today (UTC)."""
         self.tier = tier
@@ -91,9 +89,6 @@ class Prices:
 
     def of(self, model: str) -> Price | None:
         """The price of `model` in effect today (or on self.on), or None when it has none."""
-        from director.errors import ConfigError
-        from director.models import find
-
         row = find(model)
         base = row.price(self.on) if row is not None else None
         extra = self.overrides.get(model) or (self.overrides.get(row.id) if row is not None else None)

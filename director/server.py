@@ -65,7 +65,6 @@ from director.version import __version__
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
-MAX_GOAL_CHARS = 2000
 SHA256 = re.compile(r"[0-9a-f]{64}")
 STOP_GRACE_S = 1.0
 """On SIGTERM, how long runs get to reach their next step before they are marked interrupted regardless."""
@@ -88,7 +87,7 @@ def run_request() -> type[BaseModel]:
     """The body of POST /api/runs, made from the options' one declaration (director.options)."""
     return create_model(  # type: ignore[no-any-return, call-overload]
         "RunRequest", __base__=Strict, __doc__="A goal to make, with the same options as `director make`.",
-        goal=(str, Field(min_length=1, max_length=MAX_GOAL_CHARS, description="What the video should be.")),
+        goal=(str, Field(min_length=1, max_length=MAX_TEXT_CHARS, description="What the video should be.")),
         **http_fields())
 
 
