@@ -44,9 +44,10 @@ demo: $(BASE)
 	@echo "  director runs --workspace $(DEMO_WORKSPACE)"
 	@echo "  director make \"a 3-scene story about a fox and an owl\" --approve"
 
-# Two workers on the machine's two cores; one test file or -k runs alone: .venv/bin/python -m pytest -q FILE
+# Two workers on the machine's two cores, and the 20 slowest tests named at the end (where the time goes); one test
+# file or -k runs alone: .venv/bin/python -m pytest -q FILE
 test: $(STAMP) $(LG_STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --max-worker-restart=0
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --max-worker-restart=0 --durations=20
 
 # The inner loop, in under three minutes: lint (ruff), types (mypy, with pydantic's plugin) and the tests that
 # encode no video and start no server (`make test` runs them all).
