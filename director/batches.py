@@ -203,6 +203,8 @@ class Batches:
         self._seq: dict[str, int] = {}
         self.active: Any = None
         """The lifecycle driving the batch's runs now (stop() stops them)."""
+        self._lengths: dict[tuple[str, int, int], float | None] = {}
+        """A final cut's length by (path, mtime, size): the summary is written again as every row ends."""
 
     # -- where a batch lives ------------------------------------------------------------------------------------
     def folder(self, batch_id: str) -> Path:
@@ -253,16 +255,15 @@ class Batches:
         for row in rows:
             if row.error is None and row.run_id is None:
                 row.run_id = f"{batch_id}-{row.line:03d}"
+        batch = Batch(id=batch_id, created=time.strftime("%Y-%m-%dT%H:%M:%S"), source=source,
+                      concurrency=concurrency, budget_usd=budget, rows=rows)
         if dry:
-            return Batch(id=batch_id, created=time.strftime("%Y-%m-%dT%H:%M:%S"), source=source,
-                         concurrency=concurrency, budget_usd=budget, rows=rows)
+            return batch
         try:
             folder.mkdir(parents=True)  # the claim on the id: of two batches asking for it at once, one gets it
         except FileExistsError:
             raise RunStateError(f"batch {batch_id!r} exists already: resume it with director batch --resume "
                                 f"{batch_id}") from None
-        batch = Batch(id=batch_id, created=time.strftime("%Y-%m-%dT%H:%M:%S"), source=source,
-                      concurrency=concurrency, budget_usd=budget, rows=rows)
         self.save(batch)
         for row in batch.bad:
             self._event(batch.id, {"type": "row_refused", "line": row.line, "error": row.error})
@@ -361,20 +362,13 @@ class Batches:
     # -- what it made -------------------------------------------------------------------------------------------
     def summary(self, batch: Batch) -> list[dict[str, Any]]:
         """A row per line of the file: its run's status, length, cost and final path (refused rows say why)."""
-        from director.media import media_duration
-
         catalog = self._catalog()
         rows = []
         for row in batch.rows:
             record = catalog.get_run(row.run_id) if catalog is not None and row.run_id else None
             status = self._status(row.run_id, catalog) if record is not None else None
             final = Path(record.final_path) if record is not None and record.final_path else None
-            seconds = None
-            if status == "done" and final is not None and final.is_file():
-                try:
-                    seconds = round(media_duration(final), 2)
-                except Exception:  # a damaged file reads as no length; doctor says more
-                    seconds = None
+            seconds = self._length(final) if status == "done" and final is not None else None
             rows.append({
                 "line": row.line, "run_id": row.run_id if row.error is None else None, "goal": row.goal,
                 "status": "refused" if row.error else status or "not started",
@@ -421,6 +415,23 @@ class Batches:
             return Catalog.open(self.director.workspace, create=True)
         except DirectorError:
             return None
+
+    def _length(self, final: Path) -> float | None:
+        """The cut's length in seconds, probed once per version of the file; None when it is missing or damaged
+        (doctor says more)."""
+        from director.media import media_duration
+
+        try:
+            stat = final.stat()
+        except OSError:
+            return None
+        key = (str(final), stat.st_mtime_ns, stat.st_size)
+        if key not in self._lengths:
+            try:
+                self._lengths[key] = round(media_duration(final), 2)
+            except Exception:  # noqa: BLE001 - a damaged file reads as no length
+                self._lengths[key] = None
+        return self._lengths[key]
 
     def _status(self, run_id: str | None, catalog: Any) -> str | None:
         """The run's status as a reader should take it (a run left running by a dead process is interrupted), from

@@ -17,9 +17,9 @@ from pathlib import Path
 from director.store import AssetStore, Catalog, Workspace, sha256_file
 
 STALE_S = 3600.0
+"""A temp file this old belongs to no live command."""
 CACHE_TEMP = re.compile(r"\.[0-9a-f]{64}\.[0-9a-f]{32}")
 """The name Workspace.cached() writes a file under before it is renamed into place."""
-"""A temp file this old belongs to no live command."""
 
 
 @dataclass

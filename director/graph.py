@@ -25,6 +25,7 @@ Finish = Callable[[DirectorState], dict[str, Any]]
 
 
 YES = ("yes", "y", "ok", "approve", "go")
+"""The approval gate's yes; "no", "n", "cancel" or "stop" cancels, and anything else is a change."""
 ROUNDS = 3
 """The same batch asked for this many turns running, each served whole from the memo, is a plan going in circles."""
 
@@ -32,7 +33,11 @@ ROUNDS = 3
 def going_round(messages: list[Message], calls: list[Any]) -> bool:
     """Whether `calls` is the batch the brain asked for in each of its last ROUNDS - 1 turns, where every call was
     served from the memo: a brain that will never be satisfied (a state it cannot change), not a retry of a failure."""
-    wanted = sorted((c.name, repr(sorted(c.args.items()))) for c in calls)
+
+    def signature(batch: list[Any]) -> list[tuple[str, str]]:
+        return sorted((c.name, repr(sorted(c.args.items()))) for c in batch)
+
+    wanted = signature(calls)
     turns = 0
     for i in range(len(messages) - 1, 0, -1):
         tool, brain = messages[i], messages[i - 1]
@@ -40,14 +45,13 @@ def going_round(messages: list[Message], calls: list[Any]) -> bool:
             return False  # the user said something since: the brain answers that
         if tool.role != "tool" or brain.role != "brain":
             continue
-        same = sorted((c.name, repr(sorted(c.args.items()))) for c in brain.calls) == wanted
-        if not same or not tool.results or not all(r.ok and r.reused for r in tool.results):
+        if signature(brain.calls) != wanted or not tool.results or not all(r.ok and r.reused for r in tool.results):
             return False
         turns += 1
         if turns >= ROUNDS - 1:
             return True
     return False
-"""The approval gate's yes; "no", "n", "cancel" or "stop" cancels, and anything else is a change."""
+
 
 def build_graph(
     *,
