@@ -19,17 +19,19 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
 }
 AudioMode = Literal["narration", "source", "mix"]
-Resolution = Literal["auto", "720p", "1080p", "4k"]
+Resolution = Literal["auto", "360p", "720p", "1080p", "4k"]
 Tier = Literal["standard", "flex"]
 ClipSound = Literal["auto", "keep", "off"]
 Dialogue = Literal["none", "some", "lots"]
 RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
 FRAME_SIZES: dict[str, dict[str, tuple[int, int]]] = {
+    "360p": {"16:9": (640, 360), "9:16": (360, 640), "1:1": (512, 512)},
     "720p": {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (1024, 1024)},
     "1080p": {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1440, 1440)},
     "4k": {"16:9": (3840, 2160), "9:16": (2160, 3840), "1:1": (2880, 2880)},
 }
-"""Frame size by resolution and aspect: the stills are drawn at the clips' size, and the cut keeps it."""
+"""Frame size by resolution and aspect: the stills are drawn at the clips' size, and the cut keeps it. 360p is a
+draft: a quarter of 720p's pixels, made quickly offline and at a third of 720p's price on Omni (Veo has no 360p)."""
 Transition = Literal["cut", "crossfade", "fade", "slide"]
 TRANSITIONS: tuple[str, ...] = get_args(Transition)
 

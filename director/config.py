@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from director.choices import Resolution
 from director.errors import ConfigError
 from director.models import default_model
 
@@ -93,6 +94,9 @@ class Settings(BaseSettings):
                                 "run stops at the approval gate with its quote unless this, or [mcp] budget_usd in "
                                 "config.toml, is set; no budget an assistant names may pass it.")
     brain_retries: int = Field(2, ge=0, le=10, description="Corrective re-asks after an unusable brain reply.")
+    resolution: Resolution = Field(
+        "auto", description="Video resolution of a run that does not say: auto (the motion model's own), 360p (a "
+                            "draft), 720p, 1080p or 4k.")
     tier: Literal["standard", "flex"] = Field(
         "standard", description="Service tier of the calls that can wait (story, sheets, stills, checks) when a run "
                                 "does not say: flex is about half the price and slower (minutes).")

@@ -138,8 +138,9 @@ class MakeOptions(BaseModel):
         "Stories: at most N redraws of one still for its likeness, 0-5 (default 1).")),
         Face("--retakes", metavar="N", modes=("story",))]
     resolution: Annotated[Resolution | None, Field(None, description=(
-        "Video resolution: auto (the motion model's own: 1080p on Veo, 720p on Omni and locally; the default), "
-        "720p, 1080p or 4k (priced as such). Stills are drawn at the clips' size.")), Face("--resolution")]
+        "Video resolution: auto (the motion model's own: 1080p on Veo, 720p on Omni and locally), 360p (a draft: "
+        "quick offline, a third of 720p's price on Omni; Veo has none), 720p, 1080p or 4k (priced as such); default: "
+        "DIRECTOR_RESOLUTION, else auto. Stills are drawn at the clips' size.")), Face("--resolution")]
     tier: Annotated[Tier | None, Field(None, description=(
         "flex: the calls that can wait (story, sheets, stills, checks) at about half the price, slower (default: "
         "DIRECTOR_TIER, else standard).")), Face("--tier")]

@@ -387,7 +387,8 @@ class Goal(BaseModel):
                                                                "redrawn with the reasons (0 turns the check off).")
     retakes: int = Field(1, ge=0, le=5, description="At most this many redraws of one still for its continuity.")
     resolution: Resolution = Field("auto", description="Video resolution: auto (the motion model's own: 1080p for "
-                                                       "Veo, 720p for Omni and locally), 720p, 1080p or 4k.")
+                                                       "Veo, 720p for Omni and locally), 360p (a draft), 720p, "
+                                                       "1080p or 4k.")
     tier: Tier = Field("standard", description="Service tier for the calls that can wait (story, sheets, stills, "
                                                "checks): standard, or flex at about half the price, slower.")
     clip_sound: ClipSound = Field("auto", description="A video model's own sound: auto (off where the model can "

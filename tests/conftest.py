@@ -62,11 +62,12 @@ def story_run(tmp_path_factory):
 
 
 @pytest.fixture
-def fast(monkeypatch):
-    """Lower frame rate and the fastest x264 preset, for tests about structure."""
-    from tests.helpers import FAST
+def fast(request, monkeypatch):
+    """Lower frame rate and the fastest x264 preset, for tests about structure; offline, the draft size too (with
+    the fake, the cloud models' own sizes and prices are what a test checks)."""
+    from tests.helpers import FAST, FAST_PAID
 
-    for name, value in FAST.items():
+    for name, value in (FAST_PAID if "fake" in request.fixturenames else FAST).items():
         monkeypatch.setenv(name, value)
 
 
@@ -153,6 +154,7 @@ def ray_cluster(request):
     environment holds the session's Postgres database, as a `director worker` machine's would. One module uses
     it, and it stops when that module ends: idle, its thirty-odd processes would take a share of the two cores
     from every test after it."""
+    from tests.helpers import FAST
     from tests.servers import RayCluster
 
     why = RayCluster.missing()
@@ -160,8 +162,7 @@ def ray_cluster(request):
         pytest.skip(why)
     server = request.getfixturevalue("postgres_server")
     database = server.create_database()
-    cluster = RayCluster(workers=2, env={"DIRECTOR_DATABASE_URL": database, "DIRECTOR_FPS": "12",
-                                         "DIRECTOR_X264_PRESET": "ultrafast"}).start()
+    cluster = RayCluster(workers=2, env={"DIRECTOR_DATABASE_URL": database, **FAST}).start()
     cluster.database = database
     yield cluster
     cluster.stop()
@@ -169,9 +170,13 @@ def ray_cluster(request):
 
 @pytest.fixture
 def on_ray(ray_cluster, monkeypatch):
-    """This test's runs send their tool calls to the Ray cluster, over the cluster's Postgres catalog."""
+    """This test's runs send their tool calls to the Ray cluster, over the cluster's Postgres catalog, with the
+    workers' FAST settings (the driver chooses the frame size and rate its calls ask for)."""
     from director import cluster
+    from tests.helpers import FAST
 
+    for name, value in FAST.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("DIRECTOR_RAY_ADDRESS", ray_cluster.address)
     monkeypatch.setenv("DIRECTOR_DATABASE_URL", ray_cluster.database)
     yield ray_cluster

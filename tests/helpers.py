@@ -82,8 +82,11 @@ def settled(url: str, run_id: str, timeout: float = 240.0) -> dict[str, Any]:
         time.sleep(0.3)
 
 
-FAST = {"DIRECTOR_FPS": "12", "DIRECTOR_X264_PRESET": "ultrafast"}
-"""Settings for end-to-end tests that check structure, not picture quality."""
+FAST = {"DIRECTOR_FPS": "12", "DIRECTOR_X264_PRESET": "ultrafast", "DIRECTOR_RESOLUTION": "360p"}
+"""Settings for offline end-to-end tests that check structure, not picture quality: the draft size (360p), 12 fps,
+x264's fastest preset. A test about the picture or its size asks for its own."""
+FAST_PAID = {k: v for k, v in FAST.items() if k != "DIRECTOR_RESOLUTION"}
+"""FAST for runs on the fake's cloud models: their own sizes and prices are what those tests check."""
 
 
 @dataclass
@@ -196,11 +199,15 @@ def synthetic_video(path: Path, *, scenes: int = 4, seconds: float = 1.0, fps: i
     return [round(seconds * i, 3) for i in range(1, scenes)]
 
 
-def check_final(final: Path, *, size: tuple[int, int] = (1280, 720), cues: int | None = None,
+DRAFT = (640, 360)
+"""FAST's frame size at 16:9 (360p)."""
+
+
+def check_final(final: Path, *, size: tuple[int, int] | None = None, cues: int | None = None,
                 fps: float | None = None) -> dict:
     """The checks every final.mp4 must pass; returns its manifest.
 
-    H.264 + AAC, the size asked, a mov_text track, faststart, duration = the sum of the
+    H.264 + AAC, the size asked (else the frame size of the run's resolution and aspect), a mov_text track, faststart, duration = the sum of the
     scenes; with `cues`, that many narration cues (one a scene), plus one for each character's line, with the
     speaker's name, in time order; with `fps`, that frame rate.
     """
@@ -210,12 +217,16 @@ def check_final(final: Path, *, size: tuple[int, int] = (1280, 720), cues: int |
         with av.open(str(final)) as container:
             rate = container.streams.video[0].average_rate
         assert rate is not None and abs(float(rate) - fps) < 0.01, rate
+    from director.choices import frame_size
+    from director.state import Goal
+
     probe = ffprobe(final)
+    manifest = json.loads((final.parent / "manifest.json").read_text())
+    size = size or frame_size(Goal.model_validate(manifest["goal"]), manifest["aspect"])
     assert [v["codec"] for v in probe.video] == ["h264"] and [a["codec"] for a in probe.audio] == ["aac"]
     assert (probe.video[0]["width"], probe.video[0]["height"]) == size
     assert [s["codec"] for s in probe.subtitle] == ["mov_text"]
     assert faststart(final)
-    manifest = json.loads((final.parent / "manifest.json").read_text())
     assert abs(probe.duration - sum(s["duration"] for s in manifest["scenes"])) <= 0.2
     if cues is not None:
         found = parse_srt((final.parent / "subtitles.srt").read_text())
@@ -229,7 +240,8 @@ def check_final(final: Path, *, size: tuple[int, int] = (1280, 720), cues: int |
 
 @contextmanager
 def module_director(tmp_path_factory: Any, **settings: Any) -> Iterator[tuple[Any, Path]]:
-    """A local Director on a fresh workspace and DIRECTOR_HOME, for a module-scoped fixture (fast encodes)."""
+    """A local Director on a fresh workspace and DIRECTOR_HOME, for a module-scoped fixture (FAST's draft size
+    and encodes, unless the settings say otherwise)."""
     import pytest
 
     from director.api import Director
@@ -238,7 +250,8 @@ def module_director(tmp_path_factory: Any, **settings: Any) -> Iterator[tuple[An
     patch.setenv("DIRECTOR_HOME", str(tmp_path_factory.mktemp("home")))
     ws = tmp_path_factory.mktemp("ws")
     try:
-        yield Director(ws, backend="local", **{"fps": 12, "x264_preset": "ultrafast", **settings}), ws
+        yield Director(ws, backend="local", **{"fps": 12, "x264_preset": "ultrafast", "resolution": "360p",
+                                               **settings}), ws
     finally:
         patch.undo()
 

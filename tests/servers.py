@@ -62,9 +62,9 @@ def local_studio(root: Path, monkeypatch: object, *, workers: int) -> Iterator[t
     """A studio on the local backend (fast encodes), its workspace in `root`, served by uvicorn_thread:
     (its URL, the app). On the way out its runs are stopped and waited for."""
     from director.server import create_app
+    from tests.helpers import FAST
 
-    for name, value in (("DIRECTOR_HOME", str(root / "home")), ("DIRECTOR_FPS", "12"),
-                        ("DIRECTOR_X264_PRESET", "ultrafast")):
+    for name, value in (("DIRECTOR_HOME", str(root / "home")), *FAST.items()):
         monkeypatch.setenv(name, value)  # type: ignore[attr-defined]
     app = create_app(workspace=root / "ws", workers=workers, backend="local")
     with uvicorn_thread(app) as (url, _):

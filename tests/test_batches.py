@@ -17,7 +17,7 @@ import pytest
 from director.api import Director
 from director.batches import Batches, read_rows
 from tests.conftest import TEST_KEY
-from tests.helpers import FAST, run_cli
+from tests.helpers import FAST_PAID, run_cli
 
 ROWS = [
     {"goal": "a 1-scene story about a fox in the snow", "scenes": 1},
@@ -38,7 +38,7 @@ def test_a_paid_batch_survives_a_kill_and_resumes_within_one_budget(tmp_path, fa
     goals = tmp_path / "goals.jsonl"
     goals.write_text("# six goals for the night\n" + "\n".join(json.dumps(r) for r in ROWS) + "\n")
     ws = tmp_path / "ws"
-    env = {**os.environ, **FAST, "LANGGRAPH_STRICT_MSGPACK": "true", "GOOGLE_GEMINI_BASE_URL": fake.url,
+    env = {**os.environ, **FAST_PAID, "LANGGRAPH_STRICT_MSGPACK": "true", "GOOGLE_GEMINI_BASE_URL": fake.url,
            "GOOGLE_VERTEX_BASE_URL": fake.url, "GEMINI_API_KEY": TEST_KEY, "DIRECTOR_VEO_POLL_S": "0.05"}
     argv = [sys.executable, "-m", "director", "batch", str(goals), "--workspace", str(ws), "--batch-id", "batch-night",
             "--concurrency", "1", "--budget", "2.5"]

@@ -12,7 +12,7 @@ import pytest
 
 from director.captions import MAX_PHRASE_CHARS, SENTENCE_END, SLACK_CHARS, ass_document, phrases
 from director.media import SPEECH_LEAD, probe
-from tests.helpers import module_director, run_cli
+from tests.helpers import DRAFT, module_director, run_cli
 
 GOAL = "a 2-scene bedtime story about a cat and a dog"
 
@@ -49,7 +49,7 @@ def portrait(tmp_path_factory):
 
 def test_burned_captions_change_only_the_caption_area(portrait):
     _, runs, _ = portrait
-    width, height = 720, 1280
+    width, height = DRAFT[::-1]  # the portrait draft: every place below is a share of the frame
     cues = (runs["soft"].final.parent / "subtitles.srt").read_text(encoding="utf-8")
     assert "-->" in cues
     at = SPEECH_LEAD + 1.0  # a second into the first line

@@ -73,7 +73,7 @@ def test_a_worker_killed_mid_render_is_replaced_and_nothing_is_paid_twice(tmp_pa
         if event["type"] == "tool_started" and event["tool"] == "assemble_video":
             started.set()
 
-    director = Director(workspace=tmp_path / "ws", backend="local", fps=24)
+    director = Director(workspace=tmp_path / "ws", backend="local", fps=24, resolution="720p")  # a cut long enough to hit
     run = director.start("a 3-scene story about a cat and a dog", run_id=run_id, motion="still", on_event=on_event)
     assert started.wait(300), "the cut never started"
     deadline = time.monotonic() + 60
@@ -101,7 +101,8 @@ THROTTLED = textwrap.dedent("""
         cluster.connect(sys.argv[1])
         shared = cluster.throttle
     limits = Limits(rpm={"shared-model": 120.0}, max_attempts=1, backoff_base_s=0, backoff_max_s=0, shared=shared)
-    time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+    print("ready", flush=True)
+    time.sleep(max(0.0, float(sys.stdin.readline()) - time.time()))  # every process sets off at one moment
     for _ in range(5):
         limits.throttle("shared-model")
         print(time.time(), flush=True)
@@ -109,10 +110,12 @@ THROTTLED = textwrap.dedent("""
 
 
 def starts(address: str, processes: int = 2) -> list[float]:
-    at = str(time.time() + 8.0)
-    procs = [subprocess.Popen([sys.executable, "-c", THROTTLED, address, at], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(processes)]
-    outs = [p.communicate(timeout=120) for p in procs]
+    procs = [subprocess.Popen([sys.executable, "-c", THROTTLED, address], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(processes)]
+    for p in procs:  # each has joined the cluster (or not, for the control) and made its limiter
+        assert p.stdout is not None and p.stdout.readline() == "ready\n", p.communicate(timeout=120)[1][-2000:]
+    at = f"{time.time() + 0.2}\n"
+    outs = [p.communicate(at, timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-2000:] for _, err in outs]
     return sorted(float(line) for out, _ in outs for line in out.split())
 

@@ -9,7 +9,7 @@ import os
 import httpx
 import pytest
 
-from tests.helpers import first_picture, settled
+from tests.helpers import FAST, first_picture, settled
 from tests.servers import serve_director
 
 pytestmark = pytest.mark.cluster
@@ -18,8 +18,7 @@ pytestmark = pytest.mark.cluster
 def test_any_server_drives_a_run_and_only_one_at_a_time(tmp_path, postgres_server):
     pytest.importorskip("obstore", reason="the cluster extra is not installed")
     env = {**os.environ, "DIRECTOR_DATABASE_URL": postgres_server.create_database(),
-           "DIRECTOR_ASSETS_URL": (tmp_path / "shared").as_uri(), "DIRECTOR_FPS": "12",
-           "DIRECTOR_X264_PRESET": "ultrafast"}
+           "DIRECTOR_ASSETS_URL": (tmp_path / "shared").as_uri(), **FAST}
     a, url_a = serve_director(tmp_path / "a", env)
     b, url_b = serve_director(tmp_path / "b", env)
     try:

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from director.api import Director
-from tests.helpers import check_final, run_cli
+from tests.helpers import DRAFT, check_final, run_cli
 
 
 @pytest.fixture(scope="module")
 def approved_run(tmp_path_factory):
     ws = tmp_path_factory.mktemp("edges") / "ws"
-    director = Director(workspace=ws, backend="local", fps=12, x264_preset="ultrafast")
+    director = Director(workspace=ws, backend="local", fps=12, x264_preset="ultrafast", resolution="360p")
     for run_id in ("fox", "owl"):  # the same goal twice: the second is served from the memo
         director.submit("a 2-scene story about a fox and an owl", run_id=run_id, approve=True, motion="still")
         assert director.resume(run_id, approve="yes").status == "done"
@@ -54,7 +54,7 @@ def test_fork_from_every_checkpoint_applies_or_refuses_the_change(approved_run, 
         if "paused for approval" in result.err:  # a fork from before the approval asks for its own
             result = run_cli(capsys, "resume", f"fork{i}", "--approve", "yes", "--workspace", str(ws))
             assert result.code == 0, (row, result.err)
-        check_final(Path(result.last_line), size=(720, 1280), cues=2)
+        check_final(Path(result.last_line), size=DRAFT[::-1], cues=2)
         manifest = json.loads((ws / "runs" / f"fork{i}" / "manifest.json").read_text())
         assert manifest["aspect"] == "9:16"
         # Before the story, the goal itself changes; after it, a revision of the storyboard does.

@@ -182,3 +182,22 @@ def test_veo_extends_a_clip_only_as_far_as_vertex_takes_it(tmp_path):
     sent.clear()
     assert veo.animate(still, prompt="a walk", duration=20.0, motion="", size=(1280, 720), fps=24, out=tmp_path / "d.mp4",
                        resolution="720p").seconds == 22.0 and sent == ["clip", "extension", "extension"]
+
+
+def test_a_360p_draft_is_omni_s_own_at_its_price_and_veo_refuses_it_before_anything_is_paid(fake, capsys, workspace,
+                                                                                             fast):
+    result = make(capsys, workspace, "--backend", "vertex", "--run-id", "veo", "--resolution", "360p")
+    assert result.code == 2 and result.err.strip().splitlines() == [
+        "error: veo-3.1-generate-001 makes 720p, 1080p, 4k video, not 360p: choose one of those, or auto"]
+    assert fake.billable() == [] and not (workspace / "runs" / "veo").exists()  # refused before a paid call or a row
+
+    result = make(capsys, workspace, "--backend", "gemini", "--run-id", "draft", "--resolution", "360p",
+                  "--dialogue", "none")
+    assert result.code == 0, result.err
+    manifest = check_final(Path(result.last_line), size=(640, 360), cues=2)
+    asked = [r.body["response_format"] for r in fake.calls("omni")]
+    assert len(asked) == 2 and {fmt["resolution"] for fmt in asked} == {"360p"}
+    delivered = sum(scene["clip"]["duration"] for scene in manifest["scenes"])  # Omni bills each delivered second
+    paid = sum(c["cost_usd"] for c in manifest["calls"] if c["tool"] == "animate_image")
+    assert paid == pytest.approx(delivered * 0.0338, abs=1e-4)  # 360p's rate, a third of 720p's
+    assert fake.refusals == []

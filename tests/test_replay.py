@@ -14,7 +14,7 @@ import pytest
 
 from director.api import Director
 from director.store import MIGRATIONS, sha256_file
-from tests.helpers import FAST, db_rows, ffprobe, run_cli
+from tests.helpers import DRAFT, FAST, db_rows, ffprobe, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -194,7 +194,7 @@ def test_chat_through_piped_stdin(tmp_path):
                                                 ("animate_image", 1), ("animate_image", 2),
                                                 ("assemble_video", None)], key=str)
     probe = ffprobe(ws / "runs" / run_id / "final.mp4")
-    assert (probe.video[0]["width"], probe.video[0]["height"]) == (720, 1280)
+    assert (probe.video[0]["width"], probe.video[0]["height"]) == DRAFT[::-1]
 
 
 @pytest.mark.slow  # a whole run, several processes or a browser: make test, not make check

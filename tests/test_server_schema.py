@@ -8,6 +8,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import FAST
+
 OPERATIONS = [("POST", "/api/runs"), ("GET", "/api/runs"), ("GET", "/api/runs/{run_id}"),
               ("GET", "/api/runs/{run_id}/events"), ("POST", "/api/runs/{run_id}/approve"),
               ("POST", "/api/runs/{run_id}/messages"), ("POST", "/api/runs/{run_id}/resume"),
@@ -25,8 +27,8 @@ def app(tmp_path_factory):
 
     mp = pytest.MonkeyPatch()
     mp.setenv("DIRECTOR_HOME", str(tmp_path_factory.mktemp("home")))
-    mp.setenv("DIRECTOR_FPS", "12")
-    mp.setenv("DIRECTOR_X264_PRESET", "ultrafast")
+    for name, value in FAST.items():
+        mp.setenv(name, value)
     # schemathesis asks as http://testserver: a name the server is told it answers to, as behind a proxy.
     app = create_app(workspace=tmp_path_factory.mktemp("schema-ws"), workers=1, backend="local",
                      allowed_hosts=("testserver",))

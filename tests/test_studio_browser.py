@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import FAST
 from tests.servers import local_studio, uvicorn_thread
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -204,8 +205,8 @@ def test_the_studio_recovers_on_its_own_after_a_server_restart(tmp_path, monkeyp
     from tests.servers import free_port
 
     monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DIRECTOR_FPS", "12")
-    monkeypatch.setenv("DIRECTOR_X264_PRESET", "ultrafast")
+    for name, value in FAST.items():
+        monkeypatch.setenv(name, value)
     port = free_port()
     first = create_app(workspace=tmp_path / "ws", workers=1, backend="local")
     with uvicorn_thread(first, port) as (url, _):

