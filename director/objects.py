@@ -25,10 +25,10 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from director.errors import ConfigError, StorageError
+from director.errors import ConfigError, DirectorError, StorageError
 
-if TYPE_CHECKING:  # obstore declares ClientConfig, a TypedDict, for type checkers only
-    from obstore.store import ClientConfig
+if TYPE_CHECKING:  # obstore declares ClientConfig and RetryConfig, TypedDicts, for type checkers only
+    from obstore.store import ClientConfig, RetryConfig
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,9 @@ GRACE_S = 600.0
 """A cached file used within this long is never evicted: a render may be about to open it."""
 
 
-def _open_store(url: str) -> Any:
+def _open_store(url: str, *, probe: bool = False) -> Any:
+    """The store at url; a probe's answers within seconds, with one retry (a health check's, which a load
+    balancer gives up on after a few seconds), where the runs' wait out a store's blips."""
     try:
         import obstore  # noqa: F401
         from obstore.store import LocalStore, from_url
@@ -56,14 +58,32 @@ def _open_store(url: str) -> Any:
 
     # Client options given here replace those read from the environment, so AWS_ALLOW_HTTP (an
     # S3-compatible server on plain HTTP, such as a local MinIO) is carried over by hand.
-    options: ClientConfig = {"timeout": timedelta(seconds=120), "connect_timeout": timedelta(seconds=10)}
+    options: ClientConfig = {"timeout": timedelta(seconds=5 if probe else 120),
+                             "connect_timeout": timedelta(seconds=2 if probe else 10)}
     if os.environ.get("AWS_ALLOW_HTTP", "").lower() in ("1", "true", "yes"):
         options["allow_http"] = True
+    retries: RetryConfig | None = {"max_retries": 1, "retry_timeout": timedelta(seconds=3)} if probe else None
     try:
-        return from_url(url, client_options=options)
+        return from_url(url, client_options=options, retry_config=retries)
     except Exception as exc:  # obstore raises its own error types for a bad URL or configuration
         raise ConfigError(f"DIRECTOR_ASSETS_URL {url.split('?')[0]!r} cannot be used: "
                           f"{str(exc).splitlines()[0]}") from None
+
+
+def probe_store(url: str) -> None:
+    """The store at url answers and lets us in, within seconds: a lookup of a name nobody uses. StorageError
+    (or ConfigError) says why not."""
+    import obstore
+
+    try:
+        obstore.head(_open_store(url, probe=True), "00/health-probe")
+    except FileNotFoundError:
+        return
+    except DirectorError:
+        raise
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise StorageError(f"cannot reach the asset store at {url}: {first}") from None
 
 
 class SharedAssets:

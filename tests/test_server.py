@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import TEST_KEY
-from tests.helpers import first_picture, settled, studio_client
+from tests.helpers import FAST, first_picture, settled, studio_client
 
 GOAL = "a 2-scene story about a fox and an owl"
 
@@ -312,7 +312,8 @@ def test_a_restarted_server_shows_its_unfinished_runs_interrupted_and_resumes_th
 
     from tests.servers import serve_director
 
-    proc, url = serve_director(tmp_path / "ws")
+    env = {**os.environ, **FAST}
+    proc, url = serve_director(tmp_path / "ws", env)
     try:
         run_id = httpx.post(url + "/api/runs", headers={"Origin": url}, json={"goal": "a 4-scene story about a fox", "backend": "local"},
                             timeout=60).json()["id"]
@@ -322,7 +323,7 @@ def test_a_restarted_server_shows_its_unfinished_runs_interrupted_and_resumes_th
     finally:
         proc.kill()
         proc.wait()
-    proc, url = serve_director(tmp_path / "ws")
+    proc, url = serve_director(tmp_path / "ws", env)
     try:
         run = httpx.get(f"{url}/api/runs/{run_id}").json()
         assert run["status"] == "interrupted" and run["scenes"]

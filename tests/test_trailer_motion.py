@@ -88,7 +88,8 @@ def test_an_offline_trailer_shot_is_the_moving_source(tmp_path, capsys, fast):
     source = moving_square(tmp_path / "field.mp4")
     ws = tmp_path / "ws"
     result = run_cli(capsys, "make", "a miniature diorama trailer", "--source", str(source), "--title", "Square",
-                     "--plot", "A white square crosses a blue field.", "--workspace", str(ws), "--music", "none")
+                     "--plot", "A white square crosses a blue field.", "--workspace", str(ws), "--music", "none",
+                     "--resolution", "720p")  # a test of the picture: not the draft size
     assert result.code == 0, result.err
     manifest = json.loads((Path(result.last_line).parent / "manifest.json").read_text())
     [scene] = manifest["scenes"]

@@ -108,8 +108,9 @@ class Views(Base):
         url = self.workspace.assets_url
         try:
             if url and catalog is not None:
-                # A lookup of a name nobody uses: the store is reachable and lets us in.
-                AssetStore(self.workspace, catalog).shared.size("assets/00/health-probe")  # type: ignore[union-attr]
+                from director.objects import probe_store
+
+                probe_store(url)
             elif not url:
                 self.workspace.prepare()
             parts["assets"] = {"ok": True, "kind": url.split("://")[0] if url else "local",
