@@ -49,16 +49,32 @@ def _isolated_env(request, tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def story_run(tmp_path_factory):
-    """One real 3-scene local run, shared by the end-to-end checks."""
-    from director.api import Director
+def story_run(tmp_path_factory, worker_id):
+    """One real 3-scene local run at the defaults (720p, 30 fps), shared by the end-to-end checks, which only read
+    it: made once a session by whichever xdist worker asks first, while the other waits for it and reads what it
+    left (the run's handle, rebuilt, and its events as they were sent)."""
+    import json
 
-    ws = tmp_path_factory.mktemp("story-ws")
-    events: list[dict] = []
-    run = Director(workspace=ws, backend="local").submit(
-        "a 3-scene bedtime story about a cat and a dog", run_id="story", on_event=events.append
-    )
-    return run, events, ws
+    from filelock import FileLock
+
+    from director.api import Director
+    from director.run import Run
+
+    root = tmp_path_factory.getbasetemp()
+    root = root if worker_id == "master" else root.parent  # the workers' temp folders share a parent
+    ws, saved = root / "story-ws", root / "story-run.json"
+    with FileLock(str(root / "story-run.lock")):
+        if not saved.exists():
+            events: list[dict] = []
+            made = Director(workspace=ws, backend="local").submit(
+                "a 3-scene bedtime story about a cat and a dog", run_id="story", on_event=events.append)
+            saved.write_text(json.dumps({"status": made.status, "error": made.error, "events": events,
+                                         "outputs": {name: str(path) for name, path in made.outputs.items()}}))
+    record = json.loads(saved.read_text())
+    run = Run("story", ws)
+    run.status, run.error = record["status"], record["error"]
+    run.outputs = {name: Path(path) for name, path in record["outputs"].items()}
+    return run, record["events"], ws
 
 
 @pytest.fixture
