@@ -102,10 +102,16 @@ def executed_twice(ws: Path, url: str | None = None) -> list[str]:
     return [key for key, n in Counter(k for (k,) in rows).items() if n > 1]
 
 
-def test_a_run_killed_at_every_boundary_resumes_and_pays_nothing_twice(tmp_path, engine, request, warm):
-    whole = run_killer(tmp_path / "whole", -1, tmp_path)
+@pytest.fixture(scope="module")
+def points(tmp_path_factory) -> int:
+    """The kill points of the story, counted on one whole run: as many on either catalog engine."""
+    tmp = tmp_path_factory.mktemp("whole")
+    whole = run_killer(tmp / "ws", -1, tmp)
     assert whole.returncode == 0, whole.stderr
-    points = int(whole.stdout.split()[-1])
+    return int(whole.stdout.split()[-1])
+
+
+def test_a_run_killed_at_every_boundary_resumes_and_pays_nothing_twice(tmp_path, engine, request, warm, points):
     assert points >= 6  # run_started, the first brain turn, and the super-steps after it
     server = request.getfixturevalue("postgres_server") if engine == "postgres" else None
     by_cli = points // 2  # one kill point is resumed by `director resume` in a fresh interpreter, as a user would
