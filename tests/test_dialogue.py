@@ -85,7 +85,6 @@ def test_both_characters_speak_in_voices_a_pitch_tracker_tells_apart(talk):
     pip, dot = float(np.median(f0["Pip"])), float(np.median(f0["Dot"]))
     print(f"median F0: narrator {narrator:.1f} Hz, Pip {pip:.1f} Hz ({voices['Pip']}), Dot {dot:.1f} Hz "
           f"({voices['Dot']}); Pip-Dot {semitones(pip, dot):+.2f} st")
-    assert abs(semitones(pip, dot)) >= 3
     assert abs(semitones(pip, narrator)) >= 3 and abs(semitones(dot, narrator)) >= 3
     # The same voice in every scene: every line names its speaker's voice, and heard together, each speaker's
     # lines sit as far above the narrator's own reading of the same words as that voice says (a line's tune
@@ -98,6 +97,9 @@ def test_both_characters_speak_in_voices_a_pitch_tracker_tells_apart(talk):
     print("shift from the narrator's reading:", {k: round(v, 2) for k, v in shifts.items()})
     for who in ("Pip", "Dot"):
         assert abs(shifts[who] - offline(voices[who])[0]) < 2.5, (who, voices[who], shifts[who])
+    # And the two apart, each measured against the same words: pooled medians of different lines moved from 2.7 to
+    # 6.6 semitones apart over runs (a line's tune is in them), where these are 6 apart by design.
+    assert abs(shifts["Pip"] - shifts["Dot"]) >= 3, shifts
     cues = [text for _, _, text in parse_srt((run.final.parent / "subtitles.srt").read_text())]
     for scene in manifest["scenes"]:
         for line in scene["lines"]:
