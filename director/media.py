@@ -243,13 +243,13 @@ def check_decodes(path: Path) -> None:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             expected = container.duration / 1_000_000 if container.duration else None
+            step = 1.0 / float(stream.average_rate or 24)  # read while open: PyAV 18.1.1 refuses it after
             last = 0.0
             for frame in container.decode(stream):
                 if frame.time is not None:
                     last = max(last, float(frame.time))
     except (av.error.FFmpegError, IndexError, OSError) as exc:
         raise MediaError(f"{path.name} does not decode: {exc}") from None
-    step = 1.0 / float(stream.average_rate or 24)
     if expected is not None and last < expected - 3 * step - 0.1:
         raise MediaError(f"{path.name} stops at {last:.2f} s of {expected:.2f} s")
 
