@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from director.errors import ConfigError, DirectorError, StorageError
+from director.errors import ConfigError, StorageError
 
 if TYPE_CHECKING:  # obstore declares ClientConfig and RetryConfig, TypedDicts, for type checkers only
     from obstore.store import ClientConfig, RetryConfig
@@ -75,15 +75,18 @@ def probe_store(url: str) -> None:
     (or ConfigError) says why not."""
     import obstore
 
+    store = _open_store(url, probe=True)
     try:
-        obstore.head(_open_store(url, probe=True), "00/health-probe")
+        obstore.head(store, "00/health-probe")
     except FileNotFoundError:
         return
-    except DirectorError:
-        raise
     except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise StorageError(f"cannot reach the asset store at {url}: {first}") from None
+        raise StorageError(f"cannot reach the asset store at {url.split('?')[0]}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    """What a store's error says, in one line: obstore's run to many, with the request and its retries."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 class SharedAssets:
@@ -105,8 +108,7 @@ class SharedAssets:
         return rel.removeprefix("assets/")
 
     def _fail(self, what: str, rel: str, exc: BaseException) -> StorageError:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        return StorageError(f"{what} {self.key(rel)} at {self.url}: {first}")
+        return StorageError(f"{what} {self.key(rel)} at {self.url}: {_first_line(exc)}")
 
     def size(self, rel: str) -> int | None:
         """The object's size, or None when the store does not have it."""
