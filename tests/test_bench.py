@@ -1,5 +1,7 @@
 """The benchmarks still run: each of `python -m bench --quick`'s benches end to end, in a process of its own (so
-make test's workers share them out), with its figures printed, never asserted."""
+make test's workers share them out), with its figures printed, never asserted. They run at the tests' draft settings
+(FAST: what the runs they start do not choose themselves is drawn at 360p, 12 fps): this checks that every bench runs
+and reports, not its figures, which `make bench` measures at the defaults."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import FAST
 
 ROOT = Path(__file__).resolve().parents[1]
 # The cluster bench starts Postgres, S3 and two Ray clusters (minutes); the cluster tests cover its pieces.
@@ -26,7 +30,7 @@ HEADINGS = {
 def quick(tmp_path: Path, name: str) -> str:
     out = tmp_path / "results.md"
     proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", name, "--out", str(out)], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=900)
+                          env={**os.environ, **FAST, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out.read_text()
 

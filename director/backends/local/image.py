@@ -26,7 +26,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from director.backends.local.canvas import SS
 from director.backends.local.figures import FigurePainter
 from director.backends.local.land import LandPainter
-from director.backends.local.marks import BOXES_KEY, FIGURE_KEY, SUBJECTS_KEY, figure_signature
+from director.backends.local.marks import BOXES_KEY, FIGURE_KEY, SUBJECTS_KEY, figure_signature, png_text
 from director.backends.local.palette import PLACE_COLOURS, RGB, choose_look, shade
 from director.backends.local.props import PropPainter
 from director.backends.local.scene import CAST_LINE, REFERENCE_LINE, SHEET, Cast, Scene, parse_prompt, style_of
@@ -94,7 +94,7 @@ def sheet_spec(path: Path) -> dict[str, Any]:
     import json
 
     with Image.open(path) as im:
-        text = getattr(im, "text", {}) or {}
+        text = png_text(im)
         if FIGURE_KEY in text:
             return dict(json.loads(text[FIGURE_KEY]))
         pixels = np.asarray(im.convert("RGB"))

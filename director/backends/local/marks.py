@@ -16,8 +16,14 @@ Box = list[int]
 Signature = list[tuple[tuple[int, int, int], float]]
 
 
+def png_text(image: Image.Image) -> dict[str, str]:
+    """The text chunks the painter wrote. They come before the pixels, so they are read from the header (`info`)
+    without decoding the picture, as `PngImageFile.text` would to find chunks after the pixels."""
+    return {k: v for k, v in image.info.items() if isinstance(k, str) and isinstance(v, str)}
+
+
 def _noted(image: Image.Image, key: str) -> dict[str, list[int]]:
-    text = getattr(image, "text", {}) or {}
+    text = png_text(image)
     try:
         return {str(k): [int(v) for v in box] for k, box in json.loads(text.get(key, "{}")).items()}
     except (ValueError, TypeError, AttributeError):
