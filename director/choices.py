@@ -41,6 +41,22 @@ def frame_size(goal: Goal, aspect: str) -> tuple[int, int]:
     return FRAME_SIZES.get(goal.resolution, FRAME_SIZES["720p"])[aspect]
 
 
+SHEET_ASPECT = "1:1"
+
+
+def sheet_inputs(goal: Goal) -> dict[str, object]:
+    """A reference sheet's size as a tool's input. A sheet is a reference, not a frame: drawn at the square default
+    whatever the resolution, but a draft (360p) draws it at its own smaller square, as it draws everything else."""
+    size = frame_size(goal, SHEET_ASPECT)
+    return {"size": list(size)} if size[0] < ASPECT_SIZES[SHEET_ASPECT][0] else {}
+
+
+def input_size(inputs: object, default: tuple[int, int]) -> tuple[int, int]:
+    """The frame size a call's inputs hold (size_inputs, sheet_inputs), else the default for its aspect."""
+    size = inputs.get("size") if isinstance(inputs, dict) else None
+    return (int(size[0]), int(size[1])) if size else default
+
+
 def size_inputs(goal: Goal, aspect: str) -> dict[str, object]:
     """The frame size as a tool's input, only when it is not the 720p default: runs at 720p keep their memo keys."""
     size = frame_size(goal, aspect)

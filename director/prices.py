@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from director.errors import ConfigError, DirectorError
-from director.models import Price, find
+from director.models import Price, find, image_size
 
 AUDIO_TOKENS_PER_SECOND = 32  # Gemini counts audio at 32 tokens per second (estimates only; the meter reads usage)
 PRICE_KEYS = ("input_per_mtok", "audio_input_per_mtok", "cached_input_per_mtok", "cached_audio_input_per_mtok",
@@ -154,6 +154,11 @@ class Prices:
         table = self.require(model, "images", getattr(self.of(model), "per_image", None))
         rate = table.get(size, table.get("any"))
         return n * float(self.require(model, f"{size} images", rate)) * self.share(model)
+
+    def image_at(self, model: str, width: int, height: int, n: int = 1) -> float:
+        """n pictures of width x height, at the imageSize the backend asks the model for (models.image_size):
+        a 4k run's stills are priced as 4K pictures, not 1K."""
+        return self.image(model, image_size(model, width, height) or "1K", n)
 
     def speech(self, model: str, text: str, seconds: float) -> float:
         """Speech of `seconds` from `text`: its tokens in, audio tokens out."""

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from director.backends import Backends
 from director.call_batch import conflicts, fold, overlaps
+from director.choices import sheet_inputs, size_inputs
 from director.cluster import Executed, fingerprint
 from director.config import Settings
 from director.errors import BudgetExceeded, DirectorError, StorageError
@@ -116,11 +117,11 @@ class Runner:
         aspect = (board.aspect if board else None) or state.goal.aspect
         for member in board.members() if board else []:
             if member.sheet is None:
-                add("sheet", character=member.name)
+                add("sheet", character=member.name, inputs=sheet_inputs(state.finish))
         for scene in board.scenes if board else []:
             if scene.image is None:
                 add("image", scene=scene.index, prompt=scene.image_prompt, instruction=scene.image_prompt,
-                    picture="frame", aspect=aspect)
+                    picture="frame", aspect=aspect, inputs=size_inputs(state.finish, aspect))
                 if state.goal.continuity > 0 and board is not None and board.cast_of(scene.index):
                     add("continuity", scene=scene.index)
             needs_voice = state.goal.audio in ("narration", "mix") or mode == "story"

@@ -163,7 +163,9 @@ def test_vertex_express_with_veo(fake, capsys, workspace, fast, monkeypatch):
     result = make(capsys, workspace, "--backend", "vertex", "--aspect", "9:16", "--run-id", "veo", "--dialogue", "none")
     # Three Veo clips cost more than the default cap: the run quotes first and stops before any media.
     assert result.code == 0, result.err
-    assert "quote: about $9.85 for 3 scenes (draw_character $0.07" in result.err and "cap $2.00 (DIRECTOR_DEFAULT_BUDGET_USD" in result.err
+    # The stills are 1080x1920, asked for at 2K (checked below), and quoted at 2K's price: 3 x $0.0504.
+    assert "quote: about $9.90 for 3 scenes (draw_character $0.07, create_image $0.15" in result.err
+    assert "cap $2.00 (DIRECTOR_DEFAULT_BUDGET_USD" in result.err
     assert "make_music $0.06" in result.err  # Lyria composes the bed on Vertex, at its price per track
     assert "paused before spending" in result.err and "past the $2.00 cap" in result.err
     assert not [r for r in fake.billable() if r.kind in ("image", "tts", "veo", "lyria")]  # no media paid for

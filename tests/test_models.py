@@ -162,6 +162,28 @@ def test_the_runner_refuses_an_unpriced_call_under_a_budget_and_not_without_one(
     assert capped._estimate(tool, args, {}) == 0.0
 
 
+def test_a_picture_is_estimated_at_the_image_size_its_frame_asks_for():
+    """The check before a call reserves what the call will cost: a 4k run's stills are 4K pictures, a 1080p
+    run's 2K, and a draft's sheet is drawn smaller (and still priced, at the model's smallest size it asks)."""
+    from director.choices import sheet_inputs, size_inputs
+    from director.state import Goal
+    from director.tools import registry
+
+    prices, model = Prices(), "gemini-nano-banana-2.1"
+    tools = registry()
+    still = tools["create_image"].input.model_validate({"scene": 1, "prompt": "a cat", "aspect": "16:9"})
+    by_resolution = {}
+    for resolution in ("360p", "720p", "1080p", "4k"):
+        goal = Goal(text="a cat", scenes=1, resolution=resolution)
+        by_resolution[resolution] = tools["create_image"].estimate(still, size_inputs(goal, "16:9"), model, prices)
+        sheet = tools["draw_character"].estimate(None, sheet_inputs(goal), model, prices)
+        assert sheet == prices.image(model, "1K")  # 512 and 1024 squares are both asked for at 1K
+    assert by_resolution == {"360p": prices.image(model, "1K"), "720p": prices.image(model, "1K"),
+                             "1080p": prices.image(model, "2K"), "4k": prices.image(model, "4K")}
+    assert sheet_inputs(Goal(text="a cat", scenes=1, resolution="360p")) == {"size": [512, 512]}
+    assert sheet_inputs(Goal(text="a cat", scenes=1, resolution="4k")) == {}  # a sheet is a reference, not a frame
+
+
 def test_deprecated_models_warn_and_work_and_each_is_asked_about_once(fake, capsys, workspace, monkeypatch, fast):
     monkeypatch.setenv("DIRECTOR_BRAIN_MODEL", "gemini-3.7-flash")  # routed to 3.8 Flash by Google
     for run_id in ("one", "two"):

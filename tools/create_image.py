@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from director.backends import draw
-from director.choices import ASPECT_SIZES, Aspect, size_inputs
+from director.choices import ASPECT_SIZES, Aspect, input_size, size_inputs
 from director.errors import ToolArgumentError
 from director.media import cover, write_png
 from director.models import limits_of
@@ -67,7 +67,7 @@ def _apply(board: Storyboard | None, args: CreateImageInput, out: CreateImageOut
 
 
 def _estimate(args: CreateImageInput, inputs: object, model: str, prices: Prices) -> float:
-    return prices.image(model)
+    return prices.image_at(model, *input_size(inputs, ASPECT_SIZES[args.aspect]))
 
 
 @tool(capability="image", patient=True, version="3", usual_for=("story",), needs=_needs, apply=_apply, estimate=_estimate,

@@ -5,13 +5,11 @@ from __future__ import annotations
 from director.tools.create_image import fit_image
 from pydantic import BaseModel, Field
 
-from director.choices import ASPECT_SIZES
+from director.choices import ASPECT_SIZES, SHEET_ASPECT, input_size, sheet_inputs
 from director.prices import Prices
 from director.prompting import render
 from director.state import AssetRef, Character, DirectorState, Storyboard
 from director.tooling import ToolContext, require_board, tool
-
-SHEET_ASPECT = "1:1"
 
 
 class DrawCharacterInput(BaseModel):
@@ -34,7 +32,7 @@ def _needs(args: DrawCharacterInput, state: DirectorState) -> dict[str, object]:
         names = ", ".join(m.name for m in board.members()) or "nobody"
         raise ToolArgumentError(f"there is no character or place {args.character!r}; the story has: {names}") from None
     kind = member.kind if isinstance(member, Character) else "place"
-    return {"art_style": board.art_style, "name": member.name, "kind": kind, "look": member.look}
+    return {**sheet_inputs(state.finish), "art_style": board.art_style, "name": member.name, "kind": kind, "look": member.look}
 
 
 def _apply(board: Storyboard | None, args: DrawCharacterInput, out: DrawCharacterOutput) -> Storyboard:
@@ -44,7 +42,7 @@ def _apply(board: Storyboard | None, args: DrawCharacterInput, out: DrawCharacte
 
 
 def _estimate(args: DrawCharacterInput, inputs: object, model: str, prices: Prices) -> float:
-    return prices.image(model)
+    return prices.image_at(model, *input_size(inputs, ASPECT_SIZES[SHEET_ASPECT]))
 
 
 @tool(capability="image", patient=True, usual_for=("story",), modes=("story",), needs=_needs, apply=_apply, estimate=_estimate,
@@ -57,7 +55,7 @@ def draw_character(args: DrawCharacterInput, ctx: ToolContext) -> DrawCharacterO
     else:
         full = render("character.md", art_style=inputs["art_style"], character=inputs["name"], kind=inputs["kind"],
                       look=inputs["look"])
-    width, height = ASPECT_SIZES[SHEET_ASPECT]
+    width, height = input_size(inputs, ASPECT_SIZES[SHEET_ASPECT])
     tmp = ctx.store.temp_path(".png")
     ctx.backends.image.create_image(full, width=width, height=height, seed=ctx.seed, out=tmp)
     fit_image(tmp, width, height)

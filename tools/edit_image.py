@@ -7,7 +7,7 @@ from typing import Literal
 from director.tools.create_image import fit_image
 from pydantic import BaseModel, Field
 
-from director.choices import ASPECT_SIZES, Aspect, size_inputs
+from director.choices import ASPECT_SIZES, Aspect, input_size, size_inputs
 from director.errors import ToolArgumentError
 from director.prices import Prices
 from director.state import AssetRef, DirectorState, Storyboard
@@ -42,7 +42,7 @@ def _apply(board: Storyboard | None, args: EditImageInput, out: EditImageOutput)
 
 
 def _estimate(args: EditImageInput, inputs: object, model: str, prices: Prices) -> float:
-    return prices.image(model)
+    return prices.image_at(model, *input_size(inputs, ASPECT_SIZES[args.aspect]))
 
 
 @tool(capability="edit", patient=True, usual_for=("trailer",), version="1", needs=_needs, apply=_apply, estimate=_estimate,

@@ -8,7 +8,7 @@ from director.tools.create_image import fit_image
 from pydantic import BaseModel, Field
 
 from director.backends import image_refs
-from director.choices import ASPECT_SIZES, Aspect, size_inputs
+from director.choices import ASPECT_SIZES, Aspect, input_size, size_inputs
 from director.errors import ToolArgumentError
 from director.prices import Prices
 from director.state import AssetRef, DirectorState, Storyboard
@@ -55,7 +55,7 @@ def _apply(board: Storyboard | None, args: RemixImagesInput, out: RemixImagesOut
 
 
 def _estimate(args: RemixImagesInput, inputs: object, model: str, prices: Prices) -> float:
-    return prices.image(model)
+    return prices.image_at(model, *input_size(inputs, ASPECT_SIZES[args.aspect]))
 
 
 @tool(capability="edit", patient=True, version="1", needs=_needs, apply=_apply, estimate=_estimate,
