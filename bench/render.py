@@ -47,7 +47,8 @@ def make_inputs(d: Path, scenes: int, speech: float, size: tuple[int, int]) -> t
 class DirectorRender:
     """A fresh workspace with the stills and voices on a storyboard, rendered by the Runner."""
 
-    def __init__(self, root: Path, stills: list[Path], wavs: list[Path], motion: str, transition: str = "cut") -> None:
+    def __init__(self, root: Path, stills: list[Path], wavs: list[Path], motion: str, transition: str = "cut",
+                 resolution: str = "720p") -> None:
         from director.tools import registry
 
         from director.api import Director
@@ -62,7 +63,7 @@ class DirectorRender:
                         image=self._put(still, "image"), audio=self._put(wav, "audio"))
                   for i, (still, wav) in enumerate(zip(stills, wavs), start=1)]
         self.state = DirectorState(run_id="bench", goal=Goal(text="bench", scenes=len(scenes), motion=motion,
-                                                                  transition=transition),
+                                                                  transition=transition, resolution=resolution),
                                    storyboard=Storyboard(title="bench", art_style="-", scenes=scenes))
 
     def _put(self, src: Path, kind: str):  # noqa: ANN202
@@ -98,7 +99,7 @@ class DirectorRender:
         return self.runner.store.path(self.state.storyboard.final.video)
 
 
-def reference(stills: list[Path], wavs: list[Path], out: Path, motion: bool) -> None:
+def reference(stills: list[Path], wavs: list[Path], out: Path, motion: bool, size: tuple[int, int] = SIZE) -> None:
     """The notebook's method, in MoviePy 2.x."""
     import numpy as np
     from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, concatenate_videoclips, vfx
@@ -110,7 +111,7 @@ def reference(stills: list[Path], wavs: list[Path], out: Path, motion: bool) -> 
         image_clip = ImageClip(np.array(Image.open(still).convert("RGB"))).with_duration(audio_clip.duration)
         if motion:
             image_clip = image_clip.with_effects([vfx.Resize(lambda t: 1 + 0.04 * t)]).with_position("center")
-        clips.append(CompositeVideoClip([image_clip], size=SIZE).with_audio(audio_clip))
+        clips.append(CompositeVideoClip([image_clip], size=size).with_audio(audio_clip))
     final = concatenate_videoclips(clips)
     final.write_videofile(str(out), fps=FPS, codec="libx264", preset=PRESET, audio_codec="aac",
                           ffmpeg_params=["-crf", str(CRF), "-pix_fmt", "yuv420p"], logger=None)
@@ -135,21 +136,22 @@ def floor(video: Path, d: Path) -> float:
 
 def main(report: Report, options: Options) -> None:
     scenes, speech = (2, 1.0) if options.quick else (10, 3.0)
+    size, resolution = ((640, 360), "360p") if options.quick else (SIZE, "720p")  # --quick: the draft size
     change = (scenes + 1) // 2
     lines = report.section(f"Full render and re-render ({scenes} scenes)")
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        stills, wavs = make_inputs(d, scenes, speech, SIZE)
+        stills, wavs = make_inputs(d, scenes, speech, size)
         variants = []
         for k in range(options.repeat):  # a different picture for the changed scene each time
-            LocalIllustrator().create_image(f"storybook watercolour. an owl at night, take {k}", width=SIZE[0],
-                                            height=SIZE[1], seed=100 + k, out=d / f"changed{k}.png")
+            LocalIllustrator().create_image(f"storybook watercolour. an owl at night, take {k}", width=size[0],
+                                            height=size[1], seed=100 + k, out=d / f"changed{k}.png")
         bases: dict[str, float] = {}
         for motion, transition, label in (("auto", "cut", "Ken Burns"), ("still", "cut", "plain stills"),
                                           ("auto", "crossfade", "Ken Burns, 0.5 s crossfades")):
             full, again, ours_out = [], [], None
             for k in range(options.repeat):
-                job = DirectorRender(d / f"ws-{motion}-{transition}-{k}", stills, wavs, motion, transition)
+                job = DirectorRender(d / f"ws-{motion}-{transition}-{k}", stills, wavs, motion, transition, resolution)
                 full.append(job.render())
                 job.change_picture(change, d / f"changed{k}.png")
                 again.append(job.render())
@@ -159,12 +161,12 @@ def main(report: Report, options: Options) -> None:
             ours_len = probe(ours_out).duration or 0.0
             if motion not in bases:  # the same reference for the crossfade variant: the notebook has no transitions
                 bases[motion] = median_of(lambda m=motion: reference(stills, wavs, d / f"reference-{m}.mp4",
-                                                                     m == "auto"), options.repeat)
+                                                                     m == "auto", size), options.repeat)
             base = bases[motion]
             base_len = probe(d / f"reference-{motion}.mp4").duration or 0.0
             bottom = statistics.median(floor(ours_out, d) for _ in range(options.repeat))
             variants.append((label, ours, base, bottom, rerender, ours_len, base_len, transition))
-        Report.line(lines, f"{scenes} scenes, each a {SIZE[0]}x{SIZE[1]} still and {speech:.0f} s of narration; "
+        Report.line(lines, f"{scenes} scenes, each a {size[0]}x{size[1]} still and {speech:.0f} s of narration; "
                            f"{FPS} fps, x264 {PRESET} CRF {CRF}; {os.cpu_count()} cores; "
                            f"median of {options.repeat}.")
         Report.line(lines, "")
