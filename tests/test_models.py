@@ -164,10 +164,11 @@ def test_the_runner_refuses_an_unpriced_call_under_a_budget_and_not_without_one(
 
 def test_a_picture_is_estimated_at_the_image_size_its_frame_asks_for():
     """The check before a call reserves what the call will cost: a 4k run's stills are 4K pictures, a 1080p
-    run's 2K, and a draft's sheet is drawn smaller (and still priced, at the model's smallest size it asks)."""
+    run's 2K; a draft's sheet is drawn smaller (512x512) and still asked for, and priced, at 1K."""
+    from director.tools import registry
+
     from director.choices import sheet_inputs, size_inputs
     from director.state import Goal
-    from director.tools import registry
 
     prices, model = Prices(), "gemini-nano-banana-2.1"
     tools = registry()
