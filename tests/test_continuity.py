@@ -198,6 +198,8 @@ def test_offline_runs_draw_sheets_and_check_every_scene(story_run):
     run, events, ws = story_run
     manifest = run.manifest()
     assert manifest["characters"] and all(c["sheet"] for c in manifest["characters"])
+    # at the default 720p a sheet is the square default; a draft's is its own (the place test below)
+    assert {(c["sheet"]["width"], c["sheet"]["height"]) for c in manifest["characters"]} == {(1024, 1024)}
     for scene in manifest["scenes"]:
         assert scene["references"], scene["index"]
         assert scene["continuity"]["passed"] and scene["continuity"]["score"] >= 0.9
@@ -393,6 +395,7 @@ def test_a_recurring_place_gets_a_sheet_and_looks_the_same_offline(tmp_path, fas
     manifest = run.manifest()
     [place] = manifest["places"]
     assert place["name"] == "Bean There" and place["sheet"]
+    assert (place["sheet"]["width"], place["sheet"]["height"]) == (512, 512)  # a 360p draft's square (FAST)
     colour = tuple(sheet_spec(ws / place["sheet"]["path"])["accent"])
     named = [s for s in manifest["scenes"] if "Bean There" in s["image_prompt"]]
     assert len(named) >= 2
