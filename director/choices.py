@@ -3,6 +3,7 @@ frame sizes those choices make."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def sheet_inputs(goal: Goal) -> dict[str, object]:
 
 def input_size(inputs: object, default: tuple[int, int]) -> tuple[int, int]:
     """The frame size a call's inputs hold (size_inputs, sheet_inputs), else the default for its aspect."""
-    size = inputs.get("size") if isinstance(inputs, dict) else None
+    size = inputs.get("size") if isinstance(inputs, Mapping) else None
     return (int(size[0]), int(size[1])) if size else default
 
 

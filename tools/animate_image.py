@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from director.backends import MOTIONS, animate
 from director.backends.local.story import camera_move
-from director.choices import ASPECT_SIZES, Aspect, Motion, size_inputs
+from director.choices import ASPECT_SIZES, Aspect, Motion, input_size, size_inputs
 from director.errors import MediaError, SafetyBlocked, ToolArgumentError
 from director.media import SPEECH_LEAD, hold_still, probe, render_slot, scene_length
 from director.models import clip_seconds, extension_plan, limits_of
@@ -176,7 +176,7 @@ def animate_image(args: AnimateImageInput, ctx: ToolContext) -> AnimateImageOutp
     """Animate one scene's still into a video clip exactly as long as its narration plus a short pause. Clips for different scenes can be made in the same turn."""
     fps = ctx.settings.fps
     duration = duration_of(dict(ctx.inputs), fps)
-    size = tuple(ctx.inputs.get("size") or ASPECT_SIZES[args.aspect])
+    size = input_size(ctx.inputs, ASPECT_SIZES[args.aspect])
     named = camera_move(str(ctx.inputs.get("scene_motion") or ""))
     motion = (named or pick_motion(args.scene, ctx.seed)) if args.motion == "auto" else args.motion
     tmp = ctx.store.temp_path(".mp4")

@@ -36,7 +36,7 @@ from director.captions import (
     narration_words,
     spread,
 )
-from director.choices import ASPECT_SIZES, Aspect, AudioMode, Transition, size_inputs
+from director.choices import ASPECT_SIZES, Aspect, AudioMode, Transition, input_size, size_inputs
 from director.errors import MediaError, ToolArgumentError
 from director.media import SPEECH_LEAD, Probe, probe, render_slot, run_ffmpeg, x264
 from director.mixing import plan_sound
@@ -180,7 +180,7 @@ def segment(clip: Path, clip_sha: str, workspace: Workspace, *, width: int, heig
       reads=("story", "clip", "audio", "transcript", "sound", "music"), writes=("final",))
 def assemble_video(args: AssembleVideoInput, ctx: ToolContext) -> AssembleVideoOutput:
     """Join every scene's clip and sound into the final video, with subtitles. Call once every scene has a clip."""
-    fps, (width, height) = ctx.settings.fps, tuple(ctx.inputs.get("size") or ASPECT_SIZES[args.aspect])
+    fps, (width, height) = ctx.settings.fps, input_size(ctx.inputs, ASPECT_SIZES[args.aspect])
     scenes: list[dict[str, Any]] = ctx.inputs["scenes"]
     plan = plan_sound(ctx.inputs, ctx.store, fps)
     timings, cues, start, lengths = plan.timings, plan.cues, plan.seconds, plan.lengths

@@ -80,7 +80,7 @@ def create_image(args: CreateImageInput, ctx: ToolContext) -> CreateImageOutput:
     full = render("image.md", art_style=ctx.inputs["art_style"], scene=args.prompt.rstrip(". "),
                   characters=ctx.inputs["characters"], references=list(references), fix=args.fix,
                   shot=ctx.inputs.get("shot", ""))
-    width, height = tuple(ctx.inputs.get("size") or ASPECT_SIZES[args.aspect])
+    width, height = input_size(ctx.inputs, ASPECT_SIZES[args.aspect])
     tmp = ctx.store.temp_path(".png")
     draw(ctx.backends.image, full, width=width, height=height, seed=ctx.seed + int(ctx.inputs.get("take", 0)), out=tmp,
          references=[ctx.store.path(r) for r in references.values()])

@@ -50,7 +50,7 @@ def _estimate(args: EditImageInput, inputs: object, model: str, prices: Prices) 
 def edit_image(args: EditImageInput, ctx: ToolContext) -> EditImageOutput:
     """Edit a scene's source frame (or its current image) by instruction, e.g. restyle a film frame as a tilt-shift miniature diorama, and make it the scene's image. Offline it understands: tilt-shift miniature, cartoon, sketch, black-and-white, warmer, cooler, brighter, darker."""
     tmp = ctx.store.temp_path(".png")
-    size = tuple(ctx.inputs.get("size") or ASPECT_SIZES[args.aspect])
+    size = input_size(ctx.inputs, ASPECT_SIZES[args.aspect])
     ctx.backends.edit.edit_image(ctx.store.path(ctx.inputs["picture"]), args.instruction, out=tmp, size=size)
     fit_image(tmp, *size)
     return EditImageOutput(image=ctx.store.put(tmp, "image"))

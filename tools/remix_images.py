@@ -62,7 +62,7 @@ def _estimate(args: RemixImagesInput, inputs: object, model: str, prices: Prices
       reads=("story", "image", "frame"), writes=("image",), clears=("clip", "final"), whole_board=True)
 def remix_images(args: RemixImagesInput, ctx: ToolContext) -> RemixImagesOutput:
     """Make one scene's image from two or more pictures: the prompt names them as <img>0</img>, <img>1</img>... in the order given. Offline it cuts the subject out of one picture and places it on the other."""
-    width, height = tuple(ctx.inputs.get("size") or ASPECT_SIZES[args.aspect])
+    width, height = input_size(ctx.inputs, ASPECT_SIZES[args.aspect])
     tmp = ctx.store.temp_path(".png")
     ctx.backends.edit.remix_images([ctx.store.path(r) for r in ctx.inputs["pictures"]], args.prompt,
                                    width=width, height=height, out=tmp)
